@@ -1,0 +1,3 @@
+from jhs_qual.cli import main
+
+main()

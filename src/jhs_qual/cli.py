@@ -1,0 +1,455 @@
+"""The `jhs-qual` command: a thin click layer over the library.
+
+Each command opens the project, calls the library, and prints. Library errors
+become one line on stderr with exit code 2 (bad input or usage) or 1
+(failure). Heavy modules (python-docx, spaCy, Textual) are imported inside the
+commands that need them, so `jhs-qual --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from jhs_qual import __version__
+from jhs_qual.errors import BadInput, JhsError
+
+PROJECT_ENV = "JHS_QUAL_PROJECT"
+
+
+class _Exit(click.ClickException):
+    def __init__(self, error: JhsError):
+        super().__init__(error.one_line())
+        self.exit_code = error.exit_code
+
+
+class _Group(click.Group):
+    """Turns library errors into click errors with our exit codes."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except JhsError as error:
+            raise _Exit(error) from None
+
+
+@click.group(cls=_Group, invoke_without_command=True)
+@click.version_option(__version__, prog_name="jhs-qual")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Code interview transcripts with codebooks, keyboard first.
+
+    A project is one SQLite file (default: project.jhsq in the current
+    folder). Start with `jhs-qual init`, `jhs-qual codebook load` and
+    `jhs-qual import`.
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+def main() -> None:
+    cli(prog_name="jhs-qual")
+
+
+# --- helpers ----------------------------------------------------------------------
+
+def project_option(func):
+    return click.option(
+        "--project",
+        "project_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar=PROJECT_ENV,
+        help=f"Project file (default: ./project.jhsq, or the only *.jhsq here; env {PROJECT_ENV}).",
+    )(func)
+
+
+def find_project_path(explicit: Path | None) -> Path:
+    from jhs_qual.store import DEFAULT_NAME
+
+    if explicit is not None:
+        return explicit
+    default = Path(DEFAULT_NAME)
+    if default.exists():
+        return default
+    candidates = sorted(Path(".").glob("*.jhsq"))
+    if len(candidates) == 1:
+        return candidates[0]
+    if len(candidates) > 1:
+        raise BadInput(
+            f"{len(candidates)} project files here ({', '.join(p.name for p in candidates)})",
+            field="--project",
+            hint="choose one with --project PATH",
+        )
+    return default
+
+
+def open_project(explicit: Path | None):
+    from jhs_qual.store import Project
+
+    return Project.open(find_project_path(explicit))
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def _load_codebook_files(files: tuple[Path, ...]):
+    from jhs_qual.codebook import check_together, load_codebook
+
+    codebooks = [load_codebook(Path(f)) for f in files]
+    check_together(codebooks)
+    return codebooks
+
+
+# --- init ------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--codebook", "codebook_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Codebook YAML to load into the new project (repeatable).")
+def init(path: Path | None, codebook_files: tuple[Path, ...]) -> None:
+    """Create a project file (default ./project.jhsq), readable by you only."""
+    from jhs_qual.store import DEFAULT_NAME, Project
+
+    path = path or Path(DEFAULT_NAME)
+    codebooks = _load_codebook_files(codebook_files)  # check them before creating anything
+    project = Project.create(path)
+    with project:
+        for codebook in codebooks:
+            project.load_codebook(codebook)
+    click.echo(f"created {path}" + (f" with {len(codebooks)} codebook(s)" if codebooks else ""))
+
+
+# --- import --------------------------------------------------------------------------------
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--attr", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Attribute for every imported file, e.g. --attr wave=2019 (repeatable).")
+@click.option("--attributes", "sheet_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV sheet: a 'file' column and one column per attribute.")
+@project_option
+def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: Path | None,
+            project_path: Path | None) -> None:
+    """Import transcripts (.txt .md .docx .vtt .srt; folders recursively).
+
+    Speakers and timestamps are read from the text; attributes come from the
+    file's YAML front matter, then the --attributes sheet, then --attr.
+    A file whose content is already in the project is skipped.
+    """
+    from jhs_qual.ingest.attributes import parse_assignments, read_attribute_sheet
+    from jhs_qual.store.importing import expand_paths, import_files
+
+    with open_project(project_path) as project:
+        known = project.attribute_keys()
+        attributes = parse_assignments(assignments, known)
+        sheet = read_attribute_sheet(sheet_path, known) if sheet_path else {}
+        files, ignored = expand_paths(list(paths))
+        results = import_files(project, files, attributes=attributes, sheet=sheet)
+    counts = {"imported": 0, "skipped": 0, "error": 0}
+    for r in results:
+        counts[r.status] += 1
+        if r.status == "imported":
+            who = ", ".join(r.speakers) or "no speaker labels"
+            click.echo(f"imported {r.path}: {r.turns} turns ({who})")
+            for warning in r.warnings:
+                click.echo(f"  warning: {r.path}: {warning}", err=True)
+        elif r.status == "skipped":
+            click.echo(f"skipped  {r.path}: {r.message}")
+        else:
+            click.echo(f"Error: {r.message}", err=True)
+    if ignored:
+        click.echo(f"ignored {len(ignored)} file(s) of other types", err=True)
+    click.echo(f"{counts['imported']} imported, {counts['skipped']} skipped, {counts['error']} failed")
+    if counts["error"]:
+        sys.exit(2)
+
+
+@cli.command()
+@click.option("--add", "new_keys", multiple=True, metavar="KEY", help="Add an attribute name (repeatable).")
+@project_option
+def attributes(new_keys: tuple[str, ...], project_path: Path | None) -> None:
+    """List the attribute names transcripts may carry, or add new ones."""
+    with open_project(project_path) as project:
+        if new_keys:
+            added = project.add_attribute_keys(list(new_keys))
+            click.echo(f"added: {', '.join(added)}" if added else "nothing new")
+        for key in project.attribute_keys():
+            click.echo(key)
+
+
+@cli.command()
+@click.argument("labels", nargs=-1)
+@project_option
+def interviewers(labels: tuple[str, ...], project_path: Path | None) -> None:
+    """Show or set which speaker labels are interviewers (skipped in progress and suggestions)."""
+    with open_project(project_path) as project:
+        if labels:
+            project.set_interviewers(list(labels))
+        click.echo(", ".join(project.interviewers()))
+
+
+# --- transcripts ----------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
+@project_option
+def transcripts(as_json: bool, project_path: Path | None) -> None:
+    """List transcripts with attributes, turns, speakers and coding progress per coder."""
+    with open_project(project_path) as project:
+        rows = project.transcript_overview()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no transcripts yet: add some with 'jhs-qual import FILES'")
+        return
+    table = []
+    for r in rows:
+        progress = ", ".join(f"{c} {n}/{r['codable_turns']}" for c, n in sorted(r["coded_turns"].items()))
+        table.append([
+            r["id"], r["name"], r["format"], r["turn_count"],
+            ", ".join(f"{s} ({n})" for s, n in r["speakers"].items()),
+            " ".join(f"{k}={v}" for k, v in r["attributes"].items()),
+            progress or "-",
+        ])
+    click.echo(_table(table, ["id", "name", "format", "turns", "speakers", "attributes", "coded turns"]))
+
+
+# --- codebooks --------------------------------------------------------------------------------
+
+@cli.group()
+def codebook() -> None:
+    """Check, load and show codebooks (YAML; format in codebooks/README.md)."""
+
+
+@codebook.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def codebook_check(files: tuple[Path, ...]) -> None:
+    """Validate codebook files, alone and together (ids, parents, shortcut keys)."""
+    codebooks = _load_codebook_files(files)
+    for book in codebooks:
+        keyed = sum(1 for c in book.codes if c.key)
+        click.echo(f"ok {book.source}: {book.id}, {len(book.codes)} codes, {keyed} with a shortcut key")
+
+
+@codebook.command("load")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+def codebook_load(files: tuple[Path, ...], project_path: Path | None) -> None:
+    """Load codebook files into the project, or update them (codes keep their codings)."""
+    codebooks = _load_codebook_files(files)
+    with open_project(project_path) as project:
+        for book in codebooks:
+            click.echo(f"{project.load_codebook(book)} {book.id} ({len(book.codes)} codes) from {book.source}")
+
+
+@codebook.command("list")
+@project_option
+def codebook_list(project_path: Path | None) -> None:
+    """The codebooks loaded in the project."""
+    with open_project(project_path) as project:
+        rows = project.codebooks()
+    if not rows:
+        click.echo("no codebooks loaded: use 'jhs-qual codebook load FILE.yaml'")
+        return
+    click.echo(_table(
+        [[r["id"], r["title"], r["language"], r["code_count"], r["source_name"], r["yaml_sha256"][:12]]
+         for r in rows],
+        ["id", "title", "lang", "codes", "file", "sha256"],
+    ))
+
+
+@codebook.command("show")
+@click.argument("reference", required=False)
+@click.option("--file", "file_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Show a codebook file instead of the project's codebooks.")
+@project_option
+def codebook_show(reference: str | None, file_path: Path | None, project_path: Path | None) -> None:
+    """Show codes: all, one codebook (ID), or one code in full (CODEBOOK/CODE or CODE)."""
+    if file_path is not None:
+        books = _load_codebook_files((file_path,))
+        codes = [_code_dict(books[0].id, c) for c in books[0].codes]
+    else:
+        with open_project(project_path) as project:
+            codes = project.codes()
+    codebook_ids = {c["codebook_id"] for c in codes}
+    if reference and reference not in codebook_ids:
+        from jhs_qual.codebook import resolve_code
+
+        book, code_id = resolve_code(reference, [(c["codebook_id"], c["code_id"]) for c in codes])
+        code = next(c for c in codes if c["codebook_id"] == book and c["code_id"] == code_id)
+        click.echo(_code_detail(code))
+        return
+    shown = [c for c in codes if reference in (None, c["codebook_id"])]
+    if not shown:
+        click.echo("no codes: load a codebook with 'jhs-qual codebook load FILE.yaml'")
+        return
+    depth = {}
+    rows = []
+    for c in shown:
+        depth[(c["codebook_id"], c["code_id"])] = depth.get((c["codebook_id"], c["parent"]), -1) + 1
+        indent = "  " * depth[(c["codebook_id"], c["code_id"])]
+        rows.append([c["key"] or "-", f"{c['codebook_id']}/{c['code_id']}", indent + c["label_nl"],
+                     c["label_en"], len(c["keywords"]) + len(c["phrases"])])
+    click.echo(_table(rows, ["key", "code", "label (nl)", "label (en)", "keywords"]))
+
+
+def _code_dict(codebook_id: str, code) -> dict:
+    return {
+        "codebook_id": codebook_id, "code_id": code.id, "parent": code.parent, "key": code.key,
+        "label_nl": code.label_nl, "label_en": code.label_en, "definition": code.definition,
+        "use_when": code.use_when, "do_not_use_when": code.do_not_use_when, "example": code.example,
+        "keywords": code.keywords, "phrases": code.phrases, "exclude": code.exclude, "colour": code.colour,
+    }
+
+
+def _code_detail(c: dict) -> str:
+    lines = [
+        f"{c['codebook_id']}/{c['code_id']}  [{c['key'] or 'no key'}]  {c['colour']}",
+        f"  {c['label_nl']} / {c['label_en']}",
+    ]
+    if c["parent"]:
+        lines.append(f"  parent: {c['parent']}")
+    for title, name in (("Definition", "definition"), ("Use when", "use_when"),
+                        ("Do not use when", "do_not_use_when"), ("Example", "example")):
+        if c[name]:
+            lines += ["", f"{title}:", "  " + c[name].replace("\n", "\n  ")]
+    for title, name in (("Keywords", "keywords"), ("Phrases", "phrases"), ("Excluded", "exclude")):
+        if c[name]:
+            lines += ["", f"{title}: " + ", ".join(c[name])]
+    return "\n".join(lines)
+
+
+# --- codings ---------------------------------------------------------------------------------------
+
+def _parse_span(span: str) -> tuple[int, int]:
+    start, sep, end = span.partition(":")
+    if not sep or not start.strip().isdigit() or not end.strip().isdigit():
+        raise BadInput(f"'{span}' is not START:END", field="--span", hint="e.g. --span 120:184 (characters)")
+    return int(start), int(end)
+
+
+def _target(project, transcript_id: int, turn: int | None, span: str | None) -> tuple[int, int]:
+    if (turn is None) == (span is None):
+        raise BadInput("give exactly one of --turn N or --span START:END", field="--turn/--span")
+    if turn is not None:
+        row = project.turn(transcript_id, turn)
+        return row["content_start"], row["end"]
+    return _parse_span(span)
+
+
+@cli.group()
+def code() -> None:
+    """Add or remove codings from the command line."""
+
+
+@code.command("add")
+@click.argument("transcript")
+@click.argument("code_ref", metavar="CODE")
+@click.option("--turn", type=int, help="Code the words of turn N (numbered from 1).")
+@click.option("--span", help="Code characters START:END of the transcript text (end exclusive).")
+@click.option("--coder", required=True, envvar="JHS_QUAL_CODER", help="Who codes (env JHS_QUAL_CODER).")
+@click.option("--memo", default="", help="A memo on this coding.")
+@project_option
+def code_add(transcript: str, code_ref: str, turn: int | None, span: str | None, coder: str,
+             memo: str, project_path: Path | None) -> None:
+    """Code a turn or a span of TRANSCRIPT (name or id) with CODE (codebook/id or id)."""
+    with open_project(project_path) as project:
+        t = project.transcript(transcript)
+        code_row = project.resolve_code(code_ref)
+        start, end = _target(project, t["id"], turn, span)
+        coding_id, created = project.add_coding(t["id"], code_row["id"], coder, start, end, memo=memo)
+    ref = f"{code_row['codebook_id']}/{code_row['code_id']}"
+    where = f"turn {turn}" if turn is not None else f"{start}:{end}"
+    verb = "coded" if created else "already coded"
+    click.echo(f"{verb} {t['name']} {where} as {ref} by {coder} (coding {coding_id})")
+
+
+@code.command("remove")
+@click.argument("transcript")
+@click.argument("code_ref", metavar="CODE")
+@click.option("--turn", type=int, help="The coding of turn N (numbered from 1).")
+@click.option("--span", help="The coding of characters START:END.")
+@click.option("--all", "remove_all", is_flag=True, help="Every coding of CODE by this coder in TRANSCRIPT.")
+@click.option("--coder", required=True, envvar="JHS_QUAL_CODER", help="Whose coding (env JHS_QUAL_CODER).")
+@project_option
+def code_remove(transcript: str, code_ref: str, turn: int | None, span: str | None, remove_all: bool,
+                coder: str, project_path: Path | None) -> None:
+    """Remove a coding of CODE from TRANSCRIPT."""
+    with open_project(project_path) as project:
+        t = project.transcript(transcript)
+        code_row = project.resolve_code(code_ref)
+        if remove_all:
+            if turn is not None or span is not None:
+                raise BadInput("--all goes without --turn or --span", field="--all")
+            found = project.find_codings(t["id"], code_row["id"], coder)
+        else:
+            start, end = _target(project, t["id"], turn, span)
+            found = project.find_codings(t["id"], code_row["id"], coder, start, end)
+        if not found:
+            raise BadInput(
+                f"no such coding of {code_row['codebook_id']}/{code_row['code_id']} by {coder} in {t['name']}",
+                hint="see them with 'jhs-qual codings export'",
+            )
+        removed = project.remove_codings([row["id"] for row in found])
+    click.echo(f"removed {removed} coding(s)")
+
+
+@cli.group()
+def codings() -> None:
+    """Export codings."""
+
+
+@codings.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: standard output).")
+@click.option("--coder", help="Only this coder's codings.")
+@project_option
+def codings_export(fmt: str, output: Path | None, coder: str | None, project_path: Path | None) -> None:
+    """One row per coding: transcript, turn, speaker, code, coder, start, end, text, memo, attributes."""
+    with open_project(project_path) as project:
+        keys = project.attribute_keys()
+        attributes = project.attributes_by_transcript()
+        used = [k for k in keys if any(k in a for a in attributes.values())]
+        header = ["transcript", "turn", "speaker", "code", "coder", "start", "end", "text", "memo", *used]
+        rows = [
+            [r["transcript"], r["turn"], r["speaker"] or "", r["code"], r["coder"], r["start"], r["end"],
+             r["text"], r["memo"], *(attributes.get(r["transcript_id"], {}).get(k, "") for k in used)]
+            for r in project.coding_rows(coder)
+        ]
+    if output is None:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return
+    _write_atomically(output, header, rows)
+    click.echo(f"wrote {len(rows)} codings to {output}", err=True)
+
+
+def _write_atomically(path: Path, header: list[str], rows: list[list]) -> None:
+    """Write to a temporary file beside `path`, then rename: never a half-written export."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8-sig") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+        os.replace(tmp, path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise BadInput(f"cannot write: {error.strerror}", file=path) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,284 @@
+"""Codebook YAML: reading with line numbers, and validation with errors that point.
+
+Every error names the file, the line and the field, so a researcher editing
+a codebook in a text editor can go straight to the problem. The format is
+documented in `codebooks/README.md`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from pathlib import Path
+
+import yaml
+
+from jhs_qual.domain import Code, Codebook
+from jhs_qual.errors import BadInput
+
+ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+LANGUAGES = ("nl", "en")
+# Keys the coding screen uses for itself; a code cannot take them.
+RESERVED_KEYS = {
+    "j": "move down", "k": "move up", "v": "select a span", "x": "reject a suggestion",
+    "u": "undo", "m": "edit a memo", "/": "search", "?": "help", " ": "nothing",
+}
+CODEBOOK_FIELDS = ("id", "title", "language", "description", "codes")
+CODE_FIELDS = (
+    "id", "label_nl", "label_en", "definition", "use_when", "do_not_use_when",
+    "keywords", "phrases", "exclude", "example", "colour", "key", "parent",
+)
+_LIST_FIELDS = ("keywords", "phrases", "exclude")
+# Colours for codes that do not set one: readable on dark and light themes.
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)
+
+
+class _Mapping(dict):
+    """A YAML mapping that remembers the line of each key (1-based)."""
+
+    line: int = 0
+    lines: dict
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
+    loader.flatten_mapping(node)
+    mapping = _Mapping()
+    mapping.line = node.start_mark.line + 1
+    mapping.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise BadInput(
+                f"'{key}' appears twice in the same mapping",
+                file=loader.name,
+                line=key_node.start_mark.line + 1,
+                field=str(key),
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_yaml(text: str, path: Path | str):
+    loader = _LineLoader(text)
+    loader.name = str(path)
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error).split("\n")[0]
+        raise BadInput(
+            f"YAML syntax error: {problem}",
+            file=path,
+            line=mark.line + 1 if mark is not None else None,
+            hint="check the indentation and quote values that contain ': '",
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def load_codebook(path: Path) -> Codebook:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise BadInput(f"cannot read: {error.strerror}", file=path) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadInput("codebook is not UTF-8", file=path, hint="save it as UTF-8") from None
+    return parse_codebook(text, path, sha256=hashlib.sha256(data).hexdigest())
+
+
+def parse_codebook(text: str, path: Path | str, *, sha256: str = "") -> Codebook:
+    root = parse_yaml(text, path)
+    if not isinstance(root, _Mapping):
+        raise BadInput("a codebook is a mapping with id, title, language and codes", file=path, line=1)
+    _unknown_fields(root, CODEBOOK_FIELDS, path)
+    codebook_id = _identifier(root, "id", path)
+    title = _text(root, "title", path, required=True)
+    language = _text(root, "language", path, required=True)
+    if language not in LANGUAGES:
+        raise BadInput(
+            f"language '{language}' is not supported",
+            file=path, line=root.lines["language"], field="language",
+            hint=f"use one of: {', '.join(LANGUAGES)}",
+        )
+    raw_codes = root.get("codes")
+    if not isinstance(raw_codes, list) or not raw_codes:
+        raise BadInput(
+            "a codebook needs a non-empty list of codes",
+            file=path, line=root.lines.get("codes", root.line), field="codes",
+        )
+    codes: list[Code] = []
+    seen: dict[str, int] = {}
+    for position, raw in enumerate(raw_codes):
+        if not isinstance(raw, _Mapping):
+            raise BadInput(
+                f"code number {position + 1} is not a mapping of fields",
+                file=path, line=root.lines["codes"], field="codes",
+            )
+        code = _code(raw, path, position)
+        if code.id in seen:
+            raise BadInput(
+                f"duplicate code id '{code.id}' (first on line {seen[code.id]})",
+                file=path, line=raw.lines["id"], field="id",
+            )
+        seen[code.id] = raw.lines["id"]
+        codes.append(code)
+    _check_hierarchy(codes, path)
+    return Codebook(
+        id=codebook_id,
+        title=title,
+        language=language,
+        description=_text(root, "description", path),
+        codes=codes,
+        source=Path(path).name,
+        sha256=sha256 or hashlib.sha256(text.encode()).hexdigest(),
+        yaml_text=text,
+    )
+
+
+def _code(raw: _Mapping, path, position: int) -> Code:
+    _unknown_fields(raw, CODE_FIELDS, path)
+    code_id = _identifier(raw, "id", path)
+    lists = {}
+    for name in _LIST_FIELDS:
+        value = raw.get(name) or []
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+            raise BadInput(
+                "must be a list of words or phrases",
+                file=path, line=raw.lines.get(name, raw.line), field=f"{code_id}.{name}",
+            )
+        lists[name] = [str(v).strip() for v in value if str(v).strip()]
+    colour = _text(raw, "colour", path) or PALETTE[position % len(PALETTE)]
+    if not COLOUR.match(colour):
+        raise BadInput(
+            f"bad colour '{colour}'",
+            file=path, line=raw.lines["colour"], field=f"{code_id}.colour",
+            hint="write it as '#RRGGBB', e.g. '#1f77b4' (quoted: # starts a YAML comment)",
+        )
+    key = _text(raw, "key", path)
+    if key:
+        if len(key) != 1 or not key.isprintable():
+            raise BadInput(
+                f"shortcut key '{key}' must be one character",
+                file=path, line=raw.lines["key"], field=f"{code_id}.key",
+            )
+        if key.lower() in RESERVED_KEYS:
+            raise BadInput(
+                f"shortcut key '{key}' is reserved ({RESERVED_KEYS[key.lower()]})",
+                file=path, line=raw.lines["key"], field=f"{code_id}.key",
+                hint="pick another letter or digit",
+            )
+    parent = raw.get("parent")
+    return Code(
+        id=code_id,
+        label_nl=_text(raw, "label_nl", path, required=True, owner=code_id),
+        label_en=_text(raw, "label_en", path, required=True, owner=code_id),
+        definition=_text(raw, "definition", path),
+        use_when=_text(raw, "use_when", path),
+        do_not_use_when=_text(raw, "do_not_use_when", path),
+        keywords=lists["keywords"],
+        phrases=lists["phrases"],
+        exclude=lists["exclude"],
+        example=_text(raw, "example", path),
+        colour=colour.lower(),
+        key=key,
+        parent=str(parent) if parent not in (None, "") else None,
+        line=raw.line,
+    )
+
+
+def _check_hierarchy(codes: list[Code], path) -> None:
+    by_id = {c.id: c for c in codes}
+    for code in codes:
+        if code.parent is not None and code.parent not in by_id:
+            raise BadInput(
+                f"unknown parent '{code.parent}'",
+                file=path, line=code.line, field=f"{code.id}.parent",
+                hint="the parent must be a code id in the same codebook",
+            )
+    for code in codes:
+        chain, current = [code.id], code
+        while current.parent is not None:
+            if current.parent in chain:
+                cycle = " -> ".join(chain[chain.index(current.parent):] + [current.parent])
+                raise BadInput(
+                    f"parent cycle: {cycle}",
+                    file=path, line=code.line, field=f"{code.id}.parent",
+                )
+            chain.append(current.parent)
+            current = by_id[current.parent]
+
+
+def check_together(codebooks: list[Codebook]) -> None:
+    """What must hold across codebooks loaded into one project."""
+    ids: dict[str, Codebook] = {}
+    keys: dict[str, tuple[Codebook, Code]] = {}
+    for codebook in codebooks:
+        if codebook.id in ids:
+            raise BadInput(
+                f"codebook id '{codebook.id}' is also used by {ids[codebook.id].source}",
+                file=codebook.source, field="id",
+            )
+        ids[codebook.id] = codebook
+        for code in codebook.codes:
+            if not code.key:
+                continue
+            if code.key in keys:
+                other_book, other = keys[code.key]
+                raise BadInput(
+                    f"shortcut key '{code.key}' is also used by "
+                    f"{other_book.id}/{other.id} ({other_book.source}:{other.line})",
+                    file=codebook.source, line=code.line, field=f"{code.id}.key",
+                    hint="give one of the two codes another key",
+                )
+            keys[code.key] = (codebook, code)
+
+
+def _unknown_fields(mapping: _Mapping, known: tuple[str, ...], path) -> None:
+    for key in mapping:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known fields: {', '.join(known)}"
+            raise BadInput(
+                "unknown field", file=path, line=mapping.lines[key], field=str(key), hint=hint
+            )
+
+
+def _identifier(mapping: _Mapping, name: str, path) -> str:
+    value = mapping.get(name)
+    if value in (None, ""):
+        raise BadInput(f"missing '{name}'", file=path, line=mapping.line, field=name)
+    value = str(value)
+    if not ID.match(value):
+        raise BadInput(
+            f"'{value}' is not a valid id",
+            file=path, line=mapping.lines[name], field=name,
+            hint="use lower-case letters, digits and '_', starting with a letter",
+        )
+    return value
+
+
+def _text(mapping: _Mapping, name: str, path, *, required=False, owner: str | None = None) -> str:
+    value = mapping.get(name)
+    field = f"{owner}.{name}" if owner else name
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise BadInput(f"missing '{name}'", file=path, line=mapping.line, field=field)
+        return ""
+    if isinstance(value, (dict, list)):
+        raise BadInput("must be text", file=path, line=mapping.lines[name], field=field)
+    return str(value).strip()

@@ -1,0 +1,65 @@
+"""Bytes to text: UTF-8 (with or without BOM), UTF-16 with BOM, Windows-1252 fallback.
+
+Newlines are normalised to `\n` and the text to Unicode NFC, so that a
+diacritic typed on a Mac (e + combining diaeresis) and on Windows (ë) are the
+same character and offsets mean the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+from pathlib import Path
+
+from jhs_qual.errors import BadInput
+
+_SNIFF = 8192
+
+
+def decode_bytes(data: bytes, path: Path | str) -> tuple[str, list[str]]:
+    """Return the text and warnings, or raise BadInput naming the file and line."""
+    warnings: list[str] = []
+    if data.startswith(codecs.BOM_UTF8):
+        text = _strict(data[len(codecs.BOM_UTF8):], "utf-8", path)
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = _strict(data, "utf-16", path)
+    else:
+        if b"\x00" in data[:_SNIFF]:
+            raise BadInput(
+                "looks like a binary file, not text",
+                file=path,
+                hint="import .txt, .md, .docx, .vtt or .srt transcripts",
+            )
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as utf8_error:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                line = data[: utf8_error.start].count(b"\n") + 1
+                bad = data[utf8_error.start]
+                raise BadInput(
+                    f"undecodable byte 0x{bad:02x}: neither UTF-8 nor Windows-1252",
+                    file=path,
+                    line=line,
+                    hint="save the file as UTF-8 and import it again",
+                ) from None
+            warnings.append("not UTF-8; read as Windows-1252 (check the diacritics)")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text)
+    if not text.strip():
+        raise BadInput("empty file: no text to import", file=path)
+    return text, warnings
+
+
+def _strict(data: bytes, encoding: str, path: Path | str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise BadInput(
+            f"undecodable bytes for {encoding} despite its byte-order mark",
+            file=path,
+            line=line,
+            hint="save the file as UTF-8 and import it again",
+        ) from None

@@ -1,0 +1,242 @@
+"""One reader per format: bytes on disk -> `ParsedTranscript`.
+
+Plain text and Word go through the same line parser (`turns.lines_to_segments`);
+subtitle files already have cues with times, and only need their speakers
+found and consecutive cues by one speaker merged.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+from jhs_qual.domain import ParsedTranscript
+from jhs_qual.errors import BadInput
+from jhs_qual.ingest.decode import decode_bytes
+from jhs_qual.ingest.frontmatter import split_front_matter
+from jhs_qual.ingest.turns import (
+    RawLine,
+    Segment,
+    lines_to_segments,
+    match_label,
+    normalise_label,
+    parse_timestamp,
+    render,
+)
+
+SUPPORTED = {".txt": "txt", ".md": "md", ".docx": "docx", ".vtt": "vtt", ".srt": "srt"}
+# Without any speaker in a subtitle file, a pause this long starts a new turn.
+_SUBTITLE_PAUSE_SECONDS = 1.5
+
+
+def read_transcript(path: Path) -> ParsedTranscript:
+    fmt = SUPPORTED.get(path.suffix.lower())
+    if fmt is None:
+        raise BadInput(
+            f"unsupported file type '{path.suffix}'",
+            file=path,
+            hint="import .txt, .md, .docx, .vtt or .srt",
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise BadInput(f"cannot read: {error.strerror}", file=path) from None
+    if not data.strip():
+        raise BadInput("empty file: no text to import", file=path)
+    if fmt == "docx":
+        return _read_docx(data, path)
+    text, warnings = decode_bytes(data, path)
+    if fmt in ("txt", "md"):
+        parsed = _read_lines(text.split("\n"), path, fmt)
+    elif fmt == "vtt":
+        parsed = ParsedTranscript(*render(_vtt_segments(text, path)), format=fmt)
+    else:
+        parsed = ParsedTranscript(*render(_srt_segments(text, path)), format=fmt)
+    parsed.warnings[:0] = warnings
+    _require_turns(parsed, path)
+    return parsed
+
+
+def _read_lines(lines: list[str], path: Path, fmt: str) -> ParsedTranscript:
+    attributes, skip = split_front_matter(lines, path)
+    raw = [RawLine(line) for line in lines[skip:]]
+    text, turns = render(lines_to_segments(raw))
+    return ParsedTranscript(text, turns, format=fmt, attributes=attributes)
+
+
+def _require_turns(parsed: ParsedTranscript, path: Path) -> None:
+    if not parsed.turns or not parsed.text.strip():
+        raise BadInput("no transcript text found", file=path)
+
+
+# --- Word -------------------------------------------------------------------
+
+def _read_docx(data: bytes, path: Path) -> ParsedTranscript:
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise BadInput(
+            "not a Word .docx file (not a zip archive)",
+            file=path,
+            hint="an old .doc or a renamed file? Save it from Word as .docx",
+        )
+    import docx  # python-docx: imported here, it costs ~60 ms
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise BadInput(f"not a readable Word document ({error})", file=path) from None
+
+    lines: list[RawLine] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            lines.extend(_table_lines(block))
+        else:
+            lines.extend(_paragraph_lines(block))
+            lines.append(RawLine(""))  # a Word paragraph ends a paragraph
+    texts = [line.text for line in lines]
+    attributes, skip = split_front_matter(_front_matter_view(texts), path)
+    if skip:
+        # `skip` counts non-blank lines of the block; drop that many lines plus
+        # the blank paragraph breaks between them.
+        kept, seen = 0, 0
+        while seen < skip:
+            if texts[kept].strip():
+                seen += 1
+            kept += 1
+        lines = lines[kept:]
+    text, turns = render(lines_to_segments(lines))
+    parsed = ParsedTranscript(text, turns, format="docx", attributes=attributes)
+    _require_turns(parsed, path)
+    return parsed
+
+
+def _front_matter_view(texts: list[str]) -> list[str]:
+    """Word paragraphs without the blank separators, for the front matter parser."""
+    return [t for t in texts if t.strip()]
+
+
+def _paragraph_lines(paragraph) -> list[RawLine]:
+    """A paragraph's lines; a bold run at its start that reads as a label is the speaker."""
+    text = paragraph.text
+    bold = ""
+    for run in paragraph.runs:
+        if run.bold and run.text:
+            bold += run.text
+        elif run.text.strip():
+            break
+        else:
+            bold += run.text
+    label = bold.strip().rstrip(":").strip()
+    rest = text[len(bold):] if text.startswith(bold) else None
+    has_colon = bold.strip().endswith(":") or (rest or "").lstrip().startswith(":")
+    if label and rest is not None and (has_colon or rest.strip()):
+        m = match_label(label + ": x")
+        if m is not None and m.label == label:
+            rest = rest.lstrip().removeprefix(":").strip()
+            return [RawLine(rest, speaker=label, ts=m.ts)]
+    return [RawLine(line) for line in text.split("\n")]
+
+
+def _table_lines(table) -> list[RawLine]:
+    """A transcript laid out as a table: [timestamp,] speaker, words."""
+    lines: list[RawLine] = []
+    for row in table.rows:
+        cells = [cell.text.strip() for cell in row.cells]
+        if len(cells) < 2:
+            lines.extend(RawLine(c) for c in cells)
+            continue
+        ts = None
+        if re.fullmatch(r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\])]?", cells[0]):
+            ts = parse_timestamp(cells[0])
+            cells = cells[1:]
+        speaker, words = cells[0].rstrip(":").strip(), " ".join(cells[1:])
+        if speaker and len(speaker) <= 40:
+            lines.append(RawLine(words, speaker=speaker, ts=ts))
+        else:
+            lines.append(RawLine(" ".join(cells)))
+        lines.append(RawLine(""))
+    return lines
+
+
+# --- Subtitles ----------------------------------------------------------------
+
+_VOICE_TAG = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]+)>")
+
+
+def _vtt_segments(text: str, path: Path) -> list[Segment]:
+    import webvtt
+    from webvtt.errors import MalformedFileError
+
+    try:
+        captions = webvtt.from_buffer(io.StringIO(text)).captions
+    except MalformedFileError as error:
+        raise BadInput(
+            f"not a valid WebVTT file ({error})",
+            file=path,
+            hint="the file must start with 'WEBVTT' and hold timed cues",
+        ) from None
+    cues = []
+    for caption in captions:
+        voices = _VOICE_TAG.findall(caption.raw_text)
+        speaker = voices[0].strip() if voices else None
+        cues.append(
+            (parse_timestamp(caption.start), parse_timestamp(caption.end), speaker, caption.text)
+        )
+    return _merge_cues(cues)
+
+
+def _srt_segments(text: str, path: Path) -> list[Segment]:
+    import srt
+
+    try:
+        subtitles = list(srt.parse(text))
+    except srt.SRTParseError as error:
+        line = text[: error.expected_start].count("\n") + 1
+        raise BadInput(
+            "not a valid SRT file (expected a cue number and a time line)",
+            file=path,
+            line=line,
+        ) from None
+    cues = [
+        (s.start.total_seconds(), s.end.total_seconds(), None, _strip_tags(s.content))
+        for s in subtitles
+    ]
+    return _merge_cues(cues)
+
+
+def _strip_tags(text: str) -> str:
+    voice = _VOICE_TAG.search(text)
+    cleaned = re.sub(r"</?[^>]+>", "", text)
+    return f"{voice.group(1).strip()}: {cleaned}" if voice else cleaned
+
+
+def _merge_cues(cues) -> list[Segment]:
+    """Consecutive cues by one speaker make one turn; the cue times are its time."""
+    resolved = []
+    for start, end, speaker, words in cues:
+        words = " ".join(words.split())
+        if speaker is None:
+            m = match_label(words)
+            if m is not None and m.label is not None and not m.strict:
+                speaker, words = m.label, m.rest
+        resolved.append((start, end, normalise_label(speaker) if speaker else None, words))
+    any_speaker = any(speaker for _, _, speaker, _ in resolved)
+    segments: list[Segment] = []
+    for start, end, speaker, words in resolved:
+        if not words:
+            continue
+        current = segments[-1] if segments else None
+        continues = current is not None and (
+            speaker == current.speaker
+            or (speaker is None and any_speaker)
+            or (speaker is None and start - (current.ts_end or start) < _SUBTITLE_PAUSE_SECONDS)
+        )
+        if continues:
+            current.paragraphs[-1] += " " + words
+            current.ts_end = end
+        else:
+            segments.append(Segment(speaker=speaker, ts_start=start, ts_end=end, paragraphs=[words]))
+    return segments

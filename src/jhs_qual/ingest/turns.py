@@ -1,0 +1,228 @@
+"""Speaker turns: recognising labels and timestamps, and rendering the stored text.
+
+Every reader (txt, docx, vtt, srt) ends in `render()`: a list of segments
+(speaker, timestamps, paragraphs) becomes the transcript's immutable text, one
+turn per block, `[00:12:31] Speaker: words`, blocks separated by a blank line,
+with each turn's offsets into that text.
+
+Plain-text transcripts come in many shapes (`Interviewer:`, `I:`,
+`Leerling 2:`, `Max Bigman:` followed by a run of spaces, `[id1] text`,
+upper-case or bold labels, hard-wrapped lines). A line that merely contains a
+colon must not become a speaker, so a candidate label is accepted only when it
+is a known label, recurs in the file, or opens a paragraph with a capital.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from jhs_qual.domain import Turn
+
+# 00:12:31, 12:31, 0:12:31.500, 00:12:31,5
+_TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
+_TS_ANY = rf"(?:\[{_TS}\]|\({_TS}\)|{_TS})"
+_WORD = r"[^\W_][\w'’.\-]*"
+# First word starts with a letter ("Leerling 2" yes, "12" no), at most four words.
+_LABEL = rf"[^\W\d_][\w'’.\-]*(?:[ ]{_WORD}){{0,3}}"
+
+# [ts] Label (ts): rest    |    Label: rest    |    **Label:** rest
+_COLON_LABEL = re.compile(
+    rf"^(?P<ts1>{_TS_ANY})?[ \t]*(?:-[ \t]*)?"
+    rf"(?:\*\*|__)?(?P<label>{_LABEL})[ \t]*(?P<ts2>{_TS_ANY})?[ \t]*(?:\*\*|__)?"
+    rf":(?:\*\*|__)?(?:[ \t]+(?P<rest>.*)|$)"
+)
+# [id1] rest  (QualCoder style)
+_BRACKET_LABEL = re.compile(r"^\[(?P<label>[^\W\d_][\w\-]{0,20})\][ \t]+(?P<rest>\S.*)$")
+# Label 00:12:31   (a heading line; the words follow on the next lines)
+_HEADING_LABEL = re.compile(rf"^(?P<label>{_LABEL})[ \t]+(?P<ts2>{_TS_ANY})[ \t]*$")
+# [00:12:31] rest, with no label
+_LEADING_TS = re.compile(rf"^(?P<ts1>\[{_TS}\]|\({_TS}\)|{_TS}(?=[ \t]))[ \t]*(?P<rest>.*)$")
+
+_KNOWN = (
+    "interviewer|interviewster|interviewers|int|i|r|onderzoeker|respondent|geïnterviewde|"
+    "leraar|lerares|leerkracht|mentor|docent|docente|juf|meester|"
+    "jeugdhulpverlener|jhv|hulpverlener|jeugdwerker|jongerenwerker|"
+    "leerling|leerlingen|jongen|meisje|klasgenoot|klasgenootje|kind|allen|iedereen|"
+    "spreker|speaker|teacher|pupil|student|youth worker|participant|moderator"
+)
+_KNOWN_LABEL = re.compile(rf"^(?:{_KNOWN})(?:[ ]?\d{{1,2}}|[ ][A-Z])?$", re.IGNORECASE)
+# Bracketed words that are redaction or transcription marks, never speakers.
+_NOT_SPEAKERS = {
+    "naam", "name", "school", "plaats", "stad", "leerling", "inaudible", "onverstaanbaar",
+    "lacht", "laughs", "laughter", "stilte", "pauze", "crosstalk", "redacted", "unclear",
+}
+_MAX_LABEL_CHARS = 40
+
+
+@dataclass
+class RawLine:
+    """One line of a plain-text or Word transcript. A blank `text` marks a
+    paragraph break. `speaker`/`ts` are set when the format already says them
+    (a bold run or a table cell in Word)."""
+
+    text: str
+    speaker: str | None = None
+    ts: float | None = None
+
+
+@dataclass
+class Segment:
+    speaker: str | None
+    ts_start: float | None = None
+    ts_end: float | None = None
+    paragraphs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LabelMatch:
+    label: str | None
+    ts: float | None
+    rest: str
+    strict: bool = False  # a form that needs a known or recurring label
+
+
+def parse_timestamp(value: str | None) -> float | None:
+    """`[00:12:31]`, `(12:31)`, `0:12:31.5` -> seconds."""
+    if not value:
+        return None
+    value = value.strip("[]()").replace(",", ".")
+    parts = value.split(":")
+    seconds = float(parts[-1])
+    minutes = int(parts[-2])
+    hours = int(parts[-3]) if len(parts) == 3 else 0
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def format_timestamp(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def normalise_label(label: str) -> str:
+    """`INTERVIEWER` -> `Interviewer`, `LEERLING 2` -> `Leerling 2`; `JHV`, `I` stay."""
+    label = " ".join(label.split())
+    letters = [c for c in label if c.isalpha()]
+    if len(letters) > 3 and all(c.isupper() for c in letters):
+        return " ".join(word.capitalize() for word in label.split(" "))
+    return label
+
+
+def is_known_label(label: str) -> bool:
+    return bool(_KNOWN_LABEL.match(label))
+
+
+def match_label(line: str) -> LabelMatch | None:
+    """A candidate speaker label and/or leading timestamp at the start of `line`."""
+    stripped = line.strip()
+    m = _COLON_LABEL.match(stripped)
+    if m and len(m["label"]) <= _MAX_LABEL_CHARS and not _is_timestamp(m["label"]):
+        ts = parse_timestamp(m["ts1"] or m["ts2"])
+        return LabelMatch(m["label"], ts, (m["rest"] or "").strip())
+    m = _BRACKET_LABEL.match(stripped)
+    if m and m["label"].lower() not in _NOT_SPEAKERS:
+        return LabelMatch(m["label"], None, m["rest"].strip(), strict=True)
+    m = _HEADING_LABEL.match(stripped)
+    if m:
+        return LabelMatch(m["label"], parse_timestamp(m["ts2"]), "", strict=True)
+    m = _LEADING_TS.match(stripped)
+    if m:
+        return LabelMatch(None, parse_timestamp(m["ts1"]), m["rest"].strip())
+    return None
+
+
+def _is_timestamp(label: str) -> bool:
+    return bool(re.fullmatch(_TS, label))
+
+
+def lines_to_segments(lines: list[RawLine]) -> list[Segment]:
+    """Group lines into speaker turns.
+
+    A non-blank line either starts a turn (accepted label, leading timestamp,
+    or a speaker the format supplied) or continues the current one: lines
+    within a paragraph are joined by a space, paragraphs by a newline.
+    """
+    matches = [None if line.speaker or not line.text.strip() else match_label(line.text)
+               for line in lines]
+    counts = Counter(m.label.lower() for m in matches if m and m.label)
+    segments: list[Segment] = []
+    current: Segment | None = None
+    paragraph: list[str] = []
+    at_paragraph_start = True
+
+    def flush_paragraph() -> None:
+        if paragraph and current is not None:
+            current.paragraphs.append(" ".join(paragraph))
+        paragraph.clear()
+
+    for line, m in zip(lines, matches):
+        text = " ".join(line.text.split())
+        if not text and line.speaker is None:
+            flush_paragraph()
+            at_paragraph_start = True
+            continue
+        starts_turn = False
+        speaker = None
+        ts = line.ts
+        rest = text
+        if line.speaker is not None:
+            starts_turn, speaker = True, normalise_label(line.speaker)
+        elif m is not None and m.label is not None and _accept(m, counts, at_paragraph_start):
+            starts_turn, speaker, ts, rest = True, normalise_label(m.label), m.ts, m.rest
+        elif m is not None and m.label is None:
+            # A timestamp alone opens a new turn by the same speaker.
+            starts_turn, ts, rest = True, m.ts, m.rest
+            speaker = current.speaker if current else None
+        if starts_turn or current is None:
+            flush_paragraph()
+            current = Segment(speaker=speaker, ts_start=ts)
+            segments.append(current)
+        if rest:
+            paragraph.append(rest)
+        at_paragraph_start = False
+    flush_paragraph()
+    return [s for s in segments if s.paragraphs or s.speaker]
+
+
+def _accept(m: LabelMatch, counts: Counter, at_paragraph_start: bool) -> bool:
+    label = m.label or ""
+    if is_known_label(label):
+        return True
+    if counts[label.lower()] >= 2:
+        return True
+    if m.strict:
+        return False
+    return at_paragraph_start and label[:1].isupper()
+
+
+def render(segments: list[Segment]) -> tuple[str, list[Turn]]:
+    """The stored text and its turns, offsets in code points."""
+    parts: list[str] = []
+    turns: list[Turn] = []
+    position = 0
+    for segment in segments:
+        prefix = ""
+        if segment.ts_start is not None:
+            prefix += f"[{format_timestamp(segment.ts_start)}] "
+        if segment.speaker:
+            prefix += f"{segment.speaker}: "
+        content = "\n".join(segment.paragraphs)
+        block = prefix + content
+        if parts:
+            parts.append("\n\n")
+            position += 2
+        turns.append(
+            Turn(
+                index=len(turns),
+                speaker=segment.speaker,
+                start=position,
+                content_start=position + len(prefix),
+                end=position + len(block),
+                ts_start=segment.ts_start,
+                ts_end=segment.ts_end,
+            )
+        )
+        parts.append(block)
+        position += len(block)
+    return "".join(parts), turns

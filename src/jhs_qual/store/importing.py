@@ -1,0 +1,82 @@
+"""Importing many files: expand folders, read each file, merge its attributes,
+skip what is already in the project, store each file in its own transaction.
+
+A bad file is reported and skipped; the others still import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jhs_qual.errors import BadInput
+from jhs_qual.ingest import SUPPORTED, read_transcript
+from jhs_qual.ingest.attributes import check_key, sheet_row
+from jhs_qual.store.project import Project
+
+
+@dataclass
+class ImportResult:
+    path: Path
+    status: str  # imported | skipped | error
+    message: str = ""
+    name: str = ""
+    turns: int = 0
+    speakers: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Files to import, and files inside folders that were passed over."""
+    files: list[Path] = []
+    ignored: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if not child.is_file() or child.name.startswith((".", "~$")):
+                    continue
+                (files if child.suffix.lower() in SUPPORTED else ignored).append(child)
+        else:
+            files.append(path)
+    return files, ignored
+
+
+def import_files(
+    project: Project,
+    files: list[Path],
+    *,
+    attributes: dict[str, str] | None = None,
+    sheet: dict[str, dict[str, str]] | None = None,
+) -> list[ImportResult]:
+    """Attributes: front matter, overridden by the sheet, overridden by `attributes`."""
+    results = []
+    for path in files:
+        try:
+            results.append(_import_one(project, path, attributes or {}, sheet or {}))
+        except BadInput as error:
+            results.append(ImportResult(path, "error", error.one_line()))
+    return results
+
+
+def _import_one(project: Project, path: Path, attributes: dict, sheet: dict) -> ImportResult:
+    if not path.exists():
+        raise BadInput("no such file", file=path)
+    parsed = read_transcript(path)
+    known = project.attribute_keys()
+    for key in parsed.attributes:
+        check_key(key, known, file=path, line=1)
+    merged = {**parsed.attributes, **sheet_row(sheet, path), **attributes}
+    source_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    text_sha256 = hashlib.sha256(parsed.text.encode("utf-8")).hexdigest()
+    duplicate = project.find_duplicate(text_sha256, source_sha256)
+    if duplicate is not None:
+        return ImportResult(path, "skipped", f"same content as '{duplicate}' already in the project",
+                            name=duplicate)
+    project.add_transcript(
+        path.stem, parsed, source_name=path.name, source_sha256=source_sha256, attributes=merged
+    )
+    return ImportResult(
+        path, "imported", name=path.stem, turns=len(parsed.turns),
+        speakers=parsed.speakers, warnings=parsed.warnings,
+    )

@@ -1,0 +1,548 @@
+"""The project file: opening, creating, and every write.
+
+`Project` is the one class that writes. Each public write method is one
+logical change in one `BEGIN IMMEDIATE` transaction: it either happens whole
+or leaves the file exactly as it was. (Not sqlite-utils' `atomic()`, which
+begins a deferred transaction: two coders writing to one file in WAL mode
+would then get SQLITE_BUSY on the read-to-write upgrade instead of waiting
+for the busy timeout.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from jhs_qual.codebook import check_together, resolve_code
+from jhs_qual.domain import ORIGINS, Code, Codebook, ParsedTranscript
+from jhs_qual.errors import BadInput, Failure
+from jhs_qual.ingest.attributes import DEFAULT_KEYS, check_key, check_new_key
+from jhs_qual.store.schema import APPLICATION_ID, MIGRATION_NAMES, MIGRATION_SET, migrations
+
+DEFAULT_NAME = "project.jhsq"
+BUSY_TIMEOUT_MS = 5000
+DEFAULT_INTERVIEWERS = ("Interviewer", "Interviewster", "I", "Int", "Onderzoeker")
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _connect(path: Path) -> Database:
+    # isolation_level=None: no implicit transactions; `_write` opens them.
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return Database(conn)
+
+
+class Project:
+    def __init__(self, db: Database, path: Path):
+        self.db = db
+        self.path = path
+
+    # --- opening -------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: Path) -> "Project":
+        path = Path(path)
+        if path.exists():
+            raise BadInput("already exists", file=path, hint="open it, or choose another name")
+        if not path.parent.is_dir():
+            raise BadInput("folder does not exist", file=path.parent)
+        # Created readable by its owner only: it holds interviews with minors.
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+        os.chmod(path, 0o600)
+        try:
+            db = _connect(path)
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute("PRAGMA journal_mode = WAL")
+            migrations.apply(db)
+            project = cls(db, path)
+            with project._write():
+                project._set_setting("interviewers", list(DEFAULT_INTERVIEWERS))
+                project._set_setting("attribute_keys", list(DEFAULT_KEYS))
+            return project
+        except BaseException:
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def open(cls, path: Path) -> "Project":
+        path = Path(path)
+        if not path.is_file():
+            raise BadInput(
+                "no project file here",
+                file=path,
+                hint="create one with 'jhs-qual init' or pass --project PATH",
+            )
+        with open(path, "rb") as handle:
+            if handle.read(16) != _SQLITE_HEADER:
+                raise BadInput("not a jhs-qual project (not an SQLite file)", file=path)
+        db = _connect(path)
+        try:
+            app_id = db.execute("PRAGMA application_id").fetchone()[0]
+            if app_id != APPLICATION_ID:
+                raise BadInput("not a jhs-qual project (an SQLite file of another program)", file=path)
+            applied = [m.name for m in migrations.applied(db)]
+            unknown = [name for name in applied if name not in MIGRATION_NAMES]
+            if unknown:
+                raise BadInput(
+                    f"written by a newer jhs-qual (schema {unknown[-1]})",
+                    file=path,
+                    hint="upgrade jhs-qual to open this project",
+                )
+            db.execute("PRAGMA journal_mode = WAL")
+            if migrations.pending(db):
+                migrations.apply(db)
+        except BaseException:
+            db.close()
+            raise
+        return cls(db, path)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Project":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Database]:
+        conn = self.db.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise Failure(f"cannot write: {error}", file=self.path,
+                          hint="another program holds the file; try again") from None
+        try:
+            yield self.db
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            conn.execute("ROLLBACK")
+            raise Failure(f"cannot write: {error}", file=self.path) from None
+
+    # --- settings ---------------------------------------------------------------
+
+    def setting(self, key: str, default=None):
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def _set_setting(self, key: str, value) -> None:
+        self.db.execute(
+            "INSERT INTO settings(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, json.dumps(value, ensure_ascii=False)],
+        )
+
+    def attribute_keys(self) -> list[str]:
+        return list(self.setting("attribute_keys", list(DEFAULT_KEYS)))
+
+    def add_attribute_keys(self, keys: list[str]) -> list[str]:
+        current = self.attribute_keys()
+        added = [check_new_key(k) for k in keys if k not in current]
+        with self._write():
+            self._set_setting("attribute_keys", current + added)
+        return added
+
+    def interviewers(self) -> list[str]:
+        return list(self.setting("interviewers", list(DEFAULT_INTERVIEWERS)))
+
+    def set_interviewers(self, labels: list[str]) -> None:
+        cleaned = [" ".join(label.split()) for label in labels if label.strip()]
+        with self._write():
+            self._set_setting("interviewers", cleaned)
+
+    def is_interviewer(self, speaker: str | None, labels: list[str] | None = None) -> bool:
+        if not speaker:
+            return False
+        labels = self.interviewers() if labels is None else labels
+        base = re.sub(r"[ ]?\d{1,2}$", "", speaker).lower()
+        wanted = {label.lower() for label in labels}
+        return speaker.lower() in wanted or base in wanted
+
+    # --- transcripts -----------------------------------------------------------
+
+    def find_duplicate(self, text_sha256: str, source_sha256: str) -> str | None:
+        row = self.db.execute(
+            "SELECT name FROM transcripts WHERE sha256 = ? OR source_sha256 = ? LIMIT 1",
+            [text_sha256, source_sha256],
+        ).fetchone()
+        return row[0] if row else None
+
+    def add_transcript(
+        self,
+        name: str,
+        parsed: ParsedTranscript,
+        *,
+        source_name: str,
+        source_sha256: str,
+        attributes: dict[str, str],
+    ) -> int:
+        """Store one imported transcript with its turns and attributes."""
+        known = self.attribute_keys()
+        for key in attributes:
+            check_key(key, known, file=source_name)
+        text_sha256 = hashlib.sha256(parsed.text.encode("utf-8")).hexdigest()
+        with self._write() as db:
+            taken = db.execute("SELECT 1 FROM transcripts WHERE name = ?", [name]).fetchone()
+            if taken:
+                raise BadInput(
+                    f"a different transcript is already called '{name}'",
+                    file=source_name,
+                    hint="rename the file before importing it",
+                )
+            cursor = db.execute(
+                "INSERT INTO transcripts(name, text, sha256, source_sha256, source_name, format, imported_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [name, parsed.text, text_sha256, source_sha256, source_name, parsed.format, _now()],
+            )
+            transcript_id = cursor.lastrowid
+            db.conn.executemany(
+                "INSERT INTO turns(transcript_id, idx, speaker, start, content_start, end, ts_start, ts_end)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (transcript_id, t.index, t.speaker, t.start, t.content_start, t.end, t.ts_start, t.ts_end)
+                    for t in parsed.turns
+                ],
+            )
+            self._put_attributes(transcript_id, attributes)
+        return transcript_id
+
+    def set_attributes(self, transcript_id: int, attributes: dict[str, str]) -> None:
+        known = self.attribute_keys()
+        for key in attributes:
+            check_key(key, known)
+        with self._write():
+            self._put_attributes(transcript_id, attributes)
+
+    def _put_attributes(self, transcript_id: int, attributes: dict[str, str]) -> None:
+        for key, value in attributes.items():
+            if value == "":
+                self.db.execute(
+                    "DELETE FROM transcript_attributes WHERE transcript_id = ? AND key = ?",
+                    [transcript_id, key],
+                )
+            else:
+                self.db.execute(
+                    "INSERT INTO transcript_attributes(transcript_id, key, value) VALUES (?, ?, ?)"
+                    " ON CONFLICT(transcript_id, key) DO UPDATE SET value = excluded.value",
+                    [transcript_id, key, value],
+                )
+
+    def transcript(self, reference: str) -> dict:
+        """A transcript by name (file stem) or by numeric id."""
+        row = None
+        if reference.isdigit():
+            row = self._one("SELECT id, name, text FROM transcripts WHERE id = ?", [int(reference)])
+        if row is None:
+            row = self._one("SELECT id, name, text FROM transcripts WHERE name = ?", [reference])
+        if row is None:
+            names = [r[0] for r in self.db.execute("SELECT name FROM transcripts ORDER BY name")]
+            import difflib
+
+            close = difflib.get_close_matches(reference, names, n=1)
+            raise BadInput(
+                f"no transcript '{reference}' in this project",
+                field="TRANSCRIPT",
+                hint=f"did you mean '{close[0]}'?" if close else "list them with 'jhs-qual transcripts'",
+            )
+        return row
+
+    def turns(self, transcript_id: int) -> list[dict]:
+        return list(
+            self.db.query(
+                "SELECT idx, speaker, start, content_start, end, ts_start, ts_end FROM turns"
+                " WHERE transcript_id = ? ORDER BY idx",
+                [transcript_id],
+            )
+        )
+
+    def turn(self, transcript_id: int, number: int) -> dict:
+        """Turn `number`, counted from 1 as users see it."""
+        row = self._one(
+            "SELECT idx, speaker, start, content_start, end FROM turns WHERE transcript_id = ? AND idx = ?",
+            [transcript_id, number - 1],
+        )
+        if row is None:
+            count = self.db.execute(
+                "SELECT count(*) FROM turns WHERE transcript_id = ?", [transcript_id]
+            ).fetchone()[0]
+            raise BadInput(f"no turn {number}", field="--turn", hint=f"turns run from 1 to {count}")
+        return row
+
+    def transcript_overview(self) -> list[dict]:
+        """Every transcript with attributes, turn counts, speakers and progress per coder."""
+        labels = self.interviewers()
+        rows = list(
+            self.db.query(
+                "SELECT t.id, t.name, t.format, t.source_name, t.imported_at,"
+                " (SELECT count(*) FROM turns WHERE transcript_id = t.id) AS turn_count,"
+                " length(t.text) AS characters FROM transcripts t ORDER BY t.name"
+            )
+        )
+        attributes: dict[int, dict[str, str]] = {}
+        for r in self.db.query("SELECT transcript_id, key, value FROM transcript_attributes ORDER BY key"):
+            attributes.setdefault(r["transcript_id"], {})[r["key"]] = r["value"]
+        speakers: dict[int, dict[str, int]] = {}
+        interviewer_turns: dict[int, int] = {}
+        for r in self.db.query(
+            "SELECT transcript_id, speaker, count(*) AS n FROM turns GROUP BY transcript_id, speaker"
+            " ORDER BY transcript_id, min(idx)"
+        ):
+            if r["speaker"]:
+                speakers.setdefault(r["transcript_id"], {})[r["speaker"]] = r["n"]
+            if self.is_interviewer(r["speaker"], labels):
+                interviewer_turns[r["transcript_id"]] = interviewer_turns.get(r["transcript_id"], 0) + r["n"]
+        interviewer_names = sorted(
+            {s for spk in speakers.values() for s in spk if self.is_interviewer(s, labels)}
+        )
+        progress: dict[int, dict[str, int]] = {}
+        for r in self.db.query(
+            "SELECT u.transcript_id, cd.name AS coder, count(DISTINCT u.idx) AS coded"
+            " FROM codings c JOIN coders cd ON cd.id = c.coder_id"
+            " JOIN turns u ON u.transcript_id = c.transcript_id"
+            "  AND c.start < u.end AND c.end > u.content_start"
+            " WHERE coalesce(u.speaker, '') NOT IN (SELECT value FROM json_each(?))"
+            " GROUP BY u.transcript_id, cd.name",
+            [json.dumps(interviewer_names)],
+        ):
+            progress.setdefault(r["transcript_id"], {})[r["coder"]] = r["coded"]
+        for row in rows:
+            tid = row["id"]
+            row["attributes"] = attributes.get(tid, {})
+            row["speakers"] = speakers.get(tid, {})
+            row["codable_turns"] = row["turn_count"] - interviewer_turns.get(tid, 0)
+            row["coded_turns"] = progress.get(tid, {})
+        return rows
+
+    # --- codebooks ---------------------------------------------------------------
+
+    def codebooks(self) -> list[dict]:
+        return list(
+            self.db.query(
+                "SELECT b.id, b.title, b.language, b.source_name, b.yaml_sha256, b.loaded_at,"
+                " (SELECT count(*) FROM codes WHERE codebook_id = b.id) AS code_count"
+                " FROM codebooks b ORDER BY b.loaded_at, b.id"
+            )
+        )
+
+    def codes(self, codebook_id: str | None = None) -> list[dict]:
+        sql = "SELECT * FROM codes"
+        params: list = []
+        if codebook_id is not None:
+            sql += " WHERE codebook_id = ?"
+            params.append(codebook_id)
+        rows = list(self.db.query(sql + " ORDER BY codebook_id, position", params))
+        for row in rows:
+            for name in ("keywords", "phrases", "exclude"):
+                row[name] = json.loads(row[name])
+        return rows
+
+    def load_codebook(self, codebook: Codebook) -> str:
+        """Store or update a codebook. Returns 'loaded', 'updated' or 'unchanged'.
+
+        Codes keep their row (and so their codings) across updates, matched by
+        id. A code that the new version drops while it still has codings is
+        refused: the codings would be lost.
+        """
+        others = [
+            self._stored_codebook(row["id"])
+            for row in self.db.query("SELECT id FROM codebooks WHERE id != ?", [codebook.id])
+        ]
+        check_together(others + [codebook])
+        existing = self._one("SELECT yaml_sha256 FROM codebooks WHERE id = ?", [codebook.id])
+        if existing and existing["yaml_sha256"] == codebook.sha256:
+            return "unchanged"
+        with self._write() as db:
+            if existing:
+                new_ids = {c.id for c in codebook.codes}
+                for row in db.query(
+                    "SELECT c.code_id, count(x.id) AS n FROM codes c LEFT JOIN codings x ON x.code_id = c.id"
+                    " WHERE c.codebook_id = ? GROUP BY c.id",
+                    [codebook.id],
+                ):
+                    if row["code_id"] not in new_ids and row["n"]:
+                        raise BadInput(
+                            f"code '{row['code_id']}' is missing but has {row['n']} codings in the project",
+                            file=codebook.source,
+                            field="codes",
+                            hint="put the code back, or remove its codings first",
+                        )
+                db.execute(
+                    "DELETE FROM codes WHERE codebook_id = ? AND code_id NOT IN (SELECT value FROM json_each(?))",
+                    [codebook.id, json.dumps(sorted(new_ids))],
+                )
+            db.execute(
+                "INSERT INTO codebooks(id, title, language, description, source_name, yaml_sha256, yaml, loaded_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET title = excluded.title,"
+                " language = excluded.language, description = excluded.description,"
+                " source_name = excluded.source_name, yaml_sha256 = excluded.yaml_sha256,"
+                " yaml = excluded.yaml, loaded_at = excluded.loaded_at",
+                [codebook.id, codebook.title, codebook.language, codebook.description,
+                 codebook.source, codebook.sha256, codebook.yaml_text, _now()],
+            )
+            for position, code in enumerate(codebook.codes):
+                db.execute(
+                    "INSERT INTO codes(codebook_id, code_id, parent, position, label_nl, label_en, definition,"
+                    " use_when, do_not_use_when, keywords, phrases, exclude, example, colour, key)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(codebook_id, code_id) DO UPDATE SET parent = excluded.parent,"
+                    " position = excluded.position, label_nl = excluded.label_nl, label_en = excluded.label_en,"
+                    " definition = excluded.definition, use_when = excluded.use_when,"
+                    " do_not_use_when = excluded.do_not_use_when, keywords = excluded.keywords,"
+                    " phrases = excluded.phrases, exclude = excluded.exclude, example = excluded.example,"
+                    " colour = excluded.colour, key = excluded.key",
+                    [codebook.id, code.id, code.parent, position, code.label_nl, code.label_en,
+                     code.definition, code.use_when, code.do_not_use_when,
+                     json.dumps(code.keywords, ensure_ascii=False),
+                     json.dumps(code.phrases, ensure_ascii=False),
+                     json.dumps(code.exclude, ensure_ascii=False),
+                     code.example, code.colour, code.key],
+                )
+        return "updated" if existing else "loaded"
+
+    def _stored_codebook(self, codebook_id: str) -> Codebook:
+        row = self._one("SELECT * FROM codebooks WHERE id = ?", [codebook_id])
+        codes = [
+            Code(
+                id=c["code_id"], label_nl=c["label_nl"], label_en=c["label_en"], key=c["key"],
+                colour=c["colour"], parent=c["parent"],
+            )
+            for c in self.codes(codebook_id)
+        ]
+        return Codebook(
+            id=row["id"], title=row["title"], language=row["language"], codes=codes,
+            source=row["source_name"], sha256=row["yaml_sha256"],
+        )
+
+    def resolve_code(self, reference: str) -> dict:
+        pairs = [(r[0], r[1]) for r in self.db.execute("SELECT codebook_id, code_id FROM codes")]
+        codebook_id, code_id = resolve_code(reference, pairs)
+        return self._one(
+            "SELECT * FROM codes WHERE codebook_id = ? AND code_id = ?", [codebook_id, code_id]
+        )
+
+    # --- coders and codings ------------------------------------------------------
+
+    def _coder_id(self, name: str) -> int:
+        name = " ".join(name.split())
+        if not name:
+            raise BadInput("the coder's name is empty", field="--coder")
+        row = self.db.execute("SELECT id FROM coders WHERE name = ?", [name]).fetchone()
+        if row:
+            return row[0]
+        return self.db.execute(
+            "INSERT INTO coders(name, created_at) VALUES (?, ?)", [name, _now()]
+        ).lastrowid
+
+    def coders(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT name FROM coders ORDER BY name")]
+
+    def add_coding(
+        self,
+        transcript_id: int,
+        code_row_id: int,
+        coder: str,
+        start: int,
+        end: int,
+        *,
+        memo: str = "",
+        origin: str = "manual",
+    ) -> tuple[int, bool]:
+        """Store a coding; returns (coding id, created). An identical coding
+        by the same coder is not stored twice."""
+        if origin not in ORIGINS:
+            raise BadInput(f"origin '{origin}' is not one of {', '.join(ORIGINS)}", field="origin")
+        length = self.db.execute(
+            "SELECT length(text) FROM transcripts WHERE id = ?", [transcript_id]
+        ).fetchone()[0]
+        if not (0 <= start < end <= length):
+            raise BadInput(
+                f"span {start}:{end} is outside the text",
+                field="--span",
+                hint=f"start and end must satisfy 0 <= start < end <= {length}",
+            )
+        with self._write() as db:
+            coder_id = self._coder_id(coder)
+            row = db.execute(
+                "SELECT id FROM codings WHERE transcript_id = ? AND code_id = ? AND coder_id = ?"
+                " AND start = ? AND end = ?",
+                [transcript_id, code_row_id, coder_id, start, end],
+            ).fetchone()
+            if row:
+                return row[0], False
+            now = _now()
+            coding_id = db.execute(
+                "INSERT INTO codings(transcript_id, code_id, coder_id, start, end, memo, origin,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [transcript_id, code_row_id, coder_id, start, end, memo, origin, now, now],
+            ).lastrowid
+        return coding_id, True
+
+    def find_codings(
+        self, transcript_id: int, code_row_id: int, coder: str, start: int | None = None, end: int | None = None
+    ) -> list[dict]:
+        sql = (
+            "SELECT c.id, c.start, c.end FROM codings c JOIN coders cd ON cd.id = c.coder_id"
+            " WHERE c.transcript_id = ? AND c.code_id = ? AND cd.name = ?"
+        )
+        params: list = [transcript_id, code_row_id, coder]
+        if start is not None:
+            sql += " AND c.start = ? AND c.end = ?"
+            params += [start, end]
+        return list(self.db.query(sql + " ORDER BY c.start", params))
+
+    def remove_codings(self, coding_ids: list[int]) -> int:
+        with self._write() as db:
+            removed = 0
+            for coding_id in coding_ids:
+                removed += db.execute("DELETE FROM codings WHERE id = ?", [coding_id]).rowcount
+        return removed
+
+    def coding_rows(self, coder: str | None = None) -> Iterator[dict]:
+        """Every coding with its turn, speaker, code reference and text, in transcript order."""
+        sql = (
+            "SELECT t.id AS transcript_id, t.name AS transcript, u.idx + 1 AS turn, u.speaker,"
+            " k.codebook_id || '/' || k.code_id AS code, cd.name AS coder, c.start, c.end,"
+            " substr(t.text, c.start + 1, c.end - c.start) AS text, c.memo, c.origin"
+            " FROM codings c"
+            " JOIN transcripts t ON t.id = c.transcript_id"
+            " JOIN codes k ON k.id = c.code_id"
+            " JOIN coders cd ON cd.id = c.coder_id"
+            " LEFT JOIN turns u ON u.transcript_id = c.transcript_id AND u.idx ="
+            "  (SELECT idx FROM turns WHERE transcript_id = c.transcript_id AND start <= c.start"
+            "   ORDER BY start DESC LIMIT 1)"
+        )
+        params: list = []
+        if coder is not None:
+            sql += " WHERE cd.name = ?"
+            params.append(coder)
+        yield from self.db.query(sql + " ORDER BY t.name, c.start, c.end, code, cd.name", params)
+
+    def attributes_by_transcript(self) -> dict[int, dict[str, str]]:
+        result: dict[int, dict[str, str]] = {}
+        for r in self.db.query("SELECT transcript_id, key, value FROM transcript_attributes"):
+            result.setdefault(r["transcript_id"], {})[r["key"]] = r["value"]
+        return result
+
+    def _one(self, sql: str, params: list) -> dict | None:
+        return next(iter(self.db.query(sql, params)), None)

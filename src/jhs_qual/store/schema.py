@@ -1,0 +1,135 @@
+"""The project file's schema, as numbered migrations applied on open.
+
+Add a change as a new function `m00N_...` at the end; never edit one that has
+shipped. A file that has a migration this code does not know was written by a
+newer jhs-qual and is refused (see `Project.open`).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "jhs_qual"
+# PRAGMA application_id: 'JHSQ', so that any other SQLite file is recognised as foreign.
+APPLICATION_ID = 0x4A485351
+
+migrations = Migrations(MIGRATION_SET)
+MIGRATION_NAMES: list[str] = []
+
+
+def _migration(name: str):
+    MIGRATION_NAMES.append(name)
+    return migrations(name=name)
+
+
+def _run(db: Database, statements: str) -> None:
+    # executescript() would COMMIT the migration's transaction half-way.
+    for statement in statements.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@_migration("m001_initial")
+def m001_initial(db: Database) -> None:
+    _run(
+        db,
+        """
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL  -- JSON
+);
+CREATE TABLE transcripts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    text TEXT NOT NULL,  -- immutable; every offset points into it (code points)
+    sha256 TEXT NOT NULL UNIQUE,  -- of the text (UTF-8)
+    source_sha256 TEXT NOT NULL,  -- of the file's bytes
+    source_name TEXT NOT NULL,
+    format TEXT NOT NULL,
+    imported_at TEXT NOT NULL
+);
+CREATE INDEX transcripts_source_sha256 ON transcripts(source_sha256);
+CREATE TABLE transcript_attributes (
+    transcript_id INTEGER NOT NULL REFERENCES transcripts(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (transcript_id, key)
+);
+CREATE INDEX transcript_attributes_key ON transcript_attributes(key, value);
+CREATE TABLE turns (
+    transcript_id INTEGER NOT NULL REFERENCES transcripts(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,  -- 0-based; users see idx + 1
+    speaker TEXT,
+    start INTEGER NOT NULL,
+    content_start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    ts_start REAL,
+    ts_end REAL,
+    PRIMARY KEY (transcript_id, idx)
+);
+CREATE INDEX turns_start ON turns(transcript_id, start);
+CREATE TABLE codebooks (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    language TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    source_name TEXT NOT NULL,
+    yaml_sha256 TEXT NOT NULL,
+    yaml TEXT NOT NULL,
+    loaded_at TEXT NOT NULL
+);
+CREATE TABLE codes (
+    id INTEGER PRIMARY KEY,
+    codebook_id TEXT NOT NULL REFERENCES codebooks(id),
+    code_id TEXT NOT NULL,
+    parent TEXT,
+    position INTEGER NOT NULL,
+    label_nl TEXT NOT NULL,
+    label_en TEXT NOT NULL,
+    definition TEXT NOT NULL DEFAULT '',
+    use_when TEXT NOT NULL DEFAULT '',
+    do_not_use_when TEXT NOT NULL DEFAULT '',
+    keywords TEXT NOT NULL DEFAULT '[]',  -- JSON lists
+    phrases TEXT NOT NULL DEFAULT '[]',
+    exclude TEXT NOT NULL DEFAULT '[]',
+    example TEXT NOT NULL DEFAULT '',
+    colour TEXT NOT NULL,
+    key TEXT NOT NULL DEFAULT '',
+    UNIQUE (codebook_id, code_id)
+);
+CREATE TABLE coders (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE codings (
+    id INTEGER PRIMARY KEY,
+    transcript_id INTEGER NOT NULL REFERENCES transcripts(id),
+    code_id INTEGER NOT NULL REFERENCES codes(id),
+    coder_id INTEGER NOT NULL REFERENCES coders(id),
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    memo TEXT NOT NULL DEFAULT '',
+    origin TEXT NOT NULL DEFAULT 'manual' CHECK (origin IN ('manual', 'suggested', 'auto')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    CHECK (start >= 0 AND end > start),
+    UNIQUE (transcript_id, code_id, coder_id, start, end)
+);
+CREATE INDEX codings_transcript ON codings(transcript_id, start);
+CREATE INDEX codings_code_coder ON codings(code_id, coder_id);
+CREATE INDEX codings_coder ON codings(coder_id, transcript_id);
+CREATE TABLE memos (
+    id INTEGER PRIMARY KEY,
+    coder_id INTEGER NOT NULL REFERENCES coders(id),
+    transcript_id INTEGER REFERENCES transcripts(id),
+    code_id INTEGER REFERENCES codes(id),
+    title TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+)
+""",
+    )
+
