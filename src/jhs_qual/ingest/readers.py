@@ -19,6 +19,8 @@ from jhs_qual.ingest.frontmatter import split_front_matter
 from jhs_qual.ingest.turns import (
     RawLine,
     Segment,
+    accept_label,
+    label_counts,
     lines_to_segments,
     match_label,
     normalise_label,
@@ -215,13 +217,15 @@ def _strip_tags(text: str) -> str:
 
 def _merge_cues(cues) -> list[Segment]:
     """Consecutive cues by one speaker make one turn; the cue times are its time."""
+    texts = [" ".join(words.split()) for _, _, _, words in cues]
+    matches = [match_label(words) if speaker is None else None
+               for (_, _, speaker, _), words in zip(cues, texts)]
+    counts = label_counts(matches)
     resolved = []
-    for start, end, speaker, words in cues:
-        words = " ".join(words.split())
-        if speaker is None:
-            m = match_label(words)
-            if m is not None and m.label is not None and not m.strict:
-                speaker, words = m.label, m.rest
+    for (start, end, speaker, _), words, m in zip(cues, texts, matches):
+        # Each cue opens a paragraph, so a capitalised one-off label counts.
+        if m is not None and m.label is not None and accept_label(m, counts, True):
+            speaker, words = m.label, m.rest
         resolved.append((start, end, normalise_label(speaker) if speaker else None, words))
     any_speaker = any(speaker for _, _, speaker, _ in resolved)
     segments: list[Segment] = []

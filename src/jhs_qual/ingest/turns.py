@@ -145,7 +145,7 @@ def lines_to_segments(lines: list[RawLine]) -> list[Segment]:
     """
     matches = [None if line.speaker or not line.text.strip() else match_label(line.text)
                for line in lines]
-    counts = Counter(m.label.lower() for m in matches if m and m.label)
+    counts = label_counts(matches)
     segments: list[Segment] = []
     current: Segment | None = None
     paragraph: list[str] = []
@@ -168,7 +168,7 @@ def lines_to_segments(lines: list[RawLine]) -> list[Segment]:
         rest = text
         if line.speaker is not None:
             starts_turn, speaker = True, normalise_label(line.speaker)
-        elif m is not None and m.label is not None and _accept(m, counts, at_paragraph_start):
+        elif m is not None and m.label is not None and accept_label(m, counts, at_paragraph_start):
             starts_turn, speaker, ts, rest = True, normalise_label(m.label), m.ts, m.rest
         elif m is not None and m.label is None:
             # A timestamp alone opens a new turn by the same speaker.
@@ -185,7 +185,13 @@ def lines_to_segments(lines: list[RawLine]) -> list[Segment]:
     return [s for s in segments if s.paragraphs or s.speaker]
 
 
-def _accept(m: LabelMatch, counts: Counter, at_paragraph_start: bool) -> bool:
+def label_counts(matches) -> Counter:
+    return Counter(m.label.lower() for m in matches if m is not None and m.label)
+
+
+def accept_label(m: LabelMatch, counts: Counter, at_paragraph_start: bool) -> bool:
+    """Is this candidate a speaker? Known labels and recurring ones are; a
+    one-off only when it opens a paragraph with a capital ("Automation:")."""
     label = m.label or ""
     if is_known_label(label):
         return True
