@@ -4,7 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEMO_DIR := demo
+DEMO := demo/project.jhsq
+CODEBOOKS := codebooks/bronstein.yaml codebooks/professional_topics.yaml codebooks/pupil_topics.yaml
+JHS := $(BIN)/jhs-qual
 
 .PHONY: demo test setup clean
 
@@ -16,11 +18,22 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Builds the demo project once (later runs keep it, and the coding done in it),
+# brings in any new sample files, and shows what is in it.
 demo: $(STAMP)
-	$(BIN)/python scripts/build_demo.py $(DEMO_DIR)
+	@mkdir -p demo
+	@test -f $(DEMO) || $(JHS) init $(DEMO) $(addprefix --codebook ,$(CODEBOOKS))
+	@$(JHS) codebook load --project $(DEMO) $(CODEBOOKS)
+	@$(JHS) import --project $(DEMO) --attributes transcripts_sample/attributes.csv transcripts_sample
+	@echo
+	@$(JHS) transcripts --project $(DEMO)
+	@echo
+	@$(JHS) codebook show --project $(DEMO)
+	@echo
+	@echo "Demo project: $(DEMO). Try: $(JHS) code add --project $(DEMO) po_leraar_de_linde interdependence --turn 36 --coder you"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) demo build *.egg-info src/*.egg-info

@@ -168,7 +168,8 @@ def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: P
         else:
             click.echo(f"Error: {r.message}", err=True)
     if ignored:
-        click.echo(f"ignored {len(ignored)} file(s) of other types", err=True)
+        names = ", ".join(p.name for p in ignored[:5]) + (", ..." if len(ignored) > 5 else "")
+        click.echo(f"ignored {len(ignored)} file(s) that are not transcripts: {names}")
     click.echo(f"{counts['imported']} imported, {counts['skipped']} skipped, {counts['error']} failed")
     if counts["error"]:
         sys.exit(2)
@@ -207,22 +208,27 @@ def transcripts(as_json: bool, project_path: Path | None) -> None:
     """List transcripts with attributes, turns, speakers and coding progress per coder."""
     with open_project(project_path) as project:
         rows = project.transcript_overview()
+        keys = project.attribute_keys()
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not rows:
         click.echo("no transcripts yet: add some with 'jhs-qual import FILES'")
         return
+    used = [k for k in keys if any(k in r["attributes"] for r in rows)]
     table = []
     for r in rows:
         progress = ", ".join(f"{c} {n}/{r['codable_turns']}" for c, n in sorted(r["coded_turns"].items()))
         table.append([
-            r["id"], r["name"], r["format"], r["turn_count"],
-            ", ".join(f"{s} ({n})" for s, n in r["speakers"].items()),
-            " ".join(f"{k}={v}" for k, v in r["attributes"].items()),
-            progress or "-",
+            r["id"], r["name"], r["format"], r["turn_count"], _shorten(", ".join(r["speakers"]), 36),
+            *(r["attributes"].get(k, "") for k in used), progress or "-",
         ])
-    click.echo(_table(table, ["id", "name", "format", "turns", "speakers", "attributes", "coded turns"]))
+    click.echo(_table(table, ["id", "name", "format", "turns", "speakers", *used, "coded turns"]))
+    click.echo("coded turns: turns with a coding by that coder / turns not spoken by an interviewer")
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # --- codebooks --------------------------------------------------------------------------------
@@ -407,7 +413,7 @@ def code_remove(transcript: str, code_ref: str, turn: int | None, span: str | No
 
 @cli.group()
 def codings() -> None:
-    """Export codings."""
+    """Export every coding with its text, speaker and attributes."""
 
 
 @codings.command("export")

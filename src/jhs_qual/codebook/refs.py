@@ -35,6 +35,9 @@ def _suggest(code_id: str, pairs: list[tuple[str, str]]) -> str:
     if not pairs:
         return "load a codebook first with 'jhs-qual codebook load FILE'"
     names = [f"{b}/{c}" for b, c in pairs]
+    prefixed = [n for n, (_, c) in zip(names, pairs) if c.startswith(code_id)]
+    if prefixed:
+        return "did you mean " + " or ".join(prefixed[:3]) + "?"
     close = difflib.get_close_matches(code_id, [c for _, c in pairs], n=1)
     if close:
         return "did you mean " + next(n for n in names if n.endswith("/" + close[0])) + "?"

@@ -233,11 +233,14 @@ def _merge_cues(cues) -> list[Segment]:
         if not words:
             continue
         current = segments[-1] if segments else None
-        continues = current is not None and (
-            speaker == current.speaker
-            or (speaker is None and any_speaker)
-            or (speaker is None and start - (current.ts_end or start) < _SUBTITLE_PAUSE_SECONDS)
-        )
+        if current is None:
+            continues = False
+        elif speaker is not None:
+            continues = speaker == current.speaker
+        elif any_speaker:
+            continues = True  # an unlabelled cue goes on with the last speaker
+        else:
+            continues = start - (current.ts_end or start) < _SUBTITLE_PAUSE_SECONDS
         if continues:
             current.paragraphs[-1] += " " + words
             current.ts_end = end

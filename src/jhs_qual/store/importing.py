@@ -27,16 +27,26 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
 
 
+# Documentation that lives beside transcripts in a folder, never an interview.
+_NOT_TRANSCRIPTS = ("readme", "license", "licence", "changelog")
+
+
 def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Path]]:
-    """Files to import, and files inside folders that were passed over."""
+    """Files to import, and files inside folders that were passed over
+    (other types, hidden files, Word lock files, README/LICENSE)."""
     files: list[Path] = []
     ignored: list[Path] = []
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if not child.is_file() or child.name.startswith((".", "~$")):
+                if not child.is_file():
                     continue
-                (files if child.suffix.lower() in SUPPORTED else ignored).append(child)
+                wanted = (
+                    child.suffix.lower() in SUPPORTED
+                    and not child.name.startswith((".", "~$"))
+                    and child.stem.lower() not in _NOT_TRANSCRIPTS
+                )
+                (files if wanted else ignored).append(child)
         else:
             files.append(path)
     return files, ignored

@@ -1,0 +1,64 @@
+"""Shared fixtures: a fresh project per test, the CLI runner, sample paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from jhs_qual.cli import cli
+from jhs_qual.codebook import load_codebook
+from jhs_qual.store import Project
+
+ROOT = Path(__file__).resolve().parent.parent
+CODEBOOKS = ROOT / "codebooks"
+SAMPLES = ROOT / "transcripts_sample"
+SHARED = ROOT.parent / "shared" / "reference-data"
+CODEBOOK_FILES = [CODEBOOKS / f"{name}.yaml" for name in ("bronstein", "professional_topics", "pupil_topics")]
+
+
+@pytest.fixture
+def project(tmp_path) -> Project:
+    p = Project.create(tmp_path / "test.jhsq")
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def loaded_project(project) -> Project:
+    for path in CODEBOOK_FILES:
+        project.load_codebook(load_codebook(path))
+    return project
+
+
+class Cli:
+    """Runs `jhs-qual` in-process with a project path."""
+
+    def __init__(self, project_path: Path):
+        self.project_path = project_path
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, project: bool = True, input: str | None = None):
+        argv = list(args)
+        if project:
+            argv += ["--project", str(self.project_path)]
+        return self.runner.invoke(cli, argv, input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def run(tmp_path) -> Cli:
+    path = tmp_path / "cli.jhsq"
+    runner = Cli(path)
+    result = runner("init", str(path), *sum((["--codebook", str(f)] for f in CODEBOOK_FILES), []), project=False)
+    assert result.exit_code == 0, result.output
+    return runner
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path

@@ -1,0 +1,252 @@
+"""The project file: creation, schema, offsets, transactions, concurrency, codebook updates."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from jhs_qual.codebook import load_codebook, parse_codebook
+from jhs_qual.domain import ParsedTranscript, Turn
+from jhs_qual.errors import BadInput
+from jhs_qual.ingest.turns import RawLine, lines_to_segments, render
+from jhs_qual.store import Project
+from jhs_qual.store.schema import APPLICATION_ID, MIGRATION_NAMES, MIGRATION_SET
+from tests.conftest import CODEBOOK_FILES
+
+
+def transcript(text_lines: str) -> ParsedTranscript:
+    text, turns = render(lines_to_segments([RawLine(line) for line in text_lines.split("\n")]))
+    return ParsedTranscript(text, turns, format="txt")
+
+
+def add(project: Project, name: str, lines: str, **attributes) -> int:
+    parsed = transcript(lines)
+    return project.add_transcript(
+        name, parsed, source_name=f"{name}.txt",
+        source_sha256=hashlib.sha256(lines.encode()).hexdigest(), attributes=attributes,
+    )
+
+
+def test_created_readable_by_owner_only_including_wal(tmp_path):
+    path = tmp_path / "p.jhsq"
+    with Project.create(path) as project:
+        add(project, "a", "I: Hoi.\nR: Hallo.")
+        for suffix in ("", "-wal", "-shm"):
+            side = Path(str(path) + suffix)
+            if side.exists():
+                assert stat.S_IMODE(side.stat().st_mode) == 0o600, suffix
+
+
+def test_pragmas_and_migrations(project):
+    db = project.db
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    applied = [r[0] for r in db.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", [MIGRATION_SET])]
+    assert applied == MIGRATION_NAMES
+
+
+def test_create_refuses_an_existing_file(tmp_path):
+    path = tmp_path / "p.jhsq"
+    path.write_text("precious")
+    with pytest.raises(BadInput, match="already exists"):
+        Project.create(path)
+    assert path.read_text() == "precious"
+
+
+def test_open_refuses_missing_foreign_and_newer_files(tmp_path):
+    with pytest.raises(BadInput, match="no project file"):
+        Project.open(tmp_path / "missing.jhsq")
+    text_file = tmp_path / "notes.jhsq"
+    text_file.write_text("hello")
+    with pytest.raises(BadInput, match="not an SQLite file"):
+        Project.open(text_file)
+    other = tmp_path / "other.jhsq"
+    sqlite3.connect(other).execute("CREATE TABLE x (y)").connection.commit()
+    with pytest.raises(BadInput, match="another program"):
+        Project.open(other)
+    newer = tmp_path / "newer.jhsq"
+    Project.create(newer).close()
+    conn = sqlite3.connect(newer)
+    conn.execute(
+        "INSERT INTO _sqlite_migrations(migration_set, name, applied_at) VALUES (?, 'm999_future', 'x')",
+        [MIGRATION_SET],
+    )
+    conn.commit()
+    conn.close()
+    with pytest.raises(BadInput, match="newer jhs-qual") as info:
+        Project.open(newer)
+    assert "upgrade" in info.value.hint
+
+
+def test_offsets_are_code_points_with_non_ascii_text(loaded_project):
+    project = loaded_project
+    lines = "Meisje: Zoë zei “stop” 😠 en ’s middags 👍🏽 lachten we.\nJongen: Oké."
+    tid = add(project, "emoji", lines)
+    stored = project.transcript("emoji")["text"]
+    start = stored.index("“stop”")
+    end = stored.index("lachten") + len("lachten")
+    code = project.resolve_code("sel_individual")
+    project.add_coding(tid, code["id"], "anna", start, end)
+    (row,) = list(project.coding_rows())
+    assert row["text"] == "“stop” 😠 en ’s middags 👍🏽 lachten" == stored[start:end]
+    # SQLite agrees with Python on what a character is.
+    assert project.db.execute("SELECT length(text) FROM transcripts").fetchone()[0] == len(stored)
+
+
+def test_turn_and_span_bounds(loaded_project):
+    project = loaded_project
+    tid = add(project, "a", "I: Hoi.\nR: Hallo.")
+    code = project.resolve_code("intervention")
+    with pytest.raises(BadInput, match="outside the text"):
+        project.add_coding(tid, code["id"], "anna", 0, 10_000)
+    with pytest.raises(BadInput, match="outside the text"):
+        project.add_coding(tid, code["id"], "anna", 5, 5)
+    with pytest.raises(BadInput, match="no turn 3"):
+        project.turn(tid, 3)
+    assert project.turn(tid, 2)["speaker"] == "R"
+
+
+def test_duplicate_coding_is_not_stored_twice(loaded_project):
+    project = loaded_project
+    tid = add(project, "a", "I: Hoi.\nR: Hallo.")
+    code = project.resolve_code("intervention")
+    first = project.add_coding(tid, code["id"], "anna", 0, 3)
+    again = project.add_coding(tid, code["id"], "anna", 0, 3)
+    other_coder = project.add_coding(tid, code["id"], "ben", 0, 3)
+    assert first == (again[0], True) and again[1] is False
+    assert other_coder[1] is True
+    assert project.db.execute("SELECT count(*) FROM codings").fetchone()[0] == 2
+
+
+def test_failed_write_leaves_nothing(loaded_project, monkeypatch):
+    project = loaded_project
+    parsed = transcript("I: Hoi.\nR: Hallo.")
+    broken = ParsedTranscript(parsed.text, parsed.turns + [Turn(1, "X", 0, 0, 1)], format="txt")
+    with pytest.raises(sqlite3.IntegrityError):  # the duplicate turn index fails after the insert
+        project.add_transcript("a", broken, source_name="a.txt", source_sha256="x", attributes={"role": "leraar"})
+    for table in ("transcripts", "turns", "transcript_attributes"):
+        assert project.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+
+
+def test_crash_in_the_middle_of_a_write_loses_only_that_write(tmp_path):
+    """A process killed inside a transaction leaves the file as it was before."""
+    path = tmp_path / "p.jhsq"
+    with Project.create(path) as project:
+        add(project, "kept", "I: Hoi.")
+    script = f"""
+import os
+from jhs_qual.store import Project
+project = Project.open({str(path)!r})
+with project._write() as db:
+    db.execute("INSERT INTO transcripts(name, text, sha256, source_sha256, source_name, format, imported_at)"
+               " VALUES ('lost', 'x', 'h', 'h', 'lost.txt', 'txt', 'now')")
+    os._exit(9)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 9, done.stderr
+    with Project.open(path) as project:
+        names = [r[0] for r in project.db.execute("SELECT name FROM transcripts")]
+    assert names == ["kept"]
+
+
+def test_two_writers_wait_for_each_other(tmp_path):
+    path = tmp_path / "p.jhsq"
+    Project.create(path).close()
+    first, second = Project.open(path), Project.open(path)
+    holding = threading.Event()
+
+    def hold_the_lock():
+        with first._write():
+            first._set_setting("held", True)
+            holding.set()
+            time.sleep(0.3)
+
+    thread = threading.Thread(target=hold_the_lock)
+    thread.start()
+    holding.wait()
+    second.set_interviewers(["Interviewer", "Max"])  # waits for the lock, then writes
+    thread.join()
+    assert first.interviewers() == ["Interviewer", "Max"]
+    assert second.setting("held") is True
+    first.close()
+    second.close()
+
+
+def test_codebook_update_keeps_codings_and_refuses_dropping_coded_codes(tmp_path, project):
+    v1 = """id: demo\ntitle: Demo\nlanguage: nl\ncodes:
+  - {id: one, label_nl: Een, label_en: One}
+  - {id: two, label_nl: Twee, label_en: Two}
+"""
+    assert project.load_codebook(parse_codebook(v1, "demo.yaml")) == "loaded"
+    assert project.load_codebook(parse_codebook(v1, "demo.yaml")) == "unchanged"
+    tid = add(project, "a", "I: Hoi.\nR: Hallo.")
+    one = project.resolve_code("one")
+    project.add_coding(tid, one["id"], "anna", 0, 3)
+    v2 = v1.replace("label_nl: Een", "label_nl: Eén (herzien)")
+    assert project.load_codebook(parse_codebook(v2, "demo.yaml")) == "updated"
+    assert project.resolve_code("one")["label_nl"] == "Eén (herzien)"
+    assert project.resolve_code("one")["id"] == one["id"]
+    v3 = v1.replace("  - {id: one, label_nl: Een, label_en: One}\n", "")
+    with pytest.raises(BadInput, match="code 'one' is missing but has 1 codings"):
+        project.load_codebook(parse_codebook(v3, "demo.yaml"))
+    assert project.resolve_code("one")["label_nl"] == "Eén (herzien)"  # nothing changed
+    v4 = v1.replace("  - {id: two, label_nl: Twee, label_en: Two}\n", "")
+    project.load_codebook(parse_codebook(v4, "demo.yaml"))  # 'two' had no codings: dropped
+    assert [c["code_id"] for c in project.codes("demo")] == ["one"]
+
+
+def test_codebook_with_a_clashing_key_is_refused(loaded_project):
+    clash = "id: extra\ntitle: X\nlanguage: nl\ncodes:\n  - {id: z, label_nl: Z, label_en: Z, key: a}\n"
+    with pytest.raises(BadInput, match="shortcut key 'a' is also used by bronstein/interdependence"):
+        loaded_project.load_codebook(parse_codebook(clash, "extra.yaml"))
+
+
+def test_attributes_and_keys(project):
+    tid = add(project, "a", "I: Hoi.", role="leraar", wave="2019")
+    with pytest.raises(BadInput, match="unknown attribute 'shool_type'"):
+        project.set_attributes(tid, {"shool_type": "PO"})
+    project.add_attribute_keys(["cohort"])
+    project.set_attributes(tid, {"cohort": "A", "wave": ""})
+    assert project.attributes_by_transcript()[tid] == {"role": "leraar", "cohort": "A"}
+    with pytest.raises(BadInput, match="not a valid attribute name"):
+        project.add_attribute_keys(["Bad Key"])
+
+
+def test_interviewer_labels(project):
+    assert project.is_interviewer("Interviewer")
+    assert project.is_interviewer("interviewer 2")
+    assert project.is_interviewer("I")
+    assert not project.is_interviewer("Leraar")
+    project.set_interviewers(["Max Bigman"])
+    assert project.is_interviewer("Max Bigman") and not project.is_interviewer("Interviewer")
+
+
+def test_progress_counts_non_interviewer_turns_per_coder(loaded_project):
+    project = loaded_project
+    tid = add(project, "a", "Interviewer: Vraag?\nLeraar: Antwoord een.\nInterviewer: En?\nLeraar: Twee.")
+    code = project.resolve_code("interdependence")
+    for number in (1, 2, 4):
+        turn = project.turn(tid, number)
+        project.add_coding(tid, code["id"], "anna", turn["content_start"], turn["end"])
+    (row,) = project.transcript_overview()
+    assert row["turn_count"] == 4
+    assert row["codable_turns"] == 2
+    assert row["coded_turns"] == {"anna": 2}
+    assert row["speakers"] == {"Interviewer": 2, "Leraar": 2}
+
+
+def test_shipped_codebooks_load(project):
+    for path in CODEBOOK_FILES:
+        assert project.load_codebook(load_codebook(path)) == "loaded"
+    assert len(project.codes()) == 15
