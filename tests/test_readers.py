@@ -111,6 +111,7 @@ def test_docx_bold_labels(tmp_path):
         [("Mentor", True), (": Met een training.", False)],
         [("Daarna kwam het inloopuur.", False)],
         [("INTERVIEWER:", True), (" En nu?", False)],
+        [("Mentor (00:12:31):", True), (" Nu beter.", False)],
     ])
     parsed = read_transcript(path)
     assert parsed.format == "docx"
@@ -119,7 +120,9 @@ def test_docx_bold_labels(tmp_path):
         ("Interviewer", "Hoe begon het?"),
         ("Mentor", "Met een training.\nDaarna kwam het inloopuur."),
         ("Interviewer", "En nu?"),
+        ("Mentor", "Nu beter."),
     ]
+    assert parsed.turns[-1].ts_start == 751.0
 
 
 def test_docx_plain_text_labels_and_bold_heading_is_not_a_speaker(tmp_path):

@@ -20,6 +20,7 @@ from jhs_qual.ingest.turns import (
     RawLine,
     Segment,
     accept_label,
+    is_timestamp,
     label_counts,
     lines_to_segments,
     match_label,
@@ -91,33 +92,25 @@ def _read_docx(data: bytes, path: Path) -> ParsedTranscript:
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as error:
         raise BadInput(f"not a readable Word document ({error})", file=path) from None
 
+    blocks = list(document.iter_inner_content())
+    leading = []
+    for block in blocks:
+        if isinstance(block, Table):
+            break
+        leading.append(block.text)
+    # Front matter in Word: one paragraph per line; errors count paragraphs.
+    attributes, skip = split_front_matter(leading, path)
     lines: list[RawLine] = []
-    for block in document.iter_inner_content():
+    for block in blocks[skip:]:
         if isinstance(block, Table):
             lines.extend(_table_lines(block))
         else:
             lines.extend(_paragraph_lines(block))
             lines.append(RawLine(""))  # a Word paragraph ends a paragraph
-    texts = [line.text for line in lines]
-    attributes, skip = split_front_matter(_front_matter_view(texts), path)
-    if skip:
-        # `skip` counts non-blank lines of the block; drop that many lines plus
-        # the blank paragraph breaks between them.
-        kept, seen = 0, 0
-        while seen < skip:
-            if texts[kept].strip():
-                seen += 1
-            kept += 1
-        lines = lines[kept:]
     text, turns = render(lines_to_segments(lines))
     parsed = ParsedTranscript(text, turns, format="docx", attributes=attributes)
     _require_turns(parsed, path)
     return parsed
-
-
-def _front_matter_view(texts: list[str]) -> list[str]:
-    """Word paragraphs without the blank separators, for the front matter parser."""
-    return [t for t in texts if t.strip()]
 
 
 def _paragraph_lines(paragraph) -> list[RawLine]:
@@ -135,10 +128,11 @@ def _paragraph_lines(paragraph) -> list[RawLine]:
     rest = text[len(bold):] if text.startswith(bold) else None
     has_colon = bold.strip().endswith(":") or (rest or "").lstrip().startswith(":")
     if label and rest is not None and (has_colon or rest.strip()):
+        # Parsed as "label: words" so that "Interviewer (00:01:02)" gives its time too.
         m = match_label(label + ": x")
-        if m is not None and m.label == label:
+        if m is not None and m.label is not None and m.rest == "x":
             rest = rest.lstrip().removeprefix(":").strip()
-            return [RawLine(rest, speaker=label, ts=m.ts)]
+            return [RawLine(rest, speaker=m.label, ts=m.ts)]
     return [RawLine(line) for line in text.split("\n")]
 
 
@@ -151,7 +145,7 @@ def _table_lines(table) -> list[RawLine]:
             lines.extend(RawLine(c) for c in cells)
             continue
         ts = None
-        if re.fullmatch(r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\])]?", cells[0]):
+        if is_timestamp(cells[0]):
             ts = parse_timestamp(cells[0])
             cells = cells[1:]
         speaker, words = cells[0].rstrip(":").strip(), " ".join(cells[1:])

@@ -117,7 +117,7 @@ def match_label(line: str) -> LabelMatch | None:
     """A candidate speaker label and/or leading timestamp at the start of `line`."""
     stripped = line.strip()
     m = _COLON_LABEL.match(stripped)
-    if m and len(m["label"]) <= _MAX_LABEL_CHARS and not _is_timestamp(m["label"]):
+    if m and len(m["label"]) <= _MAX_LABEL_CHARS:
         ts = parse_timestamp(m["ts1"] or m["ts2"])
         return LabelMatch(m["label"], ts, (m["rest"] or "").strip())
     m = _BRACKET_LABEL.match(stripped)
@@ -132,8 +132,9 @@ def match_label(line: str) -> LabelMatch | None:
     return None
 
 
-def _is_timestamp(label: str) -> bool:
-    return bool(re.fullmatch(_TS, label))
+def is_timestamp(text: str) -> bool:
+    """`00:12:31`, `[00:12:31]` or `(12:31)` and nothing else."""
+    return bool(re.fullmatch(_TS_ANY, text))
 
 
 def lines_to_segments(lines: list[RawLine]) -> list[Segment]:
