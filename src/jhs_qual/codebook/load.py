@@ -239,9 +239,9 @@ def check_together(codebooks: list[Codebook]) -> None:
                 continue
             if code.key in keys:
                 other_book, other = keys[code.key]
+                where = other_book.source + (f":{other.line}" if other.line else "")
                 raise BadInput(
-                    f"shortcut key '{code.key}' is also used by "
-                    f"{other_book.id}/{other.id} ({other_book.source}:{other.line})",
+                    f"shortcut key '{code.key}' is also used by {other_book.id}/{other.id} ({where})",
                     file=codebook.source, line=code.line, field=f"{code.id}.key",
                     hint="give one of the two codes another key",
                 )

@@ -79,14 +79,3 @@ class Codebook:
 
     def code(self, code_id: str) -> Code | None:
         return next((c for c in self.codes if c.id == code_id), None)
-
-
-@dataclass(frozen=True)
-class Coding:
-    transcript: str
-    code: str  # "codebook/id"
-    coder: str
-    start: int
-    end: int
-    memo: str = ""
-    origin: str = "manual"

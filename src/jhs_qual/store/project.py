@@ -131,14 +131,18 @@ class Project:
                           hint="another program holds the file; try again") from None
         try:
             yield self.db
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        try:
             conn.execute("COMMIT")
         except sqlite3.OperationalError as error:
-            conn.execute("ROLLBACK")
+            self._rollback()
             raise Failure(f"cannot write: {error}", file=self.path) from None
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back (a full disk, an I/O error).
+        if self.db.conn.in_transaction:
+            self.db.conn.execute("ROLLBACK")
 
     # --- settings ---------------------------------------------------------------
 
@@ -266,15 +270,6 @@ class Project:
                 hint=f"did you mean '{close[0]}'?" if close else "list them with 'jhs-qual transcripts'",
             )
         return row
-
-    def turns(self, transcript_id: int) -> list[dict]:
-        return list(
-            self.db.query(
-                "SELECT idx, speaker, start, content_start, end, ts_start, ts_end FROM turns"
-                " WHERE transcript_id = ? ORDER BY idx",
-                [transcript_id],
-            )
-        )
 
     def turn(self, transcript_id: int, number: int) -> dict:
         """Turn `number`, counted from 1 as users see it."""
@@ -453,9 +448,6 @@ class Project:
         return self.db.execute(
             "INSERT INTO coders(name, created_at) VALUES (?, ?)", [name, _now()]
         ).lastrowid
-
-    def coders(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT name FROM coders ORDER BY name")]
 
     def add_coding(
         self,
