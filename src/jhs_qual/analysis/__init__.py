@@ -1,0 +1,1 @@
+"""Analysis: agreement statistics, comparisons of coders (pure functions)."""
