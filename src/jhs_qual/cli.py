@@ -443,6 +443,56 @@ def codings_export(fmt: str, output: Path | None, coder: str | None, project_pat
     click.echo(f"wrote {len(rows)} codings to {output}", err=True)
 
 
+# --- agreement -------------------------------------------------------------------------------------
+
+@cli.command("agreement-table")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--metric", type=click.Choice(["alpha", "cohen", "fleiss", "ac1", "bp", "percent"]),
+              default="alpha", show_default=True, help="The coefficient.")
+@click.option("--level", type=click.Choice(["nominal", "ordinal", "interval", "ratio"]), default="nominal",
+              show_default=True, help="Level of measurement (Krippendorff's alpha).")
+@click.option("--weights", type=click.Choice(["none", "linear", "quadratic"]), default="none",
+              show_default=True, help="Weights for Cohen's kappa over ordered categories.")
+@click.option("--ci", is_flag=True, help="Add a 95% bootstrap interval (alpha only; 2000 resamples of units).")
+@click.option("--quiet", is_flag=True, help="Print the number alone.")
+def agreement_table(file: Path, metric: str, level: str, weights: str, ci: bool, quiet: bool) -> None:
+    """Agreement in a CSV table: rows are units, columns coders, empty = missing.
+
+    A first column headed 'unit' or 'id' (or empty) names the units. Values
+    are category labels, or numbers for ordinal, interval and ratio data.
+    """
+    import math
+
+    from jhs_qual.analysis.agreement import METRICS, alpha_bootstrap, coefficient
+    from jhs_qual.analysis.ratings_csv import read_ratings_csv
+
+    numeric = level != "nominal" or weights != "none"
+    ratings, coders = read_ratings_csv(file, numeric=numeric)
+    if metric == "cohen" and len(coders) != 2:
+        raise BadInput(f"Cohen's kappa compares exactly 2 coders; this table has {len(coders)}",
+                       file=file, field="--metric", hint="use --metric fleiss or alpha")
+    value = coefficient(ratings, metric, level=level, weights=None if weights == "none" else weights)
+    shown = "nan" if math.isnan(value) else f"{value:.4f}"
+    if quiet:
+        click.echo(shown)
+        return
+    missing = int((ratings.codes < 0).sum())
+    click.echo(f"{file.name}: {ratings.n_units} units, {len(coders)} coders ({', '.join(coders)}), "
+               f"{len(ratings.categories)} categories, {ratings.codes.size - missing} values, {missing} missing")
+    name = METRICS[metric]
+    if metric == "alpha":
+        name += f" ({level})"
+    if metric == "cohen" and weights != "none":
+        name += f" ({weights} weights)"
+    if math.isnan(value):
+        click.echo(f"{name}: undefined (no variation in the values, or no unit coded twice)")
+        return
+    click.echo(f"{name}: {shown}")
+    if ci and metric == "alpha":
+        low, high = alpha_bootstrap(ratings, level)
+        click.echo(f"95% bootstrap interval: {low:.4f} to {high:.4f} (2000 resamples of units)")
+
+
 def _write_atomically(path: Path, header: list[str], rows: list[list]) -> None:
     """Write to a temporary file beside `path`, then rename: never a half-written export."""
     tmp = path.with_name(f".{path.name}.tmp")

@@ -162,28 +162,32 @@ def alpha_bootstrap(
 
     The difference function is held at the full sample's (it depends on the
     marginals only for ordinal data). Seeded, so the same data gives the same
-    interval.
+    interval. Units with the same counts are exchangeable, so drawing units
+    with replacement is drawing from the distinct count patterns in
+    proportion to their frequency: a few hundred patterns, not 100,000 units.
     """
     counts = ratings.counts()
     m = counts.sum(axis=1)
     pairable = m >= 2
-    n = counts[pairable]
-    if len(n) == 0:
+    if not pairable.any():
         return float("nan"), float("nan")
-    weight = 1.0 / (m[pairable] - 1.0)
-    size = n.shape[1]
-    # Each unit's contribution to the coincidence matrix, flattened.
-    per_unit = (np.einsum("uc,uk->uck", n, n) - np.einsum("uc,ck->uck", n, np.eye(size))) * weight[:, None, None]
-    per_unit = per_unit.reshape(len(n), size * size)
-    o_full = per_unit.sum(axis=0).reshape(size, size)
+    patterns, frequency = np.unique(counts[pairable], axis=0, return_counts=True)
+    n_units = int(frequency.sum())
+    weight = 1.0 / (patterns.sum(axis=1) - 1.0)
+    size = patterns.shape[1]
+    # Each pattern's contribution to the coincidence matrix, flattened.
+    per_pattern = (np.einsum("uc,uk->uck", patterns, patterns)
+                   - np.einsum("uc,ck->uck", patterns, np.eye(size))) * weight[:, None, None]
+    per_pattern = per_pattern.reshape(len(patterns), size * size)
+    o_full = (frequency @ per_pattern).reshape(size, size)
     delta = difference(level, ratings.categories, o_full.sum(axis=1))
     rng = np.random.default_rng(seed)
     alphas = np.empty(samples)
-    batch = max(1, min(samples, 4_000_000 // max(len(n), 1)))
+    batch = max(1, min(samples, 4_000_000 // len(patterns)))
     for first in range(0, samples, batch):
         count = min(batch, samples - first)
-        picks = rng.multinomial(len(n), np.full(len(n), 1.0 / len(n)), size=count)
-        boot = (picks @ per_unit).reshape(count, size, size)
+        picks = rng.multinomial(n_units, frequency / n_units, size=count)
+        boot = (picks @ per_pattern).reshape(count, size, size)
         marginals = boot.sum(axis=2)
         total = marginals.sum(axis=1)
         observed = (boot * delta).sum(axis=(1, 2)) / total
@@ -282,3 +286,31 @@ def cohen_kappa_from_table(table: np.ndarray, weights: str | None = None) -> flo
     po = float((w * p).sum())
     pe = float((w * np.outer(p.sum(axis=1), p.sum(axis=0))).sum())
     return _kappa(po, pe)
+
+
+# --- one entry point for the command line ---------------------------------------------
+
+METRICS = {
+    "alpha": "Krippendorff's alpha",
+    "percent": "percent agreement",
+    "cohen": "Cohen's kappa",
+    "fleiss": "Fleiss' kappa",
+    "ac1": "Gwet's AC1",
+    "bp": "Brennan-Prediger kappa",
+}
+
+
+def coefficient(ratings: Ratings, metric: str, *, level: str = "nominal", weights: str | None = None) -> float:
+    if metric == "alpha":
+        return krippendorff_alpha(ratings, level)
+    if metric == "percent":
+        return percent_agreement(ratings)
+    if metric == "cohen":
+        return cohen_kappa(ratings, weights)
+    if metric == "fleiss":
+        return fleiss_kappa(ratings)
+    if metric == "ac1":
+        return gwet_ac1(ratings)
+    if metric == "bp":
+        return brennan_prediger(ratings)
+    raise ValueError(f"metric must be one of {', '.join(METRICS)}")

@@ -1,0 +1,59 @@
+"""Reading a ratings table from CSV: rows are units, columns are coders."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from jhs_qual.analysis.agreement import Ratings, _is_missing
+from jhs_qual.errors import BadInput
+from jhs_qual.ingest.decode import decode_bytes
+
+# A first column with one of these headers names the units and is not a coder.
+UNIT_COLUMNS = {"", "unit", "units", "id", "item", "items", "subject", "case", "eenheid"}
+
+
+def read_ratings_csv(path: Path, *, numeric: bool) -> tuple[Ratings, list[str]]:
+    """The ratings and the coder names. Empty cells, '.', 'NA' are missing."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise BadInput(f"cannot read: {error.strerror}", file=path) from None
+    text, _ = decode_bytes(data, path)
+    try:
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = [row for row in csv.reader(text.splitlines(), dialect)]
+    header, body = rows[0], rows[1:]
+    first = 1 if header and header[0].strip().lower() in UNIT_COLUMNS else 0
+    coders = [h.strip() for h in header[first:]]
+    if len(coders) < 2:
+        raise BadInput(
+            f"{len(coders)} coder column(s); agreement needs at least 2",
+            file=path, line=1, hint="rows are units, columns are coders, with a header row",
+        )
+    table = []
+    for line, row in enumerate(body, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        cells = row[first:]
+        if len(cells) > len(coders):
+            raise BadInput(f"{len(cells)} values but {len(coders)} coders in the header", file=path, line=line)
+        cells = [cell.strip() for cell in cells] + [""] * (len(coders) - len(cells))
+        if numeric:
+            for coder, cell in zip(coders, cells):
+                if not _is_missing(cell):
+                    try:
+                        float(cell.replace(",", "."))
+                    except ValueError:
+                        raise BadInput(
+                            f"'{cell}' is not a number",
+                            file=path, line=line, field=coder,
+                            hint="ordinal, interval and ratio data need numbers; use --level nominal for labels",
+                        ) from None
+            cells = [cell.replace(",", ".") for cell in cells]
+        table.append(cells)
+    if not table:
+        raise BadInput("no units: the table has a header but no rows", file=path)
+    return Ratings.from_table(table, numeric=numeric), coders
