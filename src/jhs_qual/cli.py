@@ -493,6 +493,212 @@ def agreement_table(file: Path, metric: str, level: str, weights: str, ci: bool,
         click.echo(f"95% bootstrap interval: {low:.4f} to {high:.4f} (2000 resamples of units)")
 
 
+def coders_arguments(func):
+    """`--coders A B [C ...]`: a flag followed by the names (click options take one value)."""
+    func = click.argument("coders", nargs=-1, metavar="A B [C ...]")(func)
+    return click.option("--coders", "coders_flag", is_flag=True, expose_value=False,
+                        help="Marks the coder names that follow (optional).")(func)
+
+
+def _two_or_more(coders: tuple[str, ...]) -> list[str]:
+    if len(coders) < 2 or len(set(coders)) != len(coders):
+        raise BadInput("name two or more different coders", field="--coders", hint="e.g. --coders anna ben")
+    return list(coders)
+
+
+def _resolve_codes(project, refs: tuple[str, ...]) -> list[str] | None:
+    if not refs:
+        return None
+    return [f"{row['codebook_id']}/{row['code_id']}" for row in (project.resolve_code(r) for r in refs)]
+
+
+def _fmt(value: float, digits: int = 3) -> str:
+    import math
+
+    return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
+def _nan_to_none(value):
+    """JSON has no NaN: an undefined coefficient is null."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
+def _comparison_rows(result) -> tuple[list[str], list[list]]:
+    coders = result.coders
+    header = ["code", "units", *(f"coded by {c}" for c in coders), "agreement %",
+              result.codes[0].kappa_name if result.codes else "kappa", "alpha"]
+    two = len(coders) == 2
+    if two:
+        header += ["segments matched", f"only {coders[0]}", f"only {coders[1]}"]
+    if two and result.unit == "char":
+        header += ["A and B %", "neither %", "A not B %", "B not A %"]
+    rows = []
+    for row in result.codes + ([result.overall] if result.overall else []):
+        line = [row.code, row.units, *(row.coded_by[c] for c in coders),
+                _fmt(row.percent * 100, 1), _fmt(row.kappa), _fmt(row.alpha)]
+        if two:
+            if row.segments:
+                line += [row.segments["matched"], row.segments[f"only_{coders[0]}"],
+                         row.segments[f"only_{coders[1]}"]]
+            else:
+                line += ["", "", ""]
+        if two and result.unit == "char":
+            line += [_fmt(row.nvivo[k], 1) for k in ("a_and_b_pct", "neither_pct", "a_not_b_pct", "b_not_a_pct")]
+        rows.append(line)
+    return header, rows
+
+
+def _comparison_intro(result, names: dict[int, str], include_interviewers: bool) -> str:
+    who = " and ".join(result.coders)
+    per = {"turn": "turn", "sentence": "sentence", "char": "character"}[result.unit]
+    left_out = "" if include_interviewers else "; interviewer turns left out"
+    listed = ", ".join(names[t] for t in result.transcripts)
+    return (f"Comparing {who} per {per} over the {len(result.transcripts)} transcript(s) all of them coded"
+            f"{left_out}: {listed or 'none'}")
+
+
+@cli.command()
+@coders_arguments
+@click.option("--unit", type=click.Choice(["turn", "sentence", "char"]), default="turn", show_default=True,
+              help="What counts as one unit of agreement.")
+@click.option("--codes", "code_refs", multiple=True, metavar="CODE",
+              help="Only these codes (repeatable; default: every code the coders used).")
+@click.option("--threshold", type=click.FloatRange(0.01, 1.0), default=0.8, show_default=True,
+              help="Segments match when they overlap by this share of the longer one.")
+@click.option("--include-interviewers", is_flag=True, help="Count interviewer turns as units too.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write an .xlsx workbook.")
+@project_option
+def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], threshold: float,
+            include_interviewers: bool, as_json: bool, output: Path | None, project_path: Path | None) -> None:
+    """Agreement between coders per code and overall: percent agreement, Cohen's
+    (2 coders) or Fleiss' kappa, Krippendorff's alpha, and segment overlap.
+
+    Only transcripts that every coder has coded are compared. With --unit char,
+    also NVivo's figures (A and B, neither, A not B, B not A, as % of characters).
+    """
+    from dataclasses import asdict
+
+    from jhs_qual.analysis.compare import compare as run_compare
+
+    coders = _two_or_more(coders)
+    with open_project(project_path) as project:
+        project.require_coders(coders)
+        codes = _resolve_codes(project, code_refs)
+        result = run_compare(
+            coders, unit, project.texts(), project.codable_turns(include_interviewers=include_interviewers),
+            project.codings(coders), codes, threshold,
+        )
+        names = project.transcript_names()
+    if as_json:
+        data = asdict(result)
+        data["transcripts"] = [names[t] for t in result.transcripts]
+        click.echo(json.dumps(_nan_to_none(data), ensure_ascii=False, indent=2))
+        return
+    header, rows = _comparison_rows(result)
+    intro = _comparison_intro(result, names, include_interviewers)
+    if output is not None:
+        _write_xlsx(output, {"agreement": (header, rows)}, notes=[
+            intro, f"Overall pools every (unit, code) decision. Segments match at {threshold:.0%} overlap of the longer.",
+        ])
+        click.echo(f"wrote {output}", err=True)
+        return
+    click.echo(intro)
+    if not rows:
+        click.echo("nothing to compare: no transcript has codings by all of them")
+        return
+    click.echo(_table(rows, header))
+    click.echo(f"overall pools every (unit, code) decision; segments match at {threshold:.0%} overlap of the longer")
+
+
+@cli.command()
+@coders_arguments
+@click.option("--code", "code_refs", multiple=True, metavar="CODE", help="Only this code (repeatable).")
+@click.option("--unit", type=click.Choice(["turn", "sentence"]), default="turn", show_default=True)
+@click.option("--include-interviewers", is_flag=True, help="Count interviewer turns as units too.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
+@project_option
+def disagreements(coders: tuple[str, ...], code_refs: tuple[str, ...], unit: str,
+                  include_interviewers: bool, as_json: bool, project_path: Path | None) -> None:
+    """Every unit where the coders' codes differ, with its text and each coder's codes and memos."""
+    from jhs_qual.analysis.compare import disagreements as find
+
+    coders = _two_or_more(coders)
+    with open_project(project_path) as project:
+        project.require_coders(coders)
+        codes = _resolve_codes(project, code_refs)
+        texts = project.texts()
+        found = find(coders, unit, texts, project.codable_turns(include_interviewers=include_interviewers),
+                     project.codings(coders), codes)
+        names = project.transcript_names()
+    for item in found:
+        u = item.unit
+        text = texts[u.transcript_id][u.start:u.end]
+        if as_json:
+            click.echo(json.dumps({
+                "transcript": names[u.transcript_id], "turn": u.turn, "start": u.start, "end": u.end,
+                "text": text,
+                "coders": {c: [{"code": s.code, "start": s.start, "end": s.end, "memo": s.memo}
+                               for s in spans] for c, spans in item.codes.items()},
+            }, ensure_ascii=False))
+            continue
+        click.echo(f"{names[u.transcript_id]} turn {u.turn} [{u.start}:{u.end}]")
+        click.echo("  " + text.replace("\n", "\n  "))
+        for coder, spans in item.codes.items():
+            listed = "; ".join(s.code + (f" (memo: {s.memo})" if s.memo else "") for s in spans) or "-"
+            click.echo(f"  {coder}: {listed}")
+        click.echo()
+    if not as_json:
+        click.echo(f"{len(found)} unit(s) where {' and '.join(coders)} differ")
+
+
+def _write_xlsx(path: Path, sheets: dict[str, tuple[list[str], list[list]]], notes: list[str] = ()) -> None:
+    """One sheet per table, bold frozen header, readable widths; written beside, then renamed."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, (header, rows) in sheets.items():
+        sheet = workbook.create_sheet(title[:31])
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([_number_or_text(v) for v in row])
+        sheet.freeze_panes = "A2"
+        for i, name in enumerate(header, start=1):
+            width = max([len(str(name))] + [len(str(r[i - 1])) for r in rows]) + 2
+            sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(width, 60)
+    if notes:
+        about = workbook.create_sheet("about")
+        for note in notes:
+            about.append([note])
+        about.column_dimensions["A"].width = 120
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        workbook.save(tmp)
+        os.replace(tmp, path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise BadInput(f"cannot write: {error.strerror}", file=path) from None
+
+
+def _number_or_text(value):
+    if isinstance(value, str):
+        try:
+            return float(value) if value not in ("", "n/a") else value
+        except ValueError:
+            return value
+    return value
+
+
 def _write_atomically(path: Path, header: list[str], rows: list[list]) -> None:
     """Write to a temporary file beside `path`, then rename: never a half-written export."""
     tmp = path.with_name(f".{path.name}.tmp")

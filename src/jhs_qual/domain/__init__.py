@@ -3,9 +3,10 @@
 from jhs_qual.domain.models import (
     Code,
     Codebook,
+    Coding,
     ParsedTranscript,
     Turn,
     ORIGINS,
 )
 
-__all__ = ["Code", "Codebook", "ParsedTranscript", "Turn", "ORIGINS"]
+__all__ = ["Code", "Codebook", "Coding", "ParsedTranscript", "Turn", "ORIGINS"]

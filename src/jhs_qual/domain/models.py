@@ -79,3 +79,16 @@ class Codebook:
 
     def code(self, code_id: str) -> Code | None:
         return next((c for c in self.codes if c.id == code_id), None)
+
+
+@dataclass(frozen=True)
+class Coding:
+    """A stored coding as the analysis layer sees it: who applied which code where."""
+
+    id: int
+    transcript_id: int
+    code: str  # "codebook/id"
+    coder: str
+    start: int
+    end: int
+    memo: str = ""

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from jhs_qual.codebook import check_together, resolve_code
-from jhs_qual.domain import ORIGINS, Code, Codebook, ParsedTranscript
+from jhs_qual.domain import ORIGINS, Code, Codebook, Coding, ParsedTranscript
 from jhs_qual.errors import BadInput, Failure
 from jhs_qual.ingest.attributes import DEFAULT_KEYS, check_key, check_new_key
 from jhs_qual.store.schema import APPLICATION_ID, MIGRATION_NAMES, MIGRATION_SET, migrations
@@ -529,6 +529,46 @@ class Project:
             sql += " WHERE cd.name = ?"
             params.append(coder)
         yield from self.db.query(sql + " ORDER BY t.name, c.start, c.end, code, cd.name", params)
+
+    def codings(self, coders: list[str] | None = None) -> list[Coding]:
+        sql = (
+            "SELECT c.id, c.transcript_id, k.codebook_id || '/' || k.code_id AS code, cd.name AS coder,"
+            " c.start, c.end, c.memo FROM codings c JOIN codes k ON k.id = c.code_id"
+            " JOIN coders cd ON cd.id = c.coder_id"
+        )
+        params: list = []
+        if coders is not None:
+            sql += " WHERE cd.name IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(coders))
+        return [Coding(**row) for row in self.db.query(sql + " ORDER BY c.transcript_id, c.start", params)]
+
+    def codable_turns(self, *, include_interviewers: bool = False) -> dict[int, list[tuple[int, int, int]]]:
+        """{transcript_id: [(turn number, content_start, end), ...]} for turns with words."""
+        labels = self.interviewers()
+        turns: dict[int, list[tuple[int, int, int]]] = {}
+        for r in self.db.query(
+            "SELECT transcript_id, idx, speaker, content_start, end FROM turns"
+            " WHERE end > content_start ORDER BY transcript_id, idx"
+        ):
+            if include_interviewers or not self.is_interviewer(r["speaker"], labels):
+                turns.setdefault(r["transcript_id"], []).append((r["idx"] + 1, r["content_start"], r["end"]))
+        return turns
+
+    def texts(self) -> dict[int, str]:
+        return {r[0]: r[1] for r in self.db.execute("SELECT id, text FROM transcripts")}
+
+    def transcript_names(self) -> dict[int, str]:
+        return {r[0]: r[1] for r in self.db.execute("SELECT id, name FROM transcripts")}
+
+    def require_coders(self, names: list[str]) -> None:
+        known = {r[0] for r in self.db.execute("SELECT name FROM coders")}
+        for name in names:
+            if name not in known:
+                raise BadInput(
+                    f"no coder '{name}' in this project",
+                    field="--coders",
+                    hint=f"coders: {', '.join(sorted(known)) or 'none yet'}",
+                )
 
     def attributes_by_transcript(self) -> dict[int, dict[str, str]]:
         result: dict[int, dict[str, str]] = {}
