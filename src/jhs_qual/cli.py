@@ -658,6 +658,65 @@ def disagreements(coders: tuple[str, ...], code_refs: tuple[str, ...], unit: str
         click.echo(f"{len(found)} unit(s) where {' and '.join(coders)} differ")
 
 
+@cli.command()
+@coders_arguments
+@click.option("--into", required=True, metavar="NAME", help="The consensus coder (e.g. 'consensus').")
+@click.option("--threshold", type=click.FloatRange(0.01, 1.0), default=0.8, show_default=True,
+              help="Codings agree when they overlap by this share of the longer one.")
+@click.option("--list", "list_items", is_flag=True, help="List the items still to settle (no building).")
+@click.option("--all", "show_all", is_flag=True, help="With --list: settled items too.")
+@click.option("--settle", "item_id", type=int, metavar="ID", help="Settle this item ...")
+@click.option("--take", type=click.Choice(["a", "b", "both", "neither"]), help="... with this decision.")
+@project_option
+def consensus(coders: tuple[str, ...], into: str, threshold: float, list_items: bool, show_all: bool,
+              item_id: int | None, take: str | None, project_path: Path | None) -> None:
+    """Build a consensus coder from two coders' agreed codings, then settle the rest.
+
+    \b
+    jhs-qual consensus --coders anna ben --into consensus     build, or refresh
+    jhs-qual consensus --into consensus --list                what is left to settle
+    jhs-qual consensus --into consensus --settle 12 --take a  take anna's version
+
+    Agreed: one coding by each of the same code that overlap by --threshold
+    (the consensus gets the union of both spans). Everything else is an item
+    to settle: take A's codings, B's, both, or neither. Building again after
+    more coding adds what is new and keeps every decision.
+    """
+    with open_project(project_path) as project:
+        if item_id is not None or take is not None:
+            if item_id is None or take is None:
+                raise BadInput("--settle ID and --take go together", field="--settle/--take")
+            spans = project.settle(item_id, take)
+            click.echo(f"settled item {item_id}: take {take} ({len(spans)} consensus coding(s))")
+            return
+        if not list_items:
+            if len(_two_or_more(coders)) != 2:
+                raise BadInput("consensus is between exactly two coders", field="--coders",
+                               hint="e.g. --coders anna ben")
+            a, b = coders
+            s = project.build_consensus(a, b, into, threshold)
+            click.echo(f"{s['agreed']} agreed codings ({s['added']} new in '{into}'), "
+                       f"{s['new_items']} new item(s) to settle; {s['open']} open, {s['settled']} settled")
+        items = project.consensus_items(into, include_settled=show_all)
+        texts = project.texts() if items else {}
+    for item in items:
+        click.echo(_consensus_item(item, texts[item["transcript_id"]]))
+    if list_items or items:
+        click.echo(f"{sum(1 for i in items if i['decision'] is None)} item(s) open for '{into}'")
+
+
+def _consensus_item(item: dict, text: str) -> str:
+    decided = f" [settled: {item['decision']}]" if item["decision"] else ""
+    lines = [f"#{item['id']} {item['transcript']} {item['code']}{decided}"]
+    for side, name in (("a_spans", item["coder_a"]), ("b_spans", item["coder_b"])):
+        if not item[side]:
+            lines.append(f"  {name}: -")
+        for start, end, memo in item[side]:
+            quote = _shorten(" ".join(text[start:end].split()), 90)
+            lines.append(f"  {name} [{start}:{end}] {quote}" + (f" (memo: {memo})" if memo else ""))
+    return "\n".join(lines)
+
+
 def _write_xlsx(path: Path, sheets: dict[str, tuple[list[str], list[list]]], notes: list[str] = ()) -> None:
     """One sheet per table, bold frozen header, readable widths; written beside, then renamed."""
     from openpyxl import Workbook

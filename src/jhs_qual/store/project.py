@@ -570,6 +570,112 @@ class Project:
                     hint=f"coders: {', '.join(sorted(known)) or 'none yet'}",
                 )
 
+    # --- consensus ------------------------------------------------------------------
+
+    def build_consensus(self, coder_a: str, coder_b: str, into: str, threshold: float = 0.8) -> dict[str, int]:
+        """Copy agreed codings of A and B to the consensus coder and record what is
+        left to settle. Additive: run again after more coding, decisions are kept."""
+        from jhs_qual.analysis.consensus import clusters, decided_spans
+
+        if into in (coder_a, coder_b):
+            raise BadInput(f"the consensus coder must not be {into}, one of the two compared",
+                           field="--into", hint="e.g. --into consensus")
+        self.require_coders([coder_a, coder_b])
+        found = clusters(self.codings([coder_a, coder_b]), coder_a, coder_b, threshold)
+        code_ids = {f"{r['codebook_id']}/{r['code_id']}": r["id"] for r in self.codes()}
+        summary = {"agreed": 0, "added": 0, "new_items": 0, "open": 0, "settled": 0}
+        with self._write() as db:
+            ids = {name: self._coder_id(name) for name in (coder_a, coder_b, into)}
+            for cluster in found:
+                code_id = code_ids[cluster.code]
+                if cluster.agreed is not None:
+                    summary["agreed"] += 1
+                    summary["added"] += self._insert_coding(cluster.transcript_id, code_id, ids[into],
+                                                            cluster.agreed.start, cluster.agreed.end,
+                                                            cluster.agreed.memo)
+                    continue
+                row = db.execute(
+                    "SELECT decision FROM consensus_items WHERE consensus_coder_id = ? AND signature = ?",
+                    [ids[into], cluster.signature],
+                ).fetchone()
+                if row is None:
+                    summary["new_items"] += 1
+                    db.execute(
+                        "INSERT INTO consensus_items(consensus_coder_id, coder_a_id, coder_b_id, transcript_id,"
+                        " code_id, a_spans, b_spans, signature, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [ids[into], ids[coder_a], ids[coder_b], cluster.transcript_id, code_id,
+                         json.dumps([[s.start, s.end, s.memo] for s in cluster.a], ensure_ascii=False),
+                         json.dumps([[s.start, s.end, s.memo] for s in cluster.b], ensure_ascii=False),
+                         cluster.signature, _now()],
+                    )
+                elif row[0] is not None:
+                    # Settled earlier: make sure its codings are there.
+                    for span in decided_spans(row[0], cluster.a, cluster.b):
+                        summary["added"] += self._insert_coding(cluster.transcript_id, code_id, ids[into],
+                                                                span.start, span.end, span.memo)
+            counts = db.execute(
+                "SELECT count(*) - count(decision), count(decision) FROM consensus_items"
+                " WHERE consensus_coder_id = ?", [ids[into]],
+            ).fetchone()
+        summary["open"], summary["settled"] = counts
+        return summary
+
+    def consensus_items(self, into: str, *, include_settled: bool = False) -> list[dict]:
+        sql = (
+            "SELECT i.id, i.transcript_id, t.name AS transcript, k.codebook_id || '/' || k.code_id AS code,"
+            " a.name AS coder_a, b.name AS coder_b, i.a_spans, i.b_spans, i.decision, i.decided_at"
+            " FROM consensus_items i JOIN coders c ON c.id = i.consensus_coder_id"
+            " JOIN coders a ON a.id = i.coder_a_id JOIN coders b ON b.id = i.coder_b_id"
+            " JOIN transcripts t ON t.id = i.transcript_id JOIN codes k ON k.id = i.code_id"
+            " WHERE c.name = ?"
+        )
+        if not include_settled:
+            sql += " AND i.decision IS NULL"
+        rows = list(self.db.query(sql + " ORDER BY t.name, i.id", [into]))
+        for row in rows:
+            row["a_spans"] = json.loads(row["a_spans"])
+            row["b_spans"] = json.loads(row["b_spans"])
+        return rows
+
+    def settle(self, item_id: int, decision: str) -> list[tuple[int, int]]:
+        """Apply a decision to an item (again, if it was settled before: the codings
+        of the old decision are replaced). Returns the consensus spans it stands for."""
+        from jhs_qual.analysis.consensus import DECISIONS, Span, decided_spans
+
+        if decision not in DECISIONS:
+            raise BadInput(f"'{decision}' is not a decision", field="--take", hint="take a, b, both or neither")
+        row = self._one("SELECT * FROM consensus_items WHERE id = ?", [item_id])
+        if row is None:
+            raise BadInput(f"no consensus item {item_id}", field="--settle",
+                           hint="list them with 'jhs-qual consensus --into NAME --list'")
+        a = [Span(*s) for s in json.loads(row["a_spans"])]
+        b = [Span(*s) for s in json.loads(row["b_spans"])]
+        with self._write() as db:
+            if row["decision"] is not None:
+                for span in decided_spans(row["decision"], a, b):
+                    db.execute(
+                        "DELETE FROM codings WHERE transcript_id = ? AND code_id = ? AND coder_id = ?"
+                        " AND start = ? AND end = ?",
+                        [row["transcript_id"], row["code_id"], row["consensus_coder_id"], span.start, span.end],
+                    )
+            chosen = decided_spans(decision, a, b)
+            for span in chosen:
+                self._insert_coding(row["transcript_id"], row["code_id"], row["consensus_coder_id"],
+                                    span.start, span.end, span.memo)
+            db.execute("UPDATE consensus_items SET decision = ?, decided_at = ? WHERE id = ?",
+                       [decision, _now(), item_id])
+        return [(s.start, s.end) for s in chosen]
+
+    def _insert_coding(self, transcript_id: int, code_id: int, coder_id: int, start: int, end: int,
+                       memo: str, origin: str = "manual") -> int:
+        """Inside a write: add a coding unless the same one exists. Returns 1 if added."""
+        now = _now()
+        return self.db.execute(
+            "INSERT OR IGNORE INTO codings(transcript_id, code_id, coder_id, start, end, memo, origin,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [transcript_id, code_id, coder_id, start, end, memo, origin, now, now],
+        ).rowcount
+
     def attributes_by_transcript(self) -> dict[int, dict[str, str]]:
         result: dict[int, dict[str, str]] = {}
         for r in self.db.query("SELECT transcript_id, key, value FROM transcript_attributes"):

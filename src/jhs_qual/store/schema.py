@@ -133,3 +133,28 @@ CREATE TABLE memos (
 """,
     )
 
+
+
+@_migration("m002_consensus")
+def m002_consensus(db: Database) -> None:
+    _run(
+        db,
+        """
+CREATE TABLE consensus_items (
+    id INTEGER PRIMARY KEY,
+    consensus_coder_id INTEGER NOT NULL REFERENCES coders(id),
+    coder_a_id INTEGER NOT NULL REFERENCES coders(id),
+    coder_b_id INTEGER NOT NULL REFERENCES coders(id),
+    transcript_id INTEGER NOT NULL REFERENCES transcripts(id),
+    code_id INTEGER NOT NULL REFERENCES codes(id),
+    a_spans TEXT NOT NULL,  -- JSON [[start, end, memo], ...]
+    b_spans TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    decision TEXT CHECK (decision IN ('a', 'b', 'both', 'neither')),
+    decided_at TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (consensus_coder_id, signature)
+);
+CREATE INDEX consensus_items_open ON consensus_items(consensus_coder_id, decision)
+""",
+    )
