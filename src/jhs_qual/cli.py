@@ -705,6 +705,55 @@ def consensus(coders: tuple[str, ...], into: str, threshold: float, list_items: 
         click.echo(f"{sum(1 for i in items if i['decision'] is None)} item(s) open for '{into}'")
 
 
+@cli.command()
+@click.argument("other", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--coder", help="Only this coder's work.")
+@click.option("--union", is_flag=True,
+              help="Where the same coder coded a transcript differently in both files, add theirs too.")
+@project_option
+def merge(other: Path, coder: str | None, union: bool, project_path: Path | None) -> None:
+    """Bring another project file's coders, codings and memos into this project.
+
+    Transcripts are matched by content, codes by codebook/id. Conflicts (the
+    same coder's work on the same transcript differing between the files) are
+    reported and left as they are here. Merging the same file twice adds nothing.
+    """
+    from jhs_qual.store.merge import merge as run_merge
+
+    with open_project(project_path) as project:
+        report = run_merge(project, other, coder=coder, union=union)
+    _print_merge(report)
+
+
+@cli.command("export-coder")
+@click.argument("name")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The new project file to write.")
+@project_option
+def export_coder(name: str, output: Path, project_path: Path | None) -> None:
+    """Write one coder's work to a small project file, for sending to a colleague to merge."""
+    from jhs_qual.store.merge import export_coder as run_export
+
+    with open_project(project_path) as project:
+        report = run_export(project, name, output)
+    click.echo(f"wrote {output}: {len(report.transcripts_added)} transcript(s), "
+               f"{report.codings_added} coding(s), {report.memos_added} memo(s) by {name}")
+
+
+def _print_merge(report) -> None:
+    for label, items in (("codebooks added", report.codebooks_added),
+                         ("codebooks in another version there (codes matched by id)", report.codebooks_differing),
+                         ("transcripts added", report.transcripts_added),
+                         ("coders added", report.coders_added)):
+        if items:
+            click.echo(f"{label}: {', '.join(items)}")
+    click.echo(f"{report.codings_added} coding(s) and {report.memos_added} memo(s) added")
+    for conflict in report.conflicts:
+        click.echo(f"conflict: {conflict}")
+    if report.conflicts:
+        click.echo(f"{len(report.conflicts)} conflict(s): nothing was overwritten")
+
+
 def _consensus_item(item: dict, text: str) -> str:
     decided = f" [settled: {item['decision']}]" if item["decision"] else ""
     lines = [f"#{item['id']} {item['transcript']} {item['code']}{decided}"]

@@ -205,30 +205,36 @@ class Project:
         known = self.attribute_keys()
         for key in attributes:
             check_key(key, known, file=source_name)
-        text_sha256 = hashlib.sha256(parsed.text.encode("utf-8")).hexdigest()
-        with self._write() as db:
-            taken = db.execute("SELECT 1 FROM transcripts WHERE name = ?", [name]).fetchone()
-            if taken:
-                raise BadInput(
-                    f"a different transcript is already called '{name}'",
-                    file=source_name,
-                    hint="rename the file before importing it",
-                )
-            cursor = db.execute(
-                "INSERT INTO transcripts(name, text, sha256, source_sha256, source_name, format, imported_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [name, parsed.text, text_sha256, source_sha256, source_name, parsed.format, _now()],
+        with self._write():
+            transcript_id = self._put_transcript(
+                name, parsed.text, parsed.format, parsed.turns, attributes,
+                source_name=source_name, source_sha256=source_sha256,
             )
-            transcript_id = cursor.lastrowid
-            db.conn.executemany(
-                "INSERT INTO turns(transcript_id, idx, speaker, start, content_start, end, ts_start, ts_end)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (transcript_id, t.index, t.speaker, t.start, t.content_start, t.end, t.ts_start, t.ts_end)
-                    for t in parsed.turns
-                ],
+        return transcript_id
+
+    def _put_transcript(self, name, text, fmt, turns, attributes, *, source_name, source_sha256,
+                        imported_at=None) -> int:
+        """Inside a write: one transcript with its turns and attributes."""
+        db = self.db
+        if db.execute("SELECT 1 FROM transcripts WHERE name = ?", [name]).fetchone():
+            raise BadInput(
+                f"a different transcript is already called '{name}'",
+                file=source_name,
+                hint="rename the file before importing it",
             )
-            self._put_attributes(transcript_id, attributes)
+        text_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        transcript_id = db.execute(
+            "INSERT INTO transcripts(name, text, sha256, source_sha256, source_name, format, imported_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [name, text, text_sha256, source_sha256, source_name, fmt, imported_at or _now()],
+        ).lastrowid
+        db.conn.executemany(
+            "INSERT INTO turns(transcript_id, idx, speaker, start, content_start, end, ts_start, ts_end)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(transcript_id, t.index, t.speaker, t.start, t.content_start, t.end, t.ts_start, t.ts_end)
+             for t in turns],
+        )
+        self._put_attributes(transcript_id, attributes)
         return transcript_id
 
     def set_attributes(self, transcript_id: int, attributes: dict[str, str]) -> None:
@@ -367,53 +373,58 @@ class Project:
         existing = self._one("SELECT yaml_sha256 FROM codebooks WHERE id = ?", [codebook.id])
         if existing and existing["yaml_sha256"] == codebook.sha256:
             return "unchanged"
-        with self._write() as db:
-            if existing:
-                new_ids = {c.id for c in codebook.codes}
-                for row in db.query(
-                    "SELECT c.code_id, count(x.id) AS n FROM codes c LEFT JOIN codings x ON x.code_id = c.id"
-                    " WHERE c.codebook_id = ? GROUP BY c.id",
-                    [codebook.id],
-                ):
-                    if row["code_id"] not in new_ids and row["n"]:
-                        raise BadInput(
-                            f"code '{row['code_id']}' is missing but has {row['n']} codings in the project",
-                            file=codebook.source,
-                            field="codes",
-                            hint="put the code back, or remove its codings first",
-                        )
-                db.execute(
-                    "DELETE FROM codes WHERE codebook_id = ? AND code_id NOT IN (SELECT value FROM json_each(?))",
-                    [codebook.id, json.dumps(sorted(new_ids))],
-                )
-            db.execute(
-                "INSERT INTO codebooks(id, title, language, description, source_name, yaml_sha256, yaml, loaded_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET title = excluded.title,"
-                " language = excluded.language, description = excluded.description,"
-                " source_name = excluded.source_name, yaml_sha256 = excluded.yaml_sha256,"
-                " yaml = excluded.yaml, loaded_at = excluded.loaded_at",
-                [codebook.id, codebook.title, codebook.language, codebook.description,
-                 codebook.source, codebook.sha256, codebook.yaml_text, _now()],
-            )
-            for position, code in enumerate(codebook.codes):
-                db.execute(
-                    "INSERT INTO codes(codebook_id, code_id, parent, position, label_nl, label_en, definition,"
-                    " use_when, do_not_use_when, keywords, phrases, exclude, example, colour, key)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT(codebook_id, code_id) DO UPDATE SET parent = excluded.parent,"
-                    " position = excluded.position, label_nl = excluded.label_nl, label_en = excluded.label_en,"
-                    " definition = excluded.definition, use_when = excluded.use_when,"
-                    " do_not_use_when = excluded.do_not_use_when, keywords = excluded.keywords,"
-                    " phrases = excluded.phrases, exclude = excluded.exclude, example = excluded.example,"
-                    " colour = excluded.colour, key = excluded.key",
-                    [codebook.id, code.id, code.parent, position, code.label_nl, code.label_en,
-                     code.definition, code.use_when, code.do_not_use_when,
-                     json.dumps(code.keywords, ensure_ascii=False),
-                     json.dumps(code.phrases, ensure_ascii=False),
-                     json.dumps(code.exclude, ensure_ascii=False),
-                     code.example, code.colour, code.key],
-                )
+        with self._write():
+            self._put_codebook(codebook, replacing=existing is not None)
         return "updated" if existing else "loaded"
+
+    def _put_codebook(self, codebook: Codebook, *, replacing: bool) -> None:
+        """Inside a write: store a codebook, or update it keeping its codes' rows."""
+        db = self.db
+        if replacing:
+            new_ids = {c.id for c in codebook.codes}
+            for row in db.query(
+                "SELECT c.code_id, count(x.id) AS n FROM codes c LEFT JOIN codings x ON x.code_id = c.id"
+                " WHERE c.codebook_id = ? GROUP BY c.id",
+                [codebook.id],
+            ):
+                if row["code_id"] not in new_ids and row["n"]:
+                    raise BadInput(
+                        f"code '{row['code_id']}' is missing but has {row['n']} codings in the project",
+                        file=codebook.source,
+                        field="codes",
+                        hint="put the code back, or remove its codings first",
+                    )
+            db.execute(
+                "DELETE FROM codes WHERE codebook_id = ? AND code_id NOT IN (SELECT value FROM json_each(?))",
+                [codebook.id, json.dumps(sorted(new_ids))],
+            )
+        db.execute(
+            "INSERT INTO codebooks(id, title, language, description, source_name, yaml_sha256, yaml, loaded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET title = excluded.title,"
+            " language = excluded.language, description = excluded.description,"
+            " source_name = excluded.source_name, yaml_sha256 = excluded.yaml_sha256,"
+            " yaml = excluded.yaml, loaded_at = excluded.loaded_at",
+            [codebook.id, codebook.title, codebook.language, codebook.description,
+             codebook.source, codebook.sha256, codebook.yaml_text, _now()],
+        )
+        for position, code in enumerate(codebook.codes):
+            db.execute(
+                "INSERT INTO codes(codebook_id, code_id, parent, position, label_nl, label_en, definition,"
+                " use_when, do_not_use_when, keywords, phrases, exclude, example, colour, key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(codebook_id, code_id) DO UPDATE SET parent = excluded.parent,"
+                " position = excluded.position, label_nl = excluded.label_nl, label_en = excluded.label_en,"
+                " definition = excluded.definition, use_when = excluded.use_when,"
+                " do_not_use_when = excluded.do_not_use_when, keywords = excluded.keywords,"
+                " phrases = excluded.phrases, exclude = excluded.exclude, example = excluded.example,"
+                " colour = excluded.colour, key = excluded.key",
+                [codebook.id, code.id, code.parent, position, code.label_nl, code.label_en,
+                 code.definition, code.use_when, code.do_not_use_when,
+                 json.dumps(code.keywords, ensure_ascii=False),
+                 json.dumps(code.phrases, ensure_ascii=False),
+                 json.dumps(code.exclude, ensure_ascii=False),
+                 code.example, code.colour, code.key],
+            )
 
     def _stored_codebook(self, codebook_id: str) -> Codebook:
         row = self._one("SELECT * FROM codebooks WHERE id = ?", [codebook_id])
