@@ -19,18 +19,20 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 # Builds the demo project once (later runs keep it, and the coding done in it),
-# brings in any new sample files, and shows what is in it.
+# brings in any new sample files, and opens the workbench (prints a summary
+# instead when not on a terminal).
 demo: $(STAMP)
 	@mkdir -p demo
 	@test -f $(DEMO) || $(JHS) init $(DEMO) $(addprefix --codebook ,$(CODEBOOKS))
 	@$(JHS) codebook load --project $(DEMO) $(CODEBOOKS)
 	@$(JHS) import --project $(DEMO) --attributes transcripts_sample/attributes.csv transcripts_sample
-	@echo
-	@$(JHS) transcripts --project $(DEMO)
-	@echo
-	@$(JHS) codebook show --project $(DEMO)
-	@echo
-	@echo "Demo project: $(DEMO). Try: $(JHS) code add --project $(DEMO) po_leraar_de_linde interdependence --turn 36 --coder you"
+	@if [ -t 0 ] && [ -t 1 ]; then \
+		$(JHS) tui --project $(DEMO); \
+	else \
+		echo; $(JHS) transcripts --project $(DEMO); \
+		echo; $(JHS) codebook show --project $(DEMO); \
+		echo; echo "Not on a terminal, so no workbench. On one: $(JHS) tui --project $(DEMO)"; \
+	fi
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -49,7 +49,18 @@ def cli(ctx: click.Context) -> None:
     `jhs-qual import`.
     """
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        from jhs_qual.store import DEFAULT_NAME
+
+        if sys.stdin.isatty() and sys.stdout.isatty() and (os.environ.get(PROJECT_ENV) or _any_project_here()):
+            ctx.invoke(tui)
+        else:
+            click.echo(ctx.get_help())
+            if not _any_project_here():
+                click.echo(f"\nNo project here: create one with 'jhs-qual init' ({DEFAULT_NAME}).")
+
+
+def _any_project_here() -> bool:
+    return any(Path(".").glob("*.jhsq"))
 
 
 def main() -> None:
@@ -108,6 +119,37 @@ def _load_codebook_files(files: tuple[Path, ...]):
     codebooks = [load_codebook(Path(f)) for f in files]
     check_together(codebooks)
     return codebooks
+
+
+# --- the workbench -----------------------------------------------------------------------
+
+@cli.command()
+@click.option("--coder", envvar="JHS_QUAL_CODER", help="Who codes (default: from your config, else asked once).")
+@project_option
+def tui(coder: str | None, project_path: Path | None) -> None:
+    """Open the coding workbench (a bare `jhs-qual` does the same).
+
+    \b
+    Keys (all in the command palette, ctrl+p, and remappable in the config's [keys]):
+      up/down j/k  move between turns      shift+up/down  extend over turns
+      v            select words (then left/right, shift+left/right)
+      a code's key code the selection      again          remove that coding
+      backspace    remove a coding         m              memo on a coding
+      u / ctrl+r   undo / redo             /              search all transcripts
+      enter / x    accept / reject suggestion    i        show a code's definition
+      F2 transcripts  F3 quotes of a code  F4 summary  F5 compare and consensus
+      ctrl+t light/dark   ?  all keys   escape back   ctrl+q quit
+    """
+    from jhs_qual.config import Config
+
+    config = Config.load()
+    project = open_project(project_path)
+    try:
+        from jhs_qual.tui.app import JhsApp
+
+        JhsApp(project, coder=coder or "", config=config).run()
+    finally:
+        project.close()
 
 
 # --- init ------------------------------------------------------------------------------

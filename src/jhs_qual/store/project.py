@@ -581,6 +581,94 @@ class Project:
                     hint=f"coders: {', '.join(sorted(known)) or 'none yet'}",
                 )
 
+    def coding(self, coding_id: int) -> dict | None:
+        return self._one(
+            "SELECT c.*, cd.name AS coder FROM codings c JOIN coders cd ON cd.id = c.coder_id WHERE c.id = ?",
+            [coding_id],
+        )
+
+    def set_memo(self, coding_id: int, memo: str) -> None:
+        with self._write() as db:
+            changed = db.execute("UPDATE codings SET memo = ?, updated_at = ? WHERE id = ?",
+                                 [memo, _now(), coding_id]).rowcount
+        if not changed:
+            raise BadInput(f"no coding {coding_id}")
+
+    def transcript_codings(self, transcript_id: int, coder: str) -> list[dict]:
+        """One coder's codings in one transcript, with the code's reference, key and colour."""
+        return list(self.db.query(
+            "SELECT c.id, c.code_id, c.start, c.end, c.memo, c.origin, k.codebook_id || '/' || k.code_id AS code,"
+            " k.key, k.colour, k.label_nl FROM codings c JOIN codes k ON k.id = c.code_id"
+            " JOIN coders cd ON cd.id = c.coder_id WHERE c.transcript_id = ? AND cd.name = ? ORDER BY c.start",
+            [transcript_id, coder],
+        ))
+
+    def code_counts(self, coder: str) -> dict[int, int]:
+        """{code row id: number of codings by this coder}."""
+        return {r[0]: r[1] for r in self.db.execute(
+            "SELECT c.code_id, count(*) FROM codings c JOIN coders cd ON cd.id = c.coder_id"
+            " WHERE cd.name = ? GROUP BY c.code_id", [coder])}
+
+    def data_version(self) -> int:
+        """Changes when another connection commits: the cue to refresh a view."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    def search_turns(self, query: str, limit: int = 200) -> list[dict]:
+        """Turns whose words match every word of `query` (the last one as a prefix).
+        The snippet marks the hits with \x02 ... \x03 (brackets occur in transcripts)."""
+        words = [w.replace('"', '""') for w in query.split()]
+        if not words:
+            return []
+        match = " ".join(f'"{w}"' for w in words) + "*"
+        return list(self.db.query(
+            "SELECT t.id AS transcript_id, t.name AS transcript, u.idx + 1 AS turn, u.speaker,"
+            " snippet(turns_fts, 0, char(2), char(3), '…', 12) AS snippet"
+            " FROM turns_fts JOIN turns u ON u.rowid = turns_fts.rowid JOIN transcripts t ON t.id = u.transcript_id"
+            " WHERE turns_fts MATCH ? ORDER BY rank LIMIT ?",
+            [match, limit],
+        ))
+
+    def quotes(self, code_row_id: int, coder: str | None = None) -> list[dict]:
+        """Every coded segment of one code, in transcript order, with its attribution."""
+        sql = (
+            "SELECT c.id, c.transcript_id, t.name AS transcript, cd.name AS coder, c.start, c.end, c.memo,"
+            " substr(t.text, c.start + 1, c.end - c.start) AS text,"
+            " (SELECT idx + 1 FROM turns WHERE transcript_id = c.transcript_id AND start <= c.start"
+            "  ORDER BY start DESC LIMIT 1) AS turn,"
+            " (SELECT speaker FROM turns WHERE transcript_id = c.transcript_id AND start <= c.start"
+            "  ORDER BY start DESC LIMIT 1) AS speaker"
+            " FROM codings c JOIN transcripts t ON t.id = c.transcript_id JOIN coders cd ON cd.id = c.coder_id"
+            " WHERE c.code_id = ?"
+        )
+        params: list = [code_row_id]
+        if coder is not None:
+            sql += " AND cd.name = ?"
+            params.append(coder)
+        rows = list(self.db.query(sql + " ORDER BY t.name, c.start", params))
+        attributes = self.attributes_by_transcript()
+        for row in rows:
+            row["attributes"] = attributes.get(row["transcript_id"], {})
+        return rows
+
+    def code_by_attribute(self, attribute: str, coder: str | None = None) -> tuple[list[str], list[dict]]:
+        """Codings per code per value of `attribute` (and the transcripts they are in)."""
+        values = [r[0] for r in self.db.execute(
+            "SELECT DISTINCT value FROM transcript_attributes WHERE key = ? ORDER BY value", [attribute])]
+        sql = (
+            "SELECT c.code_id, coalesce(a.value, '(none)') AS value, count(*) AS codings,"
+            " count(DISTINCT c.transcript_id) AS transcripts FROM codings c"
+            " JOIN coders cd ON cd.id = c.coder_id"
+            " LEFT JOIN transcript_attributes a ON a.transcript_id = c.transcript_id AND a.key = ?"
+        )
+        params: list = [attribute]
+        if coder is not None:
+            sql += " WHERE cd.name = ?"
+            params.append(coder)
+        rows = list(self.db.query(sql + " GROUP BY c.code_id, value", params))
+        if any(r["value"] == "(none)" for r in rows):
+            values.append("(none)")
+        return values, rows
+
     # --- consensus ------------------------------------------------------------------
 
     def build_consensus(self, coder_a: str, coder_b: str, into: str, threshold: float = 0.8) -> dict[str, int]:

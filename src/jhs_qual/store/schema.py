@@ -7,6 +7,8 @@ newer jhs-qual and is refused (see `Project.open`).
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -24,10 +26,17 @@ def _migration(name: str):
 
 
 def _run(db: Database, statements: str) -> None:
-    # executescript() would COMMIT the migration's transaction half-way.
-    for statement in statements.split(";\n"):
-        if statement.strip():
-            db.execute(statement)
+    # executescript() would COMMIT the migration's transaction half-way, so
+    # statements run one by one; sqlite3.complete_statement finds their ends
+    # (a trigger body holds semicolons of its own).
+    buffer = ""
+    for line in statements.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            db.execute(buffer)
+            buffer = ""
+    if buffer.strip():
+        db.execute(buffer)
 
 
 @_migration("m001_initial")
@@ -129,7 +138,7 @@ CREATE TABLE memos (
     text TEXT NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
-)
+);
 """,
     )
 
@@ -155,6 +164,30 @@ CREATE TABLE consensus_items (
     created_at TEXT NOT NULL,
     UNIQUE (consensus_coder_id, signature)
 );
-CREATE INDEX consensus_items_open ON consensus_items(consensus_coder_id, decision)
+CREATE INDEX consensus_items_open ON consensus_items(consensus_coder_id, decision);
+""",
+    )
+
+
+@_migration("m003_turn_search")
+def m003_turn_search(db: Database) -> None:
+    """Full-text search over the words of every turn (FTS5; 'een' also finds 'één')."""
+    _run(
+        db,
+        """
+CREATE VIRTUAL TABLE turns_fts USING fts5(words, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TRIGGER turns_fts_insert AFTER INSERT ON turns BEGIN
+    INSERT INTO turns_fts(rowid, words) VALUES (
+        new.rowid,
+        (SELECT substr(text, new.content_start + 1, new.end - new.content_start)
+         FROM transcripts WHERE id = new.transcript_id)
+    );
+END;
+CREATE TRIGGER turns_fts_delete AFTER DELETE ON turns BEGIN
+    DELETE FROM turns_fts WHERE rowid = old.rowid;
+END;
+INSERT INTO turns_fts(rowid, words)
+    SELECT u.rowid, substr(t.text, u.content_start + 1, u.end - u.content_start)
+    FROM turns u JOIN transcripts t ON t.id = u.transcript_id;
 """,
     )

@@ -1,0 +1,65 @@
+"""The user's config file: coder name, theme, key remapping.
+
+`$XDG_CONFIG_HOME/jhs-qual/config.toml` (default `~/.config/jhs-qual/config.toml`):
+
+    coder = "anna"
+    theme = "textual-light"
+
+    [keys]            # binding id = key(s), see `jhs-qual tui --help`
+    undo = "u"
+    redo = "ctrl+r"
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jhs_qual.errors import BadInput
+
+
+def config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "jhs-qual" / "config.toml"
+
+
+@dataclass
+class Config:
+    coder: str = ""
+    theme: str = ""
+    keys: dict[str, str] = field(default_factory=dict)
+    path: Path = field(default_factory=config_path)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "Config":
+        path = path or config_path()
+        if not path.exists():
+            return cls(path=path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise BadInput(f"not valid TOML ({error})", file=path, hint="fix or remove the file") from None
+        keys = data.get("keys", {})
+        if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
+            raise BadInput("[keys] maps binding ids to key strings", file=path, field="keys")
+        return cls(coder=str(data.get("coder", "")), theme=str(data.get("theme", "")),
+                   keys=dict(keys), path=path)
+
+    def save(self) -> None:
+        lines = []
+        if self.coder:
+            lines.append(f"coder = {_quote(self.coder)}")
+        if self.theme:
+            lines.append(f"theme = {_quote(self.theme)}")
+        if self.keys:
+            lines += ["", "[keys]"] + [f"{k} = {_quote(v)}" for k, v in sorted(self.keys.items())]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,1 @@
+"""One screen per file: project, coding, quotes, summary, comparison."""

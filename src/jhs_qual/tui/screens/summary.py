@@ -1,0 +1,77 @@
+"""The summary screen: codings per code for each value of an attribute, as a heat table."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from jhs_qual.tui.widgets.transcript import blend
+
+
+class SummaryScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("right,n", "attribute(1)", "Next attribute", id="next_attribute"),
+        Binding("left,p", "attribute(-1)", "Previous attribute", id="previous_attribute"),
+        Binding("a", "toggle_all", "All coders / me", id="all_coders"),
+        Binding("t", "toggle_measure", "Codings / transcripts", id="measure"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attributes: list[str] = []
+        self.index = 0
+        self.all_coders = False
+        self.measure = "codings"
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="summary-title", classes="title")
+        yield DataTable(id="summary", cursor_type="cell")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        project = self.app.project
+        used = {r[0] for r in project.db.execute("SELECT DISTINCT key FROM transcript_attributes")}
+        self.attributes = [k for k in project.attribute_keys() if k in used] or ["school_type"]
+        if "school_type" in self.attributes:
+            self.index = self.attributes.index("school_type")
+        self.refresh_data()
+        self.query_one(DataTable).focus()
+
+    def refresh_data(self) -> None:
+        project = self.app.project
+        attribute = self.attributes[self.index]
+        coder = None if self.all_coders else self.app.coder
+        values, rows = project.code_by_attribute(attribute, coder)
+        cells = {(r["code_id"], r["value"]): r[self.measure] for r in rows}
+        top = max(cells.values(), default=0)
+        theme = self.app.current_theme
+        background = theme.background or ("#1e1e1e" if theme.dark else "#ffffff")
+        heat = theme.warning or "#ffa62b"
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns("code", *values, "total")
+        for code in project.codes():
+            counts = [cells.get((code["id"], v), 0) for v in values]
+            label = Text(" ● ", style=code["colour"]) + Text(code["label_nl"])
+            shaded = [Text(f" {n} ", style=f"on {blend(heat, background, 0.15 + 0.75 * n / top)}") if n and top
+                      else Text(" · ", style="dim") for n in counts]
+            table.add_row(label, *shaded, Text(str(sum(counts)), style="bold"))
+        who = "all coders" if self.all_coders else self.app.coder
+        self.query_one("#summary-title", Static).update(
+            f"{self.measure} per code by {attribute} · {who}   (←/→ attribute, a coders, t codings/transcripts)")
+
+    def action_attribute(self, delta: int) -> None:
+        self.index = (self.index + delta) % len(self.attributes)
+        self.refresh_data()
+
+    def action_toggle_all(self) -> None:
+        self.all_coders = not self.all_coders
+        self.refresh_data()
+
+    def action_toggle_measure(self) -> None:
+        self.measure = "transcripts" if self.measure == "codings" else "codings"
+        self.refresh_data()

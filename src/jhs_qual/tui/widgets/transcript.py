@@ -1,0 +1,335 @@
+"""The transcript as turns, rendered line by line: only what is on screen is drawn.
+
+Turns are word-wrapped once per width into a line map (turn, kind, character
+range); `render_line` styles one line when Textual asks for it. Coded spans
+take their code's colour, the gutter shows each turn's code keys, interviewer
+turns are dimmed, the cursor turn has a bar, and a character selection is
+shown reversed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from jhs_qual.ingest.turns import format_timestamp
+
+GUTTER = 6  # "▌1234 " before every line
+_WORD = re.compile(r"\S+\s*")
+
+
+@dataclass(frozen=True)
+class Line:
+    turn: int  # index into the turns
+    kind: str  # "header", "text" or "blank"
+    start: int = 0  # character range of a text line in the transcript text
+    end: int = 0
+
+
+def wrap(text: str, start: int, end: int, width: int) -> list[tuple[int, int]]:
+    """Greedy word wrap of text[start:end] (paragraphs split at newlines) into
+    character ranges of at most `width` characters."""
+    width = max(width, 10)
+    lines: list[tuple[int, int]] = []
+    position = start
+    for paragraph in text[start:end].split("\n"):
+        p_start, p_end = position, position + len(paragraph)
+        line_start = p_start
+        for match in _WORD.finditer(text, p_start, p_end):
+            w_start, w_end = match.start(), match.end()
+            word_len = len(match.group().rstrip())
+            if w_start + word_len - line_start > width and w_start > line_start:
+                lines.append((line_start, w_start))
+                line_start = w_start
+            while w_start + word_len - line_start > width:  # a word longer than the line
+                lines.append((line_start, line_start + width))
+                line_start += width
+        lines.append((line_start, p_end))
+        position = p_end + 1
+    return lines
+
+
+def blend(colour: str, background: str, amount: float) -> str:
+    """`amount` of `colour` over `background`, as #rrggbb."""
+    a = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    b = [int(background[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x * amount + y * (1 - amount)):02x}" for x, y in zip(a, b))
+
+
+class TranscriptView(ScrollView, can_focus=True):
+    """Turns of one transcript with a turn cursor, a turn range and a character selection."""
+
+    BINDINGS = [
+        Binding("down,j", "move(1)", "Next turn", id="next_turn"),
+        Binding("up,k", "move(-1)", "Previous turn", id="previous_turn"),
+        Binding("shift+down", "extend(1)", "Extend down", show=False, id="extend_down"),
+        Binding("shift+up", "extend(-1)", "Extend up", show=False, id="extend_up"),
+        Binding("pagedown", "move(10)", "Page down", show=False, id="page_down"),
+        Binding("pageup", "move(-10)", "Page up", show=False, id="page_up"),
+        Binding("home", "jump(0)", "First turn", show=False, id="first_turn"),
+        Binding("end", "jump(-1)", "Last turn", show=False, id="last_turn"),
+        Binding("v", "select_span", "Select words", id="select_words"),
+        Binding("right", "span_word(1)", "Word right", show=False, id="word_right"),
+        Binding("left", "span_word(-1)", "Word left", show=False, id="word_left"),
+        Binding("shift+right", "span_start(1)", "Start right", show=False, id="start_right"),
+        Binding("shift+left", "span_start(-1)", "Start left", show=False, id="start_left"),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+
+    class CursorMoved(Message):
+        def __init__(self, turn: int) -> None:
+            self.turn = turn
+            super().__init__()
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.text = ""
+        self.turns: list[dict] = []
+        self.interviewer: list[bool] = []
+        self.codings: list[dict] = []
+        self.anchor: int | None = None  # other end of a turn range
+        self.span: tuple[int, int] | None = None  # a character selection inside the cursor turn
+        self.marks: list[tuple[int, int]] = []  # matched words of a suggestion
+        self.target: tuple[int, int] | None = None  # where a jump landed (a quote), until the next move
+        self._lines: list[Line] = []
+        self._first_line: list[int] = []
+        self._by_turn: dict[int, list[dict]] = {}
+        self._width = 0
+
+    # --- data ------------------------------------------------------------------------
+
+    def load(self, text: str, turns: list[dict], interviewer: list[bool], codings: list[dict]) -> None:
+        self.text, self.turns, self.interviewer = text, turns, interviewer
+        self.anchor, self.span, self.marks = None, None, []
+        self._width = 0
+        self.set_codings(codings)
+        self.cursor = 0
+
+    def set_codings(self, codings: list[dict]) -> None:
+        self.codings = codings
+        self._by_turn = {}
+        starts = [t["start"] for t in self.turns]
+        import bisect
+
+        for coding in codings:
+            first = max(bisect.bisect_right(starts, coding["start"]) - 1, 0)
+            last = max(bisect.bisect_left(starts, coding["end"]) - 1, first)
+            for turn in range(first, last + 1):
+                self._by_turn.setdefault(turn, []).append(coding)
+        self.refresh()
+
+    def codings_on(self, turn: int) -> list[dict]:
+        return self._by_turn.get(turn, [])
+
+    def selected_turns(self) -> range:
+        if self.anchor is None:
+            return range(self.cursor, self.cursor + 1)
+        return range(min(self.anchor, self.cursor), max(self.anchor, self.cursor) + 1)
+
+    def selection(self) -> tuple[int, int]:
+        """The characters a code key would code: the span, or the words of the selected turns."""
+        if self.span is not None:
+            return min(self.span), max(self.span)
+        turns = self.selected_turns()
+        return self.turns[turns.start]["content_start"], self.turns[turns.stop - 1]["end"]
+
+    def clear_selection(self) -> None:
+        self.anchor, self.span = None, None
+        self.refresh()
+
+    # --- layout ------------------------------------------------------------------------
+
+    def _layout(self) -> None:
+        width = max(self.scrollable_content_region.width - GUTTER - 1, 10)
+        if width == self._width and self._lines:
+            return
+        self._width = width
+        lines: list[Line] = []
+        first: list[int] = []
+        for i, turn in enumerate(self.turns):
+            first.append(len(lines))
+            lines.append(Line(i, "header"))
+            lines += [Line(i, "text", s, e) for s, e in wrap(self.text, turn["content_start"], turn["end"], width)]
+            lines.append(Line(i, "blank"))
+        self._lines, self._first_line = lines, first
+        self.virtual_size = Size(self.size.width, len(lines))
+
+    def on_resize(self) -> None:
+        self._width = 0
+        self._layout()
+        self._scroll_to_cursor()
+
+    def watch_cursor(self, turn: int) -> None:
+        if not self.turns:
+            return
+        self._layout()
+        self._scroll_to_cursor()
+        self.refresh()
+        self.post_message(self.CursorMoved(turn))
+
+    def _scroll_to_cursor(self) -> None:
+        if not self._first_line or self.size.height == 0:
+            return
+        top = self._first_line[self.cursor]
+        bottom = (self._first_line[self.cursor + 1] - 1) if self.cursor + 1 < len(self.turns) else len(self._lines)
+        height = self.size.height
+        y = self.scroll_offset.y
+        if top < y:
+            self.scroll_to(y=top, animate=False)
+        elif bottom > y + height:
+            self.scroll_to(y=max(top, bottom - height), animate=False)
+
+    # --- actions ------------------------------------------------------------------------
+
+    def action_move(self, delta: int) -> None:
+        if self.turns:
+            self.anchor, self.span, self.target = None, None, None
+            self.cursor = min(max(self.cursor + delta, 0), len(self.turns) - 1)
+
+    def action_jump(self, turn: int) -> None:
+        if self.turns:
+            self.anchor, self.span = None, None
+            self.cursor = turn % len(self.turns)
+
+    def action_extend(self, delta: int) -> None:
+        if self.turns:
+            if self.anchor is None:
+                self.anchor = self.cursor
+            self.span = None
+            self.cursor = min(max(self.cursor + delta, 0), len(self.turns) - 1)
+
+    def action_select_span(self) -> None:
+        """Start (or restart) a word selection at the first word of the cursor turn."""
+        if not self.turns:
+            return
+        turn = self.turns[self.cursor]
+        words = self._words(turn)
+        if words:
+            self.anchor = None
+            self.span = words[0]
+            self.refresh()
+
+    def action_span_word(self, delta: int) -> None:
+        """Move the selection's end word by word (or the cursor by a turn without one)."""
+        if self.span is None:
+            return
+        words = self._words(self.turns[self.cursor])
+        start, end = self.span
+        ends = [e for _, e in words]
+        index = min(range(len(ends)), key=lambda i: abs(ends[i] - end))
+        index = min(max(index + delta, 0), len(ends) - 1)
+        if ends[index] > start:
+            self.span = (start, ends[index])
+            self.refresh()
+
+    def action_span_start(self, delta: int) -> None:
+        if self.span is None:
+            return
+        words = self._words(self.turns[self.cursor])
+        starts = [s for s, _ in words]
+        start, end = self.span
+        index = min(range(len(starts)), key=lambda i: abs(starts[i] - start))
+        index = min(max(index + delta, 0), len(starts) - 1)
+        if starts[index] < end:
+            self.span = (starts[index], end)
+            self.refresh()
+
+    def _words(self, turn: dict) -> list[tuple[int, int]]:
+        return [(m.start(), m.start() + len(m.group().rstrip()))
+                for m in _WORD.finditer(self.text, turn["content_start"], turn["end"])]
+
+    def on_click(self, event) -> None:
+        line = event.y + self.scroll_offset.y
+        if 0 <= line < len(self._lines):
+            self.anchor, self.span = None, None
+            target = self._lines[line]
+            self.cursor = target.turn
+            if target.kind == "text" and event.x >= GUTTER:
+                position = min(target.start + event.x - GUTTER, target.end)
+                self._click_word(position)
+
+    def _click_word(self, position: int) -> None:
+        for start, end in self._words(self.turns[self.cursor]):
+            if start <= position <= end:
+                self.span = (start, end)
+                self.refresh()
+                return
+
+    # --- drawing --------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        self._layout()
+        index = y + self.scroll_offset.y
+        width = self.size.width
+        if index >= len(self._lines):
+            return Strip.blank(width)
+        line = self._lines[index]
+        theme = self.app.current_theme
+        background = theme.background or ("#1e1e1e" if theme.dark else "#ffffff")
+        accent = theme.accent or theme.primary
+        dark = theme.dark
+        selected = line.turn in self.selected_turns()
+        bar = Segment("▌" if selected else " ", Style(color=accent, bold=True))
+        dim = self.interviewer[line.turn] if self.interviewer else False
+        base = Style(dim=dim)
+        if line.kind == "blank":
+            segments = [Segment(" ")]
+        elif line.kind == "header":
+            segments = [bar] + self._header(line.turn, base, background, dark)
+        else:
+            segments = [bar, Segment(" " * (GUTTER - 1))] + self._words_of(line, base, background, dark)
+        strip = Strip(segments).adjust_cell_length(width)
+        if selected and line.kind != "blank":
+            strip = strip.apply_style(Style(bgcolor=blend(accent, background, 0.08)))
+        return strip
+
+    def _header(self, turn_index: int, base: Style, background: str, dark: bool) -> list[Segment]:
+        turn = self.turns[turn_index]
+        segments = [Segment(f"{turn_index + 1:>4} ", base + Style(dim=True))]
+        segments.append(Segment(turn["speaker"] or "—", base + Style(bold=True)))
+        if turn.get("ts_start") is not None:
+            segments.append(Segment(f"  {format_timestamp(turn['ts_start'])}", Style(dim=True)))
+        seen = []
+        for coding in self.codings_on(turn_index):
+            if coding["code"] not in seen:
+                seen.append(coding["code"])
+                label = f" {coding['key'] or '·'} "
+                segments.append(Segment(" "))
+                segments.append(Segment(label, Style(bgcolor=coding["colour"], color="#000000" if dark else "#ffffff",
+                                                     bold=True)))
+        return segments
+
+    def _words_of(self, line: Line, base: Style, background: str, dark: bool) -> list[Segment]:
+        start, end = line.start, line.end
+        styles: list[tuple[int, int, Style]] = []
+        for coding in self.codings_on(line.turn):
+            s, e = max(coding["start"], start), min(coding["end"], end)
+            if s < e:
+                styles.append((s, e, Style(bgcolor=blend(coding["colour"], background, 0.35 if dark else 0.3))))
+        for s, e in self.marks + ([self.target] if self.target else []):
+            s, e = max(s, start), min(e, end)
+            if s < e:
+                styles.append((s, e, Style(underline=True, bold=True)))
+        if self.span is not None and line.turn == self.cursor:
+            s, e = max(min(self.span), start), min(max(self.span), end)
+            if s < e:
+                styles.append((s, e, Style(reverse=True)))
+        cuts = sorted({start, end, *(p for s, e, _ in styles for p in (s, e))})
+        segments = []
+        for a, b in zip(cuts, cuts[1:]):
+            style = base
+            for s, e, extra in styles:
+                if s <= a and b <= e:
+                    style = style + extra
+            segments.append(Segment(self.text[a:b].replace("\n", " "), style))
+        return segments

@@ -1,0 +1,273 @@
+"""The workbench driven by key presses (App.run_test), asserting on the database and the screen."""
+
+from __future__ import annotations
+
+import pytest
+
+from jhs_qual.config import Config
+from jhs_qual.store import Project
+from jhs_qual.tui.app import JhsApp
+from jhs_qual.tui.screens.coding import CodingScreen
+from jhs_qual.tui.screens.compare import CompareScreen
+from jhs_qual.tui.screens.project import ProjectScreen
+from jhs_qual.tui.screens.quotes import QuotesScreen
+from jhs_qual.tui.screens.summary import SummaryScreen
+from jhs_qual.tui.widgets.transcript import TranscriptView, wrap
+from tests.conftest import SAMPLES
+
+NAME = "po_leraar_de_linde"
+
+
+@pytest.fixture
+def project_path(run):
+    assert run("import", str(SAMPLES / f"{NAME}.txt"), str(SAMPLES / "vo_mentor_het_baken.docx"),
+               "--attributes", str(SAMPLES / "attributes.csv")).exit_code == 0
+    return run.project_path
+
+
+def make_app(path, coder="anna", tmp_config=None, **kwargs) -> JhsApp:
+    return JhsApp(Project.open(path), coder=coder, config=tmp_config or Config(path=path.parent / "config.toml"),
+                  **kwargs)
+
+
+def codings(path, coder="anna"):
+    with Project.open(path) as project:
+        tid = project.transcript(NAME)["id"]
+        return [(c["code"], c["start"], c["end"], c["memo"], c["origin"])
+                for c in project.transcript_codings(tid, coder)]
+
+
+def turn_span(path, number):
+    with Project.open(path) as project:
+        turn = project.turn(project.transcript(NAME)["id"], number)
+    return turn["content_start"], turn["end"]
+
+
+async def open_teacher(pilot):
+    """From the project screen (sorted by name), open the teacher interview: the first row."""
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, ProjectScreen)
+    await pilot.press("enter")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, CodingScreen)
+    return pilot.app.screen.query_one(TranscriptView)
+
+
+async def test_code_a_turn_by_its_shortcut_and_again_to_remove(project_path):
+    app = make_app(project_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        view = await open_teacher(pilot)
+        await pilot.press("j", "j", "j")  # turn 4
+        assert view.cursor == 3
+        await pilot.press("a")
+        await pilot.pause()
+        assert codings(project_path) == [("bronstein/interdependence", *turn_span(project_path, 4), "", "manual")]
+        assert "coded turn 4 as Onderlinge afhankelijkheid" in str(app.screen.query_one("#status").render())
+        await pilot.press("a")  # the same key on the same selection takes it off
+        await pilot.pause()
+        assert codings(project_path) == []
+
+
+async def test_range_of_turns_and_a_word_span(project_path):
+    app = make_app(project_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        view = await open_teacher(pilot)
+        await pilot.press("j", "shift+down", "shift+down")  # turns 2-4
+        await pilot.press("s")
+        await pilot.pause()
+        start, _ = turn_span(project_path, 2)
+        _, end = turn_span(project_path, 4)
+        assert codings(project_path) == [("professional_topics/pupil_sel", start, end, "", "manual")]
+        await pilot.press("j", "j", "v", "right", "right")  # turn 6: first three words
+        await pilot.press("f")
+        await pilot.pause()
+        text = Project.open(project_path).transcript(NAME)["text"]
+        code, s, e, _, _ = codings(project_path)[-1]
+        assert code == "bronstein/flexibility" and text[s:e] == "Eh, nou, eigenlijk"
+        assert view.span is None  # the selection is used up
+
+
+async def test_undo_redo_and_memo(project_path):
+    app = make_app(project_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await open_teacher(pilot)
+        await pilot.press("j", "a", "j", "j", "f")
+        await pilot.pause()
+        assert len(codings(project_path)) == 2
+        await pilot.press("m")
+        await pilot.pause()
+        await pilot.press(*"loslaten", "enter")
+        await pilot.pause()
+        assert codings(project_path)[-1][3] == "loslaten"
+        await pilot.press("u")  # the memo
+        await pilot.pause()
+        assert codings(project_path)[-1][3] == ""
+        await pilot.press("u", "u")  # both codings
+        await pilot.pause()
+        assert codings(project_path) == []
+        await pilot.press("ctrl+r", "ctrl+r", "ctrl+r")
+        await pilot.pause()
+        assert [c[0] for c in codings(project_path)] == ["bronstein/interdependence", "bronstein/flexibility"]
+        assert codings(project_path)[-1][3] == "loslaten"
+
+
+async def test_remove_with_backspace_picks_which(project_path):
+    app = make_app(project_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await open_teacher(pilot)
+        await pilot.press("j", "a", "f", "backspace")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # the second: flexibility
+        await pilot.pause()
+        assert [c[0] for c in codings(project_path)] == ["bronstein/interdependence"]
+
+
+async def test_search_and_jump(project_path):
+    app = make_app(project_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        view = await open_teacher(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        await pilot.press(*"onderbrak")
+        await pilot.pause()
+        await pilot.press("enter")  # to the results
+        await pilot.press("enter")  # go
+        await pilot.pause()
+        assert isinstance(app.screen, CodingScreen)
+        turn = view.turns[view.cursor]
+        assert "onderbrak" in view.text[turn["content_start"]:turn["end"]]
+
+
+async def test_quotes_summary_and_back(project_path):
+    app = make_app(project_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await open_teacher(pilot)
+        await pilot.press("j", "a", "j", "j", "a")
+        await pilot.pause()
+        await pilot.press("tab")  # to the code tree
+        await pilot.press("down", "down")  # highlight the first code
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(app.screen, QuotesScreen)
+        assert "2 segment(s) by anna" in str(app.screen.query_one("#quotes-title").render())
+        await pilot.press("down", "enter")  # jump to the second quote
+        await pilot.pause()
+        assert isinstance(app.screen, CodingScreen)
+        assert app.screen.query_one(TranscriptView).cursor == 3
+        await pilot.press("f4")
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        table = app.screen.query_one("DataTable")
+        assert [str(c.label) for c in table.columns.values()] == ["code", "PO", "VO", "total"]
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ProjectScreen)
+
+
+async def test_switch_coder_and_progress(project_path):
+    app = make_app(project_path, coder="ben")
+    async with app.run_test(size=(140, 45)) as pilot:
+        await open_teacher(pilot)
+        await pilot.press("j", "w")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert codings(project_path, "ben") and not codings(project_path, "anna")
+        table = app.screen.query_one("DataTable")
+        assert "1/37" in str(table.get_row_at(0)[-1])
+
+
+async def test_asks_the_coder_once_and_saves_it(project_path, tmp_path):
+    config = Config(path=tmp_path / "xdg" / "config.toml")
+    app = make_app(project_path, coder="", tmp_config=config)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"carla", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ProjectScreen) and app.coder == "carla"
+    assert Config.load(config.path).coder == "carla"
+
+
+async def test_another_window_writing_shows_up(project_path):
+    app = make_app(project_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        view = await open_teacher(pilot)
+        with Project.open(project_path) as other:  # a second instance on the same file
+            tid = other.transcript(NAME)["id"]
+            start, end = turn_span(project_path, 2)
+            other.add_coding(tid, other.resolve_code("interdependence")["id"], "anna", start, end)
+        await pilot.pause(1.3)  # the poll notices PRAGMA data_version changing
+        assert [c["code"] for c in view.codings] == ["bronstein/interdependence"]
+
+
+async def test_filter_on_the_project_screen(project_path):
+    app = make_app(project_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("DataTable")
+        assert table.row_count == 2
+        await pilot.press("f", *"school_type=VO")
+        await pilot.pause()
+        assert table.row_count == 1 and str(table.get_row_at(0)[0]) == "vo_mentor_het_baken"
+
+
+async def test_compare_screen_settles(project_path, run):
+    for coder, turns in (("anna", (36, 38)), ("ben", (36, 40))):
+        for turn in turns:
+            run("code", "add", NAME, "interdependence", "--turn", str(turn), "--coder", coder)
+    run("consensus", "--coders", "anna", "ben", "--into", "consensus")
+    app = make_app(project_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        await pilot.press("f5")
+        await pilot.pause()
+        assert isinstance(app.screen, CompareScreen)
+        assert "2 open, 0 settled" in str(app.screen.query_one("#compare-title").render())
+        await pilot.press("a")
+        await pilot.pause()
+        assert "1 open, 1 settled" in str(app.screen.query_one("#compare-title").render())
+    with Project.open(project_path) as project:
+        assert [i["decision"] for i in project.consensus_items("consensus", include_settled=True)].count("a") == 1
+
+
+async def test_suggestions_accept_and_reject(project_path):
+    from dataclasses import dataclass
+
+    @dataclass
+    class Match:
+        term: str
+        start: int
+        end: int
+
+    @dataclass
+    class Suggestion:
+        code: str
+        score: float
+        matched: list
+
+    def suggester(text, start, end):
+        found = text.find("samen", start, end)
+        if found < 0:
+            return []
+        match = [Match("samen", found, found + 5)]
+        return [Suggestion("bronstein/interdependence", 0.9, match), Suggestion("bronstein/new_activities", 0.5, match)]
+
+    app = make_app(project_path, suggester=suggester)
+    async with app.run_test(size=(140, 45)) as pilot:
+        view = await open_teacher(pilot)
+        await pilot.press("j", "j", "j")  # turn 4 mentions 'samen'
+        await pilot.pause(0.3)
+        assert view.marks
+        await pilot.press("x")  # reject the first
+        await pilot.pause(0.3)
+        await pilot.press("enter")  # accept what is left: new_activities
+        await pilot.pause(0.3)
+        assert codings(project_path) == [("bronstein/new_activities", *turn_span(project_path, 4), "", "suggested")]
+
+
+def test_wrap_keeps_every_character_and_the_width():
+    text = "een twee drie vier vijf zes zeven acht negen tien elf twaalf\nnieuwe alinea met woorden"
+    lines = wrap(text, 0, len(text), 12)
+    assert "".join(text[s:e] for s, e in lines).replace(" ", "") == text.replace("\n", "").replace(" ", "")
+    assert all(len(text[s:e].rstrip()) <= 12 for s, e in lines)
+    assert text[lines[-1][0]:lines[-1][1]] == "woorden"
