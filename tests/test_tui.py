@@ -271,3 +271,25 @@ def test_wrap_keeps_every_character_and_the_width():
     assert "".join(text[s:e] for s, e in lines).replace(" ", "") == text.replace("\n", "").replace(" ", "")
     assert all(len(text[s:e].rstrip()) <= 12 for s, e in lines)
     assert text[lines[-1][0]:lines[-1][1]] == "woorden"
+
+
+async def test_keys_remapped_in_the_config(project_path, tmp_path):
+    config = Config(path=tmp_path / "config.toml", keys={"undo": "z"})
+    app = make_app(project_path, tmp_config=config)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await open_teacher(pilot)
+        await pilot.press("j", "a")
+        await pilot.pause()
+        assert len(codings(project_path)) == 1
+        await pilot.press("z")
+        await pilot.pause()
+        assert codings(project_path) == []
+
+
+async def test_light_and_dark(project_path, tmp_path):
+    app = make_app(project_path, tmp_config=Config(path=tmp_path / "c.toml", theme="textual-light"))
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        assert not app.current_theme.dark
+        await pilot.press("ctrl+t")
+        assert app.current_theme.dark

@@ -86,9 +86,14 @@ class JhsApp(App):
             self._refresh_screens()
 
     def _refresh_screens(self) -> None:
+        """Refresh the screen in view now; the others when they come back (ScreenResume)."""
+        from jhs_qual.tui.screens.base import LiveScreen
+
         for screen in self.screen_stack:
-            if hasattr(screen, "refresh_data"):
-                screen.refresh_data()
+            if isinstance(screen, LiveScreen):
+                screen.stale = screen is not self.screen
+        if isinstance(self.screen, LiveScreen):
+            self.screen.refresh_data()
 
     # --- navigation ------------------------------------------------------------------
 

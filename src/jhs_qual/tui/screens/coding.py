@@ -14,26 +14,28 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Key
-from textual.screen import Screen
 from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from jhs_qual.tui.screens.base import LiveScreen
 
 from jhs_qual.tui.dialogs import AskText, PickOne, SearchDialog
 from jhs_qual.tui.widgets.code_tree import CodeTree
 from jhs_qual.tui.widgets.transcript import TranscriptView
 
 
-class CodingScreen(Screen):
+class CodingScreen(LiveScreen):
+    AUTO_FOCUS = "#transcript"  # focus once, straight away: each focus change rebuilds the footer
     BINDINGS = [
         Binding("u", "undo", "Undo", id="undo"),
-        Binding("ctrl+r", "redo", "Redo", id="redo"),
+        Binding("ctrl+r", "redo", "Redo", show=False, id="redo"),
         Binding("m", "memo", "Memo", id="memo"),
-        Binding("backspace,delete", "remove", "Remove coding", id="remove_coding"),
-        Binding("enter", "accept", "Accept suggestion", id="accept_suggestion"),
-        Binding("x", "reject", "Reject suggestion", id="reject_suggestion"),
+        Binding("backspace,delete", "remove", "Remove", id="remove_coding"),
+        Binding("enter", "accept", "Accept", id="accept_suggestion"),
+        Binding("x", "reject", "Reject", show=False, id="reject_suggestion"),
         Binding("slash", "search", "Search", id="search"),
-        Binding("i", "toggle_definition", "Definition", id="toggle_definition"),
-        Binding("escape", "back", "Back", id="back"),
+        Binding("i", "toggle_definition", "Definition", show=False, id="toggle_definition"),
+        Binding("escape", "back", "Back", show=False, id="back"),
     ]
 
     def __init__(self, transcript_id: int, turn: int = 0, span: tuple[int, int] | None = None) -> None:
@@ -74,7 +76,6 @@ class CodingScreen(Screen):
         self.by_key = {c["key"]: c for c in codes if c["key"]}
         self.query_one(CodeTree).load(project.codebooks(), codes, project.code_counts(self.app.coder))
         self.sub_title = self.transcript_name
-        view.focus()
         if self.start_turn:
             view.cursor = min(self.start_turn, len(turns) - 1)
         if self.start_span:

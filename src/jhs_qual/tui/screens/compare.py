@@ -6,15 +6,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
+
+from jhs_qual.tui.screens.base import LiveScreen
 
 from jhs_qual.errors import JhsError
 from jhs_qual.tui.dialogs import AskText
 
 
-class CompareScreen(Screen):
+class CompareScreen(LiveScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("a", "settle('a')", "Take A", id="take_a"),

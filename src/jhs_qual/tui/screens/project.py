@@ -5,8 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
+
+from jhs_qual.tui.screens.base import LiveScreen
 
 
 def progress_bar(done: int, total: int, width: int = 12) -> Text:
@@ -30,7 +31,7 @@ def matches(row: dict, query: str) -> bool:
     return True
 
 
-class ProjectScreen(Screen):
+class ProjectScreen(LiveScreen):
     BINDINGS = [
         Binding("enter", "open", "Open", id="open_transcript"),
         Binding("f", "filter", "Filter", id="filter"),

@@ -5,12 +5,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from jhs_qual.tui.screens.base import LiveScreen
 
-class QuotesScreen(Screen):
+
+class QuotesScreen(LiveScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("a", "toggle_all", "All coders / me", id="all_coders"),

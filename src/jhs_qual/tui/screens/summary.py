@@ -5,13 +5,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+
+from jhs_qual.tui.screens.base import LiveScreen
 
 from jhs_qual.tui.widgets.transcript import blend
 
 
-class SummaryScreen(Screen):
+class SummaryScreen(LiveScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("right,n", "attribute(1)", "Next attribute", id="next_attribute"),

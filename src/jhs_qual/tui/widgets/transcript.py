@@ -10,7 +10,7 @@ shown reversed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -27,8 +27,7 @@ GUTTER = 6  # "▌1234 " before every line
 _WORD = re.compile(r"\S+\s*")
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):  # a NamedTuple: 20,000 of them are built per layout
     turn: int  # index into the turns
     kind: str  # "header", "text" or "blank"
     start: int = 0  # character range of a text line in the transcript text
@@ -43,6 +42,10 @@ def wrap(text: str, start: int, end: int, width: int) -> list[tuple[int, int]]:
     position = start
     for paragraph in text[start:end].split("\n"):
         p_start, p_end = position, position + len(paragraph)
+        position = p_end + 1
+        if p_end - p_start <= width:  # most turns: no wrapping needed
+            lines.append((p_start, p_end))
+            continue
         line_start = p_start
         for match in _WORD.finditer(text, p_start, p_end):
             w_start, w_end = match.start(), match.end()
@@ -54,7 +57,6 @@ def wrap(text: str, start: int, end: int, width: int) -> list[tuple[int, int]]:
                 lines.append((line_start, line_start + width))
                 line_start += width
         lines.append((line_start, p_end))
-        position = p_end + 1
     return lines
 
 
@@ -69,8 +71,8 @@ class TranscriptView(ScrollView, can_focus=True):
     """Turns of one transcript with a turn cursor, a turn range and a character selection."""
 
     BINDINGS = [
-        Binding("down,j", "move(1)", "Next turn", id="next_turn"),
-        Binding("up,k", "move(-1)", "Previous turn", id="previous_turn"),
+        Binding("down,j", "move(1)", "Next turn", show=False, id="next_turn"),
+        Binding("up,k", "move(-1)", "Previous turn", show=False, id="previous_turn"),
         Binding("shift+down", "extend(1)", "Extend down", show=False, id="extend_down"),
         Binding("shift+up", "extend(-1)", "Extend up", show=False, id="extend_up"),
         Binding("pagedown", "move(10)", "Page down", show=False, id="page_down"),
@@ -111,7 +113,7 @@ class TranscriptView(ScrollView, can_focus=True):
     def load(self, text: str, turns: list[dict], interviewer: list[bool], codings: list[dict]) -> None:
         self.text, self.turns, self.interviewer = text, turns, interviewer
         self.anchor, self.span, self.marks = None, None, []
-        self._width = 0
+        self._lines, self._width = [], 0
         self.set_codings(codings)
         self.cursor = 0
 
@@ -150,7 +152,10 @@ class TranscriptView(ScrollView, can_focus=True):
     # --- layout ------------------------------------------------------------------------
 
     def _layout(self) -> None:
-        width = max(self.scrollable_content_region.width - GUTTER - 1, 10)
+        available = self.scrollable_content_region.width
+        if available == 0:  # not laid out yet: wrapping now would be wasted
+            return
+        width = max(available - GUTTER - 1, 10)
         if width == self._width and self._lines:
             return
         self._width = width
@@ -165,8 +170,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(lines))
 
     def on_resize(self) -> None:
-        self._width = 0
-        self._layout()
+        self._layout()  # wraps again only if the width changed
         self._scroll_to_cursor()
 
     def watch_cursor(self, turn: int) -> None:
