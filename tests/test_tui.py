@@ -25,9 +25,14 @@ def project_path(run):
     return run.project_path
 
 
-def make_app(path, coder="anna", tmp_config=None, **kwargs) -> JhsApp:
+def no_suggestions(text, start, end):
+    return []
+
+
+def make_app(path, coder="anna", tmp_config=None, suggester=no_suggestions) -> JhsApp:
+    """The app with a fixed suggester: the real engine (spaCy) is tested in test_suggest.py."""
     return JhsApp(Project.open(path), coder=coder, config=tmp_config or Config(path=path.parent / "config.toml"),
-                  **kwargs)
+                  suggester=suggester)
 
 
 def codings(path, coder="anna"):

@@ -6,13 +6,14 @@ from __future__ import annotations
 from jhs_qual.config import Config
 from jhs_qual.store import Project
 from jhs_qual.tui.app import JhsApp
-from tests.test_tui import project_path  # noqa: F401  (fixture)
+from tests.test_tui import no_suggestions, project_path  # noqa: F401  (fixture)
 
 SIZE = (120, 36)
 
 
 def app_on(path) -> JhsApp:
-    return JhsApp(Project.open(path), coder="anna", config=Config(path=path.parent / "config.toml"))
+    return JhsApp(Project.open(path), coder="anna", config=Config(path=path.parent / "config.toml"),
+                  suggester=no_suggestions)
 
 
 def test_project_screen(snap_compare, project_path):  # noqa: F811

@@ -485,6 +485,262 @@ def codings_export(fmt: str, output: Path | None, coder: str | None, project_pat
     click.echo(f"wrote {len(rows)} codings to {output}", err=True)
 
 
+# --- suggestions ------------------------------------------------------------------------------------
+
+def suggestion_options(func):
+    func = click.option("--min-score", type=click.FloatRange(0.0, 1.0), default=0.3, show_default=True,
+                        help="Leave out suggestions scoring below this (0..1).")(func)
+    func = click.option("--use-learned", is_flag=True, help="Also score with accepted learned keywords.")(func)
+    func = click.option("--codebook", "codebook_ids", multiple=True, metavar="ID",
+                        help="Only codes of this codebook (repeatable; default: all loaded).")(func)
+    return func
+
+
+def _suggester(project, use_learned: bool, codebook_ids: tuple[str, ...]):
+    from jhs_qual.suggest.service import project_suggester
+
+    known = {b["id"] for b in project.codebooks()}
+    for book in codebook_ids:
+        if book not in known:
+            raise BadInput(f"no codebook '{book}' in this project", field="--codebook",
+                           hint=f"loaded: {', '.join(sorted(known)) or 'none'}")
+    if not known:
+        raise BadInput("no codebook loaded", hint="load one with 'jhs-qual codebook load FILE.yaml'")
+    return project_suggester(project, use_learned=use_learned, codebooks=list(codebook_ids) or None)
+
+
+def _matched(suggestion) -> str:
+    seen = []
+    for m in suggestion.matched:
+        label = m.term if m.term.lower() == m.keyword else f"{m.term}~{m.keyword}"
+        if m.how in ("fuzzy", "compound"):
+            label += f" ({m.how})"
+        if label not in seen:
+            seen.append(label)
+    return ", ".join(seen)
+
+
+@cli.command()
+@click.argument("transcript", required=False)
+@click.option("--unit", type=click.Choice(["turn", "sentence"]), default="turn", show_default=True)
+@click.option("--top", type=click.IntRange(1, 20), default=3, show_default=True, help="Suggestions per unit.")
+@click.option("--include-interviewers", is_flag=True, help="Suggest for interviewer turns too.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per unit.")
+@click.option("--evaluate", is_flag=True, help="Measure the suggestions against --coder's codings instead.")
+@click.option("--coder", help="With --evaluate: whose codings are the truth.")
+@suggestion_options
+@project_option
+def suggest(transcript: str | None, unit: str, top: int, include_interviewers: bool, as_json: bool,
+            evaluate: bool, coder: str | None, min_score: float, use_learned: bool, codebook_ids: tuple[str, ...],
+            project_path: Path | None) -> None:
+    """Ranked code suggestions per turn (or sentence) of TRANSCRIPT, with the words that matched.
+
+    With --evaluate --coder NAME: precision, recall and F1 per code and overall
+    of the suggestions against NAME's codings (per unit), over TRANSCRIPT or
+    every transcript NAME coded, and how often NAME's code is the first (top-1)
+    or among the first three (top-3) suggestions.
+    """
+    from jhs_qual.suggest.service import project_units
+
+    with open_project(project_path) as project:
+        suggester = _suggester(project, use_learned, codebook_ids)
+        if evaluate:
+            if not coder:
+                raise BadInput("--evaluate needs --coder NAME (whose codings are the truth)", field="--coder")
+            _evaluate(project, suggester, coder, transcript, unit, include_interviewers, min_score, as_json)
+            return
+        if transcript is None:
+            raise BadInput("name a TRANSCRIPT (or use --evaluate --coder NAME)", field="TRANSCRIPT")
+        t = project.transcript(transcript)
+        units = project_units(project, [t["id"]], unit, include_interviewers)
+        speakers = {(r["idx"] + 1): r["speaker"] for r in project.db.query(
+            "SELECT idx, speaker FROM turns WHERE transcript_id = ?", [t["id"]])}
+    results = suggester.suggest([text for _, text in units], top=top, min_score=min_score)
+    shown = 0
+    for (u, text), found in zip(units, results):
+        if as_json:
+            click.echo(json.dumps({
+                "transcript": t["name"], "turn": u.turn, "start": u.start, "end": u.end, "text": text,
+                "suggestions": [_suggestion_json(s, offset=u.start) for s in found],
+            }, ensure_ascii=False))
+            continue
+        if not found:
+            continue
+        shown += 1
+        click.echo(f"turn {u.turn} {speakers.get(u.turn) or ''} [{u.start}:{u.end}]: {_shorten(' '.join(text.split()), 100)}")
+        for s in found:
+            click.echo(f"  {s.score:.2f}  {s.code}  ({_matched(s)})")
+    if not as_json:
+        click.echo(f"{shown} of {len(units)} {unit}s have suggestions scoring {min_score} or more")
+
+
+def _suggestion_json(s, offset: int = 0) -> dict:
+    return {"code": s.code, "score": round(s.score, 4), "matched": [
+        {"term": m.term, "keyword": m.keyword, "how": m.how, "strength": round(m.strength, 3),
+         "start": m.start + offset, "end": m.end + offset} for m in s.matched]}
+
+
+def _evaluate(project, suggester, coder, transcript, unit, include_interviewers, min_score, as_json) -> None:
+    from jhs_qual.suggest.learn import evaluate
+    from jhs_qual.suggest.service import project_units
+
+    project.require_coders([coder])
+    codings = project.codings([coder])
+    ids = sorted({c.transcript_id for c in codings})
+    if transcript is not None:
+        ids = [project.transcript(transcript)["id"]]
+    units = project_units(project, ids, unit, include_interviewers)
+    by_transcript: dict[int, list] = {}
+    for c in codings:
+        by_transcript.setdefault(c.transcript_id, []).append(c)
+    gold = [{c.code for c in by_transcript.get(u.transcript_id, []) if c.start < u.end and c.end > u.start}
+            for u, _ in units]
+    ranked = [[(s.code, s.score) for s in found] for found in suggester.suggest([text for _, text in units])]
+    result = evaluate(ranked, gold, min_score)
+    if as_json:
+        click.echo(json.dumps({"coder": coder, "unit": unit, "min_score": min_score, "units_coded": result.units,
+                               "top1": result.top1, "top3": result.top3, "overall": result.overall,
+                               "per_code": result.per_code}, indent=2))
+        return
+    click.echo(f"suggestions against {coder}'s codings: {len(units)} {unit}s in {len(ids)} transcript(s), "
+               f"{result.units} of them coded; suggestions scoring {min_score} or more count")
+    rows = [[code, _fmt(v["precision"]), _fmt(v["recall"]), _fmt(v["f1"]), int(v["support"])]
+            for code, v in result.per_code.items()]
+    o = result.overall
+    rows.append(["overall (micro)", _fmt(o["precision"]), _fmt(o["recall"]), _fmt(o["f1"]), int(o["support"])])
+    click.echo(_table(rows, ["code", "precision", "recall", "F1", "support"]))
+    click.echo(f"{coder}'s code ranked first: {result.top1:.1%}; among the first three: {result.top3:.1%} "
+               f"(of {result.units} coded {unit}s)")
+
+
+@cli.command("suggest-text")
+@click.option("--codebook", "codebook_files", multiple=True, required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Codebook YAML (repeatable).")
+@click.option("--top", type=click.IntRange(1, 50), default=3, show_default=True)
+@click.option("--min-score", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line (the default is text).")
+def suggest_text(codebook_files: tuple[Path, ...], top: int, min_score: float, as_json: bool) -> None:
+    """The engine without a project: one text per line on standard input, one
+    result per line on standard output ({"text", "suggestions": [{"code",
+    "score", "matched": [{"term", "keyword", "how"}]}]} with --json)."""
+    from jhs_qual.suggest.service import Suggester, sources_from_codebooks
+
+    suggester = Suggester(sources_from_codebooks(_load_codebook_files(codebook_files)))
+    out = sys.stdout
+    batch: list[str] = []
+
+    def flush() -> None:
+        for text, found in zip(batch, suggester.suggest(batch, top=top, min_score=min_score)):
+            if as_json:
+                out.write(json.dumps({"text": text, "suggestions": [_suggestion_json(s) for s in found]},
+                                     ensure_ascii=False) + "\n")
+            else:
+                out.write(" | ".join(f"{s.code} {s.score:.2f} ({_matched(s)})" for s in found) + "\n")
+        batch.clear()
+
+    for line in sys.stdin:
+        batch.append(line.rstrip("\n"))
+        if len(batch) >= 1000:
+            flush()
+    flush()
+
+
+@cli.command()
+@click.argument("transcripts", nargs=-1)
+@click.option("--coder", default="auto", show_default=True, help="The coder the auto codings go under.")
+@click.option("--unit", type=click.Choice(["turn", "sentence"]), default="turn", show_default=True)
+@click.option("--top", type=click.IntRange(1, 20), default=1, show_default=True, help="Codes per unit at most.")
+@click.option("--include-interviewers", is_flag=True, help="Code interviewer turns too.")
+@suggestion_options
+@project_option
+def autocode(transcripts: tuple[str, ...], coder: str, unit: str, top: int, include_interviewers: bool,
+             min_score: float, use_learned: bool, codebook_ids: tuple[str, ...], project_path: Path | None) -> None:
+    """Store suggestions as codings (origin 'auto') under their own coder.
+
+    TRANSCRIPTS by name or id (default: all). Running it again replaces that
+    coder's earlier auto codings in those transcripts. A coder who has coded
+    by hand is refused, so auto codings never mix with a human's.
+    """
+    from jhs_qual.suggest.service import project_units
+
+    with open_project(project_path) as project:
+        ids = [project.transcript(t)["id"] for t in transcripts] or sorted(project.transcript_names())
+        suggester = _suggester(project, use_learned, codebook_ids)
+        code_ids = {f"{c['codebook_id']}/{c['code_id']}": c["id"] for c in project.codes()}
+        units = project_units(project, ids, unit, include_interviewers)
+        results = suggester.suggest([text for _, text in units], top=top, min_score=min_score)
+        rows = [(u.transcript_id, code_ids[s.code], u.start, u.end) for (u, _), found in zip(units, results)
+                for s in found]
+        added = project.replace_auto_codings(coder, ids, rows)
+    click.echo(f"{added} auto coding(s) by '{coder}' on {len(units)} {unit}s of {len(ids)} transcript(s) "
+               f"(min score {min_score}, at most {top} per {unit})")
+
+
+@cli.group()
+def keywords() -> None:
+    """Learn keyword candidates from a coder's codings."""
+
+
+@keywords.command("learn")
+@click.argument("code_ref", metavar="CODE")
+@click.option("--coder", required=True, envvar="JHS_QUAL_CODER", help="Whose codings to learn from.")
+@click.option("--top", type=click.IntRange(1, 200), default=20, show_default=True)
+@click.option("--min-count", type=click.IntRange(1, 1000), default=2, show_default=True,
+              help="A candidate occurs at least this often in the code's segments.")
+@click.option("--min-z", type=float, default=1.96, show_default=True,
+              help="Weighted log-odds z-score a candidate needs (1.96: 95% two-sided).")
+@click.option("--accept", "accepted", multiple=True, metavar="TERM",
+              help="Accept this candidate (repeatable): used when scoring with --use-learned.")
+@click.option("--accept-all", is_flag=True, help="Accept every candidate listed.")
+@click.option("--add-to", "codebook_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the accepted terms into this codebook YAML (comments and order kept) and reload it.")
+@project_option
+def keywords_learn(code_ref: str, coder: str, top: int, min_count: int, min_z: float, accepted: tuple[str, ...],
+                   accept_all: bool, codebook_file: Path | None, project_path: Path | None) -> None:
+    """Words that set CODE's segments apart from the other turns (weighted log-odds, Monroe et al. 2008)."""
+    from jhs_qual.suggest.learn import candidates
+    from jhs_qual.suggest.pipeline import load_pipeline
+
+    with open_project(project_path) as project:
+        project.require_coders([coder])
+        code = project.resolve_code(code_ref)
+        ref = f"{code['codebook_id']}/{code['code_id']}"
+        language = next(b["language"] for b in project.codebooks() if b["id"] == code["codebook_id"])
+        pipeline = load_pipeline(language)
+        codings = project.codings([coder])
+        segments = [c for c in codings if c.code == ref]
+        if not segments:
+            raise BadInput(f"{coder} has no coding of {ref} to learn from", field="CODE")
+        texts = project.texts()
+        turns = project.codable_turns()
+        in_code = [texts[c.transcript_id][c.start:c.end] for c in segments]
+        rest = []
+        for tid in sorted({c.transcript_id for c in codings}):
+            spans = [(c.start, c.end) for c in segments if c.transcript_id == tid]
+            rest += [texts[tid][s:e] for _, s, e in turns.get(tid, [])
+                     if not any(a < e and b > s for a, b in spans)]
+        known = {pipeline.lemma(w.lower()) for w in code["keywords"]} | {w.lower() for w in code["keywords"]}
+        found = candidates(in_code, rest, pipeline, known, top=top, min_count=min_count, min_z=min_z)
+        click.echo(f"{len(found)} candidate(s) for {ref} from {len(segments)} segment(s) by {coder}:")
+        click.echo(_table([[c.term, f"{c.z:.2f}", c.in_code, c.elsewhere] for c in found],
+                          ["term", "z", "in segments", "elsewhere"]))
+        chosen = [c for c in found if accept_all or c.term in accepted]
+        unknown = sorted(set(accepted) - {c.term for c in found})
+        if unknown:
+            raise BadInput(f"not among the candidates: {', '.join(unknown)}", field="--accept")
+        if not chosen:
+            return
+        added = project.add_learned_keywords(code["id"], [(c.term, c.z) for c in chosen], coder)
+        click.echo(f"accepted {added} new term(s) for {ref}; score with them using --use-learned")
+        if codebook_file is not None:
+            from jhs_qual.codebook import load_codebook
+            from jhs_qual.codebook.edit import add_keywords
+
+            written = add_keywords(codebook_file, code["codebook_id"], code["code_id"], [c.term for c in chosen])
+            click.echo(f"wrote {written} keyword(s) into {codebook_file}; "
+                       f"{project.load_codebook(load_codebook(codebook_file))} {code['codebook_id']}")
+
+
 # --- agreement -------------------------------------------------------------------------------------
 
 @cli.command("agreement-table")

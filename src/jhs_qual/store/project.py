@@ -669,6 +669,38 @@ class Project:
             values.append("(none)")
         return values, rows
 
+    def replace_auto_codings(self, coder: str, transcript_ids: list[int], rows: list[tuple[int, int, int, int]]) -> int:
+        """Store an auto-coding run: (transcript_id, code row id, start, end) rows replace
+        this coder's earlier auto codings in those transcripts, in one transaction.
+        A coder with codings of their own is refused: auto codings never mix with a human's."""
+        with self._write() as db:
+            human = db.execute(
+                "SELECT count(*) FROM codings c JOIN coders cd ON cd.id = c.coder_id"
+                " WHERE cd.name = ? AND c.origin != 'auto'", [coder],
+            ).fetchone()[0]
+            if human:
+                raise BadInput(f"coder '{coder}' has {human} coding(s) made by hand", field="--coder",
+                               hint="auto-code under a coder of its own, e.g. --coder auto")
+            coder_id = self._coder_id(coder)
+            db.execute(
+                "DELETE FROM codings WHERE coder_id = ? AND origin = 'auto'"
+                " AND transcript_id IN (SELECT value FROM json_each(?))", [coder_id, json.dumps(transcript_ids)],
+            )
+            added = 0
+            for transcript_id, code_id, start, end in rows:
+                added += self._insert_coding(transcript_id, code_id, coder_id, start, end, "", origin="auto")
+        return added
+
+    def add_learned_keywords(self, code_row_id: int, terms: list[tuple[str, float]], coder: str) -> int:
+        with self._write() as db:
+            added = 0
+            for term, z in terms:
+                added += db.execute(
+                    "INSERT OR IGNORE INTO learned_keywords(code_id, term, z, coder, created_at) VALUES (?, ?, ?, ?, ?)",
+                    [code_row_id, term, z, coder, _now()],
+                ).rowcount
+        return added
+
     # --- consensus ------------------------------------------------------------------
 
     def build_consensus(self, coder_a: str, coder_b: str, into: str, threshold: float = 0.8) -> dict[str, int]:

@@ -191,3 +191,21 @@ INSERT INTO turns_fts(rowid, words)
     FROM turns u JOIN transcripts t ON t.id = u.transcript_id;
 """,
     )
+
+
+@_migration("m004_learned_keywords")
+def m004_learned_keywords(db: Database) -> None:
+    """Keyword candidates learned from a coder's codings, accepted for scoring."""
+    _run(
+        db,
+        """
+CREATE TABLE learned_keywords (
+    code_id INTEGER NOT NULL REFERENCES codes(id),
+    term TEXT NOT NULL,
+    z REAL NOT NULL,  -- weighted log-odds z-score when it was learned
+    coder TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (code_id, term)
+);
+""",
+    )

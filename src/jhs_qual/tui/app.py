@@ -42,7 +42,8 @@ class JhsApp(App):
         self.config = config or Config()
         self.coder = coder or self.config.coder
         self.history = History(project)
-        self.suggester = suggester
+        self.suggester = suggester  # (text, start, end) -> suggestions; built on first use when None
+        self._sources = None
         self._seen_version = project.data_version()
 
     def on_mount(self) -> None:
@@ -71,6 +72,23 @@ class JhsApp(App):
 
         self.sub_title = f"{self.project.path.name} · {self.coder}"
         self.push_screen(ProjectScreen())
+
+    # --- suggestions ---------------------------------------------------------------------
+
+    def suggestion_sources(self):
+        """The codes to suggest from; read on the main thread (the worker builds the engine)."""
+        if self._sources is None:
+            from jhs_qual.suggest.service import sources_from_project
+
+            self._sources = sources_from_project(self.project)
+        return self._sources
+
+    def load_suggester(self) -> Callable:
+        if self.suggester is None:
+            from jhs_qual.suggest.service import Suggester
+
+            self.suggester = Suggester(self._sources or []).for_span
+        return self.suggester
 
     # --- changes -------------------------------------------------------------------
 

@@ -258,16 +258,23 @@ class CodingScreen(LiveScreen):
         self.suggestions = []
         view = self.query_one(TranscriptView)
         view.marks = []
-        if self.app.suggester is None or not view.turns:
-            panel.add_option(Option(Text("no suggestion engine installed", style="dim"), disabled=True))
+        if not view.turns or view.interviewer[turn_index]:
             return
+        if self.app.suggester is None:
+            panel.add_option(Option(Text("loading the suggestion engine…", style="dim"), disabled=True))
+            self.app.suggestion_sources()  # read here, on the main thread: the worker never touches the database
         self._load_suggestions(turn_index)
 
     @work(thread=True, exclusive=True, group="suggest")
     def _load_suggestions(self, turn_index: int) -> None:
         view = self.query_one(TranscriptView)
         turn = view.turns[turn_index]
-        found = self.app.suggester(view.text, turn["content_start"], turn["end"])
+        try:
+            suggester = self.app.load_suggester()  # spaCy loads here, on first use, never at startup
+            found = suggester(view.text, turn["content_start"], turn["end"])
+        except Exception as error:  # no engine is no reason to stop coding
+            self.app.call_from_thread(self._status, f"suggestions unavailable: {error}")
+            return
         self.app.call_from_thread(self._show_suggestions, turn_index, found)
 
     def _show_suggestions(self, turn_index: int, found: list) -> None:

@@ -1,0 +1,58 @@
+"""spaCy, loaded lazily and once, never downloaded.
+
+A trained pipeline (e.g. `nl_core_news_sm`) is used when it is installed and
+asked for (the `JHS_QUAL_SPACY_MODEL` environment variable or the `model`
+argument); otherwise `spacy.blank(lang)` with the lookup lemmatizer from
+`spacy-lookups-data`. Only the tokenizer runs over texts; lemmas come from
+the lookup table once per distinct word form (see `engine.py`). Importing
+spaCy costs about a second, so nothing imports this module at startup.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from jhs_qual.errors import BadInput
+
+MODEL_ENV = "JHS_QUAL_SPACY_MODEL"
+
+
+@dataclass
+class Pipeline:
+    nlp: object  # spacy.Language
+    lemma_table: object | None  # spacy.lookups.Table, or None for a trained pipeline
+    stop_words: frozenset[str]
+    name: str
+
+    def lemma(self, form: str) -> str:
+        """The lemma of a lower-case word form."""
+        if self.lemma_table is not None:
+            return self.lemma_table.get(form, form)
+        doc = self.nlp(form)  # a trained pipeline lemmatises in context; a lone word is the best we have
+        return doc[0].lemma_.lower() if len(doc) else form
+
+
+@lru_cache(maxsize=4)
+def load_pipeline(lang: str, model: str | None = None) -> Pipeline:
+    import spacy
+    import spacy.util
+
+    model = model or os.environ.get(MODEL_ENV) or None
+    if model:
+        if not spacy.util.is_package(model):
+            raise BadInput(
+                f"spaCy pipeline '{model}' is not installed",
+                field=MODEL_ENV,
+                hint="install it with pip, or unset the variable to use the built-in lookup lemmatizer",
+            )
+        nlp = spacy.load(model, exclude=["ner", "textcat", "entity_linker"])
+        return Pipeline(nlp, None, frozenset(nlp.Defaults.stop_words), model)
+    if lang not in ("nl", "en"):
+        raise BadInput(f"language '{lang}' has no suggestion support", hint="codebooks can be nl or en")
+    nlp = spacy.blank(lang)
+    lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()  # loads the table from spacy-lookups-data: no network
+    return Pipeline(nlp, lemmatizer.lookups.get_table("lemma_lookup"), frozenset(nlp.Defaults.stop_words),
+                    f"spacy.blank('{lang}') + lookup lemmatizer")

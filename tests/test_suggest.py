@@ -1,0 +1,214 @@
+"""The suggestion engine on real Dutch sentences, and the suggest, suggest-text,
+autocode and keywords commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from jhs_qual.cli import cli
+from jhs_qual.codebook import load_codebook
+from jhs_qual.store import Project
+from jhs_qual.suggest.engine import CodeTerms, KeywordIndex, Settings
+from jhs_qual.suggest.learn import evaluate, log_odds
+from jhs_qual.suggest.pipeline import load_pipeline
+from jhs_qual.suggest.service import Suggester, sources_from_codebooks
+from tests.conftest import CODEBOOK_FILES, SAMPLES, write
+
+NL = None
+
+
+def index(*codes: CodeTerms, settings: Settings = Settings()) -> KeywordIndex:
+    return KeywordIndex(list(codes), load_pipeline("nl"), settings)
+
+
+def first(idx: KeywordIndex, text: str):
+    (found,) = idx.suggest([text])
+    return found
+
+
+def test_lemmas_match_inflections():
+    idx = index(CodeTerms("b/pesten", keywords=("pesten",)), CodeTerms("b/afstemmen", keywords=("afstemmen",)))
+    found = first(idx, "Ze pestten hem en we hebben het afgestemd.")
+    assert {s.code: [(m.term, m.keyword, m.how) for m in s.matched] for s in found} == {
+        "b/pesten": [("pestten", "pesten", "lemma")],
+        "b/afstemmen": [("afgestemd", "afstemmen", "lemma")],
+    }
+
+
+def test_match_spans_point_into_the_text():
+    text = "Eerst “ruzie”, toen ruzie."
+    (suggestion,) = first(index(CodeTerms("b/x", keywords=("ruzie",))), text)
+    assert [text[m.start:m.end] for m in suggestion.matched] == ["ruzie", "ruzie"]
+
+
+def test_dutch_compounds():
+    idx = index(CodeTerms("b/samen", keywords=("samenwerking",)), CodeTerms("b/jeugd", keywords=("jeugdhulp",)),
+                CodeTerms("b/sfeer", keywords=("sfeer",)))
+    found = {s.code: s.matched[0] for s in first(idx, "De samenwerkingsafspraken met jeugdhulpverleners en de klassfeer.")}
+    assert (found["b/samen"].term, found["b/samen"].how) == ("samenwerkingsafspraken", "compound")
+    assert (found["b/jeugd"].term, found["b/jeugd"].how) == ("jeugdhulpverleners", "compound")
+    assert (found["b/sfeer"].term, found["b/sfeer"].how) == ("klassfeer", "compound")
+    assert first(idx, "samenwerking")[0].matched[0].how == "exact"
+    short = index(CodeTerms("b/boos", keywords=("boos",)))  # a 4-letter part is never looked for inside words
+    assert first(short, "De boosheid was groot.") == []
+
+
+def test_phrases_match_on_lemma_and_form():
+    idx = index(CodeTerms("b/nodig", phrases=("we hebben elkaar nodig",)), CodeTerms("b/tien", phrases=("tot tien tellen",)))
+    found = first(idx, "Ja, we hebben elkaar echt nodig. We hebben elkaar nodig!")
+    assert [(s.code, [m.term for m in s.matched]) for s in found] == [("b/nodig", ["We hebben elkaar nodig"])]
+    assert first(idx, "Toen telde ik tot tien.") == []  # word order matters in a phrase
+
+
+def test_excluded_terms_suppress_a_code():
+    idx = index(CodeTerms("b/x", keywords=("beter",), exclude=("beter kennen",)))
+    assert first(idx, "Het kan beter.")
+    assert first(idx, "We kennen elkaar nu beter kennen we elkaar.") == []
+
+
+def test_fuzzy_catches_typos_but_never_short_words():
+    idx = index(CodeTerms("b/x", keywords=("samenwerking", "boos", "klas")))
+    (s,) = first(idx, "De samenwerkking loopt goed.")
+    assert s.matched[0].how == "fuzzy" and s.matched[0].keyword == "samenwerking"
+    assert first(idx, "De boot lag in de klap.") == []  # boos~boot, klas~klap: too short to fuzz
+    strict = index(CodeTerms("b/x", keywords=("samenwerking",)), settings=Settings(fuzzy_threshold=99.0))
+    assert first(strict, "De samenwerkking loopt goed.") == []
+
+
+def test_scores_rank_more_and_longer_evidence_higher():
+    idx = index(CodeTerms("b/a", keywords=("afstemmen", "rolverdeling"), phrases=("we hebben elkaar nodig",)),
+                CodeTerms("b/b", keywords=("afstemmen",)))
+    (a, b) = first(idx, "We hebben elkaar nodig: afstemmen en een duidelijke rolverdeling.")
+    assert (a.code, b.code) == ("b/a", "b/b") and 0 < b.score < a.score < 1
+
+
+def test_shipped_codebook_examples_rank_their_own_code():
+    """Each code's invented example, against the codebooks of its own interviews:
+    its code is among the first three for every example, first for most."""
+    books = {p.stem: load_codebook(p) for p in CODEBOOK_FILES}
+    groups = [[books["bronstein"], books["professional_topics"]], [books["pupil_topics"]]]
+    ranks = []
+    for group in groups:
+        suggester = Suggester(sources_from_codebooks(group))
+        for book in group:
+            for code in book.codes:
+                (found,) = suggester.suggest([code.example], top=3)
+                ranks.append([s.code for s in found].index(f"{book.id}/{code.id}") if
+                             f"{book.id}/{code.id}" in [s.code for s in found] else 99)
+    assert all(r < 3 for r in ranks)
+    assert sum(r == 0 for r in ranks) >= 13
+
+
+def test_log_odds_finds_the_distinctive_word():
+    from collections import Counter
+
+    in_code = Counter({"afstemmen": 30, "school": 20})
+    rest = Counter({"afstemmen": 2, "school": 80, "klas": 60})
+    z = log_odds(in_code, rest)
+    assert z["afstemmen"] > 1.96 > z["school"]
+
+
+def test_evaluate_counts():
+    result = evaluate([[("a", 0.9), ("b", 0.5)], [("b", 0.8)], [("a", 0.1)]], [{"a"}, {"a"}, set()], min_score=0.3)
+    assert result.per_code["a"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3), "support": 2}
+    assert result.per_code["b"]["precision"] == 0.0
+    assert (result.top1, result.top3, result.units) == (0.5, 0.5, 2)
+
+
+# --- commands --------------------------------------------------------------------------------
+
+def test_suggest_text_json_lines():
+    lines = "Ik werd boos en toen ging ik tot tien tellen.\nNiets om te coderen hier.\n"
+    result = CliRunner().invoke(cli, ["suggest-text", "--codebook", str(CODEBOOK_FILES[2]), "--top", "2", "--json"],
+                                input=lines)
+    assert result.exit_code == 0, result.output
+    first_line, second = [json.loads(line) for line in result.output.splitlines()]
+    assert first_line["text"] == "Ik werd boos en toen ging ik tot tien tellen."
+    top = first_line["suggestions"][0]
+    assert top["code"] == "pupil_topics/sel_individual" and 0 < top["score"] <= 1
+    assert {"term": "boos", "keyword": "boos", "how": "exact"}.items() <= top["matched"][0].items()
+    assert second["suggestions"] == []
+
+
+@pytest.fixture
+def coded(run):
+    assert run("import", str(SAMPLES / "po_leraar_de_linde.txt")).exit_code == 0
+    for turn in (36, 38, 42, 44, 56, 58):
+        run("code", "add", "po_leraar_de_linde", "interdependence", "--turn", str(turn), "--coder", "anna")
+    return run
+
+
+def test_suggest_command(coded):
+    result = coded("suggest", "po_leraar_de_linde", "--codebook", "bronstein", "--codebook", "professional_topics")
+    assert result.exit_code == 0, result.output
+    assert "turn 36 Leraar" in result.output and "bronstein/interdependence" in result.output
+    assert "pupil_topics" not in result.output
+    rows = [json.loads(line) for line in coded("suggest", "po_leraar_de_linde", "--json", "--unit", "sentence").output.splitlines()]
+    assert all(r["end"] > r["start"] for r in rows) and len(rows) > 37  # sentences outnumber turns
+
+
+def test_suggest_evaluate(coded):
+    result = coded("suggest", "--evaluate", "--coder", "anna", "--codebook", "bronstein")
+    assert result.exit_code == 0, result.output
+    assert "overall (micro)" in result.output and "bronstein/interdependence" in result.output
+    data = json.loads(coded("suggest", "--evaluate", "--coder", "anna", "--json").output)
+    assert data["units_coded"] == 6 and 0 <= data["top3"] <= 1
+
+
+def test_autocode_replaces_its_own_run_and_refuses_a_human(coded):
+    result = coded("autocode", "--coder", "auto", "--min-score", "0.5", "--codebook", "bronstein")
+    assert result.exit_code == 0, result.output
+    with Project.open(coded.project_path) as project:
+        first_run = [(c.code, c.start) for c in project.codings(["auto"])]
+        origins = {r[0] for r in project.db.execute("SELECT origin FROM codings c JOIN coders d ON d.id = c.coder_id WHERE d.name = 'auto'")}
+    assert first_run and origins == {"auto"}
+    coded("autocode", "--coder", "auto", "--min-score", "0.9", "--codebook", "bronstein")
+    with Project.open(coded.project_path) as project:
+        assert len(project.codings(["auto"])) < len(first_run)  # replaced, not added to
+    refused = coded("autocode", "--coder", "anna")
+    assert refused.exit_code == 2 and "coder 'anna' has 6 coding(s) made by hand" in refused.output
+
+
+def test_keywords_learn_accept_and_write_keeping_comments(coded, tmp_path):
+    book = tmp_path / "bronstein.yaml"
+    book.write_text(CODEBOOK_FILES[0].read_text(encoding="utf-8"), encoding="utf-8")
+    strict = coded("keywords", "learn", "interdependence", "--coder", "anna")
+    args = ["keywords", "learn", "interdependence", "--coder", "anna", "--min-count", "1", "--top", "5", "--min-z", "0"]
+    listing = coded(*args)
+    assert listing.exit_code == 0, listing.output
+    # six segments: only 'leren' (3 times in them, once elsewhere) is significant at z >= 1.96
+    assert strict.output.startswith("1 candidate(s)") and listing.output.startswith("5 candidate(s)")
+    candidate = listing.output.splitlines()[3].split()[0]
+    result = coded(*args, "--accept", candidate, "--add-to", str(book))
+    assert result.exit_code == 0, result.output
+    assert "accepted 1 new term(s)" in result.output and "updated bronstein" in result.output
+    text = book.read_text(encoding="utf-8")
+    assert text.startswith("# Bronstein's (2003) mechanisms")  # comments kept
+    assert f"      - {candidate}\n" in text
+    assert load_codebook(book).code("interdependence").keywords[-1] == candidate
+    bad = coded(*args, "--accept", "zzz")
+    assert bad.exit_code == 2 and "not among the candidates: zzz" in bad.output
+    used = coded("suggest", "po_leraar_de_linde", "--use-learned", "--json")
+    assert used.exit_code == 0
+
+
+def test_suggest_bad_input(coded):
+    assert "--evaluate needs --coder" in coded("suggest", "--evaluate").output
+    assert "no codebook 'nope'" in coded("suggest", "po_leraar_de_linde", "--codebook", "nope").output
+    assert "name a TRANSCRIPT" in coded("suggest").output
+
+
+@pytest.mark.parametrize("path", CODEBOOK_FILES, ids=lambda p: p.stem)
+def test_editing_a_codebook_keeps_it_byte_for_byte(path, tmp_path):
+    """Adding a keyword it already has changes nothing: comments, order, quotes and indentation stay."""
+    from jhs_qual.codebook.edit import add_keywords
+
+    copy = tmp_path / path.name
+    copy.write_bytes(path.read_bytes())
+    book = load_codebook(copy)
+    assert add_keywords(copy, book.id, book.codes[0].id, [book.codes[0].keywords[0].upper()]) == 0
+    assert copy.read_bytes() == path.read_bytes()
