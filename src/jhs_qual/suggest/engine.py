@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from jhs_qual.suggest.pipeline import Pipeline
 
@@ -41,8 +42,7 @@ class Settings:
     learned_strength: float = 0.7  # learned keywords count for less than the researchers' own
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):  # a NamedTuple: made by the hundred thousand, it must be cheap
     term: str  # as it stands in the text
     keyword: str  # the codebook keyword or phrase it matched
     how: str  # exact | lemma | phrase | compound | fuzzy | learned
@@ -82,9 +82,10 @@ class KeywordIndex:
         self.pipeline, self.settings = pipeline, settings
         self.codes = [c.code for c in codes]
         self._single: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # form/lemma -> (code, kw, kind)
-        self._phrases: list[tuple[tuple[tuple[str, str], ...], str, str, str]] = []  # ((form, lemma)...), code, text, kind
+        # ((form hash, lemma), ...), anchor position, code, text, kind -- looked up by the anchor's form or lemma
+        self._phrases: list[tuple] = []
         self._phrase_first: dict[str, list[int]] = defaultdict(list)
-        self._excludes: list[tuple[tuple[tuple[str, str], ...], str]] = []
+        self._excludes: list[tuple] = []  # ((form hash, lemma), ...), anchor position, code
         self._exclude_first: dict[str, list[int]] = defaultdict(list)
         sharing: dict[str, set[str]] = defaultdict(set)
         for terms in codes:
@@ -100,35 +101,35 @@ class KeywordIndex:
                         if lemma != form:
                             self._single[lemma].append((terms.code, word, kind))
                     else:
-                        self._phrase_first[tokens[0][0]].append(len(self._phrases))
-                        if tokens[0][1] != tokens[0][0]:
-                            self._phrase_first[tokens[0][1]].append(len(self._phrases))
-                        self._phrases.append((tokens, terms.code, word, kind))
+                        self._add_phrase(self._phrase_first, self._phrases, tokens, (terms.code, word, kind))
             for word in terms.exclude:
                 tokens = self._tokens(word)
                 if tokens:
-                    for key in {tokens[0][0], tokens[0][1]}:
-                        self._exclude_first[key].append(len(self._excludes))
-                    self._excludes.append((tokens, terms.code))
+                    self._add_phrase(self._exclude_first, self._excludes, tokens, (terms.code,))
         self.specificity = {key: 1.0 / len(codes_) for key, codes_ in sharing.items()}
         keyword_forms = {form for form in self._single if len(form) >= settings.compound_min_length}
         self._compound_parts = keyword_forms
         self._compound_lengths = sorted({len(f) for f in keyword_forms}, reverse=True)
         self._fuzzy_choices = sorted(f for f in self._single if len(f) >= settings.fuzzy_min_length)
         self._forms: dict[int, _Form] = {}
-        self._keyword_lemmas: dict[str, list[str]] = {}
+        self._keyword_keys: dict[str, str] = {}
+
+    def _add_phrase(self, first: dict, phrases: list, tokens, payload: tuple) -> None:
+        """Index a phrase by its most telling word (the longest that is not a stop
+        word), so that 'de', 'we' or 'een' in a text never sets off phrase checks."""
+        stop = self.pipeline.stop_words
+        anchor = max(range(len(tokens)), key=lambda j: (tokens[j][0] not in stop, len(tokens[j][0])))
+        strings = self.pipeline.nlp.vocab.strings
+        keyed = tuple((strings.add(form), lemma) for form, lemma in tokens)
+        for key in {tokens[anchor][0], tokens[anchor][1]}:
+            first[key].append(len(phrases))
+        phrases.append((keyed, anchor) + payload)
 
     def _tokens(self, text: str) -> tuple[tuple[str, str], ...]:
         doc = self.pipeline.nlp.make_doc(text.lower())
         return tuple((t.text, self.pipeline.lemma(t.text)) for t in doc if not t.is_punct and not t.is_space)
 
     # --- word forms, each looked at once ------------------------------------------------
-
-    def form(self, key: int, text: str) -> _Form:
-        info = self._forms.get(key)
-        if info is None:
-            info = self._forms[key] = self._look_at(text)
-        return info
 
     def _look_at(self, form: str) -> _Form:
         lemma = self.pipeline.lemma(form)
@@ -176,63 +177,114 @@ class KeywordIndex:
     # --- matching units --------------------------------------------------------------------
 
     def suggest(self, texts: list[str], *, top: int | None = None, min_score: float = 0.0) -> list[list[Suggestion]]:
-        """Ranked suggestions for each text; match spans are offsets into that text."""
-        from spacy.attrs import LOWER
+        """Ranked suggestions for each text; match spans are offsets into that text.
 
-        strings = self.pipeline.nlp.vocab.strings
-        results = []
-        for doc in self.pipeline.nlp.tokenizer.pipe(texts, batch_size=256):
-            keys = doc.to_array(LOWER) if len(doc) else []
-            infos = [self.form(int(k), strings[int(k)]) for k in keys]
-            matches: dict[str, list[Match]] = defaultdict(list)
-            excluded: set[str] = set()
-            for i, info in enumerate(infos):
-                for code, keyword, how, strength in info.hits:
-                    token = doc[i]
-                    matches[code].append(Match(token.text, keyword, how, strength, token.idx,
-                                               token.idx + len(token.text)))
-                for p in info.phrase_starts:
-                    tokens, code, phrase, kind = self._phrases[p]
-                    if self._continues(infos, doc, i, tokens):
-                        first, last = doc[i], doc[i + len(tokens) - 1]
-                        end = last.idx + len(last.text)
-                        matches[code].append(Match(doc.text[first.idx:end], phrase,
-                                                   "learned" if kind == "learned" else "phrase",
-                                                   self._learned(kind), first.idx, end))
-                for x in info.exclude_starts:
-                    tokens, code = self._excludes[x]
-                    if self._continues(infos, doc, i, tokens):
-                        excluded.add(code)
-            ranked = [Suggestion(code, self._score(found), sorted(found, key=lambda m: m.start))
-                      for code, found in matches.items() if code not in excluded]
-            ranked = [s for s in ranked if s.score >= min_score]
-            ranked.sort(key=lambda s: (-s.score, s.code))
-            results.append(ranked[:top] if top else ranked)
+        Python touches only the tokens that can start something (a keyword, a
+        phrase's anchor, an excluded term): per batch, numpy finds them among
+        the token hashes, and each distinct word form is looked at once.
+        """
+        import numpy as np
+        from spacy.attrs import IDX, LENGTH, LOWER
+
+        results: list[list[Suggestion]] = []
+        tokenizer = self.pipeline.nlp.tokenizer
+        for first in range(0, len(texts), 1000):
+            batch = texts[first:first + 1000]
+            arrays = [doc.to_array([LOWER, IDX, LENGTH]).reshape(-1, 3)
+                      for doc in tokenizer.pipe(batch, batch_size=1000)]
+            sizes = [len(a) for a in arrays]
+            if not sum(sizes):
+                results += [[] for _ in batch]
+                continue
+            rows = np.concatenate(arrays)
+            distinct, inverse = np.unique(rows[:, 0], return_inverse=True)
+            lively = np.fromiter((self._lively(int(k)) for k in distinct), dtype=bool, count=len(distinct))
+            positions = np.flatnonzero(lively[inverse.reshape(-1)]).tolist()
+            # Three flat columns for the whole batch: converting per text costs more than tokenizing.
+            keys, starts, lengths = (rows[:, c].tolist() for c in range(3))
+            bounds = np.cumsum([0] + sizes).tolist()
+            per_text: list[list[int]] = [[] for _ in batch]
+            t = 0
+            for position in positions:
+                while position >= bounds[t + 1]:
+                    t += 1
+                per_text[t].append(position)
+            for index, (text, found) in enumerate(zip(batch, per_text)):
+                results.append(self._rank(text, keys, starts, lengths, bounds[index], bounds[index + 1],
+                                          found, top, min_score) if found else [])
         return results
 
-    @staticmethod
-    def _continues(infos: list[_Form], doc, i: int, tokens) -> bool:
-        if i + len(tokens) > len(infos):
+    def _lively(self, key: int) -> bool:
+        info = self._forms.get(key)
+        if info is None:
+            info = self._forms[key] = self._look_at(self.pipeline.nlp.vocab.strings[key])
+        return bool(info.hits or info.phrase_starts or info.exclude_starts)
+
+    def _rank(self, text: str, keys: list[int], starts: list[int], lengths: list[int], lo: int, hi: int,
+              positions: list[int], top, min_score) -> list[Suggestion]:
+        """One text: its tokens are keys[lo:hi] (batch-wide positions); character
+        offsets in `starts` are offsets into this text."""
+        forms = self._forms
+        found: dict[str, list[tuple]] = defaultdict(list)  # code -> (keyword, how, strength, start, end)
+        excluded: set[str] = set()
+        for i in positions:
+            info = forms[keys[i]]
+            if info.hits:
+                start = starts[i]
+                end = start + lengths[i]
+                for code, keyword, how, strength in info.hits:
+                    found[code].append((keyword, how, strength, start, end))
+            for p in info.phrase_starts:
+                tokens, anchor, code, phrase, kind = self._phrases[p]
+                begin = i - anchor
+                if self._continues(keys, begin, lo, hi, tokens):
+                    last = begin + len(tokens) - 1
+                    found[code].append((phrase, "learned" if kind == "learned" else "phrase",
+                                        self._learned(kind), starts[begin], starts[last] + lengths[last]))
+            for x in info.exclude_starts:
+                tokens, anchor, code = self._excludes[x]
+                if self._continues(keys, i - anchor, lo, hi, tokens):
+                    excluded.add(code)
+        scored = [(self._score(matches), code) for code, matches in found.items() if code not in excluded]
+        scored = sorted((s for s in scored if s[0] >= min_score), key=lambda s: (-s[0], s[1]))
+        if top:
+            scored = scored[:top]
+        return [Suggestion(code, score, [Match(text[start:end], keyword, how, strength, start, end)
+                                         for keyword, how, strength, start, end in sorted(found[code], key=lambda m: m[3])])
+                for score, code in scored]
+
+    def _continues(self, keys: list[int], first: int, lo: int, hi: int, tokens) -> bool:
+        if first < lo or first + len(tokens) > hi:
             return False
-        for j, (form, lemma) in enumerate(tokens):
-            token_form = doc[i + j].lower_
-            if token_form != form and infos[i + j].lemma != lemma:
-                return False
+        forms = self._forms
+        for j, (form_key, lemma) in enumerate(tokens):
+            key = keys[first + j]
+            if key != form_key:
+                info = forms.get(key)
+                if info is None:
+                    info = forms[key] = self._look_at(self.pipeline.nlp.vocab.strings[key])
+                if info.lemma != lemma:
+                    return False
         return True
 
-    def _score(self, found: list[Match]) -> float:
-        # Keywords with the same lemmas ("pesten", "gepest") are one keyword here.
-        per_keyword: dict[str, list[Match]] = defaultdict(list)
-        for match in found:
-            per_keyword[" ".join(self._lemmas(match.keyword))].append(match)
+    def _score(self, found: list[tuple]) -> float:
+        """found: (keyword, how, strength, start, end). Keywords with the same lemmas
+        ("pesten", "gepest") count as one keyword."""
+        best: dict[str, float] = {}
+        count: dict[str, int] = defaultdict(int)
+        for keyword, _, strength, _, _ in found:
+            key = self._keyword_key(keyword)
+            if strength > best.get(key, 0.0):
+                best[key] = strength
+            count[key] += 1
         total = 0.0
-        for key, matches in per_keyword.items():
-            words = len(key.split())
-            weight = self.specificity.get(key, 1.0) * (1.0 + 0.5 * (words - 1))
-            total += max(m.strength for m in matches) * weight + 0.15 * min(len(matches) - 1, 2)
+        for key, strength in best.items():
+            weight = self.specificity.get(key, 1.0) * (1.0 + 0.5 * key.count(" "))
+            total += strength * weight + 0.15 * min(count[key] - 1, 2)
         return 1.0 - math.exp(-total / 1.5)
 
-    def _lemmas(self, keyword: str) -> list[str]:
-        if keyword not in self._keyword_lemmas:
-            self._keyword_lemmas[keyword] = [lemma for _, lemma in self._tokens(keyword)]
-        return self._keyword_lemmas[keyword]
+    def _keyword_key(self, keyword: str) -> str:
+        key = self._keyword_keys.get(keyword)
+        if key is None:
+            key = self._keyword_keys[keyword] = " ".join(lemma for _, lemma in self._tokens(keyword))
+        return key

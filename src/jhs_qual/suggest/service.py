@@ -50,11 +50,9 @@ class Suggester:
 
     def for_span(self, text: str, start: int, end: int, *, top: int = 5, min_score: float = 0.2) -> list[Suggestion]:
         """Suggestions for text[start:end], with match spans as offsets into `text` (for the workbench)."""
-        from dataclasses import replace
-
         (found,) = self.suggest([text[start:end]], top=top, min_score=min_score)
         for suggestion in found:
-            suggestion.matched = [replace(m, start=m.start + start, end=m.end + start) for m in suggestion.matched]
+            suggestion.matched = [m._replace(start=m.start + start, end=m.end + start) for m in suggestion.matched]
         return found
 
 
