@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from jhs_qual.analysis.agreement import Ratings, _is_missing
 from jhs_qual.errors import BadInput
-from jhs_qual.ingest.decode import decode_bytes
+from jhs_qual.ingest.decode import read_csv
 
 # A first column with one of these headers names the units and is not a coder.
 UNIT_COLUMNS = {"", "unit", "units", "id", "item", "items", "subject", "case", "eenheid"}
@@ -15,16 +14,7 @@ UNIT_COLUMNS = {"", "unit", "units", "id", "item", "items", "subject", "case", "
 
 def read_ratings_csv(path: Path, *, numeric: bool) -> tuple[Ratings, list[str]]:
     """The ratings and the coder names. Empty cells, '.', 'NA' are missing."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise BadInput(f"cannot read: {error.strerror}", file=path) from None
-    text, _ = decode_bytes(data, path)
-    try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows = [row for row in csv.reader(text.splitlines(), dialect)]
+    rows = read_csv(path)
     header, body = rows[0], rows[1:]
     first = 1 if header and header[0].strip().lower() in UNIT_COLUMNS else 0
     coders = [h.strip() for h in header[first:]]

@@ -8,12 +8,11 @@ attribute nobody filters on.
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
 from jhs_qual.errors import BadInput
-from jhs_qual.ingest.decode import decode_bytes
+from jhs_qual.ingest.decode import read_csv
 
 DEFAULT_KEYS = ("role", "school_type", "school", "wave", "form", "interviewer", "date", "language")
 FILE_COLUMNS = ("file", "filename", "file_name", "bestand", "transcript")
@@ -61,16 +60,7 @@ def read_attribute_sheet(path: Path, known: list[str]) -> dict[str, dict[str, st
     Returns {file name: {key: value}}; a row matches a transcript by its file
     name or by its stem. Empty cells set nothing.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise BadInput(f"cannot read: {error.strerror}", file=path) from None
-    text, _ = decode_bytes(data, path)
-    try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(text.splitlines(), dialect)
+    reader = iter(read_csv(path))
     header = [h.strip() for h in next(reader, [])]
     lowered = [h.lower() for h in header]
     file_column = next((i for i, h in enumerate(lowered) if h in FILE_COLUMNS), None)

@@ -8,6 +8,7 @@ same character and offsets mean the same thing everywhere.
 from __future__ import annotations
 
 import codecs
+import csv
 import unicodedata
 from pathlib import Path
 
@@ -63,3 +64,18 @@ def _strict(data: bytes, encoding: str, path: Path | str) -> str:
             line=line,
             hint="save the file as UTF-8 and import it again",
         ) from None
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    """The rows of a CSV file in any of the encodings above, with ',', ';' or tab
+    between cells (Excel writes ';' in Dutch settings)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise BadInput(f"cannot read: {error.strerror}", file=path) from None
+    text, _ = decode_bytes(data, path)
+    try:
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return list(csv.reader(text.splitlines(), dialect))
