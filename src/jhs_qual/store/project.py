@@ -34,6 +34,15 @@ DEFAULT_INTERVIEWERS = ("Interviewer", "Interviewster", "I", "Int", "Onderzoeker
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
+# The turn a coding starts in (a coding may start in the blank line between turns:
+# then the turn before). Joined as `u`.
+_TURN_OF_CODING = (
+    " LEFT JOIN turns u ON u.transcript_id = c.transcript_id AND u.idx ="
+    "  (SELECT idx FROM turns WHERE transcript_id = c.transcript_id AND start <= c.start"
+    "   ORDER BY start DESC LIMIT 1)"
+)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -531,9 +540,7 @@ class Project:
             " JOIN transcripts t ON t.id = c.transcript_id"
             " JOIN codes k ON k.id = c.code_id"
             " JOIN coders cd ON cd.id = c.coder_id"
-            " LEFT JOIN turns u ON u.transcript_id = c.transcript_id AND u.idx ="
-            "  (SELECT idx FROM turns WHERE transcript_id = c.transcript_id AND start <= c.start"
-            "   ORDER BY start DESC LIMIT 1)"
+            + _TURN_OF_CODING
         )
         params: list = []
         if coder is not None:
@@ -632,13 +639,9 @@ class Project:
         """Every coded segment of one code, in transcript order, with its attribution."""
         sql = (
             "SELECT c.id, c.transcript_id, t.name AS transcript, cd.name AS coder, c.start, c.end, c.memo,"
-            " substr(t.text, c.start + 1, c.end - c.start) AS text,"
-            " (SELECT idx + 1 FROM turns WHERE transcript_id = c.transcript_id AND start <= c.start"
-            "  ORDER BY start DESC LIMIT 1) AS turn,"
-            " (SELECT speaker FROM turns WHERE transcript_id = c.transcript_id AND start <= c.start"
-            "  ORDER BY start DESC LIMIT 1) AS speaker"
+            " substr(t.text, c.start + 1, c.end - c.start) AS text, u.idx + 1 AS turn, u.speaker"
             " FROM codings c JOIN transcripts t ON t.id = c.transcript_id JOIN coders cd ON cd.id = c.coder_id"
-            " WHERE c.code_id = ?"
+            + _TURN_OF_CODING + " WHERE c.code_id = ?"
         )
         params: list = [code_row_id]
         if coder is not None:
