@@ -301,6 +301,67 @@ def codebook_load(files: tuple[Path, ...], project_path: Path | None) -> None:
             click.echo(f"{project.load_codebook(book)} {book.id} ({len(book.codes)} codes) from {book.source}")
 
 
+@codebook.command("export")
+@click.argument("codebook_ids", nargs=-1, metavar="[CODEBOOK]...")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The .qdc file to write.")
+@click.option("--file", "files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Export this codebook YAML instead of the project's (repeatable).")
+@project_option
+def codebook_export(codebook_ids: tuple[str, ...], output: Path, files: tuple[Path, ...],
+                    project_path: Path | None) -> None:
+    """Write codebooks as a REFI-QDA codebook (.qdc) for NVivo, ATLAS.ti, MAXQDA, QualCoder.
+
+    Every code keeps its GUID from export to export; fields REFI has no place
+    for travel in the code's description (see codebooks/README.md).
+    """
+    from jhs_qual.codebook import parse_codebook
+    from jhs_qual.refi.codebook import to_qdc
+
+    if files:
+        books = _load_codebook_files(files)
+    else:
+        with open_project(project_path) as project:
+            stored = {r["id"]: r for r in project.db.query("SELECT * FROM codebooks ORDER BY loaded_at")}
+        for book_id in codebook_ids:
+            if book_id not in stored:
+                raise BadInput(f"no codebook '{book_id}' in this project", field="CODEBOOK",
+                               hint=f"loaded: {', '.join(stored) or 'none'}")
+        books = [parse_codebook(r["yaml"], r["source_name"], sha256=r["yaml_sha256"])
+                 for i, r in stored.items() if not codebook_ids or i in codebook_ids]
+    if not books:
+        raise BadInput("no codebook to export", hint="load one, or pass --file FILE.yaml")
+    _write_bytes(output, to_qdc(books))
+    click.echo(f"wrote {output}: {', '.join(f'{b.id} ({len(b.codes)} codes)' for b in books)}")
+
+
+@codebook.command("import")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The codebook YAML to write.")
+@click.option("--codebook", "codebook_id", metavar="ID", help="Which codebook, when the file holds several; "
+              "for another tool's file, the id to give it.")
+@click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
+              help="The keywords' language, for another tool's codebook.")
+def codebook_import(source: Path, output: Path, codebook_id: str | None, language: str) -> None:
+    """Turn a REFI-QDA codebook (.qdc, or the codebook of a .qdpx project) into codebook YAML.
+
+    Our own export comes back field for field; another tool's codes keep
+    their names, colours, descriptions (as definitions) and hierarchy.
+    """
+    from jhs_qual.refi.codebook import codebook_xml, from_qdc
+
+    if output.exists():
+        raise BadInput("already exists", file=output, hint="choose another name, or remove it first")
+    try:
+        data = source.read_bytes()
+    except OSError as error:
+        raise BadInput(f"cannot read: {error.strerror}", file=source) from None
+    text = from_qdc(codebook_xml(data, source), source, codebook_id=codebook_id, language=language)
+    _write_bytes(output, text.encode("utf-8"))
+    click.echo(f"wrote {output}: {text.count(chr(10) + '- id: ')} codes; check it with 'jhs-qual codebook check {output}'")
+
+
 @codebook.command("list")
 @project_option
 def codebook_list(project_path: Path | None) -> None:
@@ -1103,6 +1164,17 @@ def _number_or_text(value):
         except ValueError:
             return value
     return value
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Written beside, then renamed: never a half-written file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise BadInput(f"cannot write: {error.strerror}", file=path) from None
 
 
 def _write_atomically(path: Path, header: list[str], rows: list[list]) -> None:

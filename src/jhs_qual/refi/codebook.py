@@ -1,0 +1,294 @@
+"""REFI-QDA codebooks (.qdc): export our codebooks, import anyone's.
+
+Export: every codebook is a top-level code that cannot be coded (a folder),
+its codes nested inside by their parents. A code's GUID is derived from
+`codebook/id` (uuid5), so every export of the same code has the same GUID.
+REFI has a name, a colour and a description per code; our other fields live
+in the description:
+
+    <definition>
+
+    Use when: <use_when>
+
+    Do not use when: <do_not_use_when>
+
+    Example: <example>
+
+    [jhs-qual] {"id": ..., "label_nl": ..., "label_en": ..., "keywords": [...], ...}
+
+Other tools show all of it as text. Our import reads the last paragraph back
+and restores every field exactly; for a codebook from another tool the whole
+description becomes the definition.
+
+Import reads untrusted XML with defusedxml (no entity expansion, no external
+entities). Colours may come as #RGB, #RRGGBB, #RRGGBBAA or rgb(r, g, b).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import uuid
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from jhs_qual.codebook.load import ID, PALETTE, parse_codebook
+from jhs_qual.domain import Code, Codebook
+from jhs_qual.errors import BadInput
+
+NS = "urn:QDA-XML:codebook:1.0"
+MARK = "[jhs-qual] "
+# Fixed: the GUIDs of our codes must not change between versions of jhs-qual.
+GUID_NAMESPACE = uuid.UUID("6b1d0c8e-3f4a-5e2b-9c7d-0a1b2c3d4e5f")
+MAX_BYTES = 50 * 1024 * 1024
+
+
+def code_guid(codebook_id: str, code_id: str | None = None) -> str:
+    return str(uuid.uuid5(GUID_NAMESPACE, f"{codebook_id}/{code_id}" if code_id else codebook_id))
+
+
+# --- export --------------------------------------------------------------------------
+
+def _description(code: Code, codebook_id: str) -> str:
+    parts = [code.definition] if code.definition else []
+    for title, value in (("Use when", code.use_when), ("Do not use when", code.do_not_use_when),
+                         ("Example", code.example)):
+        if value:
+            parts.append(f"{title}: {value}")
+    fields = {"codebook": codebook_id, "id": code.id, "label_nl": code.label_nl, "label_en": code.label_en,
+              "definition": code.definition, "use_when": code.use_when, "do_not_use_when": code.do_not_use_when,
+              "keywords": code.keywords, "phrases": code.phrases, "exclude": code.exclude,
+              "example": code.example, "key": code.key, "parent": code.parent}
+    parts.append(MARK + json.dumps({k: v for k, v in fields.items() if v not in ("", [], None)},
+                                   ensure_ascii=False, separators=(",", ":")))
+    return "\n\n".join(parts)
+
+
+def to_qdc(codebooks: list[Codebook], origin: str = "jhs-qual") -> bytes:
+    ET.register_namespace("", NS)
+    root = ET.Element(f"{{{NS}}}CodeBook", {"origin": origin})
+    codes_element = ET.SubElement(root, f"{{{NS}}}Codes")
+    for book in codebooks:
+        folder = ET.SubElement(codes_element, f"{{{NS}}}Code", {
+            "guid": code_guid(book.id), "name": book.title, "isCodable": "false"})
+        info = {"codebook": book.id, "title": book.title, "language": book.language, "description": book.description}
+        ET.SubElement(folder, f"{{{NS}}}Description").text = "\n\n".join(
+            ([book.description] if book.description else []) + [MARK + json.dumps(info, ensure_ascii=False)])
+        elements: dict[str | None, ET.Element] = {None: folder}
+        for code in _parents_first(book.codes):
+            element = ET.SubElement(elements[code.parent], f"{{{NS}}}Code", {
+                "guid": code_guid(book.id, code.id), "name": code.label_nl, "isCodable": "true",
+                "color": code.colour.upper()})
+            ET.SubElement(element, f"{{{NS}}}Description").text = _description(code, book.id)
+            elements[code.id] = element
+    ET.indent(root, space="  ")
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
+
+
+def _parents_first(codes: list[Code]) -> list[Code]:
+    placed: set[str] = set()
+    ordered: list[Code] = []
+    pending = list(codes)
+    while pending:
+        ready = [c for c in pending if c.parent is None or c.parent in placed]
+        for code in ready:
+            ordered.append(code)
+            placed.add(code.id)
+        pending = [c for c in pending if c.id not in placed]
+    return ordered
+
+
+# --- import ----------------------------------------------------------------------------
+
+def parse_colour(value: str | None) -> str | None:
+    """#RGB, #RRGGBB, #RRGGBBAA or rgb(r, g, b) -> #rrggbb; None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip().lower()
+    if m := re.fullmatch(r"#([0-9a-f]{3})", value):
+        return "#" + "".join(c * 2 for c in m[1])
+    if m := re.fullmatch(r"#([0-9a-f]{6})(?:[0-9a-f]{2})?", value):
+        return "#" + m[1]
+    if m := re.fullmatch(r"rgba?\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*(?:,\s*[\d.]+\s*)?\)", value):
+        if all(int(x) <= 255 for x in m.groups()):
+            return "#" + "".join(f"{int(x):02x}" for x in m.groups())
+    return None
+
+
+def read_xml(data: bytes, path: Path | str):
+    """Parse untrusted XML safely; one clear error for anything malicious or broken."""
+    import defusedxml.ElementTree as SafeET
+    from defusedxml import DefusedXmlException
+
+    if len(data) > MAX_BYTES:
+        raise BadInput(f"larger than {MAX_BYTES // (1024 * 1024)} MiB", file=path)
+    try:
+        return SafeET.fromstring(data)
+    except DefusedXmlException as error:
+        raise BadInput(f"refused: the XML uses {type(error).__name__} (entities are not allowed)", file=path) from None
+    except ET.ParseError as error:
+        line = error.position[0] if getattr(error, "position", None) else None
+        raise BadInput(f"not well-formed XML ({error})", file=path, line=line) from None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(element, name: str):
+    return [child for child in element if _local(child.tag) == name]
+
+
+def _marked(description: str) -> tuple[str, dict | None]:
+    """The description without our last paragraph, and that paragraph's fields."""
+    head, _, last = description.rpartition("\n\n")
+    candidate = last if last.startswith(MARK) else (description if description.startswith(MARK) else "")
+    if not candidate:
+        return description, None
+    try:
+        fields = json.loads(candidate[len(MARK):])
+    except json.JSONDecodeError:
+        return description, None
+    return (head if candidate is last else ""), fields if isinstance(fields, dict) else None
+
+
+def slug(name: str, taken: set[str]) -> str:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"[^a-z0-9]+", "_", text).strip("_")[:56] or "code"
+    if not text[0].isalpha():
+        text = "c_" + text
+    candidate, n = text, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{text}_{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def from_qdc(data: bytes, path: Path | str, *, codebook_id: str | None = None, language: str = "nl") -> str:
+    """The YAML text of one codebook from a .qdc file (validated before it is returned).
+
+    A file exported by jhs-qual holds our codebooks as folders; `codebook_id`
+    picks one when there are several. Any other file becomes one codebook of
+    all its codes, named after the file.
+    """
+    root = read_xml(data, path)
+    if _local(root.tag) != "CodeBook":
+        raise BadInput(f"the root element is <{_local(root.tag)}>, not <CodeBook>", file=path,
+                       hint="a .qdc file is a REFI-QDA codebook")
+    codes_element = next(iter(_children(root, "Codes")), None)
+    if codes_element is None:
+        raise BadInput("no <Codes> in the codebook", file=path)
+    top = _children(codes_element, "Code")
+    ours = []
+    for element in top:
+        description = next((d.text or "" for d in _children(element, "Description")), "")
+        _, fields = _marked(description)
+        if fields and "title" in fields and "codebook" in fields:
+            ours.append((fields, element))
+    if ours:
+        chosen = [(f, e) for f, e in ours if codebook_id in (None, f["codebook"])]
+        if codebook_id is None and len(ours) > 1:
+            raise BadInput(f"{len(ours)} codebooks in the file: {', '.join(f['codebook'] for f, _ in ours)}",
+                           file=path, field="--codebook", hint="choose one with --codebook ID")
+        if not chosen:
+            raise BadInput(f"no codebook '{codebook_id}' in the file", file=path, field="--codebook")
+        info, folder = chosen[0]
+        book = {"id": info["codebook"], "title": info["title"], "language": info.get("language", language)}
+        if info.get("description"):
+            book["description"] = info["description"]
+        roots = _children(folder, "Code")
+    else:
+        stem = Path(str(path)).stem
+        book = {"id": codebook_id or slug(stem, set()), "title": stem, "language": language}
+        roots = top
+    codes: list[dict] = []
+    taken: set[str] = set()
+    used_keys: set[str] = set()
+
+    def walk(element, parent: str | None) -> None:
+        description = next((d.text or "" for d in _children(element, "Description")), "").strip()
+        text, fields = _marked(description)
+        name = element.get("name") or "code"
+        if fields and fields.get("id") and ID.match(fields["id"]) and fields["id"] not in taken:
+            code_id = fields["id"]
+            taken.add(code_id)
+        else:
+            code_id = slug(name, taken)
+            fields = None
+        code = {"id": code_id, "label_nl": name, "label_en": name}
+        if fields:
+            for key in ("label_nl", "label_en", "definition", "use_when", "do_not_use_when", "keywords",
+                        "phrases", "exclude", "example"):
+                if fields.get(key):
+                    code[key] = fields[key]
+            if fields.get("key") and fields["key"] not in used_keys:
+                code["key"] = fields["key"]
+                used_keys.add(fields["key"])
+        elif text:
+            code["definition"] = text
+        code["colour"] = parse_colour(element.get("color")) or PALETTE[len(codes) % len(PALETTE)]
+        if parent:
+            code["parent"] = parent
+        codes.append(code)
+        for child in _children(element, "Code"):
+            walk(child, code_id)
+
+    for element in roots:
+        walk(element, None)
+    if not codes:
+        raise BadInput("the codebook has no codes", file=path)
+    book["codes"] = codes
+    import yaml
+
+    text = yaml.safe_dump(book, sort_keys=False, allow_unicode=True, width=100)
+    parse_codebook(text, Path(str(path)).with_suffix(".yaml").name)  # the result must be a valid codebook
+    return text
+
+
+# --- a project archive (.qdpx) --------------------------------------------------------------
+
+MAX_ENTRIES = 10_000
+MAX_UNPACKED = 2 * 1024 * 1024 * 1024
+
+
+def project_xml_from_qdpx(data: bytes, path: Path | str) -> bytes:
+    """The project.qde of a .qdpx archive, after checking the archive is safe to read:
+    no absolute paths or '..', at most MAX_ENTRIES entries and MAX_UNPACKED bytes."""
+    import io
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise BadInput("not a .qdpx archive (not a zip file)", file=path) from None
+    entries = archive.infolist()
+    if len(entries) > MAX_ENTRIES:
+        raise BadInput(f"{len(entries)} entries in the archive (at most {MAX_ENTRIES})", file=path)
+    if sum(e.file_size for e in entries) > MAX_UNPACKED:
+        raise BadInput("the archive unpacks to more than 2 GiB", file=path)
+    for entry in entries:
+        name = entry.filename.replace("\\", "/")
+        if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in name.split("/"):
+            raise BadInput(f"unsafe path in the archive: {entry.filename}", file=path)
+    qde = [e for e in entries if "/" not in e.filename.strip("/") and e.filename.lower().endswith(".qde")]
+    preferred = [e for e in qde if e.filename.lower() == "project.qde"]
+    if not (preferred or len(qde) == 1):
+        raise BadInput("no project.qde in the archive" if not qde else "several .qde files in the archive",
+                       file=path, hint="a .qdpx holds one project.qde beside its sources/")
+    entry = (preferred or qde)[0]
+    if entry.file_size > MAX_BYTES:
+        raise BadInput(f"{entry.filename} is larger than {MAX_BYTES // (1024 * 1024)} MiB", file=path)
+    return archive.read(entry)
+
+
+def codebook_xml(data: bytes, path: Path | str) -> bytes:
+    """A .qdc as it is, or the <CodeBook> of a .qdpx project, as a codebook document."""
+    if data[:2] != b"PK":
+        return data
+    project = read_xml(project_xml_from_qdpx(data, path), path)
+    book = next((child for child in project if _local(child.tag) == "CodeBook"), None)
+    if book is None:
+        raise BadInput("the project has no <CodeBook>", file=path)
+    return ET.tostring(book)
