@@ -1113,6 +1113,47 @@ def _print_merge(report) -> None:
         click.echo(f"{len(report.conflicts)} conflict(s): nothing was overwritten")
 
 
+@cli.command("export-qdpx")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The .qdpx file to write.")
+@click.option("--offsets", type=click.Choice(["codepoints", "utf16"]), default="codepoints", show_default=True,
+              help="Positions in code points (the standard) or UTF-16 units (for NVivo 12 and QualCoder).")
+@project_option
+def export_qdpx(output: Path, offsets: str, project_path: Path | None) -> None:
+    """Write the whole coded project as a REFI-QDA project (.qdpx) for other QDA tools."""
+    from jhs_qual.refi.project import export_qdpx as run_export
+
+    with open_project(project_path) as project:
+        counts = run_export(project, output, offsets=offsets)
+    click.echo(f"wrote {output}: {counts['transcripts']} transcript(s), {counts['codings']} coding(s) by "
+               f"{counts['coders']} coder(s), {counts['codebooks']} codebook(s); positions in {offsets}")
+
+
+@cli.command("import-qdpx")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+def import_qdpx(source: Path, project_path: Path | None) -> None:
+    """Bring a REFI-QDA project (.qdpx from QualCoder, NVivo, ATLAS.ti, MAXQDA ...) into this project.
+
+    Plain-text sources become transcripts (turns found as in an import),
+    users coders, codes a codebook, variables attributes, notes memos. Each
+    source's position convention is detected and reported. Other source types
+    are listed as skipped. Nothing is written unless all of it can be.
+    """
+    from jhs_qual.refi.project import import_qdpx as run_import
+
+    with open_project(project_path) as project:
+        report = run_import(project, source)
+    for name in report.transcripts:
+        click.echo(f"transcript {name}: positions read as {report.conventions[name]}")
+    for label, items in (("codebooks added", report.codebooks), ("coders added", report.coders),
+                         ("attribute names added", report.attribute_keys),
+                         ("sources skipped (not plain text)", report.skipped_sources)):
+        if items:
+            click.echo(f"{label}: {', '.join(items)}")
+    click.echo(f"{len(report.transcripts)} transcript(s), {report.codings} coding(s), {report.memos} memo(s) imported")
+
+
 def _consensus_item(item: dict, text: str) -> str:
     decided = f" [settled: {item['decision']}]" if item["decision"] else ""
     lines = [f"#{item['id']} {item['transcript']} {item['code']}{decided}"]

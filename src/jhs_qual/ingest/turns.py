@@ -233,3 +233,39 @@ def render(segments: list[Segment]) -> tuple[str, list[Turn]]:
         parts.append(block)
         position += len(block)
     return "".join(parts), turns
+
+
+def turns_in_text(text: str) -> list[Turn]:
+    """Speaker turns found in `text` as it is, without rendering it again: for
+    a text whose offsets are fixed elsewhere (a REFI-QDA source). Same rules as
+    `lines_to_segments`; a turn runs from its line to its last non-blank line."""
+    lines = []
+    position = 0
+    for line in text.split("\n"):
+        lines.append((position, line))
+        position += len(line) + 1
+    matches = [match_label(line) if line.strip() else None for _, line in lines]
+    counts = label_counts(matches)
+    turns: list[Turn] = []
+    current: dict | None = None
+    at_paragraph_start = True
+
+    def close() -> None:
+        if current is not None and current["end"] > current["start"]:
+            turns.append(Turn(len(turns), current["speaker"], current["start"], current["content_start"],
+                              current["end"], current["ts"]))
+
+    for (start, line), m in zip(lines, matches):
+        if not line.strip():
+            at_paragraph_start = True
+            continue
+        begins = m is not None and (m.label is None or accept_label(m, counts, at_paragraph_start))
+        if begins or current is None:
+            close()
+            speaker = normalise_label(m.label) if begins and m.label else (current["speaker"] if begins and current else None)
+            content = start + (line.find(m.rest) if begins and m.rest else (len(line) if begins else 0))
+            current = {"speaker": speaker, "start": start, "content_start": content, "ts": m.ts if begins else None}
+        current["end"] = start + len(line.rstrip())
+        at_paragraph_start = False
+    close()
+    return turns

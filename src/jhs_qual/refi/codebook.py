@@ -68,22 +68,26 @@ def _description(code: Code, codebook_id: str) -> str:
 def to_qdc(codebooks: list[Codebook], origin: str = "jhs-qual") -> bytes:
     ET.register_namespace("", NS)
     root = ET.Element(f"{{{NS}}}CodeBook", {"origin": origin})
-    codes_element = ET.SubElement(root, f"{{{NS}}}Codes")
+    add_codes(ET.SubElement(root, f"{{{NS}}}Codes"), codebooks, NS)
+    ET.indent(root, space="  ")
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
+
+
+def add_codes(codes_element: ET.Element, codebooks: list[Codebook], ns: str) -> None:
+    """Our codebooks as <Code> folders under `codes_element` (in a .qdc or a project)."""
     for book in codebooks:
-        folder = ET.SubElement(codes_element, f"{{{NS}}}Code", {
+        folder = ET.SubElement(codes_element, f"{{{ns}}}Code", {
             "guid": code_guid(book.id), "name": book.title, "isCodable": "false"})
         info = {"codebook": book.id, "title": book.title, "language": book.language, "description": book.description}
-        ET.SubElement(folder, f"{{{NS}}}Description").text = "\n\n".join(
+        ET.SubElement(folder, f"{{{ns}}}Description").text = "\n\n".join(
             ([book.description] if book.description else []) + [MARK + json.dumps(info, ensure_ascii=False)])
         elements: dict[str | None, ET.Element] = {None: folder}
         for code in _parents_first(book.codes):
-            element = ET.SubElement(elements[code.parent], f"{{{NS}}}Code", {
+            element = ET.SubElement(elements[code.parent], f"{{{ns}}}Code", {
                 "guid": code_guid(book.id, code.id), "name": code.label_nl, "isCodable": "true",
                 "color": code.colour.upper()})
-            ET.SubElement(element, f"{{{NS}}}Description").text = _description(code, book.id)
+            ET.SubElement(element, f"{{{ns}}}Description").text = _description(code, book.id)
             elements[code.id] = element
-    ET.indent(root, space="  ")
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
 
 
 def _parents_first(codes: list[Code]) -> list[Code]:
@@ -180,6 +184,23 @@ def from_qdc(data: bytes, path: Path | str, *, codebook_id: str | None = None, l
     codes_element = next(iter(_children(root, "Codes")), None)
     if codes_element is None:
         raise BadInput("no <Codes> in the codebook", file=path)
+    books = read_codes(codes_element, path, language=language, foreign_id=codebook_id)
+    if len(books) > 1 and codebook_id is None:
+        raise BadInput(f"{len(books)} codebooks in the file: {', '.join(b[0] for b in books)}",
+                       file=path, field="--codebook", hint="choose one with --codebook ID")
+    chosen = [b for b in books if codebook_id in (None, b[0])] if len(books) > 1 else books
+    if not chosen:
+        raise BadInput(f"no codebook '{codebook_id}' in the file", file=path, field="--codebook")
+    return chosen[0][1]
+
+
+def read_codes(codes_element, path: Path | str, *, language: str = "nl",
+               foreign_id: str | None = None) -> list[tuple[str, str, dict[str, str]]]:
+    """The codebooks under a <Codes> element: (id, YAML text, {code GUID: code id}).
+
+    Our own export gives one codebook per folder; anything else is one
+    codebook of all the codes, its id `foreign_id` or the file's name.
+    """
     top = _children(codes_element, "Code")
     ours = []
     for element in top:
@@ -188,22 +209,21 @@ def from_qdc(data: bytes, path: Path | str, *, codebook_id: str | None = None, l
         if fields and "title" in fields and "codebook" in fields:
             ours.append((fields, element))
     if ours:
-        chosen = [(f, e) for f, e in ours if codebook_id in (None, f["codebook"])]
-        if codebook_id is None and len(ours) > 1:
-            raise BadInput(f"{len(ours)} codebooks in the file: {', '.join(f['codebook'] for f, _ in ours)}",
-                           file=path, field="--codebook", hint="choose one with --codebook ID")
-        if not chosen:
-            raise BadInput(f"no codebook '{codebook_id}' in the file", file=path, field="--codebook")
-        info, folder = chosen[0]
-        book = {"id": info["codebook"], "title": info["title"], "language": info.get("language", language)}
-        if info.get("description"):
-            book["description"] = info["description"]
-        roots = _children(folder, "Code")
+        groups = []
+        for info, folder in ours:
+            book = {"id": info["codebook"], "title": info["title"], "language": info.get("language", language)}
+            if info.get("description"):
+                book["description"] = info["description"]
+            groups.append((book, _children(folder, "Code")))
     else:
         stem = Path(str(path)).stem
-        book = {"id": codebook_id or slug(stem, set()), "title": stem, "language": language}
-        roots = top
+        groups = [({"id": foreign_id or slug(stem, set()), "title": stem, "language": language}, top)]
+    return [_codebook_yaml(book, roots, path) for book, roots in groups]
+
+
+def _codebook_yaml(book: dict, roots, path) -> tuple[str, str, dict[str, str]]:
     codes: list[dict] = []
+    guids: dict[str, str] = {}
     taken: set[str] = set()
     used_keys: set[str] = set()
 
@@ -232,6 +252,8 @@ def from_qdc(data: bytes, path: Path | str, *, codebook_id: str | None = None, l
         if parent:
             code["parent"] = parent
         codes.append(code)
+        if element.get("guid"):
+            guids[element.get("guid").strip("{}").lower()] = code_id
         for child in _children(element, "Code"):
             walk(child, code_id)
 
@@ -239,12 +261,11 @@ def from_qdc(data: bytes, path: Path | str, *, codebook_id: str | None = None, l
         walk(element, None)
     if not codes:
         raise BadInput("the codebook has no codes", file=path)
-    book["codes"] = codes
     import yaml
 
-    text = yaml.safe_dump(book, sort_keys=False, allow_unicode=True, width=100)
+    text = yaml.safe_dump({**book, "codes": codes}, sort_keys=False, allow_unicode=True, width=100)
     parse_codebook(text, Path(str(path)).with_suffix(".yaml").name)  # the result must be a valid codebook
-    return text
+    return book["id"], text, guids
 
 
 # --- a project archive (.qdpx) --------------------------------------------------------------
@@ -253,9 +274,9 @@ MAX_ENTRIES = 10_000
 MAX_UNPACKED = 2 * 1024 * 1024 * 1024
 
 
-def project_xml_from_qdpx(data: bytes, path: Path | str) -> bytes:
-    """The project.qde of a .qdpx archive, after checking the archive is safe to read:
-    no absolute paths or '..', at most MAX_ENTRIES entries and MAX_UNPACKED bytes."""
+def open_archive(data: bytes, path: Path | str):
+    """A .qdpx zip and its entries by lower-case name, after checking it is safe to
+    read: no absolute paths or '..', at most MAX_ENTRIES entries and MAX_UNPACKED bytes."""
     import io
     import zipfile
 
@@ -268,16 +289,24 @@ def project_xml_from_qdpx(data: bytes, path: Path | str) -> bytes:
         raise BadInput(f"{len(entries)} entries in the archive (at most {MAX_ENTRIES})", file=path)
     if sum(e.file_size for e in entries) > MAX_UNPACKED:
         raise BadInput("the archive unpacks to more than 2 GiB", file=path)
+    names = {}
     for entry in entries:
         name = entry.filename.replace("\\", "/")
         if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in name.split("/"):
             raise BadInput(f"unsafe path in the archive: {entry.filename}", file=path)
-    qde = [e for e in entries if "/" not in e.filename.strip("/") and e.filename.lower().endswith(".qde")]
-    preferred = [e for e in qde if e.filename.lower() == "project.qde"]
-    if not (preferred or len(qde) == 1):
+        names[name.lower()] = entry.filename
+    return archive, names
+
+
+def project_xml_from_qdpx(data: bytes, path: Path | str) -> bytes:
+    """The project.qde of a .qdpx archive (project.qde, Project.qde, or a single *.qde)."""
+    archive, names = open_archive(data, path)
+    qde = [n for n in names if "/" not in n.strip("/") and n.endswith(".qde")]
+    chosen = [n for n in qde if n == "project.qde"] or qde
+    if len(chosen) != 1:
         raise BadInput("no project.qde in the archive" if not qde else "several .qde files in the archive",
                        file=path, hint="a .qdpx holds one project.qde beside its sources/")
-    entry = (preferred or qde)[0]
+    entry = archive.getinfo(names[chosen[0]])
     if entry.file_size > MAX_BYTES:
         raise BadInput(f"{entry.filename} is larger than {MAX_BYTES // (1024 * 1024)} MiB", file=path)
     return archive.read(entry)

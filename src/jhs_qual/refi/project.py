@@ -1,0 +1,399 @@
+"""REFI-QDA projects (.qdpx): export a coded project, import one from any tool.
+
+Export: a zip with project.qde and Sources/ holding each transcript as a
+plain-text source (UTF-8). Coders are Users, codes keep the GUIDs of the .qdc
+export, attributes are Text variables with one Case per transcript, codings
+are PlainTextSelections with positions in code points (the standard) or,
+with offsets="utf16", in UTF-16 code units (what NVivo 12 and QualCoder
+read), coding memos the selections' descriptions, free memos Notes.
+
+Import: the archive is checked before anything is read (no absolute paths or
+'..', bounded size and entry count), the XML parsed with defusedxml. Each
+plain-text source is stored as it is (only its line ends become \\n), its
+turns found in place. Positions in the wild come in four conventions: code
+points or UTF-16 code units, counting CRLF as one or two; per source the one
+that makes the selections fit the text (and match the selection's name, when
+the tool wrote the selected text there) is used and reported. Other source
+types are listed as skipped. Everything is checked before anything is
+written, and written in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree as ET
+
+from jhs_qual import __version__
+from jhs_qual.codebook import check_together, parse_codebook
+from jhs_qual.errors import BadInput
+from jhs_qual.ingest.turns import turns_in_text
+from jhs_qual.refi.codebook import (
+    GUID_NAMESPACE,
+    _children,
+    _local,
+    add_codes,
+    open_archive,
+    project_xml_from_qdpx,
+    code_guid,
+    read_codes,
+    read_xml,
+    slug,
+)
+
+NS = "urn:QDA-XML:project:1.0"
+OFFSETS = ("codepoints", "utf16")
+
+
+def _guid(kind: str, key: str) -> str:
+    return str(uuid.uuid5(GUID_NAMESPACE, f"{kind}:{key}"))
+
+
+def _datetime(value: str | None) -> str:
+    return value or datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --- export ---------------------------------------------------------------------------------
+
+def utf16_offsets(text: str) -> list[int]:
+    """UTF-16 code-unit offset of every code-point offset 0..len(text)."""
+    offsets, unit = [0], 0
+    for char in text:
+        unit += 2 if ord(char) > 0xFFFF else 1
+        offsets.append(unit)
+    return offsets
+
+
+def export_qdpx(project, output: Path, *, offsets: str = "codepoints") -> dict[str, int]:
+    if offsets not in OFFSETS:
+        raise BadInput(f"offsets '{offsets}' unknown", field="--offsets", hint="codepoints or utf16")
+    ET.register_namespace("", NS)
+    stored = list(project.db.query("SELECT * FROM codebooks ORDER BY loaded_at"))
+    books = [parse_codebook(r["yaml"], r["source_name"], sha256=r["yaml_sha256"]) for r in stored]
+    coders = [r[0] for r in project.db.execute("SELECT name FROM coders ORDER BY name")]
+    users = {name: _guid("coder", name) for name in coders}
+    root = ET.Element(f"{{{NS}}}Project", {
+        "name": project.path.stem, "origin": f"jhs-qual {__version__}",
+        "creationDateTime": _datetime(None)})
+    if coders:
+        users_element = ET.SubElement(root, f"{{{NS}}}Users")
+        for name, guid in users.items():
+            ET.SubElement(users_element, f"{{{NS}}}User", {"guid": guid, "name": name})
+    if books:
+        add_codes(ET.SubElement(ET.SubElement(root, f"{{{NS}}}CodeBook"), f"{{{NS}}}Codes"), books, NS)
+    attributes = project.attributes_by_transcript()
+    keys = [k for k in project.attribute_keys() if any(k in a for a in attributes.values())]
+    if keys:
+        variables = ET.SubElement(root, f"{{{NS}}}Variables")
+        for key in keys:
+            ET.SubElement(variables, f"{{{NS}}}Variable", {"guid": _guid("variable", key), "name": key,
+                                                           "typeOfVariable": "Text"})
+    transcripts = list(project.db.query("SELECT id, name, text, sha256, imported_at FROM transcripts ORDER BY name"))
+    if transcripts and keys:
+        cases = ET.SubElement(root, f"{{{NS}}}Cases")
+        for t in transcripts:
+            case = ET.SubElement(cases, f"{{{NS}}}Case", {"guid": _guid("case", t["sha256"]), "name": t["name"]})
+            for key, value in attributes.get(t["id"], {}).items():
+                if key in keys:
+                    vv = ET.SubElement(case, f"{{{NS}}}VariableValue")
+                    ET.SubElement(vv, f"{{{NS}}}VariableRef", {"targetGUID": _guid("variable", key)})
+                    ET.SubElement(vv, f"{{{NS}}}TextValue").text = value
+            ET.SubElement(case, f"{{{NS}}}SourceRef", {"targetGUID": _guid("source", t["sha256"])})
+    codings = list(project.db.query(
+        "SELECT c.transcript_id, k.codebook_id, k.code_id, cd.name AS coder, c.start, c.end, c.memo, c.created_at"
+        " FROM codings c JOIN codes k ON k.id = c.code_id JOIN coders cd ON cd.id = c.coder_id"
+        " ORDER BY c.transcript_id, c.start, c.end, cd.name"))
+    by_transcript: dict[int, list[dict]] = {}
+    for c in codings:
+        by_transcript.setdefault(c["transcript_id"], []).append(c)
+    files: dict[str, bytes] = {}
+    if transcripts:
+        sources = ET.SubElement(root, f"{{{NS}}}Sources")
+        for t in transcripts:
+            guid = _guid("source", t["sha256"])
+            source = ET.SubElement(sources, f"{{{NS}}}TextSource", {
+                "guid": guid, "name": f"{t['name']}.txt", "plainTextPath": f"internal://{guid}.txt",
+                "creationDateTime": t["imported_at"]})
+            files[f"Sources/{guid}.txt"] = t["text"].encode("utf-8")
+            units = utf16_offsets(t["text"]) if offsets == "utf16" else None
+            for c in by_transcript.get(t["id"], []):
+                start, end = (units[c["start"]], units[c["end"]]) if units else (c["start"], c["end"])
+                key = f"{t['sha256']}:{c['codebook_id']}/{c['code_id']}:{c['coder']}:{c['start']}:{c['end']}"
+                selection = ET.SubElement(source, f"{{{NS}}}PlainTextSelection", {
+                    "guid": _guid("selection", key), "name": " ".join(t["text"][c["start"]:c["end"]].split())[:80],
+                    "startPosition": str(start), "endPosition": str(end), "creatingUser": users[c["coder"]],
+                    "creationDateTime": c["created_at"]})
+                if c["memo"]:
+                    ET.SubElement(selection, f"{{{NS}}}Description").text = c["memo"]
+                coding = ET.SubElement(selection, f"{{{NS}}}Coding", {
+                    "guid": _guid("coding", key), "creatingUser": users[c["coder"]]})
+                ET.SubElement(coding, f"{{{NS}}}CodeRef", {"targetGUID": code_guid(c["codebook_id"], c["code_id"])})
+    memos = list(project.db.query(
+        "SELECT m.id, m.title, m.text, m.created_at, cd.name AS coder FROM memos m JOIN coders cd ON cd.id = m.coder_id"))
+    if memos:
+        notes = ET.SubElement(root, f"{{{NS}}}Notes")
+        for m in memos:
+            note = ET.SubElement(notes, f"{{{NS}}}Note", {
+                "guid": _guid("note", str(m["id"])), "name": m["title"] or "memo", "creatingUser": users[m["coder"]],
+                "creationDateTime": m["created_at"]})
+            ET.SubElement(note, f"{{{NS}}}PlainTextContent").text = m["text"]
+    ET.indent(root, space="  ")
+    files["project.qde"] = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("project.qde", files.pop("project.qde"))
+            for name, data in files.items():
+                archive.writestr(name, data)
+        tmp.replace(output)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise BadInput(f"cannot write: {error.strerror}", file=output) from None
+    return {"transcripts": len(transcripts), "codings": len(codings), "coders": len(coders), "codebooks": len(books)}
+
+
+# --- import ------------------------------------------------------------------------------------
+
+@dataclass
+class ImportReport:
+    transcripts: list[str] = field(default_factory=list)
+    conventions: dict[str, str] = field(default_factory=dict)  # transcript -> offsets convention used
+    skipped_sources: list[str] = field(default_factory=list)
+    codebooks: list[str] = field(default_factory=list)
+    coders: list[str] = field(default_factory=list)
+    codings: int = 0
+    memos: int = 0
+    attribute_keys: list[str] = field(default_factory=list)
+
+
+def _source_text(archive: zipfile.ZipFile, names: dict[str, str], element, path: Path) -> str | None:
+    """A TextSource's text: inline PlainTextContent, or its file in sources/ (any case)."""
+    inline = next(iter(_children(element, "PlainTextContent")), None)
+    if inline is not None and inline.text:
+        return inline.text
+    target = element.get("plainTextPath") or ""
+    name = target.split("internal://", 1)[-1] if target.startswith("internal://") else PurePosixPath(target).name
+    for candidate in (f"sources/{name}", name.lower(), f"sources/{PurePosixPath(name).name}"):
+        entry = names.get(candidate.lower())
+        if entry:
+            data = archive.read(entry)
+            if data.startswith(b"\xef\xbb\xbf"):
+                data = data[3:]
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                return data.decode("cp1252", errors="replace")
+    return None
+
+
+def offset_maps(raw: str) -> dict[str, list[int]]:
+    """For each convention, the stored-text offset of every raw offset.
+
+    The stored text is `raw` with CRLF and lone CR made LF. Conventions:
+    code points or UTF-16 units, counting CRLF as one character or as two."""
+    maps = {}
+    for units in ("codepoints", "utf16"):
+        for crlf in (False, True):
+            table: list[int] = []
+            stored = 0
+            i = 0
+            while i < len(raw):
+                char = raw[i]
+                if char == "\r" and i + 1 < len(raw) and raw[i + 1] == "\n":
+                    if crlf:
+                        table.append(stored)  # the CR counts, and maps to the LF's place
+                    i += 1
+                    continue
+                width = 2 if units == "utf16" and ord(char) > 0xFFFF else 1
+                table.extend([stored] * width)
+                stored += 1
+                i += 1
+            table.append(stored)
+            maps[f"{units}{'+crlf' if crlf else ''}"] = table
+    return maps
+
+
+def _choose_convention(raw: str, stored: str, selections: list[tuple[int, int, str]]):
+    """The convention under which the selections fit the text best (and match their names)."""
+    maps = offset_maps(raw)
+    best, best_score = "codepoints", (-1, -1)
+    for name, table in maps.items():
+        inside = matches = 0
+        for start, end, label in selections:
+            if 0 <= start < end < len(table):
+                inside += 1
+                piece = " ".join(stored[table[start]:table[end]].split())
+                if label and piece and " ".join(label.split())[:40] == piece[:40]:
+                    matches += 1
+        score = (inside, matches)
+        if score > best_score:  # ties keep the earlier: code points, the standard, first
+            best, best_score = name, score
+    return best, maps[best]
+
+
+def import_qdpx(project, path: Path) -> ImportReport:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise BadInput(f"cannot read: {error.strerror}", file=path) from None
+    archive, names = open_archive(data, path)
+    root = read_xml(project_xml_from_qdpx(data, path), path)
+    if _local(root.tag) != "Project":
+        raise BadInput(f"the root element is <{_local(root.tag)}>, not <Project>", file=path)
+    report = ImportReport()
+
+    def child(element, name):
+        return next(iter(_children(element, name)), None)
+
+    users = {}
+    for user in _children(child(root, "Users"), "User") if child(root, "Users") is not None else []:
+        users[(user.get("guid") or "").strip("{}").lower()] = user.get("name") or user.get("id") or user.get("guid")
+    default_coder = users.get((root.get("creatingUserGUID") or "").strip("{}").lower()) or "imported"
+
+    # codes
+    guid_to_code: dict[str, tuple[str, str]] = {}
+    new_books = []
+    codebook = child(root, "CodeBook")
+    if codebook is not None and child(codebook, "Codes") is not None:
+        foreign = slug(root.get("name") or path.stem, {b["id"] for b in project.codebooks()})
+        for book_id, text, guids in read_codes(child(codebook, "Codes"), path, foreign_id=foreign):
+            book = parse_codebook(text, f"{book_id}.yaml")
+            present = {c["code_id"] for c in project.codes(book_id)}
+            if present:
+                missing = sorted({c.id for c in book.codes} - present)
+                if missing:
+                    raise BadInput(f"codebook '{book_id}' here lacks code(s) of the file: {', '.join(missing)}",
+                                   file=path, hint="load the newer version of the codebook first")
+            else:
+                new_books.append(book)
+                report.codebooks.append(book_id)
+            guid_to_code.update({g: (book_id, c) for g, c in guids.items()})
+    if new_books:
+        stored = [project._stored_codebook(b["id"]) for b in project.codebooks()]
+        check_together(stored + new_books)
+
+    # variables and cases -> attributes per source
+    variables = {}
+    if child(root, "Variables") is not None:
+        for v in _children(child(root, "Variables"), "Variable"):
+            variables[(v.get("guid") or "").strip("{}").lower()] = slug(v.get("name") or "variable", set())
+    source_attributes: dict[str, dict[str, str]] = {}
+
+    def values_of(element) -> dict[str, str]:
+        found = {}
+        for vv in _children(element, "VariableValue"):
+            ref = child(vv, "VariableRef")
+            key = variables.get(((ref.get("targetGUID") if ref is not None else "") or "").strip("{}").lower())
+            value = next((c.text for c in vv if _local(c.tag) != "VariableRef" and c.text), None)
+            if key and value is not None:
+                found[key] = value.strip()
+        return found
+
+    if child(root, "Cases") is not None:
+        for case in _children(child(root, "Cases"), "Case"):
+            values = values_of(case)
+            for ref in _children(case, "SourceRef"):
+                source_attributes.setdefault((ref.get("targetGUID") or "").strip("{}").lower(), {}).update(values)
+
+    # sources, selections, codings
+    planned = []  # (name, stored text, turns, attributes, [(code, coder, start, end, memo)])
+    taken = {r[0] for r in project.db.execute("SELECT name FROM transcripts")}
+    known_texts = {r[0]: r[1] for r in project.db.execute("SELECT sha256, name FROM transcripts")}
+    existing_names = set(known_texts.values())
+    sources = child(root, "Sources")
+    for element in list(sources) if sources is not None else []:
+        kind = _local(element.tag)
+        path_name = PurePosixPath((element.get("plainTextPath") or "").split("internal://")[-1]).name
+        label = element.get("name") or path_name or element.get("guid") or kind
+        if kind != "TextSource":
+            report.skipped_sources.append(f"{label} ({kind})")
+            continue
+        raw = _source_text(archive, names, element, path)
+        if raw is None:
+            raise BadInput(f"source '{label}': its text is not in the archive", file=path,
+                           hint="expected in sources/ as its plainTextPath says")
+        stored_text = raw.replace("\r\n", "\n").replace("\r", "\n")
+        selections = []
+        for sel in _children(element, "PlainTextSelection"):
+            try:
+                start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+            except (TypeError, ValueError):
+                raise BadInput(f"source '{label}': a selection without whole-number positions",
+                               file=path, field="PlainTextSelection") from None
+            selections.append((start, end, sel.get("name") or "", sel))
+        convention, table = _choose_convention(raw, stored_text, [(s, e, n) for s, e, n, _ in selections])
+        codings = []
+        for start, end, _, sel in selections:
+            if not (0 <= start < end < len(table)):
+                raise BadInput(f"source '{label}': selection {start}:{end} is outside the text "
+                               f"({len(table) - 1} positions)", file=path, field="PlainTextSelection")
+            memo = (child(sel, "Description").text or "").strip() if child(sel, "Description") is not None else ""
+            for coding in _children(sel, "Coding"):
+                ref = child(coding, "CodeRef")
+                target = ((ref.get("targetGUID") if ref is not None else "") or "").strip("{}").lower()
+                if target not in guid_to_code:
+                    raise BadInput(f"source '{label}': a coding refers to an unknown code GUID {target}",
+                                   file=path, field="CodeRef")
+                who = users.get((coding.get("creatingUser") or sel.get("creatingUser") or "").strip("{}").lower())
+                codings.append((guid_to_code[target], who or default_coder, table[start], table[end], memo))
+        sha = hashlib.sha256(stored_text.encode("utf-8")).hexdigest()
+        name = re.sub(r"\.(txt|docx?|rtf|pdf)$", "", label, flags=re.IGNORECASE)
+        if not stored_text.strip():
+            report.skipped_sources.append(f"{label} (empty)")
+            continue
+        if sha in known_texts:
+            name = known_texts[sha]  # already here (or earlier in this file): its codings join it
+        else:
+            known_texts[sha] = name
+            base, n = name, 1
+            while name in taken:
+                n += 1
+                name = f"{base}_{n}"
+            taken.add(name)
+        attributes = {**source_attributes.get((element.get("guid") or "").strip("{}").lower(), {}),
+                      **values_of(element)}
+        existing = any(p[1] == sha for p in planned) or name in existing_names
+        planned.append((name, sha, stored_text, attributes, codings, existing))
+        report.transcripts.append(name)
+        report.conventions[name] = convention
+
+    notes = []
+    if child(root, "Notes") is not None:
+        for note in _children(child(root, "Notes"), "Note"):
+            content = child(note, "PlainTextContent")
+            if content is not None and (content.text or "").strip():
+                who = users.get((note.get("creatingUser") or "").strip("{}").lower()) or default_coder
+                notes.append((who, note.get("name") or "", content.text.strip()))
+
+    # write, all at once
+    keys = set(project.attribute_keys())
+    new_keys = sorted({key for _, _, _, attributes, _, _ in planned for key in attributes} - keys)
+    with project._write() as db:
+        if new_keys:
+            project._set_setting("attribute_keys", project.attribute_keys() + new_keys)
+            report.attribute_keys = new_keys
+        for book in new_books:
+            project._put_codebook(book, replacing=False)
+        code_ids = {(r["codebook_id"], r["code_id"]): r["id"] for r in project.codes()}
+        before = {r[0] for r in db.execute("SELECT name FROM coders")}
+        for name, sha, text, attributes, codings, existing in planned:
+            if existing:
+                transcript_id = db.execute("SELECT id FROM transcripts WHERE sha256 = ?", [sha]).fetchone()[0]
+            else:
+                transcript_id = project._put_transcript(
+                    name, text, "refi", turns_in_text(text), attributes,
+                    source_name=path.name, source_sha256=sha)
+            for (book_id, code_id), coder, start, end, memo in codings:
+                report.codings += project._insert_coding(transcript_id, code_ids[(book_id, code_id)],
+                                                         project._coder_id(coder), start, end, memo)
+        for coder, title, text in notes:
+            db.execute("INSERT INTO memos(coder_id, title, text, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                       [project._coder_id(coder), title, text, _datetime(None), _datetime(None)])
+            report.memos += 1
+        report.coders = sorted({r[0] for r in db.execute("SELECT name FROM coders")} - before)
+    return report

@@ -1,0 +1,159 @@
+"""REFI-QDA projects: valid export, exact round trip (emoji included), offset
+conventions detected on import, other tools' files, refusal of unsafe input."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from jhs_qual.errors import BadInput
+from jhs_qual.refi.project import export_qdpx, import_qdpx, offset_maps, utf16_offsets
+from jhs_qual.store import Project
+from tests.conftest import SHARED, write
+from tests.test_store import add
+
+REFI = SHARED / "refi"
+needs_refi = pytest.mark.skipif(not REFI.exists(), reason="shared REFI-QDA reference data not present")
+LINES = "Interviewer: Hoe was het?\nMeisje: Leuk 😀 en ook “spannend”.\nZoë kreeg 👍🏽 van de juf.\nJongen: Saai."
+
+
+@pytest.fixture
+def coded(loaded_project):
+    project = loaded_project
+    tid = add(project, "emoji", LINES, role="leerling", school_type="PO")
+    text = project.transcript("emoji")["text"]
+    for code, word, coder, memo in (("intervention", "Leuk 😀", "anna", "blij"), ("sel_group", "👍🏽 van de juf", "anna", ""),
+                                    ("improvements", "Saai", "ben", ""), ("intervention", "spannend", "ben", "")):
+        start = text.index(word)
+        project.add_coding(tid, project.resolve_code(code)["id"], coder, start, start + len(word), memo=memo)
+    project.db.execute("INSERT INTO memos(coder_id, title, text, created_at, updated_at) VALUES "
+                       "((SELECT id FROM coders WHERE name = 'anna'), 'Indruk', 'Open groep.', "
+                       "'2026-11-23T10:00:00+00:00', '2026-11-23T10:00:00+00:00')")
+    return project
+
+
+def snapshot(project):
+    names = project.transcript_names()
+    return {
+        "texts": sorted(project.texts().values()),
+        "codings": sorted((names[c.transcript_id], c.code, c.coder, c.start, c.end, c.memo) for c in project.codings()),
+        "turns": [(r["speaker"], r["start"], r["content_start"], r["end"]) for r in project.db.query(
+            "SELECT speaker, start, content_start, end FROM turns ORDER BY transcript_id, idx")],
+        "attributes": sorted(tuple(sorted(a.items())) for a in project.attributes_by_transcript().values()),
+    }
+
+
+@pytest.mark.parametrize("offsets", ["codepoints", "utf16"])
+def test_round_trip_span_for_span(coded, tmp_path, offsets):
+    archive = tmp_path / "p.qdpx"
+    export_qdpx(coded, archive, offsets=offsets)
+    fresh = Project.create(tmp_path / "fresh.jhsq")
+    report = import_qdpx(fresh, archive)
+    assert report.conventions == {"emoji": offsets}
+    assert report.codings == 4 and report.memos == 1 and report.coders == ["anna", "ben"]
+    assert snapshot(fresh) == snapshot(coded)
+    assert import_qdpx(fresh, archive).codings == 0  # the same file again adds nothing
+
+
+@needs_refi
+def test_export_is_valid_against_project_xsd(coded, tmp_path):
+    from lxml import etree
+
+    archive = tmp_path / "p.qdpx"
+    export_qdpx(coded, archive)
+    with zipfile.ZipFile(archive) as z:
+        assert {"project.qde"} | {n for n in z.namelist() if n.startswith("Sources/")} == set(z.namelist())
+        document = etree.fromstring(z.read("project.qde"))
+    schema = etree.XMLSchema(etree.parse(str(REFI / "spec" / "Project.xsd")))
+    assert schema.validate(document), schema.error_log
+
+
+def test_offset_maps():
+    raw = "a😀\r\nb"
+    maps = offset_maps(raw)
+    stored = "a😀\nb"
+    assert maps["codepoints"] == [0, 1, 2, 3, 4] and maps["utf16"] == [0, 1, 1, 2, 3, 4]
+    assert maps["codepoints+crlf"] == [0, 1, 2, 2, 3, 4] and maps["utf16+crlf"] == [0, 1, 1, 2, 2, 3, 4]
+    assert stored[maps["utf16+crlf"][5]:maps["utf16+crlf"][6]] == "b"
+    assert utf16_offsets("a😀b") == [0, 1, 3, 4]
+
+
+def qdpx(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def project_xml(text_source: str, codes: str = "", extra: str = "") -> bytes:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="Studie NV">
+  <Users><User guid="5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b" name="sanne"/></Users>
+  <CodeBook><Codes>{codes or '<Code guid="1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d" name="Blij" isCodable="true" color="#FC0"/>'}</Codes></CodeBook>
+  <Sources>{text_source}</Sources>{extra}
+</Project>""".encode()
+
+
+NVIVO_TEXT = "\ufeffInterviewer: Hoi 😀\r\nLeerling: Ik was blij.\r\n".encode("utf-8")
+# NVivo 12: UTF-16 units, CRLF as two, the BOM not counted. "blij" is at code point 36 in the
+# stored text, at 38 in UTF-16 units with CRLF as two (the emoji is two units, the CR one more).
+NVIVO_SOURCE = """<TextSource guid="8b9c0d1e-2f3a-4b4c-8d5e-6f7a8b9c0d1e" name="Gesprek 1.docx"
+ plainTextPath="internal://8b9c0d1e-2f3a-4b4c-8d5e-6f7a8b9c0d1e.txt">
+ <PlainTextSelection guid="9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f" name="blij" startPosition="38" endPosition="42"
+  creatingUser="5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b">
+  <Coding guid="0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f3a"><CodeRef targetGUID="1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"/></Coding>
+ </PlainTextSelection></TextSource>
+<PDFSource guid="7b9c0d1e-2f3a-4b4c-8d5e-6f7a8b9c0d1e" name="scan.pdf"/>"""
+
+
+def test_nvivo_style_offsets_are_detected(project, tmp_path):
+    path = write(tmp_path / "nvivo.qdpx", qdpx({
+        "Project.qde": project_xml(NVIVO_SOURCE),
+        "Sources/8b9c0d1e-2f3a-4b4c-8d5e-6f7a8b9c0d1e.txt": NVIVO_TEXT,
+    }))
+    report = import_qdpx(project, path)
+    assert report.conventions == {"Gesprek 1": "utf16+crlf"}
+    assert report.skipped_sources == ["scan.pdf (PDFSource)"]
+    (coding,) = project.codings()
+    text = project.transcript("Gesprek 1")["text"]
+    assert text[coding.start:coding.end] == "blij" and coding.coder == "sanne"
+    assert [t["speaker"] for t in project.db.query("SELECT speaker FROM turns ORDER BY idx")] == ["Interviewer", "Leerling"]
+
+
+def count(project):
+    return {t: project.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("transcripts", "codings", "codebooks")}
+
+
+@pytest.mark.parametrize(
+    "entries, message",
+    [
+        ({"../project.qde": b"x"}, "unsafe path"),
+        ({"notes.txt": b"x"}, "no project.qde"),
+        ({"project.qde": project_xml(NVIVO_SOURCE.replace('startPosition="38" endPosition="42"',
+                                                          'startPosition="38" endPosition="900"')),
+          "sources/8b9c0d1e-2f3a-4b4c-8d5e-6f7a8b9c0d1e.txt": NVIVO_TEXT}, "is outside the text"),
+        ({"project.qde": project_xml(NVIVO_SOURCE.replace('targetGUID="1a2b3c4d', 'targetGUID="ffffffff')),
+          "sources/8b9c0d1e-2f3a-4b4c-8d5e-6f7a8b9c0d1e.txt": NVIVO_TEXT}, "unknown code GUID"),
+        ({"project.qde": project_xml(NVIVO_SOURCE)}, "its text is not in the archive"),
+        ({"project.qde": b'<!DOCTYPE p [<!ENTITY a "b">]><Project name="&a;"/>'}, "entities are not allowed"),
+    ],
+)
+def test_refused_and_nothing_written(project, tmp_path, entries, message):
+    before = count(project)
+    with pytest.raises(BadInput, match=message):
+        import_qdpx(project, write(tmp_path / "x.qdpx", qdpx(entries)))
+    assert count(project) == before
+
+
+@needs_refi
+def test_reference_files(project, tmp_path):
+    minimal = import_qdpx(project, REFI / "samples" / "minimal" / "minimal.qdpx")
+    assert minimal.conventions == {"Interview 1": "codepoints"} and minimal.codings == 2
+    texts = {c.memo or c.code: project.transcript("Interview 1")["text"][c.start:c.end] for c in project.codings()}
+    assert "Café 😀 was great." in texts.values()
+    qc = import_qdpx(project, REFI / "samples" / "qc-demo.qdpx")
+    assert sorted(qc.transcripts) == ["admin-1", "board_2017"] and qc.codings == 205
+
