@@ -157,3 +157,42 @@ def test_reference_files(project, tmp_path):
     qc = import_qdpx(project, REFI / "samples" / "qc-demo.qdpx")
     assert sorted(qc.transcripts) == ["admin-1", "board_2017"] and qc.codings == 205
 
+
+
+def test_a_qde_named_after_the_project_and_lower_case_sources(project, tmp_path):
+    """ATLAS.ti names the .qde after the project; others use sources/ in lower case."""
+    path = write(tmp_path / "atlas.qdpx", qdpx({
+        "Studie NV.qde": project_xml(NVIVO_SOURCE),
+        "sources/8b9c0d1e-2f3a-4b4c-8d5e-6f7a8b9c0d1e.txt": NVIVO_TEXT,
+    }))
+    assert import_qdpx(project, path).codings == 1
+
+
+def test_too_many_entries_are_refused(project, tmp_path, monkeypatch):
+    import jhs_qual.refi.codebook as refi_codebook
+
+    monkeypatch.setattr(refi_codebook, "MAX_ENTRIES", 2)
+    path = write(tmp_path / "many.qdpx", qdpx({"project.qde": b"x", "a.txt": b"a", "b.txt": b"b"}))
+    with pytest.raises(BadInput, match="3 entries in the archive"):
+        import_qdpx(project, path)
+
+
+def test_cli_round_trip(run, tmp_path):
+    from tests.conftest import SAMPLES
+
+    run("import", str(SAMPLES / "po_leraar_de_linde.txt"))
+    run("code", "add", "po_leraar_de_linde", "interdependence", "--turn", "36", "--coder", "anna", "--memo", "nodig")
+    out = tmp_path / "p.qdpx"
+    exported = run("export-qdpx", "-o", str(out), "--offsets", "utf16")
+    assert exported.exit_code == 0 and "1 transcript(s), 1 coding(s) by 1 coder(s), 3 codebook(s)" in exported.output
+    from click.testing import CliRunner
+    from jhs_qual.cli import cli
+
+    other = tmp_path / "other.jhsq"
+    CliRunner().invoke(cli, ["init", str(other)])
+    result = CliRunner().invoke(cli, ["import-qdpx", str(out), "--project", str(other)])
+    assert result.exit_code == 0, result.output
+    assert "transcript po_leraar_de_linde: positions read as codepoints" in result.output  # no emoji: all agree
+    assert "1 transcript(s), 1 coding(s), 0 memo(s) imported" in result.output
+    bad = CliRunner().invoke(cli, ["import-qdpx", str(write(tmp_path / "x.qdpx", b"nope")), "--project", str(other)])
+    assert bad.exit_code == 2 and "x.qdpx: not a .qdpx archive" in bad.output
