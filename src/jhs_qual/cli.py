@@ -18,6 +18,7 @@ import click
 
 from jhs_qual import __version__
 from jhs_qual.errors import BadInput, JhsError
+from jhs_qual.files import replacing
 
 PROJECT_ENV = "JHS_QUAL_PROJECT"
 
@@ -1189,13 +1190,8 @@ def _write_xlsx(path: Path, sheets: dict[str, tuple[list[str], list[list]]], not
         for note in notes:
             about.append([note])
         about.column_dimensions["A"].width = 120
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    with replacing(path) as tmp:
         workbook.save(tmp)
-        os.replace(tmp, path)
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise BadInput(f"cannot write: {error.strerror}", file=path) from None
 
 
 def _number_or_text(value):
@@ -1208,28 +1204,16 @@ def _number_or_text(value):
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
-    """Written beside, then renamed: never a half-written file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    with replacing(path) as tmp:
         tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise BadInput(f"cannot write: {error.strerror}", file=path) from None
 
 
 def _write_atomically(path: Path, header: list[str], rows: list[list]) -> None:
-    """Write to a temporary file beside `path`, then rename: never a half-written export."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "w", newline="", encoding="utf-8-sig") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise BadInput(f"cannot write: {error.strerror}", file=path) from None
+    """A CSV with a BOM, so that Excel reads the Dutch characters right."""
+    with replacing(path) as tmp, open(tmp, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jhs_qual.errors import BadInput
+from jhs_qual.files import replacing
 
 
 def config_path() -> Path:
@@ -56,9 +57,8 @@ class Config:
         if self.keys:
             lines += ["", "[keys]"] + [f"{k} = {_quote(v)}" for k, v in sorted(self.keys.items())]
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        os.replace(tmp, self.path)
+        with replacing(self.path) as tmp:
+            tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _quote(value: str) -> str:

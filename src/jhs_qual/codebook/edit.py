@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 from jhs_qual.codebook.load import parse_codebook
 from jhs_qual.errors import BadInput
+from jhs_qual.files import replacing
 
 
 def add_keywords(path: Path, codebook_id: str, code_id: str, terms: list[str]) -> int:
@@ -40,7 +40,6 @@ def add_keywords(path: Path, codebook_id: str, code_id: str, terms: list[str]) -
     out = io.StringIO()
     yaml.dump(data, out)
     parse_codebook(out.getvalue(), path)  # raises BadInput if the result were not a valid codebook
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(out.getvalue(), encoding="utf-8")
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        tmp.write_text(out.getvalue(), encoding="utf-8")
     return len(new)

@@ -32,6 +32,7 @@ from xml.etree import ElementTree as ET
 from jhs_qual import __version__
 from jhs_qual.codebook import check_together, parse_codebook
 from jhs_qual.errors import BadInput
+from jhs_qual.files import replacing
 from jhs_qual.ingest.turns import turns_in_text
 from jhs_qual.refi.codebook import (
     GUID_NAMESPACE,
@@ -144,16 +145,10 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints") -> dict[s
             ET.SubElement(note, f"{{{NS}}}PlainTextContent").text = m["text"]
     ET.indent(root, space="  ")
     files["project.qde"] = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
-    tmp = output.with_name(f".{output.name}.tmp")
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("project.qde", files.pop("project.qde"))
-            for name, data in files.items():
-                archive.writestr(name, data)
-        tmp.replace(output)
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise BadInput(f"cannot write: {error.strerror}", file=output) from None
+    with replacing(output) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("project.qde", files.pop("project.qde"))
+        for name, data in files.items():
+            archive.writestr(name, data)
     return {"transcripts": len(transcripts), "codings": len(codings), "coders": len(coders), "codebooks": len(books)}
 
 
