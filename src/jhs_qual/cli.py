@@ -803,6 +803,126 @@ def keywords_learn(code_ref: str, coder: str, top: int, min_count: int, min_z: f
                        f"{project.load_codebook(load_codebook(codebook_file))} {code['codebook_id']}")
 
 
+# --- quote sheets and pseudonyms ---------------------------------------------------------------------
+
+# Words that are capitalised mid-sentence in Dutch transcripts without being names.
+_NOT_NAMES = {"ik", "juf", "meester", "meneer", "mevrouw", "mentor", "interviewer", "leerling", "leraar",
+              "jeugdhulpverlener", "oké", "ok", "haha", "corona", "snapchat", "whatsapp", "youtube", "instagram"}
+
+
+def _pseudonymiser(project, off: bool):
+    from jhs_qual.export.pseudonyms import Pseudonymiser
+
+    return None if off else Pseudonymiser(project.pseudonyms())
+
+
+def _warn_names(pseudonymiser, texts: list[str], project) -> None:
+    from jhs_qual.export.pseudonyms import Pseudonymiser
+
+    checker = pseudonymiser or Pseudonymiser([])
+    common = _NOT_NAMES | {w.lower() for t in project.transcript_overview() for s in t["speakers"] for w in s.split()}
+    suspects = checker.suspects(texts, common)
+    if suspects:
+        shown = ", ".join(suspects[:20]) + (f" and {len(suspects) - 20} more" if len(suspects) > 20 else "")
+        click.echo(f"warning: words that may be names and are not on the pseudonym list: {shown}; "
+                   "add them with 'jhs-qual pseudonyms add NAME REPLACEMENT'", err=True)
+
+
+def _where_options(where: tuple[str, ...], known: list[str]) -> dict[str, str]:
+    from jhs_qual.ingest.attributes import check_key
+
+    result = {}
+    for pair in where:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise BadInput(f"'{pair}' is not ATTR=VALUE", field="--where", hint="e.g. --where school_type=PO")
+        result[check_key(key, known, field="--where")] = value
+    return result
+
+
+@cli.command()
+@click.option("--code", "code_refs", multiple=True, metavar="CODE", help="A theme (repeatable; default: all codes).")
+@click.option("--children", is_flag=True, help="Also the codes under the chosen ones.")
+@click.option("--where", multiple=True, metavar="ATTR=VALUE", help="Only transcripts with this attribute (repeatable).")
+@click.option("--coder", help="Only this coder's codings (e.g. the consensus coder).")
+@click.option("--limit", type=click.IntRange(1), help="At most this many quotes per theme.")
+@click.option("--min-length", type=click.IntRange(0), default=0, help="Leave out quotes shorter than this (characters).")
+@click.option("--max-length", type=click.IntRange(1), help="Leave out quotes longer than this (characters).")
+@click.option("--context", is_flag=True, help="Show the turn before each quote.")
+@click.option("--format", "fmt", type=click.Choice(["docx", "xlsx", "md", "csv", "html"]),
+              help="Default: from the file's extension.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", default="Quotes per theme", show_default=True)
+@click.option("--no-pseudonymise", "raw", is_flag=True,
+              help="Leave the names as they are. Only for use inside the research team.")
+@project_option
+def quotes(code_refs, children, where, coder, limit, min_length, max_length, context, fmt, output, title, raw,
+           project_path) -> None:
+    """Quote sheets: the verbatim quotes per theme with who said them, pseudonymised."""
+    from jhs_qual.export.quotes import FORMATS, gather, write
+
+    fmt = fmt or output.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise BadInput(f"cannot tell the format from '{output.name}'", field="--format",
+                       hint=f"use one of {', '.join(FORMATS)}")
+    with open_project(project_path) as project:
+        if coder:
+            project.require_coders([coder])
+        codes = _resolve_codes(project, code_refs)
+        pseudonymiser = _pseudonymiser(project, raw)
+        themes = gather(project, codes=codes, with_children=children, where=_where_options(where, project.attribute_keys()),
+                        coder=coder, limit=limit, min_length=min_length, max_length=max_length, context=context,
+                        pseudonymiser=pseudonymiser)
+        write(themes, output, fmt, title)
+        total = sum(len(t.quotes) for t in themes)
+        click.echo(f"wrote {output}: {total} quote(s) in {sum(1 for t in themes if t.quotes)} theme(s)"
+                   + ("" if raw else f", pseudonymised ({len(project.pseudonyms())} names on the list)"))
+        if raw:
+            click.echo("warning: NOT pseudonymised; keep this file inside the research team", err=True)
+        _warn_names(pseudonymiser, [q.text + " " + q.context for t in themes for q in t.quotes], project)
+
+
+@cli.group()
+def pseudonyms() -> None:
+    """The project's list of names and their replacements, applied to every export."""
+
+
+@pseudonyms.command("add")
+@click.argument("name")
+@click.argument("replacement")
+@click.option("--variant", "variants", multiple=True, help="Another spelling or nickname of NAME (repeatable).")
+@project_option
+def pseudonyms_add(name: str, replacement: str, variants: tuple[str, ...], project_path: Path | None) -> None:
+    """Replace NAME (and its variants) with REPLACEMENT in every export."""
+    from jhs_qual.export.pseudonyms import Pseudonym
+
+    with open_project(project_path) as project:
+        project.add_pseudonyms([Pseudonym(name, replacement, variants)])
+        click.echo(f"{name} -> {replacement}" + (f" (also {', '.join(variants)})" if variants else ""))
+
+
+@pseudonyms.command("list")
+@project_option
+def pseudonyms_list(project_path: Path | None) -> None:
+    """The names on the list and their replacements."""
+    with open_project(project_path) as project:
+        rows = [[p.name, p.replacement, ", ".join(p.variants)] for p in project.pseudonyms()]
+    click.echo(_table(rows, ["name", "replacement", "variants"]) if rows else "the list is empty")
+
+
+@pseudonyms.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+def pseudonyms_import(file: Path, project_path: Path | None) -> None:
+    """Add names from a YAML file: 'Sanne: Lotte' or 'Sanne: {replacement: Lotte, variants: [Saan]}'."""
+    from jhs_qual.export.pseudonyms import read_pseudonym_file
+
+    entries = read_pseudonym_file(file)
+    with open_project(project_path) as project:
+        changed = project.add_pseudonyms(entries)
+    click.echo(f"{len(entries)} name(s) read, {changed} new or changed")
+
+
 # --- agreement -------------------------------------------------------------------------------------
 
 @cli.command("agreement-table")

@@ -192,6 +192,27 @@ class Project:
         wanted = {label.lower() for label in labels}
         return speaker.lower() in wanted or base in wanted
 
+    def pseudonyms(self):
+        from jhs_qual.export.pseudonyms import Pseudonym
+
+        return [Pseudonym(p["name"], p["replacement"], tuple(p.get("variants", ())))
+                for p in self.setting("pseudonyms", [])]
+
+    def add_pseudonyms(self, pseudonyms) -> int:
+        """Add names to the list, or give listed names a new replacement. Returns how many changed."""
+        current = {p["name"].lower(): p for p in self.setting("pseudonyms", [])}
+        changed = 0
+        for p in pseudonyms:
+            if not p.name.strip() or not p.replacement.strip():
+                raise BadInput("a pseudonym needs a name and a replacement", field="NAME")
+            entry = {"name": p.name.strip(), "replacement": p.replacement.strip(), "variants": list(p.variants)}
+            if current.get(p.name.lower()) != entry:
+                current[p.name.lower()] = entry
+                changed += 1
+        with self._write():
+            self._set_setting("pseudonyms", sorted(current.values(), key=lambda e: e["name"].lower()))
+        return changed
+
     # --- transcripts -----------------------------------------------------------
 
     def find_duplicate(self, text_sha256: str, source_sha256: str) -> str | None:

@@ -1,0 +1,1 @@
+"""Exports that leave the project: quote sheets, summaries; always through pseudonymisation."""

@@ -1,0 +1,298 @@
+"""Quote sheets: the verbatim quotes per theme, attributed, pseudonymised, in five formats.
+
+A quote is a coded segment: its words, who said them ("a primary school
+teacher", "een basisschoolleraar", from the role and school type
+attributes), the transcript, turn and time, the coder and the memo, and if
+asked the turn before it for context. Every text field passes through the
+pseudonymiser before it is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jhs_qual.errors import BadInput
+from jhs_qual.export.pseudonyms import Pseudonymiser
+from jhs_qual.files import replacing
+from jhs_qual.ingest.turns import format_timestamp
+
+FORMATS = ("docx", "xlsx", "md", "csv", "html")
+
+ROLES = {  # role -> (Dutch, English)
+    "leraar": ("leraar", "teacher"), "lerares": ("lerares", "teacher"), "leerkracht": ("leerkracht", "teacher"),
+    "docent": ("docent", "teacher"), "mentor": ("mentor", "mentor"),
+    "jeugdhulpverlener": ("jeugdhulpverlener", "youth worker"), "leerling": ("leerling", "pupil"),
+}
+SCHOOL_TYPES = {  # school type -> (Dutch compound prefix, Dutch phrase, English)
+    "PO": ("basisschool", "het basisonderwijs", "primary school"),
+    "SO": ("so-", "het speciaal onderwijs", "special education"),
+    "VSO": ("vso-", "het voortgezet speciaal onderwijs", "secondary special education"),
+    "VO": ("vo-", "het voortgezet onderwijs", "secondary school"),
+    "MBO": ("mbo-", "het mbo", "secondary vocational education"),
+}
+
+
+def attribution(attributes: dict[str, str]) -> tuple[str, str]:
+    """("een basisschoolleraar", "a primary school teacher") from role and school type."""
+    role = attributes.get("role", "").strip().lower()
+    school = attributes.get("school_type", "").strip().upper()
+    nl_role, en_role = ROLES.get(role, (role or "geïnterviewde", role or "interviewee"))
+    if school in SCHOOL_TYPES:
+        prefix, phrase, english = SCHOOL_TYPES[school]
+        dutch = f"een {prefix}{nl_role}" if role in ("leraar", "leerkracht", "leerling", "docent", "mentor") \
+            else f"een {nl_role} in {phrase}"
+        article = "an" if english[0] in "aeiou" else "a"
+        return dutch, f"{article} {english} {en_role}"
+    article = "an" if en_role[0] in "aeiou" else "a"
+    return f"een {nl_role}", f"{article} {en_role}"
+
+
+@dataclass
+class Quote:
+    code: str
+    transcript: str
+    turn: int | None
+    time: str
+    speaker: str
+    coder: str
+    memo: str
+    text: str
+    context: str
+    attribution_nl: str
+    attribution_en: str
+    attributes: dict[str, str]
+    start: int
+
+
+@dataclass
+class Theme:
+    code: str
+    label_nl: str
+    label_en: str
+    definition: str
+    colour: str
+    quotes: list[Quote] = field(default_factory=list)
+
+
+def gather(project, *, codes: list[str] | None = None, with_children: bool = False,
+           where: dict[str, str] | None = None, coder: str | None = None, limit: int | None = None,
+           min_length: int = 0, max_length: int | None = None, context: bool = False,
+           pseudonymiser: Pseudonymiser | None = None) -> list[Theme]:
+    """The themes (codes) with their quotes in transcript order, filtered and pseudonymised."""
+    all_codes = project.codes()
+    refs = {f"{c['codebook_id']}/{c['code_id']}": c for c in all_codes}
+    chosen = codes if codes is not None else list(refs)
+    if with_children:
+        chosen = _with_children(chosen, all_codes)
+    attributes = project.attributes_by_transcript()
+    where = where or {}
+    texts = project.texts()
+    turns_by_transcript: dict[int, list[dict]] = defaultdict(list)
+    for r in project.db.query("SELECT transcript_id, idx, speaker, content_start, end, ts_start FROM turns ORDER BY idx"):
+        turns_by_transcript[r["transcript_id"]].append(r)
+    clean = pseudonymiser.apply if pseudonymiser else (lambda text: text)
+    by_code: dict[str, list[dict]] = defaultdict(list)
+    wanted = set(chosen)
+    for row in project.coding_rows(coder):  # one pass, in transcript order
+        if row["code"] in wanted:
+            by_code[row["code"]].append(row)
+    themes = []
+    for ref in chosen:
+        code = refs[ref]
+        theme = Theme(ref, clean(code["label_nl"]), clean(code["label_en"]), code["definition"], code["colour"])
+        for row in by_code[ref]:
+            attrs = attributes.get(row["transcript_id"], {})
+            if any(attrs.get(k, "").lower() != v.lower() for k, v in where.items()):
+                continue
+            words = " ".join(row["text"].split())
+            if len(words) < min_length or (max_length is not None and len(words) > max_length):
+                continue
+            turns = turns_by_transcript[row["transcript_id"]]
+            index = (row["turn"] or 1) - 1
+            before = ""
+            if context and index > 0:
+                previous = turns[index - 1]
+                before = f"{previous['speaker'] or ''}: {texts[row['transcript_id']][previous['content_start']:previous['end']]}"
+            ts = turns[index]["ts_start"] if turns else None
+            nl, en = attribution(attrs)
+            theme.quotes.append(Quote(
+                code=ref, transcript=clean(row["transcript"]), turn=row["turn"],
+                time=format_timestamp(ts) if ts is not None else "", speaker=clean(row["speaker"] or ""),
+                coder=row["coder"], memo=clean(row["memo"]), text=clean(words), context=clean(" ".join(before.split())),
+                attribution_nl=nl, attribution_en=en, attributes={k: clean(v) for k, v in attrs.items()},
+                start=row["start"]))
+            if limit and len(theme.quotes) >= limit:
+                break
+        if theme.quotes or codes is not None:  # asked for by name: shown even when empty
+            themes.append(theme)
+    return themes
+
+
+def _with_children(chosen: list[str], codes: list[dict]) -> list[str]:
+    result = list(chosen)
+    changed = True
+    while changed:
+        changed = False
+        for c in codes:
+            ref, parent = f"{c['codebook_id']}/{c['code_id']}", f"{c['codebook_id']}/{c['parent']}"
+            if c["parent"] and parent in result and ref not in result:
+                result.append(ref)
+                changed = True
+    return result
+
+
+def _where(q: Quote) -> str:
+    place = f"turn {q.turn}" + (f", {q.time}" if q.time else "")
+    return f"{q.transcript}, {place}"
+
+
+# --- writers ----------------------------------------------------------------------------------
+
+def write(themes: list[Theme], path: Path, fmt: str, title: str) -> None:
+    if fmt not in FORMATS:
+        raise BadInput(f"format '{fmt}' unknown", field="--format", hint=f"one of {', '.join(FORMATS)}")
+    {"md": _markdown, "csv": _csv, "html": _html, "docx": _docx, "xlsx": _xlsx}[fmt](themes, path, title)
+
+
+def _markdown(themes, path, title) -> None:
+    lines = [f"# {title}", ""]
+    for theme in themes:
+        lines += [f"## {theme.label_nl} / {theme.label_en}", ""]
+        if theme.definition:
+            lines += [f"*{theme.definition}*", ""]
+        lines += [f"{len(theme.quotes)} quote(s)", ""]
+        for q in theme.quotes:
+            if q.context:
+                lines += [f"> *{q.context}*", ">"]
+            lines += [f"> {q.text}", "", f"— {q.attribution_nl} / {q.attribution_en} ({_where(q)}; coder {q.coder})"]
+            if q.memo:
+                lines.append(f"  memo: {q.memo}")
+            lines.append("")
+    with replacing(path) as tmp:
+        tmp.write_text("\n".join(lines), encoding="utf-8")
+
+
+COLUMNS = ["theme", "label_nl", "label_en", "text", "attribution_nl", "attribution_en", "transcript", "turn",
+           "time", "speaker", "coder", "memo", "context"]
+
+
+def _rows(themes):
+    for theme in themes:
+        for q in theme.quotes:
+            yield [theme.code, theme.label_nl, theme.label_en, q.text, q.attribution_nl, q.attribution_en,
+                   q.transcript, q.turn, q.time, q.speaker, q.coder, q.memo, q.context]
+
+
+def _csv(themes, path, title) -> None:
+    with replacing(path) as tmp, open(tmp, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        writer.writerows(_rows(themes))
+
+
+def _html(themes, path, title) -> None:
+    e = html.escape
+    parts = [f"<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>{e(title)}</title>",
+             "<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;line-height:1.5}"
+             "blockquote{margin:1rem 0 .2rem;padding:.4rem 1rem;border-left:.3rem solid #999;background:#f6f6f6}"
+             ".context{color:#666;font-style:italic}.by{color:#444;font-size:.9rem;margin-bottom:1rem}</style>"
+             f"</head><body><h1>{e(title)}</h1>"]
+    for theme in themes:
+        parts.append(f"<section><h2 style=\"border-bottom:.2rem solid {e(theme.colour)}\">{e(theme.label_nl)} / "
+                     f"{e(theme.label_en)}</h2>")
+        if theme.definition:
+            parts.append(f"<p><em>{e(theme.definition)}</em></p>")
+        parts.append(f"<p>{len(theme.quotes)} quote(s)</p>")
+        for q in theme.quotes:
+            context = f"<p class=\"context\">{e(q.context)}</p>" if q.context else ""
+            memo = f"<br>memo: {e(q.memo)}" if q.memo else ""
+            parts.append(f"<blockquote>{context}<p>{e(q.text)}</p></blockquote><p class=\"by\">— {e(q.attribution_nl)}"
+                         f" / {e(q.attribution_en)} ({e(_where(q))}; coder {e(q.coder)}){memo}</p>")
+        parts.append("</section>")
+    parts.append("</body></html>")
+    with replacing(path) as tmp:
+        tmp.write_text("".join(parts), encoding="utf-8")
+
+
+def _docx(themes, path, title) -> None:
+    import docx
+    from docx.shared import Pt, RGBColor
+
+    document = docx.Document()
+    document.add_heading(title, level=0)
+    for theme in themes:
+        document.add_heading(f"{theme.label_nl} / {theme.label_en}", level=1)
+        if theme.definition:
+            document.add_paragraph(theme.definition).runs[0].italic = True
+        document.add_paragraph(f"{len(theme.quotes)} quote(s)")
+        for q in theme.quotes:
+            if q.context:
+                run = document.add_paragraph(style="Quote").add_run(q.context)
+                run.font.color.rgb = RGBColor(0x66, 0x66, 0x66)
+            document.add_paragraph(q.text, style="Intense Quote")
+            by = document.add_paragraph(f"— {q.attribution_nl} / {q.attribution_en} ({_where(q)}; coder {q.coder})")
+            by.runs[0].font.size = Pt(9)
+            if q.memo:
+                memo = document.add_paragraph(f"memo: {q.memo}")
+                memo.runs[0].font.size = Pt(9)
+    with replacing(path) as tmp:
+        document.save(tmp)
+
+
+def _xlsx(themes, path, title) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    workbook = Workbook()
+    overview = workbook.active
+    overview.title = "overview"
+    overview.append(["theme", "label (nl)", "label (en)", "quotes", "definition"])
+    for theme in themes:
+        overview.append([theme.code, theme.label_nl, theme.label_en, len(theme.quotes), theme.definition])
+    used_titles = {"overview", "quote matrix"}
+    for theme in themes:
+        name = _sheet_title(theme.code.split("/")[-1], used_titles)
+        sheet = workbook.create_sheet(name)
+        sheet.append(COLUMNS[3:])
+        for row in _rows([theme]):
+            sheet.append(row[3:])
+    matrix = workbook.create_sheet("quote matrix")
+    codes = [t.code for t in themes]
+    segments: dict[tuple, dict] = {}
+    for theme in themes:
+        for q in theme.quotes:
+            key = (q.transcript, q.start, q.text)
+            entry = segments.setdefault(key, {"q": q, "codes": set()})
+            entry["codes"].add(theme.code)
+    matrix.append(["transcript", "turn", "text", "attribution", *codes])
+    for (_, _, _), entry in sorted(segments.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        q = entry["q"]
+        matrix.append([q.transcript, q.turn, q.text, q.attribution_en, *(int(c in entry["codes"]) for c in codes)])
+    for sheet in workbook.worksheets:
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for column in sheet.columns:
+            letter = column[0].column_letter
+            width = max(len(str(c.value or "")) for c in column[:200])
+            sheet.column_dimensions[letter].width = min(max(width + 2, 8), 80)
+            if width > 80:
+                for cell in column[1:]:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    with replacing(path) as tmp:
+        workbook.save(tmp)
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    title = name[:31]
+    n = 1
+    while title in used:
+        n += 1
+        title = f"{name[:28]}_{n}"
+    used.add(title)
+    return title

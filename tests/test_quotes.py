@@ -1,0 +1,140 @@
+"""Quote sheets and pseudonymisation: every format opened again and checked;
+no listed name (nor a variant) survives in any of them."""
+
+from __future__ import annotations
+
+import csv
+import re
+from html.parser import HTMLParser
+
+import docx
+import openpyxl
+import pytest
+
+from jhs_qual.export.pseudonyms import Pseudonym, Pseudonymiser, read_pseudonym_file
+from jhs_qual.export.quotes import attribution
+from jhs_qual.errors import BadInput
+from tests.conftest import SAMPLES, write
+
+PUPILS = "po_leerlingen_groep6_de_linde"
+
+
+def test_pseudonymiser_forms():
+    p = Pseudonymiser([Pseudonym("Sanne", "Lotte", ("Saan",)), Pseudonym("Jan", "Piet", ("Jantje",)),
+                       Pseudonym("De Linde", "School A")])
+    assert p.apply("Juf Sanne en Sanne's klas; SANNE en sanne.") == "Juf Lotte en Lotte's klas; LOTTE en lotte."
+    assert p.apply("Saan, Jantje, Jan en Janssen op De Linde.") == "Lotte, Piet, Piet en Janssen op School A."
+    assert p.apply("Sane en Sannne kwamen.") == "Lotte en Lotte kwamen."  # misspellings, by rapidfuzz
+    assert p.apply("Jannie en Dana en Daan.") == "Jannie en Dana en Daan."  # short or different names stay
+    assert p.apply("Annetje") == "Annetje"
+
+
+def test_suspects_are_capitalised_unlisted_words_mid_sentence():
+    p = Pseudonymiser([Pseudonym("Sanne", "Lotte")])
+    texts = ["Toen zei Fleur dat Sanne het wist. Milan ook.", "Ja, samen met Fleur. Samen."]
+    assert p.suspects(texts) == ["Fleur"]
+
+
+def test_attribution_in_words():
+    assert attribution({"role": "leraar", "school_type": "PO"}) == ("een basisschoolleraar", "a primary school teacher")
+    assert attribution({"role": "jeugdhulpverlener", "school_type": "SO"}) == (
+        "een jeugdhulpverlener in het speciaal onderwijs", "a special education youth worker")
+    assert attribution({"role": "leerling", "school_type": "VO"}) == ("een vo-leerling", "a secondary school pupil")
+    assert attribution({}) == ("een geïnterviewde", "an interviewee")
+
+
+def test_pseudonym_file(tmp_path):
+    path = write(tmp_path / "names.yaml", "Sanne: Lotte\nDaan: {replacement: Bram, variants: [Daantje]}\n")
+    assert read_pseudonym_file(path) == [Pseudonym("Sanne", "Lotte"), Pseudonym("Daan", "Bram", ("Daantje",))]
+    bad = write(tmp_path / "bad.yaml", "Sanne: Lotte\nDaan: [Bram]\n")
+    with pytest.raises(BadInput) as info:
+        read_pseudonym_file(bad)
+    assert (info.value.line, info.value.field) == (2, "Daan")
+
+
+@pytest.fixture
+def sheet_project(run):
+    assert run("import", str(SAMPLES / f"{PUPILS}.txt"), str(SAMPLES / "po_leraar_de_linde.txt")).exit_code == 0
+    # turns that name people: 'Juf Sanne!' (5), 'zo kijkt Daan altijd' (14), 'dat Fleur ook bang was' (45),
+    # 'Juf Sanne vertelde meer' (74); the memos name Daan too
+    for turn, code in ((5, "professional_roles"), (14, "intervention"), (45, "sel_group"), (74, "professional_roles")):
+        assert run("code", "add", PUPILS, code, "--turn", str(turn), "--coder", "anna", "--memo", "Daan lacht").exit_code == 0
+    run("code", "add", "po_leraar_de_linde", "interdependence", "--turn", "36", "--coder", "anna")
+    run("pseudonyms", "add", "Sanne", "Lotte")
+    run("pseudonyms", "add", "Daan", "Bram", "--variant", "Daantje")
+    return run
+
+
+def all_text(path, fmt) -> str:
+    if fmt == "docx":
+        return "\n".join(p.text for p in docx.Document(path).paragraphs)
+    if fmt == "xlsx":
+        workbook = openpyxl.load_workbook(path)
+        return "\n".join(str(c.value) for ws in workbook for row in ws.iter_rows() for c in row if c.value is not None)
+    if fmt == "html":
+        class Text(HTMLParser):
+            parts: list[str] = []
+
+            def handle_data(self, data):
+                self.parts.append(data)
+
+        parser = Text()
+        parser.parts = []
+        parser.feed(path.read_text(encoding="utf-8"))
+        return "\n".join(parser.parts)
+    return path.read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx", "md", "csv", "html"])
+def test_no_listed_name_survives_in_any_format(sheet_project, tmp_path, fmt):
+    out = tmp_path / f"quotes.{fmt}"
+    result = sheet_project("quotes", "-o", str(out), "--context")
+    assert result.exit_code == 0, result.output
+    assert "5 quote(s) in 4 theme(s), pseudonymised (2 names on the list)" in result.output
+    text = all_text(out, fmt)
+    for name in ("Sanne", "Daan", "Daantje"):
+        assert not re.search(rf"\b{name}\b", text), (fmt, name)
+    assert "Lotte" in text and "Bram" in text and "Tweeënhalf" not in text
+    assert "een basisschoolleerling" in text and "a primary school pupil" in text
+    assert "warning: words that may be names and are not on the pseudonym list: Fleur" in result.output
+
+
+def test_raw_export_is_explicit(sheet_project, tmp_path):
+    out = tmp_path / "raw.md"
+    result = sheet_project("quotes", "-o", str(out), "--no-pseudonymise")
+    assert "NOT pseudonymised" in result.output and "Sanne" in out.read_text(encoding="utf-8")
+
+
+def test_docx_structure_and_xlsx_sheets(sheet_project, tmp_path):
+    out = tmp_path / "q.docx"
+    sheet_project("quotes", "-o", str(out), "--code", "professional_roles", "--where", "role=leerling")
+    document = docx.Document(out)
+    styles = [(p.style.name, p.text) for p in document.paragraphs]
+    assert styles[0] == ("Title", "Quotes per theme")
+    assert styles[1] == ("Heading 1", "Rollen van leraar en jeugdhulpverlener / Roles of teacher and youth worker")
+    quotes = [t for s, t in styles if s == "Intense Quote"]
+    assert quotes == ["Juf Lotte!", "Juf Lotte vertelde meer. En onze juf lette op wie er zat te kletsen."]
+    xlsx = tmp_path / "q.xlsx"
+    sheet_project("quotes", "-o", str(xlsx))
+    workbook = openpyxl.load_workbook(xlsx)
+    assert workbook.sheetnames == ["overview", "interdependence", "intervention", "sel_group", "professional_roles",
+                                   "quote matrix"] or workbook.sheetnames[0] == "overview"
+    matrix = workbook["quote matrix"]
+    header = [c.value for c in matrix[1]]
+    assert header[:4] == ["transcript", "turn", "text", "attribution"]
+    rows = list(matrix.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 5 and all(sum(r[4:]) == 1 for r in rows)
+    assert matrix.freeze_panes == "A2"
+
+
+def test_filters_limit_lengths(sheet_project, tmp_path):
+    out = tmp_path / "q.csv"
+    sheet_project("quotes", "-o", str(out), "--code", "professional_roles", "--limit", "1")
+    assert len(list(csv.reader(out.open(encoding="utf-8-sig")))) == 2
+    sheet_project("quotes", "-o", str(out), "--min-length", "20")
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    assert rows and all(len(r["text"]) >= 20 for r in rows)
+    bad = sheet_project("quotes", "-o", str(out), "--where", "shool=x")
+    assert bad.exit_code == 2 and "unknown attribute 'shool'" in bad.output
+    unknown = sheet_project("quotes", "-o", str(tmp_path / "q.pdf"))
+    assert unknown.exit_code == 2 and "cannot tell the format" in unknown.output
