@@ -164,7 +164,7 @@ def test_compare_command_table_json_xlsx(coded, tmp_path):
     sheet = openpyxl.load_workbook(out)["agreement"]
     header = [c.value for c in sheet[1]]
     assert header[:4] == ["code", "units", "coded by anna", "coded by ben"] and "A and B %" in header
-    assert sheet.freeze_panes == "A2"
+    assert sheet.freeze_panes == "B2"  # header row and the code column stay in view
 
 
 def test_disagreements_command(coded):

@@ -882,6 +882,78 @@ def quotes(code_refs, children, where, coder, limit, min_length, max_length, con
         _warn_names(pseudonymiser, [q.text + " " + q.context for t in themes for q in t.quotes], project)
 
 
+@cli.command()
+@click.option("--by", "by", default="school_type", show_default=True, metavar="ATTR",
+              help="The attribute to break the counts down by.")
+@click.option("--coder", help="Only this coder's codings (e.g. the consensus coder; default: all coders).")
+@click.option("--cooccurrence", type=click.Choice(["overlap", "turn"]), default="overlap", show_default=True,
+              help="Codes co-occur on overlapping spans, or within the same turn.")
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "xlsx", "html"]), default="table",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (not for table).")
+@project_option
+def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Path | None,
+            project_path: Path | None) -> None:
+    """Which themes come up, for whom, how often: per code, by attribute, co-occurrence, per transcript."""
+    from jhs_qual.analysis.summary import summarise
+    from jhs_qual.export import tables as out
+    from jhs_qual.ingest.attributes import check_key
+
+    if (fmt == "table") != (output is None):
+        raise BadInput("--format table prints; the other formats need -o FILE", field="-o")
+    with open_project(project_path) as project:
+        by = check_key(by, project.attribute_keys(), field="--by")
+        if coder:
+            project.require_coders([coder])
+        codes = project.codes()
+        labels = [(f"{c['codebook_id']}/{c['code_id']}", c["label_nl"]) for c in codes]
+        colours = {f"{c['codebook_id']}/{c['code_id']}": c["colour"] for c in codes}
+        turns: dict[int, list] = {}
+        for r in project.db.query("SELECT transcript_id, start, end, speaker FROM turns ORDER BY transcript_id, start"):
+            turns.setdefault(r["transcript_id"], []).append((r["start"], r["end"], r["speaker"]))
+        result = summarise(project.codings([coder] if coder else None), labels, project.attributes_by_transcript(),
+                           project.transcript_names(), turns, by, cooccurrence)
+        name = project.path.stem
+    used = [(ref, label) for ref, label in labels if result.totals[ref]["codings"]]
+    sheets = {
+        "codes": (["code", "label", "codings", "transcripts", "speakers"],
+                  [[ref, label, *result.totals[ref].values()] for ref, label in used]),
+        f"by {by}": (["code", "label", *(f"{v} codings" for v in result.values),
+                      *(f"{v} % of {result.transcripts_per_value[v]} transcripts" for v in result.values)],
+                     [[ref, label, *(result.breakdown[ref][v]["codings"] for v in result.values),
+                       *(f"{100 * result.breakdown[ref][v]['share']:.0f}" for v in result.values)] for ref, label in used]),
+        f"co-occurrence ({cooccurrence})": (["code", *(ref for ref, _ in used)],
+                                            [[a, *(result.cooccurrence.get(tuple(sorted((a, b))), 0) if a != b else ""
+                                                   for b, _ in used)] for a, _ in used]),
+        "code x transcript": (["code", *result.transcripts],
+                              [[ref, *(result.per_transcript[ref].get(t, 0) for t in result.transcripts)]
+                               for ref, _ in used]),
+    }
+    who = f"coder {coder}" if coder else "all coders"
+    notes = [f"{name}: {len(result.transcripts)} transcripts, {sum(t['codings'] for t in result.totals.values())} "
+             f"codings by {who}; broken down by {by}"]
+    if fmt == "table":
+        click.echo(notes[0])
+        for title, (header, rows) in list(sheets.items())[:2]:
+            click.echo(f"\n{title}")
+            click.echo(_table(rows, header) if rows else "no codings")
+        return
+    if fmt == "md":
+        out.write_markdown(output, f"Summary: {name}", sheets, notes)
+    elif fmt == "csv":
+        out.write_csv(output, sheets)
+    elif fmt == "xlsx":
+        out.write_xlsx(output, sheets, notes)
+    else:
+        charts = [out.bar_chart(f"{by} = {v}: codings per code",
+                                [(label, result.breakdown[ref][v]["codings"], colours[ref]) for ref, label in used])
+                  for v in result.values]
+        charts.append(out.heat_map(f"co-occurrence ({cooccurrence})", [ref for ref, _ in used],
+                                   result.cooccurrence))
+        out.write_html(output, f"Summary: {name}", sheets, charts, notes)
+    click.echo(f"wrote {output}: {len(used)} codes, {len(sheets)} tables")
+
+
 @cli.group()
 def pseudonyms() -> None:
     """The project's list of names and their replacements, applied to every export."""
@@ -1084,7 +1156,9 @@ def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], thre
     header, rows = _comparison_rows(result)
     intro = _comparison_intro(result, names, include_interviewers)
     if output is not None:
-        _write_xlsx(output, {"agreement": (header, rows)}, notes=[
+        from jhs_qual.export.tables import write_xlsx
+
+        write_xlsx(output, {"agreement": (header, rows)}, notes=[
             intro, f"Overall pools every (unit, code) decision. Segments match at {threshold:.0%} overlap of the longer.",
         ])
         click.echo(f"wrote {output}", err=True)
@@ -1285,42 +1359,6 @@ def _consensus_item(item: dict, text: str) -> str:
             quote = _shorten(" ".join(text[start:end].split()), 90)
             lines.append(f"  {name} [{start}:{end}] {quote}" + (f" (memo: {memo})" if memo else ""))
     return "\n".join(lines)
-
-
-def _write_xlsx(path: Path, sheets: dict[str, tuple[list[str], list[list]]], notes: list[str] = ()) -> None:
-    """One sheet per table, bold frozen header, readable widths; written beside, then renamed."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for title, (header, rows) in sheets.items():
-        sheet = workbook.create_sheet(title[:31])
-        sheet.append(header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append([_number_or_text(v) for v in row])
-        sheet.freeze_panes = "A2"
-        for i, name in enumerate(header, start=1):
-            width = max([len(str(name))] + [len(str(r[i - 1])) for r in rows]) + 2
-            sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(width, 60)
-    if notes:
-        about = workbook.create_sheet("about")
-        for note in notes:
-            about.append([note])
-        about.column_dimensions["A"].width = 120
-    with replacing(path) as tmp:
-        workbook.save(tmp)
-
-
-def _number_or_text(value):
-    if isinstance(value, str):
-        try:
-            return float(value) if value not in ("", "n/a") else value
-        except ValueError:
-            return value
-    return value
 
 
 def _write_bytes(path: Path, data: bytes) -> None:

@@ -1,0 +1,134 @@
+"""Tables out: Markdown, CSV, XLSX and a self-contained HTML report with inline SVG charts."""
+
+from __future__ import annotations
+
+import csv
+import html
+from pathlib import Path
+
+from jhs_qual.files import replacing
+
+Table = tuple[list[str], list[list]]
+
+
+def write_xlsx(path: Path, sheets: dict[str, Table], notes: list[str] = ()) -> None:
+    """One sheet per table, bold frozen header, readable widths."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, (header, rows) in sheets.items():
+        sheet = workbook.create_sheet(title[:31])
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([_number_or_text(v) for v in row])
+        sheet.freeze_panes = "B2" if len(header) > 2 else "A2"
+        for i, name in enumerate(header, start=1):
+            width = max([len(str(name))] + [len(str(r[i - 1])) for r in rows[:500]]) + 2
+            sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(width, 60)
+    if notes:
+        about = workbook.create_sheet("about")
+        for note in notes:
+            about.append([note])
+        about.column_dimensions["A"].width = 120
+    with replacing(path) as tmp:
+        workbook.save(tmp)
+
+
+def _number_or_text(value):
+    if isinstance(value, str):
+        try:
+            return float(value) if value not in ("", "n/a") else value
+        except ValueError:
+            return value
+    return value
+
+
+def write_markdown(path: Path, title: str, sheets: dict[str, Table], notes: list[str] = ()) -> None:
+    lines = [f"# {title}", ""] + [f"{n}  " for n in notes] + [""]
+    for name, (header, rows) in sheets.items():
+        lines += [f"## {name}", "", "| " + " | ".join(map(str, header)) + " |",
+                  "|" + "|".join("---" for _ in header) + "|"]
+        lines += ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in rows]
+        lines.append("")
+    with replacing(path) as tmp:
+        tmp.write_text("\n".join(lines), encoding="utf-8")
+
+
+def write_csv(path: Path, sheets: dict[str, Table]) -> None:
+    """Every table in one file: a title row, the table, a blank row."""
+    with replacing(path) as tmp, open(tmp, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        for name, (header, rows) in sheets.items():
+            writer.writerow([f"# {name}"])
+            writer.writerow(header)
+            writer.writerows(rows)
+            writer.writerow([])
+
+
+def bar_chart(title: str, bars: list[tuple[str, float, str]], width: int = 640) -> str:
+    """A horizontal bar chart as inline SVG: (label, value, colour) per bar."""
+    e = html.escape
+    top = max((v for _, v, _ in bars), default=0) or 1
+    row, label_width = 22, 300
+    height = row * len(bars) + 30
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             f'aria-label="{e(title)}"><text x="0" y="16" font-weight="bold">{e(title)}</text>']
+    for i, (label, value, colour) in enumerate(bars):
+        y = 26 + i * row
+        length = (width - label_width - 60) * value / top
+        parts.append(f'<text x="0" y="{y + 14}" font-size="12">{e(label[:44])}</text>'
+                     f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" height="14" fill="{e(colour)}"/>'
+                     f'<text x="{label_width + length + 4:.1f}" y="{y + 14}" font-size="12">{value:g}</text>')
+    return "".join(parts) + "</svg>"
+
+
+def heat_map(title: str, labels: list[str], cells: dict[tuple[str, str], int]) -> str:
+    """A symmetric matrix as an inline SVG heat map."""
+    e = html.escape
+    size, left, top_margin = 22, 260, 200
+    top = max(cells.values(), default=0) or 1
+    n = len(labels)
+    width, height = left + size * n + 180, top_margin + size * n + 10  # room for the slanted labels
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             f'aria-label="{e(title)}"><text x="0" y="16" font-weight="bold">{e(title)}</text>']
+    for i, label in enumerate(labels):
+        parts.append(f'<text x="{left - 6}" y="{top_margin + i * size + 15}" font-size="11" '
+                     f'text-anchor="end">{e(label[:38])}</text>')
+        x = left + i * size + 15
+        parts.append(f'<text x="{x}" y="{top_margin - 6}" font-size="11" transform="rotate(-60 {x} {top_margin - 6})">'
+                     f'{e(label[:30])}</text>')
+    for i, a in enumerate(labels):
+        for j, b in enumerate(labels):
+            value = cells.get((a, b)) or cells.get((b, a)) or 0
+            shade = 255 - int(200 * value / top)
+            colour = f"rgb(255,{shade},{shade})" if i != j else "#eeeeee"
+            parts.append(f'<rect x="{left + j * size}" y="{top_margin + i * size}" width="{size - 1}" '
+                         f'height="{size - 1}" fill="{colour}"><title>{e(a)} + {e(b)}: {value}</title></rect>')
+            if value and i != j:
+                parts.append(f'<text x="{left + j * size + size / 2}" y="{top_margin + i * size + 15}" '
+                             f'font-size="10" text-anchor="middle">{value}</text>')
+    return "".join(parts) + "</svg>"
+
+
+def write_html(path: Path, title: str, sheets: dict[str, Table], charts: list[str], notes: list[str] = ()) -> None:
+    """One file, nothing fetched from anywhere: tables and inline SVG charts."""
+    e = html.escape
+    parts = [f'<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><title>{e(title)}</title><style>'
+             "body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}"
+             "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem;"
+             "text-align:right}td:first-child,th:first-child{text-align:left}svg{margin:1rem 0;display:block}"
+             f"</style></head><body><h1>{e(title)}</h1>"]
+    parts += [f"<p>{e(n)}</p>" for n in notes]
+    parts += charts
+    for name, (header, rows) in sheets.items():
+        parts.append(f"<h2>{e(name)}</h2><table><thead><tr>"
+                     + "".join(f"<th>{e(str(h))}</th>" for h in header) + "</tr></thead><tbody>")
+        parts += ["<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in row) + "</tr>" for row in rows]
+        parts.append("</tbody></table>")
+    parts.append("</body></html>")
+    with replacing(path) as tmp:
+        tmp.write_text("".join(parts), encoding="utf-8")

@@ -1,0 +1,89 @@
+"""Summaries: counts per code, by attribute, co-occurrence; every format opened again."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import openpyxl
+import pytest
+
+from jhs_qual.analysis.summary import summarise
+from jhs_qual.domain import Coding
+from tests.conftest import SAMPLES
+
+CODES = [("b/x", "X"), ("b/y", "Y"), ("b/z", "Z")]
+TURNS = {1: [(0, 10, "Leraar"), (12, 20, "Leerling 1")], 2: [(0, 10, "Leraar")]}
+NAMES = {1: "een", 2: "twee"}
+ATTRS = {1: {"school_type": "PO"}, 2: {"school_type": "VO"}}
+
+
+def c(code, transcript, start, end):
+    return Coding(0, transcript, code, "anna", start, end)
+
+
+def test_counts_breakdown_and_cooccurrence_hand_computed():
+    codings = [c("b/x", 1, 0, 5), c("b/y", 1, 3, 8), c("b/x", 1, 12, 15), c("b/z", 1, 16, 18), c("b/x", 2, 0, 4)]
+    s = summarise(codings, CODES, ATTRS, NAMES, TURNS, "school_type")
+    assert s.totals["b/x"] == {"codings": 3, "transcripts": 2, "speakers": 3}  # Leraar (1), Leerling 1, Leraar (2)
+    assert s.values == ["PO", "VO"] and s.transcripts_per_value == {"PO": 1, "VO": 1}
+    assert s.breakdown["b/x"]["PO"] == {"codings": 2, "transcripts": 1, "share": 1.0}
+    assert s.breakdown["b/y"]["VO"] == {"codings": 0, "transcripts": 0, "share": 0.0}
+    assert s.cooccurrence == {("b/x", "b/y"): 1}  # 0-5 and 3-8 overlap; 12-15 and 16-18 do not
+    by_turn = summarise(codings, CODES, ATTRS, NAMES, TURNS, "school_type", cooccurrence="turn")
+    assert by_turn.cooccurrence == {("b/x", "b/y"): 1, ("b/x", "b/z"): 1}
+    assert s.per_transcript["b/x"] == {"een": 2, "twee": 1}
+
+
+def test_missing_attribute_is_its_own_column():
+    s = summarise([c("b/x", 2, 0, 4)], CODES, {1: {"school_type": "PO"}}, NAMES, TURNS, "school_type")
+    assert s.values == ["PO", "(none)"] and s.breakdown["b/x"]["(none)"]["codings"] == 1
+
+
+@pytest.fixture
+def summarised(run):
+    run("import", str(SAMPLES / "po_leraar_de_linde.txt"), str(SAMPLES / "so_jeugdhulpverlener_de_horizon.txt"))
+    for name, turn, code in (("po_leraar_de_linde", 36, "interdependence"), ("po_leraar_de_linde", 36, "flexibility"),
+                             ("po_leraar_de_linde", 40, "interdependence"),
+                             ("so_jeugdhulpverlener_de_horizon", 26, "interdependence")):
+        assert run("code", "add", name, code, "--turn", str(turn), "--coder", "anna").exit_code == 0
+    return run
+
+
+def test_summary_table(summarised):
+    result = summarised("summary", "--by", "role")
+    assert result.exit_code == 0, result.output
+    assert "2 transcripts, 4 codings by all coders; broken down by role" in result.output
+    line = next(l for l in result.output.splitlines() if l.startswith("bronstein/interdependence") and "%" not in l
+                and len(l.split()) == 6)
+    assert line.split()[-3:] == ["3", "2", "2"]
+
+
+@pytest.mark.parametrize("fmt", ["md", "csv", "xlsx", "html"])
+def test_summary_files(summarised, tmp_path, fmt):
+    out = tmp_path / f"s.{fmt}"
+    result = summarised("summary", "--format", fmt, "-o", str(out), "--coder", "anna")
+    assert result.exit_code == 0, result.output
+    if fmt == "xlsx":
+        workbook = openpyxl.load_workbook(out)
+        assert workbook.sheetnames == ["codes", "by school_type", "co-occurrence (overlap)", "code x transcript", "about"]
+        rows = list(workbook["codes"].iter_rows(values_only=True))
+        assert rows[0] == ("code", "label", "codings", "transcripts", "speakers")
+        assert rows[1][:3] == ("bronstein/interdependence", "Onderlinge afhankelijkheid", 3)
+        matrix = list(workbook["co-occurrence (overlap)"].iter_rows(values_only=True))
+        assert matrix[1][2] == 1  # interdependence with flexibility, on turn 36
+        return
+    text = out.read_text(encoding="utf-8-sig")
+    assert "Onderlinge afhankelijkheid" in text and "Flexibiliteit" in text
+    if fmt == "csv":
+        rows = [r for r in csv.reader(text.splitlines()) if r]
+        assert ["# codes"] in rows and ["bronstein/interdependence", "Onderlinge afhankelijkheid", "3", "2", "2"] in rows
+    if fmt == "html":
+        assert text.count("<svg") == 3  # a bar chart per school type, and the co-occurrence heat map
+        assert "http" not in re.sub(r'xmlns="http://www.w3.org/2000/svg"', "", text)  # nothing fetched
+
+
+def test_summary_bad_input(summarised, tmp_path):
+    assert "unknown attribute 'shooltype'" in summarised("summary", "--by", "shooltype").output
+    assert "need -o FILE" in summarised("summary", "--format", "md").output
+    assert "no coder 'zoe'" in summarised("summary", "--coder", "zoe").output
