@@ -138,3 +138,15 @@ def test_filters_limit_lengths(sheet_project, tmp_path):
     assert bad.exit_code == 2 and "unknown attribute 'shool'" in bad.output
     unknown = sheet_project("quotes", "-o", str(tmp_path / "q.pdf"))
     assert unknown.exit_code == 2 and "cannot tell the format" in unknown.output
+
+
+def test_file_derived_names_are_pseudonymised_too(sheet_project, tmp_path):
+    sheet_project("pseudonyms", "add", "De Linde", "School A")
+    out = tmp_path / "s.csv"
+    assert sheet_project("summary", "--format", "csv", "-o", str(out)).exit_code == 0
+    text = out.read_text(encoding="utf-8-sig")
+    assert "linde" not in text.lower() and "po_leraar_school_a" in text
+    codings = tmp_path / "c.csv"
+    assert sheet_project("codings", "export", "-o", str(codings)).exit_code == 0
+    exported = codings.read_text(encoding="utf-8-sig")
+    assert not re.search(r"\b(Sanne|Daan)\b|linde", exported, re.IGNORECASE) and "Lotte" in exported

@@ -525,17 +525,24 @@ def codings() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="File to write (default: standard output).")
 @click.option("--coder", help="Only this coder's codings.")
+@click.option("--no-pseudonymise", "raw", is_flag=True, help="Leave the names as they are (inside the team only).")
 @project_option
-def codings_export(fmt: str, output: Path | None, coder: str | None, project_path: Path | None) -> None:
-    """One row per coding: transcript, turn, speaker, code, coder, start, end, text, memo, attributes."""
+def codings_export(fmt: str, output: Path | None, coder: str | None, raw: bool, project_path: Path | None) -> None:
+    """One row per coding: transcript, turn, speaker, code, coder, start, end, text, memo, attributes.
+
+    Names on the pseudonym list are replaced in every text column (start and
+    end stay offsets into the stored text)."""
     with open_project(project_path) as project:
+        pseudonymiser = _pseudonymiser(project, raw)
+        clean = pseudonymiser.apply if pseudonymiser else str
         keys = project.attribute_keys()
         attributes = project.attributes_by_transcript()
         used = [k for k in keys if any(k in a for a in attributes.values())]
         header = ["transcript", "turn", "speaker", "code", "coder", "start", "end", "text", "memo", *used]
         rows = [
-            [r["transcript"], r["turn"], r["speaker"] or "", r["code"], r["coder"], r["start"], r["end"],
-             r["text"], r["memo"], *(attributes.get(r["transcript_id"], {}).get(k, "") for k in used)]
+            [clean(r["transcript"]), r["turn"], clean(r["speaker"] or ""), r["code"], r["coder"], r["start"], r["end"],
+             clean(r["text"]), clean(r["memo"]),
+             *(clean(attributes.get(r["transcript_id"], {}).get(k, "")) for k in used)]
             for r in project.coding_rows(coder)
         ]
     if output is None:
@@ -891,8 +898,9 @@ def quotes(code_refs, children, where, coder, limit, min_length, max_length, con
 @click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "xlsx", "html"]), default="table",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (not for table).")
+@click.option("--no-pseudonymise", "raw", is_flag=True, help="Leave names in transcript names and labels as they are.")
 @project_option
-def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Path | None,
+def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Path | None, raw: bool,
             project_path: Path | None) -> None:
     """Which themes come up, for whom, how often: per code, by attribute, co-occurrence, per transcript."""
     from jhs_qual.analysis.summary import summarise
@@ -914,6 +922,7 @@ def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Pat
         result = summarise(project.codings([coder] if coder else None), labels, project.attributes_by_transcript(),
                            project.transcript_names(), turns, by, cooccurrence)
         name = project.path.stem
+        pseudonymiser = _pseudonymiser(project, raw)
     used = [(ref, label) for ref, label in labels if result.totals[ref]["codings"]]
     sheets = {
         "codes": (["code", "label", "codings", "transcripts", "speakers"],
@@ -929,6 +938,10 @@ def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Pat
                               [[ref, *(result.per_transcript[ref].get(t, 0) for t in result.transcripts)]
                                for ref, _ in used]),
     }
+    if pseudonymiser:
+        sheets = {title: ([pseudonymiser.apply(str(h)) for h in header],
+                          [[pseudonymiser.apply(v) if isinstance(v, str) else v for v in row] for row in rows])
+                  for title, (header, rows) in sheets.items()}
     who = f"coder {coder}" if coder else "all coders"
     notes = [f"{name}: {len(result.transcripts)} transcripts, {sum(t['codings'] for t in result.totals.values())} "
              f"codings by {who}; broken down by {by}"]

@@ -55,8 +55,11 @@ class Pseudonymiser:
                     forms[form.strip().lower()] = p.replacement
         self._by_form = forms
         if forms:
-            alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
-            self._pattern = re.compile(rf"(?<![\w])({alternatives}){_ENDINGS}(?![\w])", re.IGNORECASE)
+            # A space in a name also matches '_' or '-' (file-derived names: po_leraar_de_linde),
+            # and '_' bounds a word like a space does.
+            alternatives = "|".join(re.escape(f).replace(r"\ ", r"[\s_-]+")
+                                    for f in sorted(forms, key=len, reverse=True))
+            self._pattern = re.compile(rf"(?<![^\W_])({alternatives}){_ENDINGS}(?![^\W_])", re.IGNORECASE)
         self._fuzzy_cache: dict[str, str | None] = {}
 
     def __bool__(self) -> bool:
@@ -70,7 +73,10 @@ class Pseudonymiser:
 
     def _replace_exact(self, match: re.Match) -> str:
         found, stem = match.group(0), match.group(1)
-        return _cased(self._by_form[stem.lower()], stem) + found[len(stem):]
+        replacement = self._by_form[re.sub(r"[\s_-]+", " ", stem.lower())]
+        if "_" in stem:  # keep a file-derived name's style: de_linde -> school_a
+            replacement = replacement.replace(" ", "_")
+        return _cased(replacement, stem) + found[len(stem):]
 
     def _replace_fuzzy(self, match: re.Match) -> str:
         word = match.group(0)
