@@ -827,7 +827,8 @@ def _warn_names(pseudonymiser, texts: list[str], project) -> None:
     from jhs_qual.export.pseudonyms import Pseudonymiser
 
     checker = pseudonymiser or Pseudonymiser([])
-    common = _NOT_NAMES | {w.lower() for t in project.transcript_overview() for s in t["speakers"] for w in s.split()}
+    speakers = [r[0] for r in project.db.execute("SELECT DISTINCT speaker FROM turns WHERE speaker IS NOT NULL")]
+    common = _NOT_NAMES | {w.lower() for s in speakers for w in s.split()}
     suspects = checker.suspects(texts, common)
     if suspects:
         shown = ", ".join(suspects[:20]) + (f" and {len(suspects) - 20} more" if len(suspects) > 20 else "")
@@ -903,7 +904,9 @@ def quotes(code_refs, children, where, coder, limit, min_length, max_length, con
 def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Path | None, raw: bool,
             project_path: Path | None) -> None:
     """Which themes come up, for whom, how often: per code, by attribute, co-occurrence, per transcript."""
-    from jhs_qual.analysis.summary import summarise
+    import numpy as np
+
+    from jhs_qual.analysis.summary import summarise_arrays
     from jhs_qual.export import tables as out
     from jhs_qual.ingest.attributes import check_key
 
@@ -919,8 +922,12 @@ def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Pat
         turns: dict[int, list] = {}
         for r in project.db.query("SELECT transcript_id, start, end, speaker FROM turns ORDER BY transcript_id, start"):
             turns.setdefault(r["transcript_id"], []).append((r["start"], r["end"], r["speaker"]))
-        result = summarise(project.codings([coder] if coder else None), labels, project.attributes_by_transcript(),
-                           project.transcript_names(), turns, by, cooccurrence)
+        transcript, code_rows, start, end = project.coding_arrays(coder)
+        row_ids = np.array([c["id"] for c in codes], dtype=np.int64)
+        order = np.argsort(row_ids)
+        code_index = order[np.searchsorted(row_ids[order], code_rows)] if len(code_rows) else code_rows
+        result = summarise_arrays(transcript, code_index, start, end, labels, project.attributes_by_transcript(),
+                                  project.transcript_names(), turns, by, cooccurrence)
         name = project.path.stem
         pseudonymiser = _pseudonymiser(project, raw)
     used = [(ref, label) for ref, label in labels if result.totals[ref]["codings"]]

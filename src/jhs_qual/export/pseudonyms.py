@@ -22,6 +22,9 @@ from jhs_qual.errors import BadInput
 # Possessive and diminutive endings a name may carry in Dutch (Sanne's, Jans, Jantje, Annetje).
 _ENDINGS = r"(?:['’]s|s|tje|etje|je|pje|kje|ke)?"
 _WORD = re.compile(r"\b[^\W\d_][\w'’-]*", re.UNICODE)
+_LOWER_WORD = re.compile(r"(?<![^\W\d_])[a-zà-ÿ][\w'’-]*")
+# A capitalised word after something that does not end a sentence (and is not the text's start).
+_MID_SENTENCE_CAPITAL = re.compile(r"(?<=[^\s.!?:;\"“(…\[])[ \t]+([A-ZÀ-Ý][\w'’-]*)")
 FUZZY_MIN_LENGTH = 4
 FUZZY_THRESHOLD = 85.0
 
@@ -94,19 +97,15 @@ class Pseudonymiser:
         return _cased(replacement, word) if replacement else word
 
     def suspects(self, texts: list[str], common: set[str] = frozenset()) -> list[str]:
-        """Capitalised words not at a sentence start, not on the list, not common: perhaps names."""
+        """Capitalised words not at a sentence start, not on the list, not common: perhaps names.
+        A word that also stands in lower case somewhere is an ordinary word ("Samen", "Toen")."""
         listed = set(self._by_form) | {p.replacement.lower() for p in self.pseudonyms}
-        # A word that also stands in lower case somewhere is an ordinary word ("Samen", "Toen").
-        lower = {m.group(0) for text in texts for m in _WORD.finditer(text) if m.group(0).islower()}
+        joined = "\n".join(texts)
+        lower = set(_LOWER_WORD.findall(joined))
         found: dict[str, int] = {}
-        for text in texts:
-            for match in _WORD.finditer(text):
-                word = match.group(0)
-                before = text[:match.start()].rstrip()
-                if (not word[:1].isupper() or word.isupper() or not before or before[-1] in ".!?:;\"“(…["
-                        or word.lower() in listed or word.lower() in common or word.lower() in lower
-                        or len(word) < 3):
-                    continue
+        for word in _MID_SENTENCE_CAPITAL.findall(joined):  # two passes of the regex engine, not a word loop
+            key = word.lower()
+            if not word.isupper() and len(word) >= 3 and key not in listed and key not in common and key not in lower:
                 found[word] = found.get(word, 0) + 1
         return sorted(found, key=lambda w: (-found[w], w))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import html
-import io
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,16 +91,19 @@ def gather(project, *, codes: list[str] | None = None, with_children: bool = Fal
         chosen = _with_children(chosen, all_codes)
     attributes = project.attributes_by_transcript()
     where = where or {}
-    texts = project.texts()
-    turns_by_transcript: dict[int, list[dict]] = defaultdict(list)
-    for r in project.db.query("SELECT transcript_id, idx, speaker, content_start, end, ts_start FROM turns ORDER BY idx"):
-        turns_by_transcript[r["transcript_id"]].append(r)
     clean = pseudonymiser.apply if pseudonymiser else (lambda text: text)
     by_code: dict[str, list[dict]] = defaultdict(list)
     wanted = set(chosen)
-    for row in project.coding_rows(coder):  # one pass, in transcript order
-        if row["code"] in wanted:
-            by_code[row["code"]].append(row)
+    for row in project.coding_rows(coder, [refs[ref]["id"] for ref in wanted]):  # one pass, in transcript order
+        by_code[row["code"]].append(row)
+    involved = sorted({row["transcript_id"] for rows in by_code.values() for row in rows})
+    texts = project.texts() if context else {}
+    turns_by_transcript: dict[int, list[dict]] = defaultdict(list)
+    for r in project.db.query(
+        "SELECT transcript_id, idx, speaker, content_start, end, ts_start FROM turns"
+        " WHERE transcript_id IN (SELECT value FROM json_each(?)) ORDER BY transcript_id, idx", [json.dumps(involved)]
+    ):
+        turns_by_transcript[r["transcript_id"]].append(r)
     themes = []
     for ref in chosen:
         code = refs[ref]

@@ -10,6 +10,7 @@ for the busy timeout.)
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
@@ -32,15 +33,6 @@ DEFAULT_NAME = "project.jhsq"
 BUSY_TIMEOUT_MS = 5000
 DEFAULT_INTERVIEWERS = ("Interviewer", "Interviewster", "I", "Int", "Onderzoeker")
 _SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-# The turn a coding starts in (a coding may start in the blank line between turns:
-# then the turn before). Joined as `u`.
-_TURN_OF_CODING = (
-    " LEFT JOIN turns u ON u.transcript_id = c.transcript_id AND u.idx ="
-    "  (SELECT idx FROM turns WHERE transcript_id = c.transcript_id AND start <= c.start"
-    "   ORDER BY start DESC LIMIT 1)"
-)
 
 
 def _now() -> str:
@@ -347,10 +339,18 @@ class Project:
             {s for spk in speakers.values() for s in spk if self.is_interviewer(s, labels)}
         )
         progress: dict[int, dict[str, int]] = {}
+        # A coding covers the turns from the one it starts in to the one it ends in: found
+        # through the (transcript_id, start) index, not by comparing it with every turn.
         for r in self.db.query(
             "SELECT u.transcript_id, cd.name AS coder, count(DISTINCT u.idx) AS coded"
-            " FROM codings c JOIN coders cd ON cd.id = c.coder_id"
-            " JOIN turns u ON u.transcript_id = c.transcript_id"
+            " FROM (SELECT c.transcript_id, c.coder_id, c.start, c.end,"
+            "   (SELECT idx FROM turns WHERE transcript_id = c.transcript_id AND start <= c.start"
+            "    ORDER BY start DESC LIMIT 1) AS first,"
+            "   (SELECT idx FROM turns WHERE transcript_id = c.transcript_id AND start < c.end"
+            "    ORDER BY start DESC LIMIT 1) AS last"
+            "  FROM codings c) c"
+            " JOIN coders cd ON cd.id = c.coder_id"
+            " JOIN turns u ON u.transcript_id = c.transcript_id AND u.idx BETWEEN c.first AND c.last"
             "  AND c.start < u.end AND c.end > u.content_start"
             " WHERE coalesce(u.speaker, '') NOT IN (SELECT value FROM json_each(?))"
             " GROUP BY u.transcript_id, cd.name",
@@ -551,23 +551,46 @@ class Project:
                 removed += db.execute("DELETE FROM codings WHERE id = ?", [coding_id]).rowcount
         return removed
 
-    def coding_rows(self, coder: str | None = None) -> Iterator[dict]:
-        """Every coding with its turn, speaker, code reference and text, in transcript order."""
+    def coding_rows(self, coder: str | None = None, code_ids: list[int] | None = None) -> list[dict]:
+        """Codings (all, or of these code rows) with turn, speaker, code reference and text,
+        in transcript order.
+
+        Read in index order; the text is sliced and the turn found here, per
+        transcript from a cached list: asking SQLite would load the whole
+        transcript, or search the turns, once for every coding.
+        """
         sql = (
-            "SELECT t.id AS transcript_id, t.name AS transcript, u.idx + 1 AS turn, u.speaker,"
-            " k.codebook_id || '/' || k.code_id AS code, cd.name AS coder, c.start, c.end,"
-            " substr(t.text, c.start + 1, c.end - c.start) AS text, c.memo, c.origin"
-            " FROM codings c"
-            " JOIN transcripts t ON t.id = c.transcript_id"
-            " JOIN codes k ON k.id = c.code_id"
-            " JOIN coders cd ON cd.id = c.coder_id"
-            + _TURN_OF_CODING
+            "SELECT c.transcript_id, t.name AS transcript, k.codebook_id || '/' || k.code_id AS code,"
+            " cd.name AS coder, c.start, c.end, c.memo, c.origin"
+            " FROM codings c JOIN transcripts t ON t.id = c.transcript_id"
+            " JOIN codes k ON k.id = c.code_id JOIN coders cd ON cd.id = c.coder_id"
         )
-        params: list = []
+        conditions, params = [], []
         if coder is not None:
-            sql += " WHERE cd.name = ?"
+            conditions.append("cd.name = ?")
             params.append(coder)
-        yield from self.db.query(sql + " ORDER BY t.name, c.start, c.end, code, cd.name", params)
+        if code_ids is not None:
+            conditions.append("c.code_id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(code_ids))
+        if conditions:
+            sql += " WHERE " + " AND ".join(conditions)
+        rows = list(self.db.query(sql, params))
+        texts: dict[int, str] = {}
+        turns: dict[int, tuple[list[int], list]] = {}
+        for row in rows:
+            tid = row["transcript_id"]
+            if tid not in texts:
+                texts[tid] = self.db.execute("SELECT text FROM transcripts WHERE id = ?", [tid]).fetchone()[0]
+                found = self.db.execute("SELECT start, speaker FROM turns WHERE transcript_id = ? ORDER BY start",
+                                        [tid]).fetchall()
+                turns[tid] = ([f[0] for f in found], [f[1] for f in found])
+            row["text"] = texts[tid][row["start"]:row["end"]]
+            starts, speakers = turns[tid]
+            # The turn a coding starts in (or, starting between turns, the one before).
+            index = bisect.bisect_right(starts, row["start"]) - 1
+            row["turn"], row["speaker"] = (index + 1, speakers[index]) if index >= 0 else (None, None)
+        rows.sort(key=lambda r: (r["transcript"], r["start"], r["end"], r["code"], r["coder"]))
+        return rows
 
     def codings(self, coders: list[str] | None = None) -> list[Coding]:
         sql = (
@@ -580,6 +603,19 @@ class Project:
             sql += " WHERE cd.name IN (SELECT value FROM json_each(?))"
             params.append(json.dumps(coders))
         return [Coding(**row) for row in self.db.query(sql + " ORDER BY c.transcript_id, c.start", params)]
+
+    def coding_arrays(self, coder: str | None = None):
+        """transcript_id, code row id, start, end of every coding (of one coder) as numpy
+        arrays: for summaries over a million codings, without a Python object per coding."""
+        import numpy as np
+
+        sql = "SELECT c.transcript_id, c.code_id, c.start, c.end FROM codings c"
+        params: list = []
+        if coder is not None:
+            sql += " JOIN coders cd ON cd.id = c.coder_id WHERE cd.name = ?"
+            params.append(coder)
+        rows = np.array(self.db.execute(sql, params).fetchall(), dtype=np.int64).reshape(-1, 4)
+        return rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
 
     def codable_turns(self, *, include_interviewers: bool = False) -> dict[int, list[tuple[int, int, int]]]:
         """{transcript_id: [(turn number, content_start, end), ...]} for turns with words."""
@@ -658,17 +694,7 @@ class Project:
 
     def quotes(self, code_row_id: int, coder: str | None = None) -> list[dict]:
         """Every coded segment of one code, in transcript order, with its attribution."""
-        sql = (
-            "SELECT c.id, c.transcript_id, t.name AS transcript, cd.name AS coder, c.start, c.end, c.memo,"
-            " substr(t.text, c.start + 1, c.end - c.start) AS text, u.idx + 1 AS turn, u.speaker"
-            " FROM codings c JOIN transcripts t ON t.id = c.transcript_id JOIN coders cd ON cd.id = c.coder_id"
-            + _TURN_OF_CODING + " WHERE c.code_id = ?"
-        )
-        params: list = [code_row_id]
-        if coder is not None:
-            sql += " AND cd.name = ?"
-            params.append(coder)
-        rows = list(self.db.query(sql + " ORDER BY t.name, c.start", params))
+        rows = self.coding_rows(coder, [code_row_id])
         attributes = self.attributes_by_transcript()
         for row in rows:
             row["attributes"] = attributes.get(row["transcript_id"], {})
