@@ -953,10 +953,18 @@ def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Pat
     notes = [f"{name}: {len(result.transcripts)} transcripts, {sum(t['codings'] for t in result.totals.values())} "
              f"codings by {who}; broken down by {by}"]
     if fmt == "table":
-        click.echo(notes[0])
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console(width=None if sys.stdout.isatty() else 200)  # piped: never cut a code
+        console.print(notes[0])
         for title, (header, rows) in list(sheets.items())[:2]:
-            click.echo(f"\n{title}")
-            click.echo(_table(rows, header) if rows else "no codings")
+            table = Table(title=title, title_justify="left", header_style="bold")
+            for i, name in enumerate(header):
+                table.add_column(str(name), justify="left" if i < 2 else "right", no_wrap=i == 0)
+            for row in rows:
+                table.add_row(*(str(v) for v in row))
+            console.print(table if rows else f"{title}: no codings")
         return
     if fmt == "md":
         out.write_markdown(output, f"Summary: {name}", sheets, notes)

@@ -614,7 +614,11 @@ class Project:
         if coder is not None:
             sql += " JOIN coders cd ON cd.id = c.coder_id WHERE cd.name = ?"
             params.append(coder)
-        rows = np.array(self.db.execute(sql, params).fetchall(), dtype=np.int64).reshape(-1, 4)
+        import itertools
+
+        cursor = self.db.execute(sql, params)
+        flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64)  # no million tuples to convert
+        rows = flat.reshape(-1, 4)
         return rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
 
     def codable_turns(self, *, include_interviewers: bool = False) -> dict[int, list[tuple[int, int, int]]]:
