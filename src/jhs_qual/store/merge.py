@@ -31,11 +31,7 @@ from pathlib import Path
 from jhs_qual.codebook import check_together, parse_codebook
 from jhs_qual.domain import Turn
 from jhs_qual.errors import BadInput
-from jhs_qual.store.project import Project, _now
-from jhs_qual.store.schema import APPLICATION_ID, MIGRATION_NAMES, MIGRATION_SET
-
-_SQLITE_HEADER = b"SQLite format 3\x00"
-
+from jhs_qual.store.project import Project, _now, verified_connection
 
 @dataclass
 class MergeReport:
@@ -49,22 +45,12 @@ class MergeReport:
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
-    if not path.is_file():
-        raise BadInput("no such project file", file=path)
-    with open(path, "rb") as handle:
-        if handle.read(16) != _SQLITE_HEADER:
-            raise BadInput("not a jhs-qual project (not an SQLite file)", file=path)
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-        conn.close()
-        raise BadInput("not a jhs-qual project (an SQLite file of another program)", file=path)
-    applied = [r[0] for r in conn.execute(
-        "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET])]
-    if any(name not in MIGRATION_NAMES for name in applied):
-        conn.close()
-        raise BadInput("written by a newer jhs-qual", file=path, hint="upgrade jhs-qual to merge it")
-    return conn
+    def connect(target: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    return verified_connection(path, connect, hint="upgrade jhs-qual to merge it")
 
 
 def merge(project: Project, other_path: Path, *, coder: str | None = None, union: bool = False) -> MergeReport:

@@ -35,6 +35,33 @@ DEFAULT_INTERVIEWERS = ("Interviewer", "Interviewster", "I", "Int", "Onderzoeker
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
+def verified_connection(path: Path, connect, *, hint: str):
+    """`connect(path)` after the checks every reader of a project file makes: it is
+    an SQLite file, ours (application_id), and of no newer schema than this code."""
+    if not path.is_file():
+        raise BadInput("no project file here", file=path,
+                       hint="create one with 'jhs-qual init' or pass --project PATH")
+    with open(path, "rb") as handle:
+        if handle.read(16) != _SQLITE_HEADER:
+            raise BadInput("not a jhs-qual project (not an SQLite file)", file=path)
+    conn = connect(path)
+    try:
+        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            raise BadInput("not a jhs-qual project (an SQLite file of another program)", file=path)
+        has_table = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone()
+        applied = [r[0] for r in conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", [MIGRATION_SET])
+        ] if has_table else []
+        unknown = [name for name in applied if name not in MIGRATION_NAMES]
+        if unknown:
+            raise BadInput(f"written by a newer jhs-qual (schema {unknown[-1]})", file=path, hint=hint)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -83,28 +110,8 @@ class Project:
     @classmethod
     def open(cls, path: Path) -> "Project":
         path = Path(path)
-        if not path.is_file():
-            raise BadInput(
-                "no project file here",
-                file=path,
-                hint="create one with 'jhs-qual init' or pass --project PATH",
-            )
-        with open(path, "rb") as handle:
-            if handle.read(16) != _SQLITE_HEADER:
-                raise BadInput("not a jhs-qual project (not an SQLite file)", file=path)
-        db = _connect(path)
+        db = verified_connection(path, _connect, hint="upgrade jhs-qual to open this project")
         try:
-            app_id = db.execute("PRAGMA application_id").fetchone()[0]
-            if app_id != APPLICATION_ID:
-                raise BadInput("not a jhs-qual project (an SQLite file of another program)", file=path)
-            applied = [m.name for m in migrations.applied(db)]
-            unknown = [name for name in applied if name not in MIGRATION_NAMES]
-            if unknown:
-                raise BadInput(
-                    f"written by a newer jhs-qual (schema {unknown[-1]})",
-                    file=path,
-                    hint="upgrade jhs-qual to open this project",
-                )
             db.execute("PRAGMA journal_mode = WAL")
             if migrations.pending(db):
                 migrations.apply(db)
