@@ -300,7 +300,11 @@ def open_archive(data: bytes, path: Path | str):
 
 def project_xml_from_qdpx(data: bytes, path: Path | str) -> bytes:
     """The project.qde of a .qdpx archive (project.qde, Project.qde, or a single *.qde)."""
-    archive, names = open_archive(data, path)
+    return qde_from_archive(*open_archive(data, path), path)
+
+
+def qde_from_archive(archive, names: dict[str, str], path: Path | str) -> bytes:
+    """The project.qde of an archive already opened (and checked) by `open_archive`."""
     qde = [n for n in names if "/" not in n.strip("/") and n.endswith(".qde")]
     chosen = [n for n in qde if n == "project.qde"] or qde
     if len(chosen) != 1:

@@ -40,7 +40,7 @@ from jhs_qual.refi.codebook import (
     _local,
     add_codes,
     open_archive,
-    project_xml_from_qdpx,
+    qde_from_archive,
     code_guid,
     read_codes,
     read_xml,
@@ -237,7 +237,7 @@ def import_qdpx(project, path: Path) -> ImportReport:
     except OSError as error:
         raise BadInput(f"cannot read: {error.strerror}", file=path) from None
     archive, names = open_archive(data, path)
-    root = read_xml(project_xml_from_qdpx(data, path), path)
+    root = read_xml(qde_from_archive(archive, names, path), path)
     if _local(root.tag) != "Project":
         raise BadInput(f"the root element is <{_local(root.tag)}>, not <Project>", file=path)
     report = ImportReport()

@@ -184,12 +184,18 @@ class Project:
             self._set_setting("interviewers", cleaned)
 
     def is_interviewer(self, speaker: str | None, labels: list[str] | None = None) -> bool:
-        if not speaker:
-            return False
-        labels = self.interviewers() if labels is None else labels
-        base = re.sub(r"[ ]?\d{1,2}$", "", speaker).lower()
-        wanted = {label.lower() for label in labels}
-        return speaker.lower() in wanted or base in wanted
+        return self.interviewer_test(labels)(speaker)
+
+    def interviewer_test(self, labels: list[str] | None = None):
+        """speaker -> is it an interviewer ('Interviewer 2' too); the labels read once, for loops over turns."""
+        wanted = {label.lower() for label in (self.interviewers() if labels is None else labels)}
+
+        def test(speaker: str | None) -> bool:
+            if not speaker:
+                return False
+            return speaker.lower() in wanted or re.sub(r"[ ]?\d{1,2}$", "", speaker).lower() in wanted
+
+        return test
 
     def pseudonyms(self):
         from jhs_qual.export.pseudonyms import Pseudonym
@@ -321,7 +327,7 @@ class Project:
 
     def transcript_overview(self) -> list[dict]:
         """Every transcript with attributes, turn counts, speakers and progress per coder."""
-        labels = self.interviewers()
+        is_interviewer = self.interviewer_test()
         rows = list(
             self.db.query(
                 "SELECT t.id, t.name, t.format, t.source_name, t.imported_at,"
@@ -340,10 +346,10 @@ class Project:
         ):
             if r["speaker"]:
                 speakers.setdefault(r["transcript_id"], {})[r["speaker"]] = r["n"]
-            if self.is_interviewer(r["speaker"], labels):
+            if is_interviewer(r["speaker"]):
                 interviewer_turns[r["transcript_id"]] = interviewer_turns.get(r["transcript_id"], 0) + r["n"]
         interviewer_names = sorted(
-            {s for spk in speakers.values() for s in spk if self.is_interviewer(s, labels)}
+            {s for spk in speakers.values() for s in spk if is_interviewer(s)}
         )
         progress: dict[int, dict[str, int]] = {}
         # A coding covers the turns from the one it starts in to the one it ends in: found
@@ -630,13 +636,13 @@ class Project:
 
     def codable_turns(self, *, include_interviewers: bool = False) -> dict[int, list[tuple[int, int, int]]]:
         """{transcript_id: [(turn number, content_start, end), ...]} for turns with words."""
-        labels = self.interviewers()
+        is_interviewer = self.interviewer_test()
         turns: dict[int, list[tuple[int, int, int]]] = {}
         for r in self.db.query(
             "SELECT transcript_id, idx, speaker, content_start, end FROM turns"
             " WHERE end > content_start ORDER BY transcript_id, idx"
         ):
-            if include_interviewers or not self.is_interviewer(r["speaker"], labels):
+            if include_interviewers or not is_interviewer(r["speaker"]):
                 turns.setdefault(r["transcript_id"], []).append((r["idx"] + 1, r["content_start"], r["end"]))
         return turns
 

@@ -101,10 +101,6 @@ class History:
         self._done.append(action)
         return label
 
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._done)
-
     # --- handles -------------------------------------------------------------------------
 
     def _handle(self, coding_id: int) -> Handle:

@@ -69,9 +69,9 @@ class CodingScreen(LiveScreen):
         turns = list(project.db.query(
             "SELECT idx, speaker, start, content_start, end, ts_start FROM turns WHERE transcript_id = ?"
             " ORDER BY idx", [self.transcript_id]))
-        labels = project.interviewers()
+        is_interviewer = project.interviewer_test()
         view = self.query_one(TranscriptView)
-        view.load(text, turns, [project.is_interviewer(t["speaker"], labels) for t in turns], self._codings())
+        view.load(text, turns, [is_interviewer(t["speaker"]) for t in turns], self._codings())
         codes = project.codes()
         self.by_key = {c["key"]: c for c in codes if c["key"]}
         self.query_one(CodeTree).load(project.codebooks(), codes, project.code_counts(self.app.coder))
