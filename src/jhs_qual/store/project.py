@@ -529,20 +529,13 @@ class Project:
             )
         with self._write() as db:
             coder_id = self._coder_id(coder)
-            row = db.execute(
+            created = bool(self._insert_coding(transcript_id, code_row_id, coder_id, start, end, memo, origin))
+            coding_id = db.execute(
                 "SELECT id FROM codings WHERE transcript_id = ? AND code_id = ? AND coder_id = ?"
                 " AND start = ? AND end = ?",
                 [transcript_id, code_row_id, coder_id, start, end],
-            ).fetchone()
-            if row:
-                return row[0], False
-            now = _now()
-            coding_id = db.execute(
-                "INSERT INTO codings(transcript_id, code_id, coder_id, start, end, memo, origin,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [transcript_id, code_row_id, coder_id, start, end, memo, origin, now, now],
-            ).lastrowid
-        return coding_id, True
+            ).fetchone()[0]
+        return coding_id, created
 
     def find_codings(
         self, transcript_id: int, code_row_id: int, coder: str, start: int | None = None, end: int | None = None
