@@ -18,7 +18,7 @@ import click
 
 from jhs_qual import __version__
 from jhs_qual.errors import BadInput, JhsError
-from jhs_qual.files import replacing
+from jhs_qual.files import read_bytes, replacing
 
 PROJECT_ENV = "JHS_QUAL_PROJECT"
 
@@ -354,10 +354,7 @@ def codebook_import(source: Path, output: Path, codebook_id: str | None, languag
 
     if output.exists():
         raise BadInput("already exists", file=output, hint="choose another name, or remove it first")
-    try:
-        data = source.read_bytes()
-    except OSError as error:
-        raise BadInput(f"cannot read: {error.strerror}", file=source) from None
+    data = read_bytes(source)
     text = from_qdc(codebook_xml(data, source), source, codebook_id=codebook_id, language=language)
     _write_bytes(output, text.encode("utf-8"))
     click.echo(f"wrote {output}: {text.count(chr(10) + '- id: ')} codes; check it with 'jhs-qual codebook check {output}'")

@@ -1,4 +1,4 @@
-"""Writing files whole or not at all."""
+"""Reading and writing files: one clear error for an unreadable one, never a half-written one."""
 
 from __future__ import annotations
 
@@ -24,3 +24,11 @@ def replacing(path: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, or one line naming it when it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise BadInput(f"cannot read: {error.strerror or error}", file=path) from None

@@ -16,6 +16,7 @@ import yaml
 
 from jhs_qual.domain import Code, Codebook
 from jhs_qual.errors import BadInput
+from jhs_qual.files import read_bytes
 
 ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -90,10 +91,7 @@ def parse_yaml(text: str, path: Path | str):
 
 
 def load_codebook(path: Path) -> Codebook:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise BadInput(f"cannot read: {error.strerror}", file=path) from None
+    data = read_bytes(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

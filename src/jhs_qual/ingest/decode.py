@@ -13,6 +13,7 @@ import unicodedata
 from pathlib import Path
 
 from jhs_qual.errors import BadInput
+from jhs_qual.files import read_bytes
 
 _SNIFF = 8192
 
@@ -69,10 +70,7 @@ def _strict(data: bytes, encoding: str, path: Path | str) -> str:
 def read_csv(path: Path) -> list[list[str]]:
     """The rows of a CSV file in any of the encodings above, with ',', ';' or tab
     between cells (Excel writes ';' in Dutch settings)."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise BadInput(f"cannot read: {error.strerror}", file=path) from None
+    data = read_bytes(path)
     text, _ = decode_bytes(data, path)
     try:
         dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")

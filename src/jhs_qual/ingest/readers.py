@@ -14,6 +14,7 @@ from pathlib import Path
 
 from jhs_qual.domain import ParsedTranscript
 from jhs_qual.errors import BadInput
+from jhs_qual.files import read_bytes
 from jhs_qual.ingest.decode import decode_bytes
 from jhs_qual.ingest.frontmatter import split_front_matter
 from jhs_qual.ingest.turns import (
@@ -42,10 +43,7 @@ def read_transcript(path: Path) -> ParsedTranscript:
             file=path,
             hint="import .txt, .md, .docx, .vtt or .srt",
         )
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise BadInput(f"cannot read: {error.strerror}", file=path) from None
+    data = read_bytes(path)
     if not data.strip():
         raise BadInput("empty file: no text to import", file=path)
     if fmt == "docx":

@@ -32,7 +32,7 @@ from xml.etree import ElementTree as ET
 from jhs_qual import __version__
 from jhs_qual.codebook import check_together, parse_codebook
 from jhs_qual.errors import BadInput
-from jhs_qual.files import replacing
+from jhs_qual.files import read_bytes, replacing
 from jhs_qual.ingest.turns import turns_in_text
 from jhs_qual.refi.codebook import (
     GUID_NAMESPACE,
@@ -232,10 +232,7 @@ def _choose_convention(raw: str, stored: str, selections: list[tuple[int, int, s
 
 
 def import_qdpx(project, path: Path) -> ImportReport:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise BadInput(f"cannot read: {error.strerror}", file=path) from None
+    data = read_bytes(path)
     archive, names = open_archive(data, path)
     root = read_xml(qde_from_archive(archive, names, path), path)
     if _local(root.tag) != "Project":
