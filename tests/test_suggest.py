@@ -103,6 +103,54 @@ def test_shipped_codebook_examples_rank_their_own_code():
     assert sum(r == 0 for r in ranks) >= 13
 
 
+def test_a_batch_gives_what_each_text_gives_alone():
+    """Texts are tokenized a few at a time joined into one document, and matched
+    as one batch: spans, scores and matches are those of each text on its own,
+    whatever whitespace, emptiness or length the texts have."""
+    suggester = Suggester(sources_from_codebooks([load_codebook(p) for p in CODEBOOK_FILES[:2]]))
+    turns = [t for t in (SAMPLES / "po_leraar_de_linde.txt").read_text(encoding="utf-8").split("\n\n") if t.strip()]
+    texts = turns[:40] + ["", "  ", "samenwerking\nmet de\tjeugdhulp  ", "\n\nwe hebben elkaar nodig\n", "één 😀 afstemmen"]
+    batch = suggester.suggest(texts, top=5)
+    assert len(batch) == len(texts)
+    assert [batch[i] for i in range(len(texts))] == [suggester.suggest([t], top=5)[0] for t in texts]
+    for text, found in zip(texts, batch):
+        assert all(text[m.start:m.end] == m.term and m.term for s in found for m in s.matched)
+    assert batch[-2] and batch[-2][0].matched[0].term == "we hebben elkaar nodig"
+
+
+def test_json_is_the_suggestions_as_json():
+    suggester = Suggester(sources_from_codebooks([load_codebook(CODEBOOK_FILES[0])]))
+    texts = ["We stemmen af met de jeugdhulpverlener over \"de rolverdeling\".", "niets", "Samenwerkingsafspraken"]
+    found = suggester.suggest(texts, top=2)
+    for i, (text, line) in enumerate(zip(texts, found.json(offsets=[100, 0, 7]))):
+        offset = [100, 0, 7][i]
+        assert json.loads(line) == [
+            {"code": s.code, "score": round(s.score, 4), "matched": [
+                {"term": m.term, "keyword": m.keyword, "how": m.how, "strength": round(m.strength, 3),
+                 "start": m.start + offset, "end": m.end + offset} for m in s.matched]}
+            for s in found[i]]
+
+
+def test_codes_of_two_languages_rank_together():
+    nl = CodeTerms("b/samen", keywords=("samenwerking",))
+    en = CodeTerms("e/cooperation", keywords=("cooperation", "together"))
+    from jhs_qual.suggest.service import CodeSource
+
+    suggester = Suggester([CodeSource("nl", "a", (nl,)), CodeSource("en", "b", (en,))])
+    (found,) = suggester.suggest(["Samenwerking: working together, in cooperation."])
+    assert [s.code for s in found] == ["e/cooperation", "b/samen"]  # two English keywords outscore one Dutch
+    assert suggester.suggest(["Samenwerking"], top=1)[0][0].code == "b/samen"
+
+
+def test_one_word_counts_once_for_keywords_with_the_same_lemma():
+    """'groep' is the keyword 'groep' and the lemma of the keyword 'groepjes': one piece of evidence."""
+    idx = index(CodeTerms("b/g", keywords=("groep", "groepjes")), CodeTerms("b/h", keywords=("groep",)))
+    (g, h) = first(idx, "In de groep.")
+    assert [m.keyword for m in g.matched] == ["groep"] and g.score == h.score
+    (g, _) = first(idx, "In groepjes.")
+    assert [(m.keyword, m.how) for m in g.matched] == [("groepjes", "exact")]
+
+
 def test_log_odds_finds_the_distinctive_word():
     from collections import Counter
 

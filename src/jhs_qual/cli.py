@@ -622,28 +622,21 @@ def suggest(transcript: str | None, unit: str, top: int, include_interviewers: b
         speakers = {(r["idx"] + 1): r["speaker"] for r in project.db.query(
             "SELECT idx, speaker FROM turns WHERE transcript_id = ?", [t["id"]])}
     results = suggester.suggest([text for _, text in units], top=top, min_score=min_score)
+    if as_json:
+        for (u, text), suggestions in zip(units, results.json([u.start for u, _ in units])):
+            head = json.dumps({"transcript": t["name"], "turn": u.turn, "start": u.start, "end": u.end, "text": text},
+                              ensure_ascii=False)
+            click.echo(f'{head[:-1]}, "suggestions": {suggestions}}}')
+        return
     shown = 0
     for (u, text), found in zip(units, results):
-        if as_json:
-            click.echo(json.dumps({
-                "transcript": t["name"], "turn": u.turn, "start": u.start, "end": u.end, "text": text,
-                "suggestions": [_suggestion_json(s, offset=u.start) for s in found],
-            }, ensure_ascii=False))
-            continue
         if not found:
             continue
         shown += 1
         click.echo(f"turn {u.turn} {speakers.get(u.turn) or ''} [{u.start}:{u.end}]: {_shorten(' '.join(text.split()), 100)}")
         for s in found:
             click.echo(f"  {s.score:.2f}  {s.code}  ({_matched(s)})")
-    if not as_json:
-        click.echo(f"{shown} of {len(units)} {unit}s have suggestions scoring {min_score} or more")
-
-
-def _suggestion_json(s, offset: int = 0) -> dict:
-    return {"code": s.code, "score": round(s.score, 4), "matched": [
-        {"term": m.term, "keyword": m.keyword, "how": m.how, "strength": round(m.strength, 3),
-         "start": m.start + offset, "end": m.end + offset} for m in s.matched]}
+    click.echo(f"{shown} of {len(units)} {unit}s have suggestions scoring {min_score} or more")
 
 
 def _evaluate(project, suggester, coder, transcript, unit, include_interviewers, min_score, as_json) -> None:
@@ -689,6 +682,8 @@ def suggest_text(codebook_files: tuple[Path, ...], top: int, min_score: float, a
     """The engine without a project: one text per line on standard input, one
     result per line on standard output ({"text", "suggestions": [{"code",
     "score", "matched": [{"term", "keyword", "how"}]}]} with --json)."""
+    from json.encoder import encode_basestring  # json.dumps(ensure_ascii=False) of a str, without the call overhead
+
     from jhs_qual.suggest.service import Suggester, sources_from_codebooks
 
     suggester = Suggester(sources_from_codebooks(_load_codebook_files(codebook_files)))
@@ -696,17 +691,17 @@ def suggest_text(codebook_files: tuple[Path, ...], top: int, min_score: float, a
     batch: list[str] = []
 
     def flush() -> None:
-        for text, found in zip(batch, suggester.suggest(batch, top=top, min_score=min_score)):
-            if as_json:
-                out.write(json.dumps({"text": text, "suggestions": [_suggestion_json(s) for s in found]},
-                                     ensure_ascii=False) + "\n")
-            else:
-                out.write(" | ".join(f"{s.code} {s.score:.2f} ({_matched(s)})" for s in found) + "\n")
+        found = suggester.suggest(batch, top=top, min_score=min_score)
+        if as_json:
+            out.writelines(f'{{"text": {encode_basestring(text)}, "suggestions": {suggestions}}}\n'
+                           for text, suggestions in zip(batch, found.json()))
+        else:
+            out.writelines(" | ".join(f"{s.code} {s.score:.2f} ({_matched(s)})" for s in each) + "\n" for each in found)
         batch.clear()
 
     for line in sys.stdin:
         batch.append(line.rstrip("\n"))
-        if len(batch) >= 1000:
+        if len(batch) >= 10000:
             flush()
     flush()
 
@@ -734,9 +729,9 @@ def autocode(transcripts: tuple[str, ...], coder: str, unit: str, top: int, incl
         suggester = _suggester(project, use_learned, codebook_ids)
         code_ids = {f"{c['codebook_id']}/{c['code_id']}": c["id"] for c in project.codes()}
         units = project_units(project, ids, unit, include_interviewers)
-        results = suggester.suggest([text for _, text in units], top=top, min_score=min_score)
-        rows = [(u.transcript_id, code_ids[s.code], u.start, u.end) for (u, _), found in zip(units, results)
-                for s in found]
+        found = suggester.suggest([text for _, text in units], top=top, min_score=min_score)
+        rows = [(units[i][0].transcript_id, code_ids[code], units[i][0].start, units[i][0].end)
+                for i, code, _ in found.rows()]
         added = project.replace_auto_codings(coder, ids, rows)
     click.echo(f"{added} auto coding(s) by '{coder}' on {len(units)} {unit}s of {len(ids)} transcript(s) "
                f"(min score {min_score}, at most {top} per {unit})")

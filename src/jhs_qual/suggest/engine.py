@@ -1,21 +1,25 @@
 """Keyword suggestions with explanations: lemmas, phrases, Dutch compounds, fuzzy matches.
 
-How a unit (a turn, or a sentence) is matched against the codes' keywords:
+How a batch of units (turns, or sentences) is matched against the codes' keywords:
 
-1. spaCy's tokenizer splits the text (the only per-token work done in C).
-2. Every distinct lower-case word form is looked at once and cached: its
-   lemma (lookup table), the keywords it matches exactly or by lemma, a
-   keyword it contains as a part of a Dutch compound
+1. spaCy's tokenizer splits the texts, a few at a time joined into one
+   document (see CHUNK).
+2. Every distinct lower-case word form is looked at once in the life of the
+   index and remembered: its lemma (lookup table), the keywords it matches
+   exactly or by lemma, a keyword it contains as a part of a Dutch compound
    ("samenwerkingsafspraken" holds "samenwerking"), or one it is a spelling
    variant of (rapidfuzz ratio, only for words of `fuzzy_min_length` letters
-   or more, so short words are never fuzzy-matched into noise).
-3. Multi-word phrases are matched token by token on lemma or form, starting
-   at the tokens whose form begins a phrase.
-4. An excluded term of a code, present in the unit, suppresses that code.
-5. A code's score combines, per distinct matched keyword, the match strength
-   (1 exact or lemma, 0.8 compound, ratio x 0.9 fuzzy), the keyword's
-   specificity (shared by k codes: 1/k), and phrase length (+50% per extra
-   word), plus a little for repeats: score = 1 - exp(-sum / 1.5), in 0..1.
+   or more, so short words are never fuzzy-matched into noise), and the
+   phrases and excluded terms it can anchor.
+3. The rest is numpy over the whole batch, no Python per token or per unit:
+   the tokens' hits are spread out of the per-form tables; a phrase (or an
+   excluded term) is checked token by token, on form or lemma, at every
+   token that can anchor it; an excluded term in a unit suppresses its code.
+4. A code's score in a unit combines, per distinct matched keyword (keywords
+   with the same lemmas, "pesten" and "gepest", count as one), the match
+   strength (1 exact or lemma, 0.8 compound, ratio x 0.9 fuzzy), the
+   keyword's specificity (shared by k codes: 1/k) and phrase length (+50% per
+   extra word), plus a little for repeats: score = 1 - exp(-sum / 1.5), in 0..1.
 
 Every suggestion carries its matches: the words in the text with their
 character spans, the keyword each matched, and how.
@@ -23,14 +27,23 @@ character spans, the keyword each matched, and how.
 
 from __future__ import annotations
 
-import math
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
+
+import numpy as np
 
 from jhs_qual.suggest.pipeline import Pipeline
 
 HOW_STRENGTH = {"exact": 1.0, "lemma": 1.0, "phrase": 1.0, "compound": 0.8}
+# Texts per spaCy document. Fewer documents mean fewer `to_array` calls, but once a
+# document holds a tokenizer special case spaCy stops caching the rest of it
+# (tokenizer.pyx, `has_special`): on the benchmark corpus 10 texts took 1.0-1.4 s,
+# 1,000 took 8 s, one document per text (with its to_array) 1.8-2.3 s.
+CHUNK = 10
+_encode = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses for a str
 
 
 @dataclass(frozen=True)
@@ -42,7 +55,7 @@ class Settings:
     learned_strength: float = 0.7  # learned keywords count for less than the researchers' own
 
 
-class Match(NamedTuple):  # a NamedTuple: made by the hundred thousand, it must be cheap
+class Match(NamedTuple):
     term: str  # as it stands in the text
     keyword: str  # the codebook keyword or phrase it matched
     how: str  # exact | lemma | phrase | compound | fuzzy | learned
@@ -68,86 +81,223 @@ class CodeTerms:
 
 
 @dataclass
-class _Form:
-    lemma: str
-    hits: list[tuple[str, str, str, float]]  # (code, keyword, how, strength)
-    phrase_starts: list[int]  # indexes into the phrase list
-    exclude_starts: list[int]
+class Kinds:
+    """What a match can be, one row each: the keyword, how it matched, the strength,
+    and those three as a JSON fragment."""
+
+    keyword: list[str]
+    how: list[str]
+    strength: list[float]
+    json: list[str]
+
+
+@dataclass
+class Found:
+    """Suggestions for a list of texts, as columns: made by the hundred thousand,
+    they must cost numpy time, not Python objects.
+
+    Unranked (from `KeywordIndex.match`): one suggestion row per (text, code)
+    with its score, one match row per matched word or phrase. `ranked()` sorts
+    them, drops what falls below the score or beyond the top, and adds the
+    pointers that index and iteration use: `found[i]` is text i's suggestions
+    as a list of `Suggestion`, `found.json(i)` the same as JSON.
+    """
+
+    texts: list[str]
+    code_names: list[str]  # sorted, so that code ids sort as their names do
+    text: np.ndarray  # per suggestion: the text's index
+    code: np.ndarray  # per suggestion: index into code_names
+    score: np.ndarray
+    match_of: np.ndarray  # per match: its suggestion's row
+    start: np.ndarray  # per match: character span in its text
+    end: np.ndarray
+    kind: np.ndarray  # per match: its row in `kinds`
+    kinds: Kinds
+    first: list[int] | None = None  # ranked: text i's suggestions are rows first[i]:first[i + 1]
+    match_first: list[int] | None = None  # ranked: suggestion s's matches are match_first[s]:match_first[s + 1]
+
+    @classmethod
+    def join(cls, texts: list[str], parts: list[Found]) -> Found:
+        """The unranked suggestions of several indexes (languages, or none) over the same texts, as one."""
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            none = np.zeros(0, dtype=np.int64)
+            return cls(list(texts), [], none, none, np.zeros(0), none, none, none, none, Kinds([], [], [], []))
+        names = sorted({name for p in parts for name in p.code_names})
+        suggestions = np.cumsum([0] + [len(p.text) for p in parts])
+        kinds = np.cumsum([0] + [len(p.kinds.json) for p in parts])
+        cat = np.concatenate
+        return cls(list(texts), names, cat([p.text for p in parts]),
+                   cat([np.searchsorted(names, p.code_names)[p.code] for p in parts]), cat([p.score for p in parts]),
+                   cat([p.match_of + o for p, o in zip(parts, suggestions)]), cat([p.start for p in parts]),
+                   cat([p.end for p in parts]), cat([p.kind + o for p, o in zip(parts, kinds)]),
+                   Kinds(*([x for p in parts for x in getattr(p.kinds, f)] for f in Kinds.__dataclass_fields__)))
+
+    def ranked(self, top: int | None = None, min_score: float = 0.0) -> Found:
+        """Per text, by score (ties by code), at most `top`, none below `min_score`;
+        each suggestion's matches in text order."""
+        keep = np.flatnonzero(self.score >= min_score)
+        order = keep[np.lexsort((self.code[keep], -self.score[keep], self.text[keep]))]
+        texts = self.text[order]
+        if top:
+            rank = np.arange(len(order)) - np.searchsorted(texts, texts)
+            order, texts = order[rank < top], texts[rank < top]
+        row = np.full(len(self.text), -1)
+        row[order] = np.arange(len(order))
+        of = row[self.match_of]
+        matches = np.flatnonzero(of >= 0)
+        matches = matches[np.lexsort((self.kind[matches], self.end[matches], self.start[matches], of[matches]))]
+        return Found(self.texts, self.code_names, texts, self.code[order], self.score[order], of[matches],
+                     self.start[matches], self.end[matches], self.kind[matches], self.kinds,
+                     np.searchsorted(texts, np.arange(len(self.texts) + 1)).tolist(),
+                     np.searchsorted(of[matches], np.arange(len(order) + 1)).tolist())
+
+    @cached_property
+    def _lists(self) -> tuple[list, ...]:
+        names = self.code_names
+        return ([names[c] for c in self.code.tolist()], self.score.tolist(), np.round(self.score, 4).tolist(),
+                self.kind.tolist(), self.start.tolist(), self.end.tolist())
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self.texts)))
+
+    def __getitem__(self, i: int) -> list[Suggestion]:
+        i = range(len(self.texts))[i]  # negative indexes count from the end; out of range raises
+        text, kinds = self.texts[i], self.kinds
+        code, score, _, kind, starts, ends = self._lists
+        return [Suggestion(code[s], score[s], [
+            Match(text[starts[m]:ends[m]], kinds.keyword[kind[m]], kinds.how[kind[m]], kinds.strength[kind[m]],
+                  starts[m], ends[m]) for m in range(self.match_first[s], self.match_first[s + 1])])
+            for s in range(self.first[i], self.first[i + 1])]
+
+    def rows(self):
+        """(text index, code, score) of every suggestion kept, in order."""
+        code, score = self._lists[:2]
+        return zip(self.text.tolist(), code, score)
+
+    def json(self, offsets: list[int] | None = None) -> list[str]:
+        """Each text's suggestions as a JSON array (the format of `suggest-text --json`),
+        match spans shifted by the text's offset; written straight from the columns,
+        flat lists first (a nested loop per text costs twice as much)."""
+        texts, fragment, first, match_first = self.texts, self.kinds.json, self.first, self.match_first
+        code, _, score, kind, starts, ends = self._lists
+        of_text = self.text[self.match_of].tolist()
+        shift = [0] * len(starts) if offsets is None else np.asarray(offsets)[self.text[self.match_of]].tolist()
+        matched = [f'{{"term": {_encode(texts[t][a:b])}, {fragment[k]}, "start": {a + o}, "end": {b + o}}}'
+                   for t, k, a, b, o in zip(of_text, kind, starts, ends, shift)]
+        found = [f'{{"code": {_encode(c)}, "score": {x}, "matched": [{", ".join(matched[m:n])}]}}'
+                 for c, x, m, n in zip(code, score, match_first, match_first[1:])]
+        return [f'[{", ".join(found[a:b])}]' for a, b in zip(first, first[1:])]
 
 
 class KeywordIndex:
-    """The keywords of a set of codes, lemmatised once, and a cache of word forms."""
+    """The keywords of a set of codes, lemmatised once, and what every word form seen so far matches."""
 
     def __init__(self, codes: list[CodeTerms], pipeline: Pipeline, settings: Settings = Settings()):
         self.pipeline, self.settings = pipeline, settings
         self.codes = [c.code for c in codes]
-        self._single: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # form/lemma -> (code, kw, kind)
-        # ((form hash, lemma), ...), anchor position, code, text, kind -- looked up by the anchor's form or lemma
-        self._phrases: list[tuple] = []
-        self._phrase_first: dict[str, list[int]] = defaultdict(list)
-        self._excludes: list[tuple] = []  # ((form hash, lemma), ...), anchor position, code
-        self._exclude_first: dict[str, list[int]] = defaultdict(list)
-        sharing: dict[str, set[str]] = defaultdict(set)
-        for terms in codes:
+        self._code_names = sorted(self.codes)
+        self._code_rank = np.array([self._code_names.index(c) for c in self.codes], dtype=np.int64)
+        self._single: dict[str, list[tuple[int, str, str]]] = defaultdict(list)  # form/lemma -> (code, kw, kind)
+        self._lemma_ids: dict[str, int] = {}
+        self._kind_ids: dict[tuple, int] = {}  # (code, keyword, how, strength) -> row of the kind tables
+        self._kind_rows: list[tuple] = []
+        self._keyword_key: dict[str, str] = {}  # keyword -> its lemmas, joined
+        sharing: dict[str, set[int]] = defaultdict(set)
+        phrases, excludes = [], []
+        for c, terms in enumerate(codes):
             for kind, words in (("keyword", terms.keywords + terms.phrases), ("learned", terms.learned)):
                 for word in words:
                     tokens = self._tokens(word)
                     if not tokens:
                         continue
-                    sharing[" ".join(lemma for _, lemma in tokens)].add(terms.code)
+                    key = self._keyword_key[word] = " ".join(lemma for _, lemma in tokens)
+                    sharing[key].add(c)
                     if len(tokens) == 1:
                         form, lemma = tokens[0]
-                        self._single[form].append((terms.code, word, kind))
-                        if lemma != form:
-                            self._single[lemma].append((terms.code, word, kind))
+                        for known in {form, lemma}:
+                            self._single[known].append((c, word, kind))
                     else:
-                        self._add_phrase(self._phrase_first, self._phrases, tokens, (terms.code, word, kind))
-            for word in terms.exclude:
-                tokens = self._tokens(word)
-                if tokens:
-                    self._add_phrase(self._exclude_first, self._excludes, tokens, (terms.code,))
-        self.specificity = {key: 1.0 / len(codes_) for key, codes_ in sharing.items()}
+                        learned = kind == "learned"
+                        phrases.append((tokens, (c, word, "learned" if learned else "phrase",
+                                                 self.settings.learned_strength if learned else 1.0)))
+            excludes += [(tokens, c) for tokens in map(self._tokens, terms.exclude) if tokens]
+        self._keys = {key: k for k, key in enumerate(sorted(sharing))}
+        self._key_weight = np.array([(1.0 / len(sharing[key])) * (1.0 + 0.5 * key.count(" ")) for key in self._keys])
+        self._phrases = self._phrase_table([tokens for tokens, _ in phrases], [self._kind(*p) for _, p in phrases])
+        self._excludes = self._phrase_table([tokens for tokens, _ in excludes], [c for _, c in excludes])
         keyword_forms = {form for form in self._single if len(form) >= settings.compound_min_length}
         self._compound_parts = keyword_forms
         self._compound_lengths = sorted({len(f) for f in keyword_forms}, reverse=True)
         self._fuzzy_choices = sorted(f for f in self._single if len(f) >= settings.fuzzy_min_length)
-        self._forms: dict[int, _Form] = {}
-        self._keyword_keys: dict[str, str] = {}
-
-    def _add_phrase(self, first: dict, phrases: list, tokens, payload: tuple) -> None:
-        """Index a phrase by its most telling word (the longest that is not a stop
-        word), so that 'de', 'we' or 'een' in a text never sets off phrase checks."""
-        stop = self.pipeline.stop_words
-        anchor = max(range(len(tokens)), key=lambda j: (tokens[j][0] not in stop, len(tokens[j][0])))
-        strings = self.pipeline.nlp.vocab.strings
-        keyed = tuple((strings.add(form), lemma) for form, lemma in tokens)
-        for key in {tokens[anchor][0], tokens[anchor][1]}:
-            first[key].append(len(phrases))
-        phrases.append((keyed, anchor) + payload)
+        # Every word form seen so far: Python lists while forms are added, numpy tables for matching.
+        self._form_keys: list[int] = []
+        self._form_lemma: list[int] = []
+        self._form_hits: list[list[int]] = []  # kind rows
+        self._form_phrases: list[list[int]] = []  # phrases this form can anchor
+        self._form_excludes: list[list[int]] = []
+        self._build_tables()
 
     def _tokens(self, text: str) -> tuple[tuple[str, str], ...]:
         doc = self.pipeline.nlp.make_doc(text.lower())
         return tuple((t.text, self.pipeline.lemma(t.text)) for t in doc if not t.is_punct and not t.is_space)
 
+    def _lemma_id(self, lemma: str) -> int:
+        return self._lemma_ids.setdefault(lemma, len(self._lemma_ids))
+
+    def _kind(self, code: int, keyword: str, how: str, strength: float) -> int:
+        row = self._kind_ids.get((code, keyword, how, strength))
+        if row is None:
+            row = self._kind_ids[code, keyword, how, strength] = len(self._kind_rows)
+            self._kind_rows.append((code, keyword, how, strength))
+        return row
+
+    def _phrase_table(self, phrases: list[tuple[tuple[str, str], ...]], payload: list[int]) -> dict:
+        """Phrases (or excluded terms) as padded arrays of token forms (string hashes)
+        and lemma ids. Each is anchored on its most telling word (the longest that
+        is not a stop word), so 'de', 'we' or 'een' never sets off phrase checks."""
+        stop, strings = self.pipeline.stop_words, self.pipeline.nlp.vocab.strings
+        width = max((len(p) for p in phrases), default=1)
+        forms = np.zeros((len(phrases), width), dtype=np.uint64)
+        lemmas = np.full((len(phrases), width), -1, dtype=np.int64)
+        anchors, by_anchor = [], defaultdict(list)
+        for p, tokens in enumerate(phrases):
+            for j, (form, lemma) in enumerate(tokens):
+                forms[p, j], lemmas[p, j] = strings.add(form), self._lemma_id(lemma)
+            anchor = max(range(len(tokens)), key=lambda j: (tokens[j][0] not in stop, len(tokens[j][0])))
+            anchors.append(anchor)
+            for word in {tokens[anchor][0], tokens[anchor][1]}:
+                by_anchor[word].append(p)
+        return {"forms": forms, "lemmas": lemmas, "length": np.array([len(p) for p in phrases], dtype=np.int64),
+                "anchor": np.array(anchors, dtype=np.int64), "payload": np.array(payload, dtype=np.int64),
+                "by_anchor": by_anchor}
+
     # --- word forms, each looked at once ------------------------------------------------
 
-    def _look_at(self, form: str) -> _Form:
+    def _add_form(self, key: int) -> None:
+        form = self.pipeline.nlp.vocab.strings[key]
         lemma = self.pipeline.lemma(form)
-        hits: list[tuple[str, str, str, float]] = []
-        seen: set[tuple[str, str]] = set()
-        for key, how in ((form, "exact"), (lemma, "lemma")):
-            for code, keyword, kind in self._single.get(key, ()):
-                if (code, keyword) not in seen:
-                    seen.add((code, keyword))
-                    hits.append((code, keyword, "learned" if kind == "learned" else how,
-                                 self.settings.learned_strength if kind == "learned" else 1.0))
+        best: dict[tuple[int, str], tuple[float, int]] = {}  # (code, keyword key) -> the strongest hit
+        hits = [(code, keyword, "learned" if kind == "learned" else ("exact" if form == keyword else "lemma"),
+                 self._learned(kind))
+                for known in dict.fromkeys((form, lemma)) for code, keyword, kind in self._single.get(known, ())]
         if not hits and form.isalpha():
             hits = self._compound(form) or self._fuzzy(form)
-        starts = self._phrase_first.get(form, []) + (self._phrase_first.get(lemma, []) if lemma != form else [])
-        excludes = self._exclude_first.get(form, []) + (self._exclude_first.get(lemma, []) if lemma != form else [])
-        return _Form(lemma, hits, sorted(set(starts)), sorted(set(excludes)))
+        for code, keyword, how, strength in hits:
+            group = (code, self._keyword_key[keyword])
+            if strength > best.get(group, (0.0, -1))[0]:
+                best[group] = (strength, self._kind(code, keyword, how, strength))
+        self._form_keys.append(key)
+        self._form_lemma.append(self._lemma_id(lemma))
+        self._form_hits.append(sorted(row for _, row in best.values()))
+        for table, found in ((self._phrases, self._form_phrases), (self._excludes, self._form_excludes)):
+            found.append(sorted({p for word in (form, lemma) for p in table["by_anchor"].get(word, ())}))
 
-    def _compound(self, form: str) -> list[tuple[str, str, str, float]]:
+    def _compound(self, form: str) -> list[tuple[int, str, str, float]]:
         """A keyword that opens or closes a longer word: the Dutch compound."""
         s = self.settings
         for length in self._compound_lengths:
@@ -159,7 +309,7 @@ class KeywordIndex:
                             for code, keyword, kind in self._single[part]]
         return []
 
-    def _fuzzy(self, form: str) -> list[tuple[str, str, str, float]]:
+    def _fuzzy(self, form: str) -> list[tuple[int, str, str, float]]:
         if len(form) < self.settings.fuzzy_min_length or not self._fuzzy_choices:
             return []
         from rapidfuzz import fuzz, process
@@ -168,123 +318,129 @@ class KeywordIndex:
                                   score_cutoff=self.settings.fuzzy_threshold)
         if best is None:
             return []
-        strength = best[1] / 100.0 * 0.9
+        strength = round(best[1] / 100.0 * 0.9, 3)
         return [(code, keyword, "fuzzy", strength * self._learned(kind)) for code, keyword, kind in self._single[best[0]]]
 
     def _learned(self, kind: str) -> float:
         return self.settings.learned_strength if kind == "learned" else 1.0
 
+    def _form_rows(self, keys: np.ndarray) -> np.ndarray:
+        """Each token's row in the form tables; forms not seen before are looked at (once) first."""
+        known = self._tables["keys"]
+        at = np.minimum(np.searchsorted(known, keys), max(len(known) - 1, 0))
+        new = keys[known[at] != keys] if len(known) else keys
+        if len(new):
+            for key in np.unique(new).tolist():
+                self._add_form(key)
+            self._build_tables()
+            known = self._tables["keys"]
+            at = np.searchsorted(known, keys)
+        return self._tables["rows"][at]
+
+    def _build_tables(self) -> None:
+        def csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+            counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+            flat = np.fromiter((x for xs in lists for x in xs), dtype=np.int64, count=int(counts.sum()))
+            return np.concatenate(([0], np.cumsum(counts))), flat
+
+        keys = np.array(self._form_keys, dtype=np.uint64)
+        order = np.argsort(keys)
+        code, keyword, how, strength = zip(*self._kind_rows) if self._kind_rows else ((), (), (), ())
+        self._tables = {
+            "keys": keys[order], "rows": order, "lemma": np.array(self._form_lemma, dtype=np.int64),
+            "hits": csr(self._form_hits), "phrases": csr(self._form_phrases), "excludes": csr(self._form_excludes),
+            "kind_code": np.array(code, dtype=np.int64),
+            "kind_key": np.array([self._keys[self._keyword_key[k]] for k in keyword], dtype=np.int64),
+            "kind_strength": np.array(strength, dtype=np.float64),
+        }
+        self._kinds = Kinds(list(keyword), list(how), list(strength),
+                            [f'"keyword": {_encode(k)}, "how": "{h}", "strength": {round(s, 3)}'
+                             for k, h, s in zip(keyword, how, strength)])
+
     # --- matching units --------------------------------------------------------------------
 
-    def suggest(self, texts: list[str], *, top: int | None = None, min_score: float = 0.0) -> list[list[Suggestion]]:
-        """Ranked suggestions for each text; match spans are offsets into that text.
+    def suggest(self, texts: list[str], *, top: int | None = None, min_score: float = 0.0) -> Found:
+        """Ranked suggestions for each text (`found[i]`); match spans are offsets into that text."""
+        return self.match(texts).ranked(top, min_score)
 
-        Python touches only the tokens that can start something (a keyword, a
-        phrase's anchor, an excluded term): per batch, numpy finds them among
-        the token hashes, and each distinct word form is looked at once.
-        """
-        import numpy as np
+    def match(self, texts: list[str]) -> Found:
+        """Every code with evidence in each text, scored, unranked."""
+        keys, starts, ends, text_of = self._tokenize(texts)
+        rows = self._form_rows(keys)
+        t = self._tables
+        lo = np.searchsorted(text_of, np.arange(len(texts)))  # each text's tokens are lo[i]:hi[i]
+        hi = np.searchsorted(text_of, np.arange(len(texts)), side="right")
+        at, kind = _spread(*t["hits"], rows)
+        m_text, m_start, m_end = text_of[at], starts[at], ends[at]
+        begin, last, phrase = self._phrase_hits(self._phrases, t["phrases"], keys, rows, text_of, lo, hi)
+        if len(phrase):
+            m_text = np.concatenate((m_text, text_of[begin]))
+            m_start, m_end = np.concatenate((m_start, starts[begin])), np.concatenate((m_end, ends[last]))
+            kind = np.concatenate((kind, self._phrases["payload"][phrase]))
+        begin, _, excluded = self._phrase_hits(self._excludes, t["excludes"], keys, rows, text_of, lo, hi)
+        n_codes, n_keys = len(self.codes), len(self._key_weight)
+        pair = m_text * n_codes + t["kind_code"][kind]  # (text, code)
+        group = pair * n_keys + t["kind_key"][kind]  # (text, code, keyword key)
+        order = np.argsort(group, kind="stable")
+        group = group[order]
+        heads = np.flatnonzero(np.diff(group, prepend=-1))
+        best = np.maximum.reduceat(t["kind_strength"][kind][order], heads) if len(heads) else np.zeros(0)
+        repeats = np.diff(np.append(heads, len(group))) - 1
+        part = best * self._key_weight[group[heads] % n_keys] + 0.15 * np.minimum(repeats, 2)
+        pairs = group[heads] // n_keys
+        pair_heads = np.flatnonzero(np.diff(pairs, prepend=-1))
+        total = np.add.reduceat(part, pair_heads) if len(pair_heads) else np.zeros(0)
+        pairs = pairs[pair_heads]
+        kept = ~np.isin(pairs, text_of[begin] * n_codes + self._excludes["payload"][excluded])
+        pairs, score = pairs[kept], 1.0 - np.exp(-total[kept] / 1.5)
+        match_of = np.searchsorted(pairs, pair)
+        present = match_of < len(pairs)
+        present[present] = pairs[match_of[present]] == pair[present]
+        return Found(list(texts), self._code_names, pairs // n_codes, self._code_rank[pairs % n_codes], score,
+                     match_of[present],
+                     m_start[present], m_end[present], kind[present], self._kinds)
+
+    def _tokenize(self, texts: list[str]):
+        """Tokens of all texts: lower-case form (string hash), start and end in their
+        text, and the text's index; in text order."""
         from spacy.attrs import IDX, LENGTH, LOWER
 
-        results: list[list[Suggestion]] = []
-        tokenizer = self.pipeline.nlp.tokenizer
-        for first in range(0, len(texts), 1000):
-            batch = texts[first:first + 1000]
-            arrays = [doc.to_array([LOWER, IDX, LENGTH]).reshape(-1, 3)
-                      for doc in tokenizer.pipe(batch, batch_size=1000)]
-            sizes = [len(a) for a in arrays]
-            if not sum(sizes):
-                results += [[] for _ in batch]
-                continue
-            rows = np.concatenate(arrays)
-            distinct, inverse = np.unique(rows[:, 0], return_inverse=True)
-            lively = np.fromiter((self._lively(int(k)) for k in distinct), dtype=bool, count=len(distinct))
-            positions = np.flatnonzero(lively[inverse.reshape(-1)]).tolist()
-            # Three flat columns for the whole batch: converting per text costs more than tokenizing.
-            keys, starts, lengths = (rows[:, c].tolist() for c in range(3))
-            bounds = np.cumsum([0] + sizes).tolist()
-            per_text: list[list[int]] = [[] for _ in batch]
-            t = 0
-            for position in positions:
-                while position >= bounds[t + 1]:
-                    t += 1
-                per_text[t].append(position)
-            for index, (text, found) in enumerate(zip(batch, per_text)):
-                results.append(self._rank(text, keys, starts, lengths, bounds[index], bounds[index + 1],
-                                          found, top, min_score) if found else [])
-        return results
+        tokenizer, parts = self.pipeline.nlp.tokenizer, []
+        sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
+        begins = np.concatenate(([0], np.cumsum(sizes)[:-1]))  # as if all texts were joined by "\n"
+        for first in range(0, len(texts), CHUNK):
+            # Tokens never cross whitespace, so the joined texts split as each would alone.
+            parts.append(tokenizer("\n".join(texts[first:first + CHUNK])).to_array([LOWER, IDX, LENGTH]).reshape(-1, 3))
+        columns = np.concatenate(parts) if parts else np.zeros((0, 3), dtype=np.uint64)
+        chunk_begins = begins[0:len(texts):CHUNK]
+        offset = columns[:, 1].astype(np.int64) + np.repeat(chunk_begins, [len(p) for p in parts])
+        text_of = np.searchsorted(begins, offset, side="right") - 1
+        start = offset - begins[text_of]
+        return columns[:, 0], start, start + columns[:, 2].astype(np.int64), text_of
 
-    def _lively(self, key: int) -> bool:
-        info = self._forms.get(key)
-        if info is None:
-            info = self._forms[key] = self._look_at(self.pipeline.nlp.vocab.strings[key])
-        return bool(info.hits or info.phrase_starts or info.exclude_starts)
+    def _phrase_hits(self, table: dict, anchored: tuple, keys, rows, text_of, lo, hi):
+        """Where each phrase of `table` stands in full: (first token, last token, phrase) per find."""
+        at, phrase = _spread(*anchored, rows)
+        length = table["length"][phrase]
+        begin = at - table["anchor"][phrase]
+        ok = (begin >= lo[text_of[at]]) & (begin + length <= hi[text_of[at]])
+        lemma = self._tables["lemma"]
+        for j in range(table["forms"].shape[1]):
+            check = ok & (j < length)
+            if not check.any():
+                break
+            q = begin[check] + j
+            p = phrase[check]
+            ok[check] = (keys[q] == table["forms"][p, j]) | (lemma[rows[q]] == table["lemmas"][p, j])
+        return begin[ok], (begin + length - 1)[ok], phrase[ok]
 
-    def _rank(self, text: str, keys: list[int], starts: list[int], lengths: list[int], lo: int, hi: int,
-              positions: list[int], top, min_score) -> list[Suggestion]:
-        """One text: its tokens are keys[lo:hi] (batch-wide positions); character
-        offsets in `starts` are offsets into this text."""
-        forms = self._forms
-        found: dict[str, list[tuple]] = defaultdict(list)  # code -> (keyword, how, strength, start, end)
-        excluded: set[str] = set()
-        for i in positions:
-            info = forms[keys[i]]
-            if info.hits:
-                start = starts[i]
-                end = start + lengths[i]
-                for code, keyword, how, strength in info.hits:
-                    found[code].append((keyword, how, strength, start, end))
-            for p in info.phrase_starts:
-                tokens, anchor, code, phrase, kind = self._phrases[p]
-                begin = i - anchor
-                if self._continues(keys, begin, lo, hi, tokens):
-                    last = begin + len(tokens) - 1
-                    found[code].append((phrase, "learned" if kind == "learned" else "phrase",
-                                        self._learned(kind), starts[begin], starts[last] + lengths[last]))
-            for x in info.exclude_starts:
-                tokens, anchor, code = self._excludes[x]
-                if self._continues(keys, i - anchor, lo, hi, tokens):
-                    excluded.add(code)
-        scored = [(self._score(matches), code) for code, matches in found.items() if code not in excluded]
-        scored = sorted((s for s in scored if s[0] >= min_score), key=lambda s: (-s[0], s[1]))
-        if top:
-            scored = scored[:top]
-        return [Suggestion(code, score, [Match(text[start:end], keyword, how, strength, start, end)
-                                         for keyword, how, strength, start, end in sorted(found[code], key=lambda m: m[3])])
-                for score, code in scored]
 
-    def _continues(self, keys: list[int], first: int, lo: int, hi: int, tokens) -> bool:
-        if first < lo or first + len(tokens) > hi:
-            return False
-        forms = self._forms
-        for j, (form_key, lemma) in enumerate(tokens):
-            key = keys[first + j]
-            if key != form_key:
-                info = forms.get(key)
-                if info is None:
-                    info = forms[key] = self._look_at(self.pipeline.nlp.vocab.strings[key])
-                if info.lemma != lemma:
-                    return False
-        return True
-
-    def _score(self, found: list[tuple]) -> float:
-        """found: (keyword, how, strength, start, end). Keywords with the same lemmas
-        ("pesten", "gepest") count as one keyword."""
-        best: dict[str, float] = {}
-        count: dict[str, int] = defaultdict(int)
-        for keyword, _, strength, _, _ in found:
-            key = self._keyword_key(keyword)
-            if strength > best.get(key, 0.0):
-                best[key] = strength
-            count[key] += 1
-        total = 0.0
-        for key, strength in best.items():
-            weight = self.specificity.get(key, 1.0) * (1.0 + 0.5 * key.count(" "))
-            total += strength * weight + 0.15 * min(count[key] - 1, 2)
-        return 1.0 - math.exp(-total / 1.5)
-
-    def _keyword_key(self, keyword: str) -> str:
-        key = self._keyword_keys.get(keyword)
-        if key is None:
-            key = self._keyword_keys[keyword] = " ".join(lemma for _, lemma in self._tokens(keyword))
-        return key
+def _spread(first: np.ndarray, flat: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For tokens whose form has entries first[row]:first[row + 1] in `flat`: (token
+    position, entry) for every entry of every token, in token order."""
+    counts = first[rows + 1] - first[rows]
+    at = np.flatnonzero(counts)
+    counts = counts[at]
+    positions = np.repeat(at, counts)
+    within = np.arange(len(positions)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return positions, flat[np.repeat(first[rows[at]], counts) + within]

@@ -7,7 +7,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 
-from jhs_qual.suggest.engine import CodeTerms, KeywordIndex, Settings, Suggestion
+from jhs_qual.suggest.engine import CodeTerms, Found, KeywordIndex, Settings, Suggestion
 from jhs_qual.suggest.pipeline import load_pipeline
 
 _INDEXES: dict[str, KeywordIndex] = {}
@@ -39,14 +39,9 @@ class Suggester:
                 _INDEXES[key] = KeywordIndex(terms, load_pipeline(language), settings)
             self.indexes.append(_INDEXES[key])
 
-    def suggest(self, texts: list[str], *, top: int | None = None, min_score: float = 0.0) -> list[list[Suggestion]]:
-        merged: list[list[Suggestion]] = [[] for _ in texts]
-        for index in self.indexes:
-            for i, found in enumerate(index.suggest(texts, min_score=min_score)):
-                merged[i] += found
-        for found in merged:
-            found.sort(key=lambda s: (-s.score, s.code))
-        return [found[:top] if top else found for found in merged]
+    def suggest(self, texts: list[str], *, top: int | None = None, min_score: float = 0.0) -> Found:
+        """Ranked suggestions: `found[i]` lists text i's, `found.json(i)` gives them as JSON."""
+        return Found.join(texts, [index.match(texts) for index in self.indexes]).ranked(top, min_score)
 
     def for_span(self, text: str, start: int, end: int, *, top: int = 5, min_score: float = 0.2) -> list[Suggestion]:
         """Suggestions for text[start:end], with match spans as offsets into `text` (for the workbench)."""
