@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import re
 
+import numpy as np
 import openpyxl
 import pytest
 
@@ -86,3 +87,36 @@ def test_summary_bad_input(summarised, tmp_path):
     assert "unknown attribute 'shooltype'" in summarised("summary", "--by", "shooltype").output
     assert "need -o FILE" in summarised("summary", "--format", "md").output
     assert "no coder 'zoe'" in summarised("summary", "--coder", "zoe").output
+
+
+def test_cooccurrence_counts_equal_a_pairwise_count():
+    """The running-total counting gives what comparing every pair of codings gives,
+    on random codings with nested, touching, identical and dense spans."""
+    from itertools import combinations
+
+    rng = np.random.default_rng(7)
+    codes = [(f"b/{k}", k) for k in "vwxyz"]
+    n = 400
+    tids = rng.integers(1, 4, n)
+    starts = rng.integers(0, 60, n)
+    ends = starts + rng.integers(1, 25, n)
+    kinds = rng.integers(0, len(codes), n)
+    codings = [c(codes[k][0], int(t), int(s), int(e)) for t, s, e, k in zip(tids, starts, ends, kinds)]
+    turns = {t: [(b, b + 10, "Leraar" if b % 20 else "Interviewer") for b in range(0, 100, 10)] for t in (1, 2, 3)}
+    names = {1: "een", 2: "twee", 3: "drie"}
+    overlap = summarise(codings, codes, {}, names, turns, "role").cooccurrence
+    expected: dict[tuple[str, str], int] = {}
+    for a, b in combinations(codings, 2):
+        if a.code != b.code and a.transcript_id == b.transcript_id and a.start < b.end and b.start < a.end:
+            key = tuple(sorted((a.code, b.code)))
+            expected[key] = expected.get(key, 0) + 1
+    assert overlap == expected and sum(expected.values()) > 1000
+    in_turn = summarise(codings, codes, {}, names, turns, "role", cooccurrence="turn").cooccurrence
+    codes_per_turn: dict[tuple[int, int], set[str]] = {}
+    for x in codings:
+        codes_per_turn.setdefault((x.transcript_id, x.start // 10), set()).add(x.code)
+    expected = {}
+    for found in codes_per_turn.values():
+        for key in combinations(sorted(found), 2):
+            expected[key] = expected.get(key, 0) + 1
+    assert in_turn == expected

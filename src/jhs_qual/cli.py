@@ -911,15 +911,12 @@ def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Pat
         codes = project.codes()
         labels = [(f"{c['codebook_id']}/{c['code_id']}", c["label_nl"]) for c in codes]
         colours = {f"{c['codebook_id']}/{c['code_id']}": c["colour"] for c in codes}
-        turns: dict[int, list] = {}
-        for r in project.db.query("SELECT transcript_id, start, end, speaker FROM turns ORDER BY transcript_id, start"):
-            turns.setdefault(r["transcript_id"], []).append((r["start"], r["end"], r["speaker"]))
         transcript, code_rows, start, end = project.coding_arrays(coder)
         row_ids = np.array([c["id"] for c in codes], dtype=np.int64)
         order = np.argsort(row_ids)
         code_index = order[np.searchsorted(row_ids[order], code_rows)] if len(code_rows) else code_rows
         result = summarise_arrays(transcript, code_index, start, end, labels, project.attributes_by_transcript(),
-                                  project.transcript_names(), turns, by, cooccurrence)
+                                  project.transcript_names(), project.turn_arrays(), by, cooccurrence)
         name = project.path.stem
         pseudonymiser = _pseudonymiser(project, raw)
     used = [(ref, label) for ref, label in labels if result.totals[ref]["codings"]]
