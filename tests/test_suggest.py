@@ -131,6 +131,21 @@ def test_json_is_the_suggestions_as_json():
             for s in found[i]]
 
 
+def test_batches_shared_by_two_processes_come_out_in_order():
+    """suggest-text's output: the first batch here, the rest by two forked workers
+    (where there are two cores), in input order, the same bytes as one by one."""
+    from jhs_qual.suggest.service import batch_lines, output_lines
+
+    suggester = Suggester(sources_from_codebooks([load_codebook(CODEBOOK_FILES[2])]))
+    turns = [t for t in (SAMPLES / "po_leerlingen_groep6_de_linde.txt").read_text(encoding="utf-8").split("\n") if t.strip()]
+    batches = [turns[i:i + 7] for i in range(0, len(turns), 7)]
+    options = {"top": 2, "min_score": 0.2, "as_json": True}
+    expected = b"".join(batch_lines(suggester, batch, **options).encode() for batch in batches)
+    assert b"".join(output_lines(suggester, iter(batches), **options)) == expected
+    assert len(expected.splitlines()) == len(turns) and b"sel_individual" in expected
+    assert list(output_lines(suggester, iter([]), **options)) == []
+
+
 def test_codes_of_two_languages_rank_together():
     nl = CodeTerms("b/samen", keywords=("samenwerking",))
     en = CodeTerms("e/cooperation", keywords=("cooperation", "together"))

@@ -9,6 +9,7 @@ commands that need them, so `jhs-qual --help` stays fast.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import sys
@@ -575,17 +576,6 @@ def _suggester(project, use_learned: bool, codebook_ids: tuple[str, ...]):
     return project_suggester(project, use_learned=use_learned, codebooks=list(codebook_ids) or None)
 
 
-def _matched(suggestion) -> str:
-    seen = []
-    for m in suggestion.matched:
-        label = m.term if m.term.lower() == m.keyword else f"{m.term}~{m.keyword}"
-        if m.how in ("fuzzy", "compound"):
-            label += f" ({m.how})"
-        if label not in seen:
-            seen.append(label)
-    return ", ".join(seen)
-
-
 @cli.command()
 @click.argument("transcript", required=False)
 @click.option("--unit", type=click.Choice(["turn", "sentence"]), default="turn", show_default=True)
@@ -635,7 +625,7 @@ def suggest(transcript: str | None, unit: str, top: int, include_interviewers: b
         shown += 1
         click.echo(f"turn {u.turn} {speakers.get(u.turn) or ''} [{u.start}:{u.end}]: {_shorten(' '.join(text.split()), 100)}")
         for s in found:
-            click.echo(f"  {s.score:.2f}  {s.code}  ({_matched(s)})")
+            click.echo(f"  {s.score:.2f}  {s.code}  ({s.evidence()})")
     click.echo(f"{shown} of {len(units)} {unit}s have suggestions scoring {min_score} or more")
 
 
@@ -682,28 +672,14 @@ def suggest_text(codebook_files: tuple[Path, ...], top: int, min_score: float, a
     """The engine without a project: one text per line on standard input, one
     result per line on standard output ({"text", "suggestions": [{"code",
     "score", "matched": [{"term", "keyword", "how"}]}]} with --json)."""
-    from json.encoder import encode_basestring  # json.dumps(ensure_ascii=False) of a str, without the call overhead
-
-    from jhs_qual.suggest.service import Suggester, sources_from_codebooks
+    from jhs_qual.suggest.service import Suggester, output_lines, sources_from_codebooks
 
     suggester = Suggester(sources_from_codebooks(_load_codebook_files(codebook_files)))
-    out = sys.stdout
-    batch: list[str] = []
-
-    def flush() -> None:
-        found = suggester.suggest(batch, top=top, min_score=min_score)
-        if as_json:
-            out.writelines(f'{{"text": {encode_basestring(text)}, "suggestions": {suggestions}}}\n'
-                           for text, suggestions in zip(batch, found.json()))
-        else:
-            out.writelines(" | ".join(f"{s.code} {s.score:.2f} ({_matched(s)})" for s in each) + "\n" for each in found)
-        batch.clear()
-
-    for line in sys.stdin:
-        batch.append(line.rstrip("\n"))
-        if len(batch) >= 10000:
-            flush()
-    flush()
+    lines = (line.rstrip("\n") for line in sys.stdin)
+    batches = iter(lambda: list(itertools.islice(lines, 10_000)), [])
+    out = sys.stdout.buffer
+    for chunk in output_lines(suggester, batches, top=top, min_score=min_score, as_json=as_json):
+        out.write(chunk)
 
 
 @cli.command()

@@ -70,6 +70,14 @@ class Suggestion:
     score: float
     matched: list[Match] = field(default_factory=list)
 
+    def evidence(self) -> str:
+        """The matched words for people: 'klas, pestten~pesten, klassfeer~sfeer (compound)'."""
+        labels = []
+        for m in self.matched:
+            label = m.term if m.term.lower() == m.keyword else f"{m.term}~{m.keyword}"
+            labels.append(f"{label} ({m.how})" if m.how in ("fuzzy", "compound") else label)
+        return ", ".join(dict.fromkeys(labels))
+
 
 @dataclass(frozen=True)
 class CodeTerms:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import multiprocessing
+import os
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # json.dumps(ensure_ascii=False) of a str, without the call overhead
 
 from jhs_qual.suggest.engine import CodeTerms, Found, KeywordIndex, Settings, Suggestion
 from jhs_qual.suggest.pipeline import load_pipeline
@@ -49,6 +54,50 @@ class Suggester:
         for suggestion in found:
             suggestion.matched = [m._replace(start=m.start + start, end=m.end + start) for m in suggestion.matched]
         return found
+
+
+def batch_lines(suggester: Suggester, texts: list[str], *, top: int, min_score: float, as_json: bool) -> str:
+    """The output of `suggest-text` for one batch: a line per text, JSON or text."""
+    found = suggester.suggest(texts, top=top, min_score=min_score)
+    if as_json:
+        return "".join(f'{{"text": {encode_basestring(text)}, "suggestions": {suggestions}}}\n'
+                       for text, suggestions in zip(texts, found.json()))
+    return "".join(" | ".join(f"{s.code} {s.score:.2f} ({s.evidence()})" for s in each) + "\n" for each in found)
+
+
+_JOB: tuple = ()  # (suggester, options) for the worker processes, which inherit it by fork
+
+
+def _job(texts: list[str]) -> bytes:
+    suggester, options = _JOB
+    return batch_lines(suggester, texts, **options).encode()  # bytes cross the pipe as they are
+
+
+def output_lines(suggester: Suggester, batches: Iterator[list[str]], **options) -> Iterator[bytes]:
+    """`batch_lines` of each batch, in order, in UTF-8. The first batch is done here; it
+    warms the caches (spaCy's tokenizer cache, the word forms looked at) that two
+    worker processes then inherit by fork, to share the rest where the machine
+    has two cores. Tokenizing and matching are CPU-bound and spaCy's tokenizer
+    holds the GIL, so threads would not help."""
+    global _JOB
+    first = next(batches, None)
+    if first is None:
+        return
+    yield batch_lines(suggester, first, **options).encode()
+    second = next(batches, None)
+    if second is None:
+        return
+    batches = itertools.chain([second], batches)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from (batch_lines(suggester, batch, **options).encode() for batch in batches)
+        return
+    _JOB = (suggester, options)
+    try:
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            yield from pool.imap(_job, batches)
+    finally:
+        _JOB = ()
 
 
 def sources_from_codebooks(codebooks) -> list[CodeSource]:
