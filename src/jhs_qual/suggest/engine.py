@@ -405,8 +405,7 @@ class KeywordIndex:
         present = match_of < len(pairs)
         present[present] = pairs[match_of[present]] == pair[present]
         return Found(list(texts), self._code_names, pairs // n_codes, self._code_rank[pairs % n_codes], score,
-                     match_of[present],
-                     m_start[present], m_end[present], kind[present], self._kinds)
+                     match_of[present], m_start[present], m_end[present], kind[present], self._kinds)
 
     def _tokenize(self, texts: list[str]):
         """Tokens of all texts: lower-case form (string hash), start and end in their
