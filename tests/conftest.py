@@ -18,6 +18,12 @@ SHARED = ROOT.parent / "shared" / "reference-data"
 CODEBOOK_FILES = [CODEBOOKS / f"{name}.yaml" for name in ("bronstein", "professional_topics", "pupil_topics")]
 
 
+@pytest.fixture(autouse=True)
+def own_config_home(tmp_path_factory, monkeypatch):
+    """Tests never read the developer's ~/.config/jhs-qual/config.toml."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
+
+
 @pytest.fixture
 def project(tmp_path) -> Project:
     p = Project.create(tmp_path / "test.jhsq")

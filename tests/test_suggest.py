@@ -79,6 +79,38 @@ def test_fuzzy_catches_typos_but_never_short_words():
     assert first(strict, "De samenwerkking loopt goed.") == []
 
 
+def test_thresholds_come_from_the_config(tmp_path, monkeypatch):
+    config = tmp_path / "jhs-qual" / "config.toml"
+    config.parent.mkdir()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    book = ["--codebook", str(CODEBOOK_FILES[0])]
+    typo = "De samenwerkking loopt goed.\n"
+    assert "(fuzzy)" in CliRunner().invoke(cli, ["suggest-text", *book], input=typo).output
+    config.write_text('coder = "anna"\n\n[suggest]\nfuzzy_threshold = 99\n', encoding="utf-8")
+    assert "(fuzzy)" not in CliRunner().invoke(cli, ["suggest-text", *book], input=typo).output
+    from jhs_qual.config import Config
+
+    loaded = Config.load(config)
+    assert loaded.suggest == Settings(fuzzy_threshold=99.0)
+    loaded.save()
+    assert Config.load(config).suggest == Settings(fuzzy_threshold=99.0)  # kept when the config is saved
+
+
+@pytest.mark.parametrize("table, message", [
+    ("fuzzy_treshold = 90", "suggest.fuzzy_treshold: unknown setting 'fuzzy_treshold'; did you mean 'fuzzy_threshold'?"),
+    ("fuzzy_threshold = 120", "suggest.fuzzy_threshold: fuzzy_threshold must be a number from 50 to 100"),
+    ("fuzzy_min_length = 6.5", "suggest.fuzzy_min_length: fuzzy_min_length must be a whole number from 3 to 30"),
+    ("learned_strength = true", "suggest.learned_strength: learned_strength must be a number from 0.0 to 1.0"),
+])
+def test_bad_thresholds_are_named(tmp_path, monkeypatch, table, message):
+    config = tmp_path / "jhs-qual" / "config.toml"
+    config.parent.mkdir()
+    config.write_text(f"[suggest]\n{table}\n", encoding="utf-8")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    result = CliRunner().invoke(cli, ["suggest-text", "--codebook", str(CODEBOOK_FILES[0])], input="klas\n")
+    assert result.exit_code == 2 and f"{config}: {message}" in result.output
+
+
 def test_scores_rank_more_and_longer_evidence_higher():
     idx = index(CodeTerms("b/a", keywords=("afstemmen", "rolverdeling"), phrases=("we hebben elkaar nodig",)),
                 CodeTerms("b/b", keywords=("afstemmen",)))

@@ -573,7 +573,14 @@ def _suggester(project, use_learned: bool, codebook_ids: tuple[str, ...]):
                            hint=f"loaded: {', '.join(sorted(known)) or 'none'}")
     if not known:
         raise BadInput("no codebook loaded", hint="load one with 'jhs-qual codebook load FILE.yaml'")
-    return project_suggester(project, use_learned=use_learned, codebooks=list(codebook_ids) or None)
+    return project_suggester(project, use_learned=use_learned, codebooks=list(codebook_ids) or None,
+                             settings=_suggest_settings())
+
+
+def _suggest_settings():
+    from jhs_qual.config import Config
+
+    return Config.load().suggest
 
 
 @cli.command()
@@ -674,7 +681,7 @@ def suggest_text(codebook_files: tuple[Path, ...], top: int, min_score: float, a
     "score", "matched": [{"term", "keyword", "how"}]}]} with --json)."""
     from jhs_qual.suggest.service import Suggester, output_lines, sources_from_codebooks
 
-    suggester = Suggester(sources_from_codebooks(_load_codebook_files(codebook_files)))
+    suggester = Suggester(sources_from_codebooks(_load_codebook_files(codebook_files)), _suggest_settings())
     lines = (line.rstrip("\n") for line in sys.stdin)
     batches = iter(lambda: list(itertools.islice(lines, 10_000)), [])
     out = sys.stdout.buffer

@@ -1,4 +1,4 @@
-"""The user's config file: coder name, theme, key remapping.
+"""The user's config file: coder name, theme, key remapping, suggestion thresholds.
 
 `$XDG_CONFIG_HOME/jhs-qual/config.toml` (default `~/.config/jhs-qual/config.toml`):
 
@@ -8,17 +8,21 @@
     [keys]            # binding id = key(s), see `jhs-qual tui --help`
     undo = "u"
     redo = "ctrl+r"
+
+    [suggest]         # see jhs_qual/suggest/settings.py for every setting and its range
+    fuzzy_threshold = 92
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from jhs_qual.errors import BadInput
 from jhs_qual.files import replacing
+from jhs_qual.suggest.settings import Settings
 
 
 def config_path() -> Path:
@@ -31,6 +35,7 @@ class Config:
     coder: str = ""
     theme: str = ""
     keys: dict[str, str] = field(default_factory=dict)
+    suggest: Settings = field(default_factory=Settings)
     path: Path = field(default_factory=config_path)
 
     @classmethod
@@ -46,7 +51,7 @@ class Config:
         if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
             raise BadInput("[keys] maps binding ids to key strings", file=path, field="keys")
         return cls(coder=str(data.get("coder", "")), theme=str(data.get("theme", "")),
-                   keys=dict(keys), path=path)
+                   keys=dict(keys), suggest=Settings.from_table(data.get("suggest", {}), path), path=path)
 
     def save(self) -> None:
         lines = []
@@ -56,6 +61,10 @@ class Config:
             lines.append(f"theme = {_quote(self.theme)}")
         if self.keys:
             lines += ["", "[keys]"] + [f"{k} = {_quote(v)}" for k, v in sorted(self.keys.items())]
+        changed = {f.name: getattr(self.suggest, f.name) for f in fields(Settings)
+                   if getattr(self.suggest, f.name) != f.default}
+        if changed:
+            lines += ["", "[suggest]"] + [f"{k} = {v}" for k, v in changed.items()]
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with replacing(self.path) as tmp:
             tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")

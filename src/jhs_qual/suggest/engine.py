@@ -6,11 +6,11 @@ How a batch of units (turns, or sentences) is matched against the codes' keyword
    document (see CHUNK).
 2. Every distinct lower-case word form is looked at once in the life of the
    index and remembered: its lemma (lookup table), the keywords it matches
-   exactly or by lemma, a keyword it contains as a part of a Dutch compound
-   ("samenwerkingsafspraken" holds "samenwerking"), or one it is a spelling
-   variant of (rapidfuzz ratio, only for words of `fuzzy_min_length` letters
-   or more, so short words are never fuzzy-matched into noise), and the
-   phrases and excluded terms it can anchor.
+   exactly or by lemma; failing those, one it is a spelling variant of
+   (rapidfuzz ratio, only for words of `fuzzy_min_length` letters or more, so
+   short words are never fuzzy-matched into noise), else a keyword it
+   contains as a part of a Dutch compound ("samenwerkingsafspraken" holds
+   "samenwerking"); and the phrases and excluded terms it can anchor.
 3. The rest is numpy over the whole batch, no Python per token or per unit:
    the tokens' hits are spread out of the per-form tables; a phrase (or an
    excluded term) is checked token by token, on form or lemma, at every
@@ -36,6 +36,7 @@ from typing import NamedTuple
 import numpy as np
 
 from jhs_qual.suggest.pipeline import Pipeline
+from jhs_qual.suggest.settings import Settings
 
 HOW_STRENGTH = {"exact": 1.0, "lemma": 1.0, "phrase": 1.0, "compound": 0.8}
 # Texts per spaCy document. Fewer documents mean fewer `to_array` calls, but once a
@@ -44,15 +45,6 @@ HOW_STRENGTH = {"exact": 1.0, "lemma": 1.0, "phrase": 1.0, "compound": 0.8}
 # 1,000 took 8 s, one document per text (with its to_array) 1.8-2.3 s.
 CHUNK = 10
 _encode = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses for a str
-
-
-@dataclass(frozen=True)
-class Settings:
-    fuzzy_threshold: float = 88.0  # rapidfuzz ratio, 0..100
-    fuzzy_min_length: int = 6  # shorter words are never fuzzy-matched
-    compound_min_length: int = 5  # a keyword part inside a compound is at least this long
-    compound_min_rest: int = 3  # ... and the compound has at least this many more letters
-    learned_strength: float = 0.7  # learned keywords count for less than the researchers' own
 
 
 class Match(NamedTuple):
@@ -294,7 +286,7 @@ class KeywordIndex:
                  self._learned(kind))
                 for known in dict.fromkeys((form, lemma)) for code, keyword, kind in self._single.get(known, ())]
         if not hits and form.isalpha():
-            hits = self._compound(form) or self._fuzzy(form)
+            hits = self._fuzzy(form) or self._compound(form)  # a near-whole-word variant says more than a part
         for code, keyword, how, strength in hits:
             group = (code, self._keyword_key[keyword])
             if strength > best.get(group, (0.0, -1))[0]:

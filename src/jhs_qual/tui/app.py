@@ -87,7 +87,7 @@ class JhsApp(App):
         if self.suggester is None:
             from jhs_qual.suggest.service import Suggester
 
-            self.suggester = Suggester(self._sources or []).for_span
+            self.suggester = Suggester(self._sources or [], self.config.suggest).for_span
         return self.suggester
 
     # --- changes -------------------------------------------------------------------
