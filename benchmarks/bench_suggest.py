@@ -11,7 +11,7 @@ Prints, on the same corpus (default 1,000 transcripts of about 3,000 words):
 - `jhs-qual autocode` over the 1,000 transcripts imported into a project
   (target: under 30 s).
 
-    .venv/bin/python benchmarks/bench_suggest.py [--transcripts 1000] [--words 3000]
+    .venv/bin/python benchmarks/bench_suggest.py [--transcripts 1000] [--words 3000] [--runs 3]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import argparse
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,9 +36,10 @@ JHS = Path(sys.executable).parent / "jhs-qual"
 TOKENIZE_ONLY = "import sys, spacy\nnlp = spacy.blank('nl')\nfor doc in nlp.tokenizer.pipe(sys.stdin, batch_size=1000):\n    pass\n"
 
 
-def run(argv: list[str], stdin_path: Path | None = None) -> tuple[float, float]:
-    """Wall time in seconds and peak memory in MiB of a whole process (the
-    largest of it and any worker processes it waited for)."""
+def run(argv: list[str], stdin_path: Path | None = None, workers: bool = False) -> tuple[float, float]:
+    """Wall time in seconds and peak memory in MiB of a whole process; with
+    `workers`, the largest of it and of any process it or an earlier one waited
+    for (RUSAGE_CHILDREN keeps the maximum): run it after smaller ones."""
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     began = time.perf_counter()
     process = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -47,7 +49,8 @@ def run(argv: list[str], stdin_path: Path | None = None) -> tuple[float, float]:
         stdin.close()
     if status != 0:
         raise SystemExit(f"{argv[0]} failed: {process.stderr.read().decode()[-500:]}")
-    return elapsed, max(usage.ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    peak = max(usage.ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) if workers else usage.ru_maxrss
+    return elapsed, peak / 1024
 
 
 def naive_baseline(turns_file: Path, sample: int = 200) -> tuple[float, int]:
@@ -70,6 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transcripts", type=int, default=1000)
     parser.add_argument("--words", type=int, default=3000)
+    parser.add_argument("--runs", type=int, default=3, help="runs of the tokenize-only and suggest-text processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         corpus = Path(folder) / "corpus"
@@ -79,9 +83,16 @@ def main() -> None:
         lines = sum(1 for _ in open(turns_file, encoding="utf-8"))
         print(f"corpus: {n} transcripts, {words:,} words, {lines:,} turns ({time.perf_counter() - began:.1f} s to make)")
 
-        tok_time, tok_mem = run([sys.executable, "-c", TOKENIZE_ONLY], turns_file)
         codebook_args = [a for p in CODEBOOKS for a in ("--codebook", str(p))]
-        sug_time, sug_mem = run([str(JHS), "suggest-text", *codebook_args, "--json"], turns_file)
+        tokenize, suggest = [], []
+        for _ in range(args.runs):  # alternated, so that both see the same moods of a shared machine
+            tokenize.append(run([sys.executable, "-c", TOKENIZE_ONLY], turns_file))
+            suggest.append(run([str(JHS), "suggest-text", *codebook_args, "--json"], turns_file, workers=True))
+        (tok_time, tok_mem), (sug_time, sug_mem) = (
+            (statistics.median(t for t, _ in runs), max(m for _, m in runs)) for runs in (tokenize, suggest))
+        ratios = sorted(s / t for (s, _), (t, _) in zip(suggest, tokenize))
+        print(f"medians of {args.runs} alternated runs; suggest-text / tokenize-only per run: "
+              + ", ".join(f"{r:.2f}x" for r in ratios))
         print(f"tokenize-only process (spacy.blank('nl')):  {tok_time:6.2f} s   peak {tok_mem:6.0f} MiB")
         print(f"jhs-qual suggest-text, 3 codebooks:         {sug_time:6.2f} s   peak {sug_mem:6.0f} MiB"
               f" a process, {3 * sug_mem:5.0f} MiB at most for it and its 2 workers together"

@@ -170,10 +170,9 @@ def test_batches_shared_by_two_processes_come_out_in_order():
 
     suggester = Suggester(sources_from_codebooks([load_codebook(CODEBOOK_FILES[2])]))
     turns = [t for t in (SAMPLES / "po_leerlingen_groep6_de_linde.txt").read_text(encoding="utf-8").split("\n") if t.strip()]
-    batches = [turns[i:i + 7] for i in range(0, len(turns), 7)]
     options = {"top": 2, "min_score": 0.2, "as_json": True}
-    expected = b"".join(batch_lines(suggester, batch, **options).encode() for batch in batches)
-    assert b"".join(output_lines(suggester, iter(batches), **options)) == expected
+    expected = b"".join(batch_lines(suggester, [turn], **options).encode() for turn in turns)
+    assert b"".join(output_lines(suggester, iter(turns), first=3, size=7, **options)) == expected
     assert len(expected.splitlines()) == len(turns) and b"sel_individual" in expected
     assert list(output_lines(suggester, iter([]), **options)) == []
 

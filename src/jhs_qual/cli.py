@@ -9,7 +9,6 @@ commands that need them, so `jhs-qual --help` stays fast.
 from __future__ import annotations
 
 import csv
-import itertools
 import json
 import os
 import sys
@@ -683,9 +682,8 @@ def suggest_text(codebook_files: tuple[Path, ...], top: int, min_score: float, a
 
     suggester = Suggester(sources_from_codebooks(_load_codebook_files(codebook_files)), _suggest_settings())
     lines = (line.rstrip("\n") for line in sys.stdin)
-    batches = iter(lambda: list(itertools.islice(lines, 10_000)), [])
     out = sys.stdout.buffer
-    for chunk in output_lines(suggester, batches, top=top, min_score=min_score, as_json=as_json):
+    for chunk in output_lines(suggester, lines, top=top, min_score=min_score, as_json=as_json):
         out.write(chunk)
 
 

@@ -73,17 +73,20 @@ def _job(texts: list[str]) -> bytes:
     return batch_lines(suggester, texts, **options).encode()  # bytes cross the pipe as they are
 
 
-def output_lines(suggester: Suggester, batches: Iterator[list[str]], **options) -> Iterator[bytes]:
-    """`batch_lines` of each batch, in order, in UTF-8. The first batch is done here; it
-    warms the caches (spaCy's tokenizer cache, the word forms looked at) that two
-    worker processes then inherit by fork, to share the rest where the machine
-    has two cores. Tokenizing and matching are CPU-bound and spaCy's tokenizer
-    holds the GIL, so threads would not help."""
+def output_lines(suggester: Suggester, lines: Iterator[str], *, first: int = 2_000, size: int = 10_000,
+                 **options) -> Iterator[bytes]:
+    """`batch_lines` of the texts, batch by batch, in order, in UTF-8. The first,
+    small batch is done here; it warms the caches (spaCy's tokenizer cache, the
+    word forms looked at) that two worker processes then inherit by fork, to
+    share the remaining batches where the machine has two cores. Tokenizing and
+    matching are CPU-bound and spaCy's tokenizer holds the GIL, so threads would
+    not help."""
     global _JOB
-    first = next(batches, None)
-    if first is None:
+    batch = list(itertools.islice(lines, first))
+    if not batch:
         return
-    yield batch_lines(suggester, first, **options).encode()
+    yield batch_lines(suggester, batch, **options).encode()
+    batches = iter(lambda: list(itertools.islice(lines, size)), [])
     second = next(batches, None)
     if second is None:
         return
