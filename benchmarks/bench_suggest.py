@@ -53,7 +53,7 @@ def run(argv: list[str], stdin_path: Path | None = None, workers: bool = False) 
     return elapsed, peak / 1024
 
 
-def naive_baseline(turns_file: Path, sample: int = 200) -> tuple[float, int]:
+def naive_baseline(turns_file: Path, sample: int = 1000) -> tuple[float, int]:
     from jhs_qual.codebook import load_codebook
     from rapidfuzz import fuzz
 
