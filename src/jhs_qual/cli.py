@@ -787,7 +787,10 @@ def keywords_learn(code_ref: str, coder: str, top: int, min_count: int, min_z: f
 
 # Words that are capitalised mid-sentence in Dutch transcripts without being names.
 _NOT_NAMES = {"ik", "juf", "meester", "meneer", "mevrouw", "mentor", "interviewer", "leerling", "leraar",
-              "jeugdhulpverlener", "oké", "ok", "haha", "corona", "snapchat", "whatsapp", "youtube", "instagram"}
+              "jeugdhulpverlener", "oké", "ok", "haha", "corona", "snapchat", "whatsapp", "youtube", "instagram",
+              # languages and nationalities, capitalised in Dutch ("les Nederlands")
+              "nederlands", "engels", "frans", "duits", "spaans", "turks", "arabisch", "pools", "marokkaans",
+              "nederlander", "nederland"}
 
 
 def _pseudonymiser(project, off: bool):

@@ -10,7 +10,6 @@ Light on purpose (no numpy, no spaCy): the config is read at startup.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -38,6 +37,8 @@ class Settings:
         values = {}
         for name, value in table.items():
             if name not in known:
+                import difflib
+
                 close = difflib.get_close_matches(name, known, n=1)
                 raise BadInput(f"unknown setting '{name}'", file=path, field=f"suggest.{name}",
                                hint=f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}")
