@@ -38,7 +38,7 @@ import numpy as np
 from jhs_qual.suggest.pipeline import Pipeline
 from jhs_qual.suggest.settings import Settings
 
-HOW_STRENGTH = {"exact": 1.0, "lemma": 1.0, "phrase": 1.0, "compound": 0.8}
+COMPOUND_STRENGTH = 0.8  # a keyword inside a longer word; exact, lemma and phrase matches count 1
 # Texts per spaCy document. Fewer documents mean fewer `to_array` calls, but once a
 # document holds a tokenizer special case spaCy stops caching the rest of it
 # (tokenizer.pyx, `has_special`): on the benchmark corpus 10 texts took 1.0-1.4 s,
@@ -100,7 +100,7 @@ class Found:
     with its score, one match row per matched word or phrase. `ranked()` sorts
     them, drops what falls below the score or beyond the top, and adds the
     pointers that index and iteration use: `found[i]` is text i's suggestions
-    as a list of `Suggestion`, `found.json(i)` the same as JSON.
+    as a list of `Suggestion`, `found.json()[i]` the same as JSON.
     """
 
     texts: list[str]
@@ -305,7 +305,7 @@ class KeywordIndex:
                 continue
             for part in (form[:length], form[-length:]):
                 if part in self._compound_parts:
-                    return [(code, keyword, "compound", HOW_STRENGTH["compound"] * self._learned(kind))
+                    return [(code, keyword, "compound", COMPOUND_STRENGTH * self._learned(kind))
                             for code, keyword, kind in self._single[part]]
         return []
 
