@@ -188,6 +188,16 @@ def test_codes_of_two_languages_rank_together():
     assert suggester.suggest(["Samenwerking"], top=1)[0][0].code == "b/samen"
 
 
+def test_a_function_word_is_weak_evidence():
+    """'ons' is a keyword of collective ownership, but alone it says little: it
+    counts half (stop_word_strength), so a content word outranks it."""
+    idx = index(CodeTerms("b/own", keywords=("ons",)), CodeTerms("b/flex", keywords=("mening",)))
+    (flex, own) = first(idx, "Wij respecteren de mening van ieder van ons.")
+    assert (flex.code, own.code) == ("b/flex", "b/own") and own.matched[0].strength == 0.5
+    plain = index(CodeTerms("b/own", keywords=("ons",)), settings=Settings(stop_word_strength=1.0))
+    assert first(plain, "van ons")[0].matched[0].strength == 1.0
+
+
 def test_one_word_counts_once_for_keywords_with_the_same_lemma():
     """'groep' is the keyword 'groep' and the lemma of the keyword 'groepjes': one piece of evidence."""
     idx = index(CodeTerms("b/g", keywords=("groep", "groepjes")), CodeTerms("b/h", keywords=("groep",)))

@@ -283,7 +283,7 @@ class KeywordIndex:
         lemma = self.pipeline.lemma(form)
         best: dict[tuple[int, str], tuple[float, int]] = {}  # (code, keyword key) -> the strongest hit
         hits = [(code, keyword, "learned" if kind == "learned" else ("exact" if form == keyword else "lemma"),
-                 self._learned(kind))
+                 self._weight(keyword, kind))
                 for known in dict.fromkeys((form, lemma)) for code, keyword, kind in self._single.get(known, ())]
         if not hits and form.isalpha():
             hits = self._fuzzy(form) or self._compound(form)  # a near-whole-word variant says more than a part
@@ -305,7 +305,7 @@ class KeywordIndex:
                 continue
             for part in (form[:length], form[-length:]):
                 if part in self._compound_parts:
-                    return [(code, keyword, "compound", COMPOUND_STRENGTH * self._learned(kind))
+                    return [(code, keyword, "compound", COMPOUND_STRENGTH * self._weight(keyword, kind))
                             for code, keyword, kind in self._single[part]]
         return []
 
@@ -319,10 +319,14 @@ class KeywordIndex:
         if best is None:
             return []
         strength = round(best[1] / 100.0 * 0.9, 3)
-        return [(code, keyword, "fuzzy", strength * self._learned(kind)) for code, keyword, kind in self._single[best[0]]]
+        return [(code, keyword, "fuzzy", strength * self._weight(keyword, kind))
+                for code, keyword, kind in self._single[best[0]]]
 
-    def _learned(self, kind: str) -> float:
-        return self.settings.learned_strength if kind == "learned" else 1.0
+    def _weight(self, keyword: str, kind: str) -> float:
+        """A learned keyword counts for less than the researchers' own, and a keyword
+        that is a function word ('ons', 'meer', 'anders') is weak evidence on its own."""
+        weight = self.settings.learned_strength if kind == "learned" else 1.0
+        return weight * self.settings.stop_word_strength if keyword.lower() in self.pipeline.stop_words else weight
 
     def _form_rows(self, keys: np.ndarray) -> np.ndarray:
         """Each token's row in the form tables; forms not seen before are looked at (once) first."""

@@ -27,6 +27,7 @@ class Settings:
     compound_min_length: int = _setting(5, 3, 30, "letters a keyword needs to count inside a compound")
     compound_min_rest: int = _setting(3, 1, 30, "letters the compound has beyond the keyword")
     learned_strength: float = _setting(0.7, 0.0, 1.0, "weight of a learned keyword against a researcher's own")
+    stop_word_strength: float = _setting(0.5, 0.0, 1.0, "weight of a keyword that is a function word ('ons', 'meer')")
 
     @classmethod
     def from_table(cls, table: object, path: Path) -> Settings:
