@@ -7,6 +7,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,7 +79,7 @@ def output_lines(suggester: Suggester, lines: Iterator[str], *, first: int = 2_0
     """`batch_lines` of the texts, batch by batch, in order, in UTF-8. The first,
     small batch is done here; it warms the caches (spaCy's tokenizer cache, the
     word forms looked at) that two worker processes then inherit by fork, to
-    share the remaining batches where the machine has two cores. Tokenizing and
+    share the remaining batches on Linux with two cores. Tokenizing and
     matching are CPU-bound and spaCy's tokenizer holds the GIL, so threads would
     not help."""
     global _JOB
@@ -92,7 +93,7 @@ def output_lines(suggester: Suggester, lines: Iterator[str], *, first: int = 2_0
         return
     batches = itertools.chain([second], batches)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if cores < 2 or not sys.platform.startswith("linux"):  # fork is safe on Linux; macOS's system libraries are not
         yield from (batch_lines(suggester, batch, **options).encode() for batch in batches)
         return
     _JOB = (suggester, options)
