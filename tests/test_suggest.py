@@ -45,6 +45,19 @@ def test_match_spans_point_into_the_text():
     assert [text[m.start:m.end] for m in suggestion.matched] == ["ruzie", "ruzie"]
 
 
+def test_inflections_the_lookup_table_lacks():
+    from jhs_qual.suggest.inflect import base_forms
+
+    assert {"leraar"} <= set(base_forms("leraren")) and {"juf"} <= set(base_forms("juffen"))
+    assert {"groep"} <= set(base_forms("groepjes")) and {"spel"} <= set(base_forms("spelletjes"))
+    assert {"kind"} <= set(base_forms("kinderen")) and {"brief"} <= set(base_forms("brieven"))
+    assert base_forms("collega's") == ["collega"] and base_forms("les") == []
+    idx = index(CodeTerms("b/roles", keywords=("leraar", "kaart")))
+    (s,) = first(idx, "De leraren deelden kaartjes uit.")
+    assert [(m.term, m.keyword, m.how) for m in s.matched] == [("leraren", "leraar", "lemma"), ("kaartjes", "kaart", "lemma")]
+    assert first(idx, "De lerares") == []  # not a regular inflection of leraar
+
+
 def test_dutch_compounds():
     idx = index(CodeTerms("b/samen", keywords=("samenwerking",)), CodeTerms("b/jeugd", keywords=("jeugdhulp",)),
                 CodeTerms("b/sfeer", keywords=("sfeer",)))
@@ -55,6 +68,12 @@ def test_dutch_compounds():
     assert first(idx, "samenwerking")[0].matched[0].how == "exact"
     short = index(CodeTerms("b/boos", keywords=("boos",)))  # a 4-letter part is never looked for inside words
     assert first(short, "De boosheid was groot.") == []
+
+
+def test_words_joined_by_a_slash_match_apart():
+    idx = index(CodeTerms("b/roles", keywords=("leraren", "juf")), CodeTerms("b/net", keywords=("netwerk",)))
+    found = {s.code: [m.term for m in s.matched] for s in first(idx, "Twee leraren/juffen, het gezin/netwerk.")}
+    assert found == {"b/roles": ["leraren", "juffen"], "b/net": ["netwerk"]}
 
 
 def test_phrases_match_on_lemma_and_form():

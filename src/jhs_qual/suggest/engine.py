@@ -6,7 +6,8 @@ How a batch of units (turns, or sentences) is matched against the codes' keyword
    document (see CHUNK).
 2. Every distinct lower-case word form is looked at once in the life of the
    index and remembered: its lemma (lookup table), the keywords it matches
-   exactly or by lemma; failing those, one it is a spelling variant of
+   exactly or by lemma, or (Dutch) by a regular inflection the lookup table
+   lacks (leraren, groepjes: see inflect.py); failing those, one it is a spelling variant of
    (rapidfuzz ratio, only for words of `fuzzy_min_length` letters or more, so
    short words are never fuzzy-matched into noise), else a keyword it
    contains as a part of a Dutch compound ("samenwerkingsafspraken" holds
@@ -35,6 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from jhs_qual.suggest.inflect import base_forms
 from jhs_qual.suggest.pipeline import Pipeline
 from jhs_qual.suggest.settings import Settings
 
@@ -234,6 +236,7 @@ class KeywordIndex:
         self._compound_parts = keyword_forms
         self._compound_lengths = sorted({len(f) for f in keyword_forms}, reverse=True)
         self._fuzzy_choices = sorted(f for f in self._single if len(f) >= settings.fuzzy_min_length)
+        self._dutch = pipeline.nlp.lang == "nl"
         # Every word form seen so far: Python lists while forms are added, numpy tables for matching.
         self._form_keys: list[int] = []
         self._form_lemma: list[int] = []
@@ -282,9 +285,9 @@ class KeywordIndex:
         form = self.pipeline.nlp.vocab.strings[key]
         lemma = self.pipeline.lemma(form)
         best: dict[tuple[int, str], tuple[float, int]] = {}  # (code, keyword key) -> the strongest hit
-        hits = [(code, keyword, "learned" if kind == "learned" else ("exact" if form == keyword else "lemma"),
-                 self._weight(keyword, kind))
-                for known in dict.fromkeys((form, lemma)) for code, keyword, kind in self._single.get(known, ())]
+        hits = self._keyword_hits((form, lemma), form)
+        if not hits and self._dutch:  # an inflection the lookup table lacks: leraren, groepjes
+            hits = self._keyword_hits(base_forms(form), form)
         if not hits and form.isalpha():
             hits = self._fuzzy(form) or self._compound(form)  # a near-whole-word variant says more than a part
         for code, keyword, how, strength in hits:
@@ -296,6 +299,12 @@ class KeywordIndex:
         self._form_hits.append(sorted(row for _, row in best.values()))
         for table, found in ((self._phrases, self._form_phrases), (self._excludes, self._form_excludes)):
             found.append(sorted({p for word in (form, lemma) for p in table["by_anchor"].get(word, ())}))
+
+    def _keyword_hits(self, keys, form: str) -> list[tuple[int, str, str, float]]:
+        """The keywords indexed under any of `keys` (a form, its lemma, its base forms)."""
+        return [(code, keyword, "learned" if kind == "learned" else ("exact" if form == keyword else "lemma"),
+                 self._weight(keyword, kind))
+                for known in dict.fromkeys(keys) for code, keyword, kind in self._single.get(known, ())]
 
     def _compound(self, form: str) -> list[tuple[int, str, str, float]]:
         """A keyword that opens or closes a longer word: the Dutch compound."""

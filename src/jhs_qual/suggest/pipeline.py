@@ -48,6 +48,7 @@ def load_pipeline(lang: str, model: str | None = None) -> Pipeline:
                 hint="install it with pip, or unset the variable to use the built-in lookup lemmatizer",
             )
         nlp = spacy.load(model, exclude=["ner", "textcat", "entity_linker"])
+        _split_slashes(nlp)
         return Pipeline(nlp, None, frozenset(nlp.Defaults.stop_words), model)
     if lang not in ("nl", "en"):
         raise BadInput(f"language '{lang}' has no suggestion support", hint="codebooks can be nl or en")
@@ -55,7 +56,16 @@ def load_pipeline(lang: str, model: str | None = None) -> Pipeline:
     from spacy.util import load_language_data
 
     nlp = spacy.blank(lang)
+    _split_slashes(nlp)
     # The table spaCy's lookup lemmatizer reads (lower-case form -> lemma), as a plain
     # dict: a spacy.lookups.Table hashes its 213,000 keys again on loading (0.7 s).
     table = load_language_data(getattr(spacy_lookups_data, lang)["lemma_lookup"])
     return Pipeline(nlp, table, frozenset(nlp.Defaults.stop_words), f"spacy.blank('{lang}') + lookup lemmatizer")
+
+
+def _split_slashes(nlp) -> None:
+    """'leraren/juffen', 'gezin/netwerk', 'en/of': a slash between letters separates
+    words (spaCy keeps them one token); URLs and dates like 12/05 stay whole."""
+    from spacy.util import compile_infix_regex
+
+    nlp.tokenizer.infix_finditer = compile_infix_regex(list(nlp.Defaults.infixes) + [r"(?<=[^\W\d_])/(?=[^\W\d_])"]).finditer
