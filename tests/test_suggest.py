@@ -169,6 +169,19 @@ def test_a_batch_gives_what_each_text_gives_alone():
     assert batch[-2] and batch[-2][0].matched[0].term == "we hebben elkaar nodig"
 
 
+def test_threads_asking_at_once_get_what_one_at_a_time_gets():
+    """The workbench asks from worker threads; new word forms grow the index meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    books = [load_codebook(p) for p in CODEBOOK_FILES[:2]]
+    turns = [t for t in (SAMPLES / "so_jeugdhulpverlener_de_horizon.txt").read_text(encoding="utf-8").split("\n\n")
+             if t.strip()]
+    expected = [Suggester(sources_from_codebooks(books)).suggest([t])[0] for t in turns]
+    fresh = KeywordIndex([t for source in sources_from_codebooks(books) for t in source.codes], load_pipeline("nl"))
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(lambda t: fresh.suggest([t])[0], turns)) == expected
+
+
 def test_json_is_the_suggestions_as_json():
     suggester = Suggester(sources_from_codebooks([load_codebook(CODEBOOK_FILES[0])]))
     texts = ["We stemmen af met de jeugdhulpverlener over \"de rolverdeling\".", "niets", "Samenwerkingsafspraken"]

@@ -29,6 +29,7 @@ character spans, the keyword each matched, and how.
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -244,6 +245,7 @@ class KeywordIndex:
         self._form_phrases: list[list[int]] = []  # phrases this form can anchor
         self._form_excludes: list[list[int]] = []
         self._build_tables()
+        self._lock = threading.Lock()
 
     def _tokens(self, text: str) -> tuple[tuple[str, str], ...]:
         doc = self.pipeline.nlp.make_doc(text.lower())
@@ -377,20 +379,23 @@ class KeywordIndex:
         return self.match(texts).ranked(top, min_score)
 
     def match(self, texts: list[str]) -> Found:
-        """Every code with evidence in each text, scored, unranked."""
-        keys, starts, ends, text_of = self._tokenize(texts)
-        rows = self._form_rows(keys)
-        t = self._tables
+        """Every code with evidence in each text, scored, unranked. One call at a time:
+        the workbench asks from worker threads, and new word forms grow the tables
+        (and spaCy's tokenizer its cache)."""
+        with self._lock:
+            keys, starts, ends, text_of = self._tokenize(texts)
+            rows = self._form_rows(keys)
+            t, kinds = self._tables, self._kinds  # replaced, never changed, when forms are added
         lo = np.searchsorted(text_of, np.arange(len(texts)))  # each text's tokens are lo[i]:hi[i]
         hi = np.searchsorted(text_of, np.arange(len(texts)), side="right")
         at, kind = _spread(*t["hits"], rows)
         m_text, m_start, m_end = text_of[at], starts[at], ends[at]
-        begin, last, phrase = self._phrase_hits(self._phrases, t["phrases"], keys, rows, text_of, lo, hi)
+        begin, last, phrase = self._phrase_hits(self._phrases, t["phrases"], t["lemma"], keys, rows, text_of, lo, hi)
         if len(phrase):
             m_text = np.concatenate((m_text, text_of[begin]))
             m_start, m_end = np.concatenate((m_start, starts[begin])), np.concatenate((m_end, ends[last]))
             kind = np.concatenate((kind, self._phrases["payload"][phrase]))
-        begin, _, excluded = self._phrase_hits(self._excludes, t["excludes"], keys, rows, text_of, lo, hi)
+        begin, _, excluded = self._phrase_hits(self._excludes, t["excludes"], t["lemma"], keys, rows, text_of, lo, hi)
         n_codes, n_keys = len(self.codes), len(self._key_weight)
         pair = m_text * n_codes + t["kind_code"][kind]  # (text, code)
         group = pair * n_keys + t["kind_key"][kind]  # (text, code, keyword key)
@@ -410,7 +415,7 @@ class KeywordIndex:
         present = match_of < len(pairs)
         present[present] = pairs[match_of[present]] == pair[present]
         return Found(list(texts), self._code_names, pairs // n_codes, self._code_rank[pairs % n_codes], score,
-                     match_of[present], m_start[present], m_end[present], kind[present], self._kinds)
+                     match_of[present], m_start[present], m_end[present], kind[present], kinds)
 
     def _tokenize(self, texts: list[str]):
         """Tokens of all texts: lower-case form (string hash), start and end in their
@@ -430,13 +435,13 @@ class KeywordIndex:
         start = offset - begins[text_of]
         return columns[:, 0], start, start + columns[:, 2].astype(np.int64), text_of
 
-    def _phrase_hits(self, table: dict, anchored: tuple, keys, rows, text_of, lo, hi):
+    @staticmethod
+    def _phrase_hits(table: dict, anchored: tuple, lemma, keys, rows, text_of, lo, hi):
         """Where each phrase of `table` stands in full: (first token, last token, phrase) per find."""
         at, phrase = _spread(*anchored, rows)
         length = table["length"][phrase]
         begin = at - table["anchor"][phrase]
         ok = (begin >= lo[text_of[at]]) & (begin + length <= hi[text_of[at]])
-        lemma = self._tables["lemma"]
         for j in range(table["forms"].shape[1]):
             check = ok & (j < length)
             if not check.any():
