@@ -157,6 +157,14 @@ def _shared_transcripts(coders: list[str], turns: dict, spans: list[Coding]) -> 
     return sorted(set.intersection(*coded) & set(turns))
 
 
+def _compared(coders: list[str], unit: str, texts: dict[int, str], turns: dict, spans: list[Coding]):
+    """What compare and disagreements look at: the transcripts every coder coded, their
+    units, and the coders' codings on those units."""
+    shared = _shared_transcripts(coders, turns, spans)
+    units = make_units(unit, texts, {t: turns[t] for t in shared})
+    return shared, units, _on_units(spans, units, coders)
+
+
 def _on_units(spans: list[Coding], units: list[Unit], coders: list[str]) -> list[Coding]:
     """The coders' codings that touch a compared unit (so every figure counts the same codings)."""
     ranges: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -227,9 +235,7 @@ def compare(
     """Agreement per code and overall between `coders` over the transcripts all of them coded."""
     if len(coders) < 2 or len(set(coders)) != len(coders):
         raise ValueError("compare needs at least two different coders")
-    shared = _shared_transcripts(coders, turns, spans)
-    units = make_units(unit, texts, {t: turns[t] for t in shared})
-    spans = _on_units(spans, units, coders)
+    shared, units, spans = _compared(coders, unit, texts, turns, spans)
     if codes is None:
         codes = sorted({s.code for s in spans})
     result = Comparison(coders=coders, unit=unit, transcripts=shared, threshold=threshold)
@@ -268,9 +274,8 @@ def disagreements(
     """Every unit where the coders' sets of codes differ, with each coder's codings on it."""
     if unit == "char":
         raise ValueError("disagreements are listed per turn or sentence, not per character")
-    shared = _shared_transcripts(coders, turns, spans)
-    units = make_units(unit, texts, {t: turns[t] for t in shared})
-    relevant = [s for s in _on_units(spans, units, coders) if codes is None or s.code in codes]
+    _, units, spans = _compared(coders, unit, texts, turns, spans)
+    relevant = [s for s in spans if codes is None or s.code in codes]
     by_transcript: dict[int, list[Coding]] = defaultdict(list)
     for span in relevant:
         by_transcript[span.transcript_id].append(span)
