@@ -225,9 +225,8 @@ class KeywordIndex:
                         for known in {form, lemma}:
                             self._single[known].append((c, word, kind))
                     else:
-                        learned = kind == "learned"
-                        phrases.append((tokens, (c, word, "learned" if learned else "phrase",
-                                                 self.settings.learned_strength if learned else 1.0)))
+                        phrases.append((tokens, (c, word, "learned" if kind == "learned" else "phrase",
+                                                 self._weight(word, kind))))
             excludes += [(tokens, c) for tokens in map(self._tokens, terms.exclude) if tokens]
         self._keys = {key: k for k, key in enumerate(sorted(sharing))}
         self._key_weight = np.array([(1.0 / len(sharing[key])) * (1.0 + 0.5 * key.count(" ")) for key in self._keys])

@@ -66,7 +66,7 @@ def batch_lines(suggester: Suggester, texts: list[str], *, top: int, min_score: 
     return "".join(" | ".join(f"{s.code} {s.score:.2f} ({s.evidence()})" for s in each) + "\n" for each in found)
 
 
-_JOB: tuple = ()  # (suggester, options) for the worker processes, which inherit it by fork
+_JOB: tuple = ()  # (suggester, options) of the running output_lines; worker processes inherit it by fork
 
 
 def _job(texts: list[str]) -> bytes:
@@ -83,21 +83,21 @@ def output_lines(suggester: Suggester, lines: Iterator[str], *, first: int = 2_0
     matching are CPU-bound and spaCy's tokenizer holds the GIL, so threads would
     not help."""
     global _JOB
-    batch = list(itertools.islice(lines, first))
-    if not batch:
-        return
-    yield batch_lines(suggester, batch, **options).encode()
-    batches = iter(lambda: list(itertools.islice(lines, size)), [])
-    second = next(batches, None)
-    if second is None:
-        return
-    batches = itertools.chain([second], batches)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if cores < 2 or not sys.platform.startswith("linux"):  # fork is safe on Linux; macOS's system libraries are not
-        yield from (batch_lines(suggester, batch, **options).encode() for batch in batches)
-        return
     _JOB = (suggester, options)
     try:
+        batch = list(itertools.islice(lines, first))
+        if not batch:
+            return
+        yield _job(batch)
+        batches = iter(lambda: list(itertools.islice(lines, size)), [])
+        second = next(batches, None)
+        if second is None:
+            return
+        batches = itertools.chain([second], batches)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        if cores < 2 or not sys.platform.startswith("linux"):  # fork is safe on Linux; macOS's system libraries are not
+            yield from map(_job, batches)
+            return
         with multiprocessing.get_context("fork").Pool(2) as pool:
             yield from pool.imap(_job, batches)
     finally:
