@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from jhs_qual.domain import applies, disjoint
+from jhs_qual.keys import reserved_keys
 from jhs_qual.codebook import check_together, load_codebook, parse_codebook, resolve_code
 from jhs_qual.errors import BadInput
 from tests.conftest import CODEBOOK_FILES
@@ -83,7 +85,9 @@ def test_minimal_codebook_with_parent_and_default_colour():
         (GOOD.replace("    label_en: One\n", "    label_en: ''\n"), "missing 'label_en'", 5, "one.label_en"),
         (GOOD.replace('"#112233"', '"blue"'), "bad colour 'blue'", 8, "one.colour"),
         (GOOD.replace('"#112233"', '"#12345"'), "bad colour", 8, "one.colour"),
-        (GOOD.replace("key: a", "key: j"), "reserved (move down)", 9, "one.key"),
+        (GOOD.replace("codes:", "applies_to: leerling\ncodes:"), "must map attribute names", 4, "applies_to"),
+        (GOOD.replace("codes:", "applies_to:\n  Role: [x]\ncodes:"), "not an attribute name", 5, "applies_to"),
+        (GOOD.replace("codes:", "applies_to:\n  role: []\ncodes:"), "non-empty list", 5, "applies_to.role"),
         (GOOD.replace("key: a", "key: ab"), "one character", 9, "one.key"),
         (GOOD.replace("id: one", "id: One"), "not a valid id", 5, "id"),
         (GOOD.replace("language: nl", "language: de"), "language 'de'", 3, "language"),
@@ -146,3 +150,36 @@ def test_resolve_code_references():
     with pytest.raises(BadInput, match="no code 'flex'") as info:
         resolve_code("flex", pairs)
     assert "bronstein/flexibility" in info.value.hint
+
+
+def test_workbench_keys_are_refused_naming_both():
+    book = parse_codebook(GOOD.replace("key: a", "key: i"), "demo.yaml")
+    with pytest.raises(BadInput) as info:
+        check_together([book])
+    assert "taken by the workbench (Definition, keymap id toggle_definition)" in info.value.message
+    assert (info.value.line, info.value.field) == (5, "one.key")
+    # remapped in the config: the old key is free, the new one taken
+    check_together([book], reserved=reserved_keys({"toggle_definition": "ctrl+d"}))
+    with pytest.raises(BadInput, match="keymap id undo"):
+        check_together([parse_codebook(GOOD, "demo.yaml")], reserved=reserved_keys({"undo": "a"}))
+
+
+def test_applies_to_is_read_and_lets_disjoint_codebooks_share_keys():
+    pupils = parse_codebook(GOOD.replace("codes:", "applies_to:\n  role: [leerling]\ncodes:"), "pupils.yaml")
+    assert pupils.applies_to == {"role": ("leerling",)}
+    staff = parse_codebook(GOOD.replace("id: demo", "id: staff").replace(
+        "codes:", "applies_to: {role: [leraar, Mentor], wave: 2019}\ncodes:"), "staff.yaml")
+    assert staff.applies_to == {"role": ("leraar", "Mentor"), "wave": ("2019",)}
+    check_together([pupils, staff])  # both use 'a', but never on the same transcript
+    everyone = parse_codebook(GOOD.replace("id: demo", "id: all"), "all.yaml")
+    with pytest.raises(BadInput, match="shortcut key 'a' is also used by demo/one"):
+        check_together([pupils, everyone])
+
+
+def test_applies():
+    scope = {"role": ("leerling",), "wave": ("2021", "2020")}
+    assert applies(scope, {"role": "Leerling", "wave": "2021"})
+    assert not applies(scope, {"role": "leraar", "wave": "2021"})
+    assert applies(scope, {"wave": "2020"})  # no role known: not excluded by it
+    assert applies({}, {"role": "x"})
+    assert disjoint({"role": ("a",)}, {"role": ("b",)}) and not disjoint({"role": ("a",)}, {"wave": ("b",)})

@@ -114,11 +114,19 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _reserved_keys() -> dict[str, str]:
+    """The workbench's keys after the user's remapping: code shortcuts must avoid them."""
+    from jhs_qual.config import Config
+    from jhs_qual.keys import reserved_keys
+
+    return reserved_keys(Config.load().keys)
+
+
 def _load_codebook_files(files: tuple[Path, ...]):
     from jhs_qual.codebook import check_together, load_codebook
 
     codebooks = [load_codebook(Path(f)) for f in files]
-    check_together(codebooks)
+    check_together(codebooks, _reserved_keys())
     return codebooks
 
 
@@ -299,7 +307,48 @@ def codebook_load(files: tuple[Path, ...], project_path: Path | None) -> None:
     codebooks = _load_codebook_files(files)
     with open_project(project_path) as project:
         for book in codebooks:
-            click.echo(f"{project.load_codebook(book)} {book.id} ({len(book.codes)} codes) from {book.source}")
+            status = project.load_codebook(book, _reserved_keys())
+            click.echo(f"{status} {book.id} ({len(book.codes)} codes) from {book.source}")
+
+
+def _scope_text(scope: dict) -> str:
+    return "; ".join(f"{k}={','.join(v)}" for k, v in scope.items()) or "every transcript"
+
+
+@codebook.command("scope")
+@click.argument("codebook_id", metavar="CODEBOOK")
+@click.option("--where", multiple=True, metavar="ATTR=VALUE[,VALUE]",
+              help="Apply to transcripts with this attribute (repeatable; values separated by commas).")
+@click.option("--all", "everywhere", is_flag=True, help="Apply to every transcript.")
+@click.option("--from-yaml", is_flag=True, help="Go back to the codebook file's own applies_to.")
+@project_option
+def codebook_scope(codebook_id: str, where: tuple[str, ...], everywhere: bool, from_yaml: bool,
+                   project_path: Path | None) -> None:
+    """Show or set which transcripts CODEBOOK applies to, by attribute.
+
+    Only the codebooks that apply to a transcript are suggested, shown in the
+    workbench, auto-coded, evaluated, compared and quoted for it. A transcript
+    without the attribute is not excluded by it. Without options, shows the scope.
+    """
+    if sum(map(bool, (where, everywhere, from_yaml))) > 1:
+        raise BadInput("give one of --where, --all and --from-yaml", field="--where")
+    with open_project(project_path) as project:
+        if where or everywhere or from_yaml:
+            scope = None if from_yaml else {}
+            for pair in where:
+                key, sep, values = pair.partition("=")
+                if not sep or not key.strip() or not values.strip():
+                    raise BadInput(f"'{pair}' is not ATTR=VALUE", field="--where",
+                                   hint="e.g. --where role=leerling or --where role=leraar,mentor")
+                scope.setdefault(key.strip(), ())
+                scope[key.strip()] += tuple(v.strip() for v in values.split(",") if v.strip())
+            project.set_scope(codebook_id, scope)
+        scopes = project.scopes()
+        if codebook_id not in scopes:
+            raise BadInput(f"no codebook '{codebook_id}' in this project", field="CODEBOOK")
+        applying = [tid for tid, books in project.codebooks_by_transcript().items() if codebook_id in books]
+    click.echo(f"{codebook_id} applies to: {_scope_text(scopes[codebook_id])} "
+               f"({len(applying)} transcript(s) in this project)")
 
 
 @codebook.command("export")
@@ -366,13 +415,14 @@ def codebook_list(project_path: Path | None) -> None:
     """The codebooks loaded in the project."""
     with open_project(project_path) as project:
         rows = project.codebooks()
+        scopes = project.scopes()
     if not rows:
         click.echo("no codebooks loaded: use 'jhs-qual codebook load FILE.yaml'")
         return
     click.echo(_table(
-        [[r["id"], r["title"], r["language"], r["code_count"], r["source_name"], r["yaml_sha256"][:12]]
-         for r in rows],
-        ["id", "title", "lang", "codes", "file", "sha256"],
+        [[r["id"], r["title"], r["language"], r["code_count"], _scope_text(scopes[r["id"]]), r["source_name"],
+          r["yaml_sha256"][:12]] for r in rows],
+        ["id", "title", "lang", "codes", "applies to", "file", "sha256"],
     ))
 
 
@@ -617,7 +667,9 @@ def suggest(transcript: str | None, unit: str, top: int, include_interviewers: b
         units = project_units(project, [t["id"]], unit, include_interviewers)
         speakers = {(r["idx"] + 1): r["speaker"] for r in project.db.query(
             "SELECT idx, speaker FROM turns WHERE transcript_id = ?", [t["id"]])}
-    results = suggester.suggest([text for _, text in units], top=top, min_score=min_score)
+        scoped = project.codebooks_by_transcript()
+    results = suggester.suggest([text for _, text in units], top=top, min_score=min_score,
+                                codebooks=[scoped[u.transcript_id] for u, _ in units])
     if as_json:
         for (u, text), suggestions in zip(units, results.json([u.start for u, _ in units])):
             head = json.dumps({"transcript": t["name"], "turn": u.turn, "start": u.start, "end": u.end, "text": text},
@@ -650,7 +702,11 @@ def _evaluate(project, suggester, coder, transcript, unit, include_interviewers,
         by_transcript.setdefault(c.transcript_id, []).append(c)
     gold = [{c.code for c in by_transcript.get(u.transcript_id, []) if c.start < u.end and c.end > u.start}
             for u, _ in units]
-    ranked = [[(s.code, s.score) for s in found] for found in suggester.suggest([text for _, text in units])]
+    scoped = project.codebooks_by_transcript()
+    ranked = [[(s.code, s.score) for s in found] for found in suggester.suggest(
+        [text for _, text in units], codebooks=[scoped[u.transcript_id] for u, _ in units])]
+    gold = [{code for code in codes if code.partition("/")[0] in scoped[u.transcript_id]}
+            for (u, _), codes in zip(units, gold)]
     result = evaluate(ranked, gold, min_score)
     if as_json:
         click.echo(json.dumps({"coder": coder, "unit": unit, "min_score": min_score, "units_coded": result.units,
@@ -710,9 +766,13 @@ def autocode(transcripts: tuple[str, ...], coder: str, unit: str, top: int, incl
         suggester = _suggester(project, use_learned, codebook_ids)
         code_ids = {f"{c['codebook_id']}/{c['code_id']}": c["id"] for c in project.codes()}
         units = project_units(project, ids, unit, include_interviewers)
-        found = suggester.suggest([text for _, text in units], top=top, min_score=min_score)
-        rows = [(units[i][0].transcript_id, code_ids[code], units[i][0].start, units[i][0].end)
-                for i, code, _ in found.rows()]
+        scoped = project.codebooks_by_transcript()
+        found = suggester.suggest([text for _, text in units], top=top, min_score=min_score,
+                                  codebooks=[scoped[u.transcript_id] for u, _ in units])
+        rejected = project.rejections()  # by any coder: autocode never adds what a person turned down
+        rows = [(u.transcript_id, code_ids[code], u.start, u.end)
+                for u, code in ((units[i][0], code) for i, code, _ in found.rows())
+                if not rejected.covers(u.transcript_id, code_ids[code], u.start, u.end)]
         added = project.replace_auto_codings(coder, ids, rows)
     click.echo(f"{added} auto coding(s) by '{coder}' on {len(units)} {unit}s of {len(ids)} transcript(s) "
                f"(min score {min_score}, at most {top} per {unit})")
@@ -1146,7 +1206,7 @@ def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], thre
         codes = _resolve_codes(project, code_refs)
         result = run_compare(
             coders, unit, project.texts(), project.codable_turns(include_interviewers=include_interviewers),
-            project.codings(coders), codes, threshold,
+            project.codings(coders), codes, threshold, project.codebooks_by_transcript(),
         )
         names = project.transcript_names()
     if as_json:

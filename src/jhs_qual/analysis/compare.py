@@ -231,8 +231,11 @@ def compare(
     spans: list[Coding],
     codes: list[str] | None = None,
     threshold: float = 0.8,
+    scopes: dict[int, set[str]] | None = None,
 ) -> Comparison:
-    """Agreement per code and overall between `coders` over the transcripts all of them coded."""
+    """Agreement per code and overall between `coders` over the transcripts all of them coded.
+    With `scopes` ({transcript id: the codebooks that apply to it}), a code is
+    compared only on the units of transcripts its codebook applies to."""
     if len(coders) < 2 or len(set(coders)) != len(coders):
         raise ValueError("compare needs at least two different coders")
     shared, units, spans = _compared(coders, unit, texts, turns, spans)
@@ -241,7 +244,9 @@ def compare(
     result = Comparison(coders=coders, unit=unit, transcripts=shared, threshold=threshold)
     tables = []
     for code in codes:
-        table = (char_presence if unit == "char" else presence)(units, spans, coders, code)
+        book = code.partition("/")[0]
+        code_units = units if scopes is None else [u for u in units if book in scopes.get(u.transcript_id, ())]
+        table = (char_presence if unit == "char" else presence)(code_units, spans, coders, code)
         tables.append(table)
         row = _agreement(code, table, coders)
         if len(coders) == 2:

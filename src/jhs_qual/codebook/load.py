@@ -14,19 +14,14 @@ from pathlib import Path
 
 import yaml
 
-from jhs_qual.domain import Code, Codebook
+from jhs_qual.domain import Code, Codebook, disjoint
 from jhs_qual.errors import BadInput
 from jhs_qual.files import read_bytes
 
 ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 LANGUAGES = ("nl", "en")
-# Keys the coding screen uses for itself; a code cannot take them.
-RESERVED_KEYS = {
-    "j": "move down", "k": "move up", "v": "select a span", "x": "reject a suggestion",
-    "u": "undo", "m": "edit a memo", "/": "search", "?": "help", " ": "nothing",
-}
-CODEBOOK_FIELDS = ("id", "title", "language", "description", "codes")
+CODEBOOK_FIELDS = ("id", "title", "language", "description", "applies_to", "codes")
 CODE_FIELDS = (
     "id", "label_nl", "label_en", "definition", "use_when", "do_not_use_when",
     "keywords", "phrases", "exclude", "example", "colour", "key", "parent",
@@ -145,7 +140,38 @@ def parse_codebook(text: str, path: Path | str, *, sha256: str = "") -> Codebook
         source=Path(path).name,
         sha256=sha256 or hashlib.sha256(text.encode()).hexdigest(),
         yaml_text=text,
+        applies_to=_scope(root, path),
     )
+
+
+_ATTRIBUTE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def _scope(root: _Mapping, path) -> dict[str, tuple[str, ...]]:
+    """`applies_to: {role: [leerling]}`: the transcripts the codebook is for, by attribute."""
+    raw = root.get("applies_to")
+    if raw in (None, {}):
+        return {}
+    line = root.lines.get("applies_to", root.line)
+    example = "write e.g. 'applies_to: {role: [leerling]}'"
+    if not isinstance(raw, dict):
+        raise BadInput("must map attribute names to lists of values", file=path, line=line,
+                       field="applies_to", hint=example)
+    scope: dict[str, tuple[str, ...]] = {}
+    for key, values in raw.items():
+        where = getattr(raw, "lines", {}).get(key, line)
+        if not isinstance(key, str) or not _ATTRIBUTE.match(key):
+            raise BadInput(f"'{key}' is not an attribute name", file=path, line=where, field="applies_to",
+                           hint="attribute names are lower-case letters, digits and '_' (role, school_type ...)")
+        if isinstance(values, (str, int)):
+            values = [values]
+        if not isinstance(values, list) or not values or not all(isinstance(v, (str, int)) for v in values):
+            raise BadInput("must be a value or a non-empty list of values", file=path, line=where,
+                           field=f"applies_to.{key}", hint=example)
+        scope[key] = tuple(dict.fromkeys(str(v).strip() for v in values if str(v).strip()))
+        if not scope[key]:
+            raise BadInput("has no value", file=path, line=where, field=f"applies_to.{key}", hint=example)
+    return scope
 
 
 def _code(raw: _Mapping, path, position: int) -> Code:
@@ -173,12 +199,6 @@ def _code(raw: _Mapping, path, position: int) -> Code:
             raise BadInput(
                 f"shortcut key '{key}' must be one character",
                 file=path, line=raw.lines["key"], field=f"{code_id}.key",
-            )
-        if key.lower() in RESERVED_KEYS:
-            raise BadInput(
-                f"shortcut key '{key}' is reserved ({RESERVED_KEYS[key.lower()]})",
-                file=path, line=raw.lines["key"], field=f"{code_id}.key",
-                hint="pick another letter or digit",
             )
     parent = raw.get("parent")
     return Code(
@@ -221,10 +241,16 @@ def _check_hierarchy(codes: list[Code], path) -> None:
             current = by_id[current.parent]
 
 
-def check_together(codebooks: list[Codebook]) -> None:
-    """What must hold across codebooks loaded into one project."""
+def check_together(codebooks: list[Codebook], reserved: dict[str, str] | None = None) -> None:
+    """What must hold across codebooks loaded into one project: unique codebook ids,
+    and no shortcut key shared by two codes that can be on screen together (codes
+    of codebooks whose scopes exclude each other may share one), nor taken by the
+    workbench (`reserved`: key -> what it does, by default the standard keymap)."""
+    from jhs_qual.keys import reserved_keys
+
+    reserved = reserved_keys() if reserved is None else reserved
     ids: dict[str, Codebook] = {}
-    keys: dict[str, tuple[Codebook, Code]] = {}
+    keys: dict[str, list[tuple[Codebook, Code]]] = {}
     for codebook in codebooks:
         if codebook.id in ids:
             raise BadInput(
@@ -235,15 +261,22 @@ def check_together(codebooks: list[Codebook]) -> None:
         for code in codebook.codes:
             if not code.key:
                 continue
-            if code.key in keys:
-                other_book, other = keys[code.key]
-                where = other_book.source + (f":{other.line}" if other.line else "")
+            if code.key in reserved:
                 raise BadInput(
-                    f"shortcut key '{code.key}' is also used by {other_book.id}/{other.id} ({where})",
+                    f"shortcut key '{code.key}' is taken by the workbench ({reserved[code.key]})",
                     file=codebook.source, line=code.line, field=f"{code.id}.key",
-                    hint="give one of the two codes another key",
+                    hint="pick another letter or digit, or remap the workbench key in the config's [keys]",
                 )
-            keys[code.key] = (codebook, code)
+            for other_book, other in keys.get(code.key, []):
+                if not disjoint(other_book.applies_to, codebook.applies_to):
+                    where = other_book.source + (f":{other.line}" if other.line else "")
+                    raise BadInput(
+                        f"shortcut key '{code.key}' is also used by {other_book.id}/{other.id} ({where})",
+                        file=codebook.source, line=code.line, field=f"{code.id}.key",
+                        hint="give one of the two codes another key, or give the codebooks "
+                             "applies_to scopes that exclude each other",
+                    )
+            keys.setdefault(code.key, []).append((codebook, code))
 
 
 def _unknown_fields(mapping: _Mapping, known: tuple[str, ...], path) -> None:

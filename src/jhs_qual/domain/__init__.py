@@ -7,6 +7,8 @@ from jhs_qual.domain.models import (
     ParsedTranscript,
     Turn,
     ORIGINS,
+    applies,
+    disjoint,
 )
 
-__all__ = ["Code", "Codebook", "Coding", "ParsedTranscript", "Turn", "ORIGINS"]
+__all__ = ["Code", "Codebook", "Coding", "ParsedTranscript", "Turn", "ORIGINS", "applies", "disjoint"]

@@ -76,6 +76,7 @@ class Codebook:
     source: str = ""  # file name it was read from
     sha256: str = ""  # of the YAML bytes
     yaml_text: str = ""
+    applies_to: dict[str, tuple[str, ...]] = field(default_factory=dict)  # {} = every transcript
 
     def code(self, code_id: str) -> Code | None:
         return next((c for c in self.codes if c.id == code_id), None)
@@ -92,3 +93,23 @@ class Coding:
     start: int
     end: int
     memo: str = ""
+
+
+def applies(scope: dict[str, tuple[str, ...]] | None, attributes: dict[str, str]) -> bool:
+    """Does a codebook with this scope apply to a transcript with these attributes?
+
+    Every attribute the scope names must hold one of its values (compared
+    without case). A transcript that lacks the attribute is not excluded by
+    it: what is not known about a transcript never hides codes from it."""
+    for key, values in (scope or {}).items():
+        value = attributes.get(key)
+        if value is not None and value.strip().lower() not in {v.lower() for v in values}:
+            return False
+    return True
+
+
+def disjoint(a: dict[str, tuple[str, ...]], b: dict[str, tuple[str, ...]]) -> bool:
+    """Can no transcript be in both scopes? Only when both name an attribute
+    with value lists that share no value (a transcript without the attribute
+    would be in both, but then neither can claim it; see `applies`)."""
+    return any(key in b and not {v.lower() for v in a[key]} & {v.lower() for v in b[key]} for key in a)

@@ -94,8 +94,10 @@ def gather(project, *, codes: list[str] | None = None, with_children: bool = Fal
     clean = pseudonymiser.apply if pseudonymiser else (lambda text: text)
     by_code: dict[str, list[dict]] = defaultdict(list)
     wanted = set(chosen)
+    scoped = project.codebooks_by_transcript()  # a codebook's codes are quoted where it applies
     for row in project.coding_rows(coder, [refs[ref]["id"] for ref in wanted]):  # one pass, in transcript order
-        by_code[row["code"]].append(row)
+        if row["code"].partition("/")[0] in scoped.get(row["transcript_id"], ()):
+            by_code[row["code"]].append(row)
     involved = sorted({row["transcript_id"] for rows in by_code.values() for row in rows})
     texts = project.texts() if context else {}
     turns_by_transcript: dict[int, list[dict]] = defaultdict(list)

@@ -18,15 +18,16 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from jhs_qual.codebook import check_together, resolve_code
-from jhs_qual.domain import ORIGINS, Code, Codebook, Coding, ParsedTranscript
+from jhs_qual.domain import ORIGINS, Coding, ParsedTranscript
 from jhs_qual.errors import BadInput, Failure
 from jhs_qual.ingest.attributes import DEFAULT_KEYS, check_key, check_new_key
+from jhs_qual.store.codebooks import CodebookStore
+from jhs_qual.store.common import now as _now
+from jhs_qual.store.notes import NotesStore
 from jhs_qual.store.schema import APPLICATION_ID, MIGRATION_NAMES, MIGRATION_SET, migrations
 
 DEFAULT_NAME = "project.jhsq"
@@ -62,10 +63,6 @@ def verified_connection(path: Path, connect, *, hint: str):
     return conn
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def _connect(path: Path) -> Database:
     # isolation_level=None: no implicit transactions; `_write` opens them.
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
@@ -74,7 +71,7 @@ def _connect(path: Path) -> Database:
     return Database(conn)
 
 
-class Project:
+class Project(CodebookStore, NotesStore):
     def __init__(self, db: Database, path: Path):
         self.db = db
         self.path = path
@@ -377,118 +374,6 @@ class Project:
             row["codable_turns"] = row["turn_count"] - interviewer_turns.get(tid, 0)
             row["coded_turns"] = progress.get(tid, {})
         return rows
-
-    # --- codebooks ---------------------------------------------------------------
-
-    def codebooks(self) -> list[dict]:
-        return list(
-            self.db.query(
-                "SELECT b.id, b.title, b.language, b.source_name, b.yaml_sha256, b.loaded_at,"
-                " (SELECT count(*) FROM codes WHERE codebook_id = b.id) AS code_count"
-                " FROM codebooks b ORDER BY b.loaded_at, b.id"
-            )
-        )
-
-    def codes(self, codebook_id: str | None = None) -> list[dict]:
-        sql = "SELECT * FROM codes"
-        params: list = []
-        if codebook_id is not None:
-            sql += " WHERE codebook_id = ?"
-            params.append(codebook_id)
-        rows = list(self.db.query(sql + " ORDER BY codebook_id, position", params))
-        for row in rows:
-            for name in ("keywords", "phrases", "exclude"):
-                row[name] = json.loads(row[name])
-        return rows
-
-    def load_codebook(self, codebook: Codebook) -> str:
-        """Store or update a codebook. Returns 'loaded', 'updated' or 'unchanged'.
-
-        Codes keep their row (and so their codings) across updates, matched by
-        id. A code that the new version drops while it still has codings is
-        refused: the codings would be lost.
-        """
-        others = [
-            self._stored_codebook(row["id"])
-            for row in self.db.query("SELECT id FROM codebooks WHERE id != ?", [codebook.id])
-        ]
-        check_together(others + [codebook])
-        existing = self._one("SELECT yaml_sha256 FROM codebooks WHERE id = ?", [codebook.id])
-        if existing and existing["yaml_sha256"] == codebook.sha256:
-            return "unchanged"
-        with self._write():
-            self._put_codebook(codebook, replacing=existing is not None)
-        return "updated" if existing else "loaded"
-
-    def _put_codebook(self, codebook: Codebook, *, replacing: bool) -> None:
-        """Inside a write: store a codebook, or update it keeping its codes' rows."""
-        db = self.db
-        if replacing:
-            new_ids = {c.id for c in codebook.codes}
-            for row in db.query(
-                "SELECT c.code_id, count(x.id) AS n FROM codes c LEFT JOIN codings x ON x.code_id = c.id"
-                " WHERE c.codebook_id = ? GROUP BY c.id",
-                [codebook.id],
-            ):
-                if row["code_id"] not in new_ids and row["n"]:
-                    raise BadInput(
-                        f"code '{row['code_id']}' is missing but has {row['n']} codings in the project",
-                        file=codebook.source,
-                        field="codes",
-                        hint="put the code back, or remove its codings first",
-                    )
-            db.execute(
-                "DELETE FROM codes WHERE codebook_id = ? AND code_id NOT IN (SELECT value FROM json_each(?))",
-                [codebook.id, json.dumps(sorted(new_ids))],
-            )
-        db.execute(
-            "INSERT INTO codebooks(id, title, language, description, source_name, yaml_sha256, yaml, loaded_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET title = excluded.title,"
-            " language = excluded.language, description = excluded.description,"
-            " source_name = excluded.source_name, yaml_sha256 = excluded.yaml_sha256,"
-            " yaml = excluded.yaml, loaded_at = excluded.loaded_at",
-            [codebook.id, codebook.title, codebook.language, codebook.description,
-             codebook.source, codebook.sha256, codebook.yaml_text, _now()],
-        )
-        for position, code in enumerate(codebook.codes):
-            db.execute(
-                "INSERT INTO codes(codebook_id, code_id, parent, position, label_nl, label_en, definition,"
-                " use_when, do_not_use_when, keywords, phrases, exclude, example, colour, key)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT(codebook_id, code_id) DO UPDATE SET parent = excluded.parent,"
-                " position = excluded.position, label_nl = excluded.label_nl, label_en = excluded.label_en,"
-                " definition = excluded.definition, use_when = excluded.use_when,"
-                " do_not_use_when = excluded.do_not_use_when, keywords = excluded.keywords,"
-                " phrases = excluded.phrases, exclude = excluded.exclude, example = excluded.example,"
-                " colour = excluded.colour, key = excluded.key",
-                [codebook.id, code.id, code.parent, position, code.label_nl, code.label_en,
-                 code.definition, code.use_when, code.do_not_use_when,
-                 json.dumps(code.keywords, ensure_ascii=False),
-                 json.dumps(code.phrases, ensure_ascii=False),
-                 json.dumps(code.exclude, ensure_ascii=False),
-                 code.example, code.colour, code.key],
-            )
-
-    def _stored_codebook(self, codebook_id: str) -> Codebook:
-        row = self._one("SELECT * FROM codebooks WHERE id = ?", [codebook_id])
-        codes = [
-            Code(
-                id=c["code_id"], label_nl=c["label_nl"], label_en=c["label_en"], key=c["key"],
-                colour=c["colour"], parent=c["parent"],
-            )
-            for c in self.codes(codebook_id)
-        ]
-        return Codebook(
-            id=row["id"], title=row["title"], language=row["language"], codes=codes,
-            source=row["source_name"], sha256=row["yaml_sha256"],
-        )
-
-    def resolve_code(self, reference: str) -> dict:
-        pairs = [(r[0], r[1]) for r in self.db.execute("SELECT codebook_id, code_id FROM codes")]
-        codebook_id, code_id = resolve_code(reference, pairs)
-        return self._one(
-            "SELECT * FROM codes WHERE codebook_id = ? AND code_id = ?", [codebook_id, code_id]
-        )
 
     # --- coders and codings ------------------------------------------------------
 

@@ -209,3 +209,28 @@ CREATE TABLE learned_keywords (
 );
 """,
     )
+
+
+@_migration("m005_coding_loop")
+def m005_coding_loop(db: Database) -> None:
+    """Codebook scopes, remembered rejections of suggestions, memos on a turn."""
+    _run(
+        db,
+        """
+ALTER TABLE codebooks ADD COLUMN applies_to TEXT NOT NULL DEFAULT '{}';  -- JSON, from the YAML
+ALTER TABLE codebooks ADD COLUMN scope TEXT;  -- JSON set in the project; NULL: applies_to holds
+CREATE TABLE rejections (
+    id INTEGER PRIMARY KEY,
+    coder_id INTEGER NOT NULL REFERENCES coders(id),
+    transcript_id INTEGER NOT NULL REFERENCES transcripts(id),
+    code_id INTEGER NOT NULL REFERENCES codes(id),
+    start INTEGER NOT NULL,  -- the unit the suggestion was for
+    end INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (coder_id, transcript_id, code_id, start, end)
+);
+CREATE INDEX rejections_transcript ON rejections(transcript_id, start);
+ALTER TABLE memos ADD COLUMN start INTEGER;  -- a memo on a turn: its span; NULL on a transcript or code
+ALTER TABLE memos ADD COLUMN end INTEGER;
+""",
+    )

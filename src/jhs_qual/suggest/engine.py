@@ -137,10 +137,14 @@ class Found:
                    cat([p.end for p in parts]), cat([p.kind + o for p, o in zip(parts, kinds)]),
                    Kinds(*([x for p in parts for x in getattr(p.kinds, f)] for f in Kinds.__dataclass_fields__)))
 
-    def ranked(self, top: int | None = None, min_score: float = 0.0) -> Found:
-        """Per text, by score (ties by code), at most `top`, none below `min_score`;
+    def ranked(self, top: int | None = None, min_score: float = 0.0, allowed: np.ndarray | None = None) -> Found:
+        """Per text, by score (ties by code), at most `top`, none below `min_score`
+        and, given `allowed` (texts x code_names, bool), only the allowed codes;
         each suggestion's matches in text order."""
-        keep = np.flatnonzero(self.score >= min_score)
+        kept = self.score >= min_score
+        if allowed is not None and len(self.text):
+            kept &= allowed[self.text, self.code]
+        keep = np.flatnonzero(kept)
         order = keep[np.lexsort((self.code[keep], -self.score[keep], self.text[keep]))]
         texts = self.text[order]
         if top:

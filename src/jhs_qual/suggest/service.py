@@ -45,16 +45,32 @@ class Suggester:
                 _INDEXES[key] = KeywordIndex(terms, load_pipeline(language), settings)
             self.indexes.append(_INDEXES[key])
 
-    def suggest(self, texts: list[str], *, top: int | None = None, min_score: float = 0.0) -> Found:
-        """Ranked suggestions: `found[i]` lists text i's, `found.json(i)` gives them as JSON."""
-        return Found.join(texts, [index.match(texts) for index in self.indexes]).ranked(top, min_score)
+    def suggest(self, texts: list[str], *, top: int | None = None, min_score: float = 0.0,
+                codebooks: list[set[str]] | None = None) -> Found:
+        """Ranked suggestions: `found[i]` lists text i's, `found.json(i)` gives them as JSON.
+        With `codebooks`, text i gets codes of the codebooks in codebooks[i] only
+        (the ones that apply to its transcript)."""
+        found = Found.join(texts, [index.match(texts) for index in self.indexes])
+        return found.ranked(top, min_score, None if codebooks is None else allowed_codes(found.code_names, codebooks))
 
-    def for_span(self, text: str, start: int, end: int, *, top: int = 5, min_score: float = 0.2) -> list[Suggestion]:
+    def for_span(self, text: str, start: int, end: int, *, top: int = 5, min_score: float = 0.2,
+                 codebooks: set[str] | None = None) -> list[Suggestion]:
         """Suggestions for text[start:end], with match spans as offsets into `text` (for the workbench)."""
-        (found,) = self.suggest([text[start:end]], top=top, min_score=min_score)
+        (found,) = self.suggest([text[start:end]], top=top, min_score=min_score,
+                                codebooks=None if codebooks is None else [codebooks])
         for suggestion in found:
             suggestion.matched = [m._replace(start=m.start + start, end=m.end + start) for m in suggestion.matched]
         return found
+
+
+def allowed_codes(code_names: list[str], codebooks: list[set[str]]):
+    """texts x codes, True where the code's codebook is in that text's set."""
+    import numpy as np
+
+    books = [name.partition("/")[0] for name in code_names]
+    distinct = {frozenset(s): None for s in codebooks}
+    rows = {key: np.array([b in key for b in books], dtype=bool) for key in distinct}
+    return np.array([rows[frozenset(s)] for s in codebooks], dtype=bool).reshape(len(codebooks), len(books))
 
 
 def batch_lines(suggester: Suggester, texts: list[str], *, top: int, min_score: float, as_json: bool) -> str:

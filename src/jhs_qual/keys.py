@@ -1,0 +1,118 @@
+"""The workbench's keymap, in one place: every binding's id, default keys and meaning.
+
+The TUI builds its bindings from this table, and the codebook checker reads
+it to refuse a code shortcut that a workbench key already takes (also after
+the user remaps keys in the config's [keys] table). Keys are written as
+Textual names ("ctrl+r", "enter") or as the printable character itself ("u",
+"!", "["); `binding_keys` turns them into what Textual expects. Light on
+purpose: no Textual import, so `codebook check` stays fast.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import NamedTuple
+
+
+class Key(NamedTuple):
+    id: str
+    keys: str  # comma-separated
+    description: str
+    show: bool = False  # in the footer
+
+
+APP = (
+    Key("quit", "ctrl+q", "Quit", True),
+    Key("project_screen", "f2", "Transcripts", True),
+    Key("quotes_screen", "f3", "Quotes", True),
+    Key("summary_screen", "f4", "Summary", True),
+    Key("compare_screen", "f5", "Compare", True),
+    Key("help", "?", "Keys", True),
+    Key("toggle_theme", "ctrl+t", "Light/dark"),
+)
+
+CODING = (
+    Key("accept_suggestion", "enter", "Accept + next", True),
+    Key("accept_1", "!", "Accept 1st suggestion"),
+    Key("accept_2", "@", "Accept 2nd suggestion"),
+    Key("accept_3", "#", "Accept 3rd suggestion"),
+    Key("reject_suggestion", "x", "Reject suggestion"),
+    Key("next_uncoded", "space", "Next uncoded", True),
+    Key("toggle_interviewers", "t", "Interviewer turns on/off"),
+    Key("undo", "u", "Undo", True),
+    Key("redo", "ctrl+r", "Redo"),
+    Key("memo", "m", "Memo", True),
+    Key("remove_coding", "backspace,delete", "Remove coding"),
+    Key("new_code", "+", "New code (in vivo from the words)", True),
+    Key("edit_code", "*", "Edit code: rename, define, move, merge"),
+    Key("search", "/", "Search", True),
+    Key("toggle_definition", "i", "Definition"),
+    Key("back", "escape", "Back"),
+)
+
+TRANSCRIPT = (
+    Key("next_turn", "down,j", "Next answer"),
+    Key("previous_turn", "up,k", "Previous answer"),
+    Key("extend_down", "shift+down", "Extend down"),
+    Key("extend_up", "shift+up", "Extend up"),
+    Key("page_down", "pagedown", "Page down"),
+    Key("page_up", "pageup", "Page up"),
+    Key("first_turn", "home", "First turn"),
+    Key("last_turn", "end", "Last turn"),
+    Key("select_sentence", "v", "Select sentence (again: next)", True),
+    Key("previous_sentence", "V", "Select the previous sentence"),
+    Key("sentence_more", "]", "Selection: one sentence more"),
+    Key("sentence_less", "[", "Selection: one sentence less"),
+    Key("word_right", "right,ctrl+right", "Selection: one word more"),
+    Key("word_left", "left,ctrl+left", "Selection: one word less"),
+    Key("start_right", "shift+right", "Selection: start a word later"),
+    Key("start_left", "shift+left", "Selection: start a word earlier"),
+)
+
+ALL = APP + CODING + TRANSCRIPT
+_NAMES = {"space": " ", "at": "@", "plus": "+", "slash": "/", "minus": "-", "underscore": "_"}
+
+
+def character(key: str) -> str | None:
+    """The printable character a key name stands for ('u', 'exclamation_mark' -> '!'),
+    or None for keys that type nothing ('ctrl+r', 'enter', 'f2')."""
+    key = key.strip()
+    if len(key) == 1:
+        return key
+    if key in _NAMES:
+        return _NAMES[key]
+    if "+" in key or key in ("enter", "escape", "tab", "backspace", "delete", "home", "end"):
+        return None
+    for name in (key, key + "_sign"):
+        try:
+            return unicodedata.lookup(name.replace("_", " ").upper())
+        except KeyError:
+            continue
+    return None
+
+
+def binding_keys(keys: str) -> str:
+    """Our comma-separated keys as Textual key names ('!' -> 'exclamation_mark')."""
+    from textual.keys import _character_to_key
+
+    return ",".join(_character_to_key(k) if len(k) == 1 and not k.isalnum() else k
+                    for k in (part.strip() for part in keys.split(",")))
+
+
+def effective(remap: dict[str, str] | None = None) -> dict[str, str]:
+    """binding id -> its keys, after the user's remapping (the config's [keys])."""
+    keys = {k.id: k.keys for k in ALL}
+    keys.update({i: v for i, v in (remap or {}).items() if i in keys})
+    return keys
+
+
+def reserved_keys(remap: dict[str, str] | None = None) -> dict[str, str]:
+    """Printable characters the workbench takes -> what they do; a code may not use them."""
+    descriptions = {k.id: k.description for k in ALL}
+    taken: dict[str, str] = {}
+    for binding_id, keys in effective(remap).items():
+        for key in keys.split(","):
+            char = character(key)
+            if char is not None:
+                taken.setdefault(char, f"{descriptions[binding_id]}, keymap id {binding_id}")
+    return taken
