@@ -21,9 +21,9 @@ def test_project_screen(snap_compare, project_path):  # noqa: F811
 
 
 def test_coding_screen(snap_compare, project_path):  # noqa: F811
-    assert snap_compare(app_on(project_path), press=["enter", "j", "a", "j", "j", "v", "right", "f"],
+    assert snap_compare(app_on(project_path), press=["enter", "a", "j", "v", "f"],
                         terminal_size=SIZE)
 
 
 def test_summary_screen(snap_compare, project_path):  # noqa: F811
-    assert snap_compare(app_on(project_path), press=["enter", "j", "a", "j", "a", "f4"], terminal_size=SIZE)
+    assert snap_compare(app_on(project_path), press=["enter", "a", "j", "a", "f4"], terminal_size=SIZE)

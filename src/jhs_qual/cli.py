@@ -351,6 +351,21 @@ def codebook_scope(codebook_id: str, where: tuple[str, ...], everywhere: bool, f
                f"({len(applying)} transcript(s) in this project)")
 
 
+@codebook.command("save")
+@click.argument("codebook_id", metavar="CODEBOOK")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The YAML file to write.")
+@project_option
+def codebook_save(codebook_id: str, output: Path, project_path: Path | None) -> None:
+    """Write the project's CODEBOOK as YAML, with the codes created, renamed,
+    moved or merged in the workbench (comments of the loaded file kept)."""
+    with open_project(project_path) as project:
+        text = project.codebook_yaml(codebook_id)
+    with replacing(output) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output}; check it with 'jhs-qual codebook check {output}'")
+
+
 @codebook.command("export")
 @click.argument("codebook_ids", nargs=-1, metavar="[CODEBOOK]...")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),

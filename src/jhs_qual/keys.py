@@ -22,7 +22,7 @@ class Key(NamedTuple):
 
 
 APP = (
-    Key("quit", "ctrl+q", "Quit", True),
+    Key("quit", "ctrl+q", "Quit"),
     Key("project_screen", "f2", "Transcripts", True),
     Key("quotes_screen", "f3", "Quotes", True),
     Key("summary_screen", "f4", "Summary", True),
@@ -32,20 +32,20 @@ APP = (
 )
 
 CODING = (
-    Key("accept_suggestion", "enter", "Accept + next", True),
+    Key("accept_suggestion", "enter", "Accept", True),
     Key("accept_1", "!", "Accept 1st suggestion"),
     Key("accept_2", "@", "Accept 2nd suggestion"),
     Key("accept_3", "#", "Accept 3rd suggestion"),
     Key("reject_suggestion", "x", "Reject suggestion"),
-    Key("next_uncoded", "space", "Next uncoded", True),
+    Key("next_uncoded", "space", "Uncoded", True),
     Key("toggle_interviewers", "t", "Interviewer turns on/off"),
-    Key("undo", "u", "Undo", True),
+    Key("undo", "u", "Undo"),
     Key("redo", "ctrl+r", "Redo"),
-    Key("memo", "m", "Memo", True),
+    Key("memo", "m", "Memo"),
     Key("remove_coding", "backspace,delete", "Remove coding"),
-    Key("new_code", "+", "New code (in vivo from the words)", True),
+    Key("new_code", "+", "New code (in vivo from the words)"),
     Key("edit_code", "*", "Edit code: rename, define, move, merge"),
-    Key("search", "/", "Search", True),
+    Key("search", "/", "Search"),
     Key("toggle_definition", "i", "Definition"),
     Key("back", "escape", "Back"),
 )
@@ -59,7 +59,7 @@ TRANSCRIPT = (
     Key("page_up", "pageup", "Page up"),
     Key("first_turn", "home", "First turn"),
     Key("last_turn", "end", "Last turn"),
-    Key("select_sentence", "v", "Select sentence (again: next)", True),
+    Key("select_sentence", "v", "Select sentence (again: next)"),
     Key("previous_sentence", "V", "Select the previous sentence"),
     Key("sentence_more", "]", "Selection: one sentence more"),
     Key("sentence_less", "[", "Selection: one sentence less"),

@@ -19,13 +19,13 @@ are compared: a transcript one coder has not started is not a disagreement.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from jhs_qual.domain import Coding
+from jhs_qual.domain.sentences import sentence_spans
 from jhs_qual.analysis.agreement import (
     Ratings,
     cohen_kappa,
@@ -35,7 +35,6 @@ from jhs_qual.analysis.agreement import (
 )
 
 UNITS = ("turn", "sentence", "char")
-_SENTENCE_END = re.compile(r"[.!?…]+[\"”’')\]]*\s+")
 
 
 @dataclass(frozen=True)
@@ -67,16 +66,6 @@ class Comparison:
     codes: list[CodeAgreement] = field(default_factory=list)
     overall: CodeAgreement | None = None
     threshold: float = 0.8
-
-
-def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    spans, position = [], start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        spans.append((position, match.end() - (len(match.group()) - len(match.group().rstrip()))))
-        position = match.end()
-    if position < end:
-        spans.append((position, end))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
 def make_units(unit: str, texts: dict[int, str], turns: dict[int, list[tuple[int, int, int]]]) -> list[Unit]:

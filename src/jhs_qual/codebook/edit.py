@@ -43,3 +43,53 @@ def add_keywords(path: Path, codebook_id: str, code_id: str, terms: list[str]) -
     with replacing(path) as tmp:
         tmp.write_text(out.getvalue(), encoding="utf-8")
     return len(new)
+
+
+_FIELD_ORDER = ("id", "label_nl", "label_en", "definition", "use_when", "do_not_use_when", "keywords",
+                "phrases", "exclude", "example", "colour", "key", "parent")
+
+
+def rewrite_codes(yaml_text: str, codes: list[dict], source: str) -> str:
+    """The codebook's YAML with its codes as in `codes` (rows of the codes table, in
+    order): fields changed in place, new codes added, dropped codes removed;
+    comments and layout of everything else kept. Checked before it is returned."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import FoldedScalarString
+
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    data = yaml.load(yaml_text)
+    old = {str(c.get("id")): c for c in data.get("codes") or [] if isinstance(c, dict)}
+    entries = []
+    for row in codes:
+        entry = old.get(row["code_id"], CommentedMap())
+        values = {"id": row["code_id"], "label_nl": row["label_nl"], "label_en": row["label_en"],
+                  "definition": row["definition"], "use_when": row["use_when"],
+                  "do_not_use_when": row["do_not_use_when"], "keywords": row["keywords"], "phrases": row["phrases"],
+                  "exclude": row["exclude"], "example": row["example"], "colour": row["colour"],
+                  "key": row["key"], "parent": row["parent"]}
+        for name in _FIELD_ORDER:
+            value = values[name]
+            empty = value in (None, "", [])
+            if empty:
+                entry.pop(name, None)
+                continue
+            current = entry.get(name)
+            if isinstance(value, list):
+                if [str(v) for v in current or []] != value:
+                    entry[name] = CommentedSeq(value)
+            elif str(current).strip() != str(value).strip():
+                entry[name] = FoldedScalarString(value + "\n") if len(value) > 70 else value
+        entries.append(entry)
+    seq = data.get("codes")
+    if not isinstance(seq, CommentedSeq):
+        seq = data["codes"] = CommentedSeq()
+    seq.clear()
+    seq.extend(entries)
+    out = io.StringIO()
+    yaml.dump(data, out)
+    parse_codebook(out.getvalue(), source)  # raises BadInput if the result were not a valid codebook
+    return out.getvalue()

@@ -175,3 +175,176 @@ class CodebookStore:
             "SELECT * FROM codes WHERE codebook_id = ? AND code_id = ?", [codebook_id, code_id]
         )
 
+
+    # --- edits made in the workbench ----------------------------------------------------------
+
+    def code_row(self, code_row_id: int) -> dict:
+        row = self._one("SELECT * FROM codes WHERE id = ?", [code_row_id])
+        if row is None:
+            raise BadInput(f"no code with row id {code_row_id}", field="CODE")
+        for name in ("keywords", "phrases", "exclude"):
+            row[name] = json.loads(row[name])
+        return row
+
+    def create_code(self, codebook_id: str, label_nl: str, *, label_en: str = "", parent: str | None = None,
+                    key: str = "", definition: str = "", example: str = "", reserved: dict | None = None) -> int:
+        """A new code at the end of a codebook; its id is made from the label. Returns its row id."""
+        import re
+        import unicodedata
+
+        from jhs_qual.codebook.load import PALETTE
+
+        label_nl = " ".join(label_nl.split())
+        if not label_nl:
+            raise BadInput("a code needs a label", field="label_nl")
+        if not self._one("SELECT 1 FROM codebooks WHERE id = ?", [codebook_id]):
+            raise BadInput(f"no codebook '{codebook_id}' in this project", field="CODEBOOK")
+        plain = unicodedata.normalize("NFKD", label_nl).encode("ascii", "ignore").decode().lower()
+        base = (re.sub(r"[^a-z0-9]+", "_", plain).strip("_") or "code")[:48]
+        base = base if base[0].isalpha() else "c_" + base
+        taken = {r[0] for r in self.db.execute("SELECT code_id FROM codes WHERE codebook_id = ?", [codebook_id])}
+        code_id, n = base, 2
+        while code_id in taken:
+            code_id, n = f"{base}_{n}", n + 1
+        position = self.db.execute("SELECT coalesce(max(position), -1) + 1 FROM codes WHERE codebook_id = ?",
+                                   [codebook_id]).fetchone()[0]
+        row = {"codebook_id": codebook_id, "code_id": code_id, "parent": parent, "position": position,
+               "label_nl": label_nl, "label_en": " ".join(label_en.split()) or label_nl, "definition": definition,
+               "use_when": "", "do_not_use_when": "", "keywords": [], "phrases": [], "exclude": [],
+               "example": example, "colour": PALETTE[position % len(PALETTE)], "key": key}
+        with self._write() as db:
+            code_row_id = db.execute(
+                "INSERT INTO codes(codebook_id, code_id, parent, position, label_nl, label_en, definition, example,"
+                " colour, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [codebook_id, code_id, parent, position, row["label_nl"], row["label_en"], definition, example,
+                 row["colour"], key]).lastrowid
+            self._rewrite_yaml(codebook_id, reserved)
+        return code_row_id
+
+    def update_code(self, code_row_id: int, reserved: dict | None = None, **fields) -> dict:
+        """Change a code's label(s), definition, parent or key. Returns the old values of
+        the fields changed (for undo)."""
+        editable = ("label_nl", "label_en", "definition", "use_when", "do_not_use_when", "example", "parent", "key",
+                    "colour")
+        unknown = set(fields) - set(editable)
+        if unknown:
+            raise BadInput(f"cannot change {', '.join(sorted(unknown))}", field="code")
+        row = self.code_row(code_row_id)
+        if "label_nl" in fields and not " ".join(str(fields["label_nl"]).split()):
+            raise BadInput("a code needs a label", field="label_nl")
+        old = {name: row[name] for name in fields}
+        with self._write() as db:
+            for name, value in fields.items():
+                db.execute(f"UPDATE codes SET {name} = ? WHERE id = ?", [value, code_row_id])
+            self._rewrite_yaml(row["codebook_id"], reserved)
+        return old
+
+    def delete_code(self, code_row_id: int) -> dict:
+        """Remove a code without codings (and its rejections and memos). Returns its row, for undo."""
+        row = self.code_row(code_row_id)
+        used = self.db.execute("SELECT count(*) FROM codings WHERE code_id = ?", [code_row_id]).fetchone()[0]
+        if used:
+            raise BadInput(f"code '{row['code_id']}' has {used} coding(s)", field="CODE",
+                           hint="merge it into another code, or remove its codings first")
+        with self._write() as db:
+            db.execute("UPDATE codes SET parent = ? WHERE codebook_id = ? AND parent = ?",
+                       [row["parent"], row["codebook_id"], row["code_id"]])
+            for table in ("rejections", "learned_keywords", "consensus_items"):
+                db.execute(f"DELETE FROM {table} WHERE code_id = ?", [code_row_id])
+            db.execute("DELETE FROM memos WHERE code_id = ?", [code_row_id])
+            db.execute("DELETE FROM codes WHERE id = ?", [code_row_id])
+            self._rewrite_yaml(row["codebook_id"], None)
+        return row
+
+    def merge_codes(self, source_row_id: int, target_row_id: int) -> dict:
+        """Move every coding, rejection, memo and child of `source` to `target` and
+        remove `source`. Returns what undo needs to put it all back."""
+        source, target = self.code_row(source_row_id), self.code_row(target_row_id)
+        if source_row_id == target_row_id:
+            raise BadInput("a code cannot be merged into itself", field="CODE")
+        if source["codebook_id"] != target["codebook_id"]:
+            raise BadInput("merge codes of the same codebook", field="CODE",
+                           hint=f"{source['code_id']} is in {source['codebook_id']}, "
+                                f"{target['code_id']} in {target['codebook_id']}")
+        record: dict = {"source": source, "target": target_row_id, "moved": [], "dropped": [], "children": []}
+        with self._write() as db:
+            for coding in db.execute("SELECT * FROM codings WHERE code_id = ?", [source_row_id]).fetchall():
+                names = [d[0] for d in db.execute("SELECT * FROM codings LIMIT 0").description]
+                row = dict(zip(names, coding))
+                clash = db.execute(
+                    "SELECT 1 FROM codings WHERE code_id = ? AND transcript_id = ? AND coder_id = ? AND start = ?"
+                    " AND end = ?", [target_row_id, row["transcript_id"], row["coder_id"], row["start"],
+                                     row["end"]]).fetchone()
+                if clash:  # the coder had the target on the same words: one coding stays
+                    record["dropped"].append(row)
+                    db.execute("DELETE FROM codings WHERE id = ?", [row["id"]])
+                else:
+                    record["moved"].append(row["id"])
+                    db.execute("UPDATE codings SET code_id = ? WHERE id = ?", [target_row_id, row["id"]])
+            record["children"] = [r[0] for r in db.execute(
+                "SELECT id FROM codes WHERE codebook_id = ? AND parent = ?", [source["codebook_id"], source["code_id"]])]
+            db.execute("UPDATE codes SET parent = ? WHERE codebook_id = ? AND parent = ?",
+                       [target["code_id"], source["codebook_id"], source["code_id"]])
+            record["memos"] = [r[0] for r in db.execute("SELECT id FROM memos WHERE code_id = ?", [source_row_id])]
+            db.execute("UPDATE memos SET code_id = ? WHERE code_id = ?", [target_row_id, source_row_id])
+            db.execute("UPDATE OR IGNORE rejections SET code_id = ? WHERE code_id = ?", [target_row_id, source_row_id])
+            for table in ("rejections", "learned_keywords", "consensus_items"):
+                db.execute(f"DELETE FROM {table} WHERE code_id = ?", [source_row_id])
+            db.execute("DELETE FROM codes WHERE id = ?", [source_row_id])
+            self._rewrite_yaml(source["codebook_id"], None)
+        return record
+
+    def unmerge_codes(self, record: dict) -> None:
+        """Undo `merge_codes`: the source code back under its own row id, with its codings."""
+        source = record["source"]
+        with self._write() as db:
+            columns = [c for c in source if c != "id"]
+            values = [json.dumps(source[c], ensure_ascii=False) if c in ("keywords", "phrases", "exclude")
+                      else source[c] for c in columns]
+            db.execute(f"INSERT INTO codes(id, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})",
+                       [source["id"], *values])
+            db.execute("UPDATE codings SET code_id = ? WHERE id IN (SELECT value FROM json_each(?))",
+                       [source["id"], json.dumps(record["moved"])])
+            for row in record["dropped"]:
+                db.execute(f"INSERT INTO codings({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                           list(row.values()))
+            db.execute("UPDATE codes SET parent = ? WHERE id IN (SELECT value FROM json_each(?))",
+                       [source["code_id"], json.dumps(record["children"])])
+            db.execute("UPDATE memos SET code_id = ? WHERE id IN (SELECT value FROM json_each(?))",
+                       [source["id"], json.dumps(record.get("memos", []))])
+            self._rewrite_yaml(source["codebook_id"], None)
+
+    def restore_code(self, row: dict) -> None:
+        """Undo `delete_code` (or `create_code`'s undo): the code back under its row id."""
+        with self._write() as db:
+            columns = [c for c in row if c != "id"]
+            values = [json.dumps(row[c], ensure_ascii=False) if c in ("keywords", "phrases", "exclude") else row[c]
+                      for c in columns]
+            db.execute(f"INSERT INTO codes(id, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})",
+                       [row["id"], *values])
+            self._rewrite_yaml(row["codebook_id"], None)
+
+    def _rewrite_yaml(self, codebook_id: str, reserved: dict | None) -> None:
+        """Inside a write: the codebook's YAML and hash from its codes as they now are;
+        the codebooks must still hold together (parents, shortcut keys)."""
+        import hashlib
+
+        from jhs_qual.codebook.edit import rewrite_codes
+        from jhs_qual.codebook.load import parse_codebook
+
+        book = self._one("SELECT yaml, source_name FROM codebooks WHERE id = ?", [codebook_id])
+        text = rewrite_codes(book["yaml"], self.codes(codebook_id), book["source_name"])
+        edited = parse_codebook(text, book["source_name"])
+        edited.applies_to = self.scopes()[codebook_id]
+        others = [self._stored_codebook(r[0]) for r in self.db.execute(
+            "SELECT id FROM codebooks WHERE id != ?", [codebook_id]).fetchall()]
+        check_together(others + [edited], reserved)
+        self.db.execute("UPDATE codebooks SET yaml = ?, yaml_sha256 = ? WHERE id = ?",
+                        [text, hashlib.sha256(text.encode("utf-8")).hexdigest(), codebook_id])
+
+    def codebook_yaml(self, codebook_id: str) -> str:
+        row = self._one("SELECT yaml FROM codebooks WHERE id = ?", [codebook_id])
+        if row is None:
+            raise BadInput(f"no codebook '{codebook_id}' in this project", field="CODEBOOK",
+                           hint="list them with 'jhs-qual codebook list'")
+        return row["yaml"]

@@ -575,11 +575,12 @@ class Project(CodebookStore, NotesStore):
             [transcript_id, coder],
         ))
 
-    def code_counts(self, coder: str) -> dict[int, int]:
-        """{code row id: number of codings by this coder}."""
+    def code_counts(self, coder: str, transcript_id: int | None = None) -> dict[int, int]:
+        """{code row id: number of codings by this coder} (in one transcript, or all)."""
         return {r[0]: r[1] for r in self.db.execute(
             "SELECT c.code_id, count(*) FROM codings c JOIN coders cd ON cd.id = c.coder_id"
-            " WHERE cd.name = ? GROUP BY c.code_id", [coder])}
+            " WHERE cd.name = ? AND (? IS NULL OR c.transcript_id = ?) GROUP BY c.code_id",
+            [coder, transcript_id, transcript_id])}
 
     def data_version(self) -> int:
         """Changes when another connection commits: the cue to refresh a view."""
@@ -608,8 +609,15 @@ class Project(CodebookStore, NotesStore):
             row["attributes"] = attributes.get(row["transcript_id"], {})
         return rows
 
-    def code_by_attribute(self, attribute: str, coder: str | None = None) -> tuple[list[str], list[dict]]:
-        """Codings per code per value of `attribute` (and the transcripts they are in)."""
+    def consensus_coders(self) -> list[str]:
+        """Coders that hold a consensus built from other coders' codings."""
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT c.name FROM consensus_items i JOIN coders c ON c.id = i.consensus_coder_id ORDER BY 1")]
+
+    def code_by_attribute(self, attribute: str, coder: str | None = None,
+                          exclude: list[str] = ()) -> tuple[list[str], list[dict]]:
+        """Codings per code per value of `attribute` (and the transcripts they are in),
+        of one coder or of all but the `exclude`d ones."""
         values = [r[0] for r in self.db.execute(
             "SELECT DISTINCT value FROM transcript_attributes WHERE key = ? ORDER BY value", [attribute])]
         sql = (
@@ -622,6 +630,9 @@ class Project(CodebookStore, NotesStore):
         if coder is not None:
             sql += " WHERE cd.name = ?"
             params.append(coder)
+        else:
+            sql += " WHERE cd.name NOT IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(list(exclude)))
         rows = list(self.db.query(sql + " GROUP BY c.code_id, value", params))
         if any(r["value"] == "(none)" for r in rows):
             values.append("(none)")

@@ -1,9 +1,10 @@
 """The coding workbench: a keyboard-first Textual app over one project file.
 
-Screens: project (F2), coding (Enter on a transcript), quotes of a code (F3),
-summary (F4), comparison and consensus (F5). Every change is stored at once
-in its own transaction; a timer notices changes made by another window on the
-same project (`PRAGMA data_version`) and refreshes the screen.
+Screens are modes (F-keys switch, Escape goes back once): transcripts (F2,
+with a transcript's coding screen on top), quotes of a code (F3), summary
+(F4), comparison and consensus (F5). Every change is stored at once in its
+own transaction; a timer notices changes made by another window on the same
+project (`PRAGMA data_version`) and refreshes the screens.
 """
 
 from __future__ import annotations
@@ -12,45 +13,58 @@ from collections.abc import Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 
 from jhs_qual.config import Config
+from jhs_qual.keys import APP
 from jhs_qual.store import Project
 from jhs_qual.tui.dialogs import AskText
 from jhs_qual.tui.history import History
+from jhs_qual.tui.keymap import bindings
 
 POLL_SECONDS = 1.0
+_ACTIONS = {"quit": "quit", "project_screen": "project", "quotes_screen": "quotes", "summary_screen": "summary",
+            "compare_screen": "compare"}
+
+
+class QuitWhenDone(Message):
+    """Sent to the focused widget on ctrl+q and bubbled up to the app: it arrives after
+    every key typed before ctrl+q, so a code key pressed just before quitting is stored."""
 
 
 class JhsApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "jhs-qual"
-    BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
-        Binding("f2", "project", "Transcripts", id="project_screen"),
-        Binding("f3", "quotes", "Quotes", id="quotes_screen"),
-        Binding("f4", "summary", "Summary", id="summary_screen"),
-        Binding("f5", "compare", "Compare", id="compare_screen"),
-        Binding("question_mark", "help", "Keys", id="help"),
-        Binding("ctrl+t", "toggle_theme", "Light/dark", show=False, id="toggle_theme"),
-    ]
+    BINDINGS = bindings(APP, _ACTIONS, quit={"priority": True})
+    MODES = {
+        "project": "jhs_qual.tui.screens.project:ProjectScreen",
+        "quotes": "jhs_qual.tui.screens.quotes:QuotesScreen",
+        "summary": "jhs_qual.tui.screens.summary:SummaryScreen",
+        "compare": "jhs_qual.tui.screens.compare:CompareScreen",
+    }
 
     def __init__(self, project: Project, coder: str = "", config: Config | None = None,
-                 suggester: Callable | None = None) -> None:
+                 suggester: Callable | None = None, open_transcript: tuple[int, int | None] | None = None) -> None:
         super().__init__()
+        self._modes = {name: _lazy(path) for name, path in self.MODES.items()}
         self.project = project
         self.config = config or Config()
         self.coder = coder or self.config.coder
         self.history = History(project)
-        self.suggester = suggester  # (text, start, end) -> suggestions; built on first use when None
+        self.suggester = suggester  # (text, start, end, codebooks) -> suggestions; built on first use when None
         self._sources = None
+        self._own_engine = suggester is None  # a suggester handed in (tests) is kept as it is
         self._seen_version = project.data_version()
+        self._open_first = open_transcript  # (transcript id, turn index or None) from `tui --open`
+        self._mode_trail: list[str] = []
 
     def on_mount(self) -> None:
         if self.config.theme:
             self.theme = self.config.theme
         if self.config.keys:
             self.set_keymap(self.config.keys)
+        self.theme_changed_signal.subscribe(self, self._save_theme)
         self.set_interval(POLL_SECONDS, self._poll)
         if self.coder:
             self._start()
@@ -68,10 +82,20 @@ class JhsApp(App):
         self._start()
 
     def _start(self) -> None:
-        from jhs_qual.tui.screens.project import ProjectScreen
-
         self.sub_title = f"{self.project.path.name} · {self.coder}"
-        self.push_screen(ProjectScreen())
+        self.switch_mode("project")
+        if self._open_first is not None:
+            transcript_id, turn = self._open_first
+            self.open_transcript(transcript_id, turn=turn)
+
+    # --- quitting: nothing typed is lost ---------------------------------------------------
+
+    async def action_quit(self) -> None:
+        target = self.screen.focused or self.screen
+        target.post_message(QuitWhenDone())
+
+    def on_quit_when_done(self, message: QuitWhenDone) -> None:
+        self.exit()
 
     # --- suggestions ---------------------------------------------------------------------
 
@@ -87,8 +111,15 @@ class JhsApp(App):
         if self.suggester is None:
             from jhs_qual.suggest.service import Suggester
 
-            self.suggester = Suggester(self._sources or [], self.config.suggest).for_span
+            engine = Suggester(self._sources or [], self.config.suggest)
+            self.suggester = lambda text, start, end, codebooks=None: engine.for_span(text, start, end,
+                                                                                     codebooks=codebooks)
         return self.suggester
+
+    def codes_changed(self) -> None:
+        """A code was created, renamed or merged: the engine reads the codes again (on next use)."""
+        if self._own_engine:
+            self._sources, self.suggester = None, None
 
     # --- changes -------------------------------------------------------------------
 
@@ -104,54 +135,60 @@ class JhsApp(App):
             self._refresh_screens()
 
     def _refresh_screens(self) -> None:
-        """Refresh the screen in view now; the others when they come back (ScreenResume)."""
+        """Refresh the screen in view now; the others (in every mode) when they come back."""
         from jhs_qual.tui.screens.base import LiveScreen
 
-        for screen in self.screen_stack:
-            if isinstance(screen, LiveScreen):
-                screen.stale = screen is not self.screen
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                if isinstance(screen, LiveScreen):
+                    screen.stale = screen is not self.screen
         if isinstance(self.screen, LiveScreen):
             self.screen.refresh_data()
 
-    # --- navigation ------------------------------------------------------------------
+    # --- navigation: modes, switched by F-keys, Escape goes back once ---------------------
 
-    def open_transcript(self, transcript_id: int, *, turn: int = 0, span: tuple[int, int] | None = None,
-                        replace: bool = False) -> None:
+    def go(self, mode: str) -> Screen:
+        """Switch to a mode (remembering where we came from); returns its screen."""
+        if mode != self.current_mode:
+            self._mode_trail.append(self.current_mode)
+            self.switch_mode(mode)
+        return self.screen
+
+    def action_back(self) -> None:
+        """Escape on a mode's first screen: back to the mode we came from."""
+        while self._mode_trail:
+            mode = self._mode_trail.pop()
+            if mode in self._modes and mode != self.current_mode:
+                self.switch_mode(mode)
+                return
+
+    def open_transcript(self, transcript_id: int, *, turn: int | None = None,
+                        span: tuple[int, int] | None = None) -> None:
         from jhs_qual.tui.screens.coding import CodingScreen
 
-        if replace:
-            self._back_to_project()
+        self.go("project")
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
         self.push_screen(CodingScreen(transcript_id, turn=turn, span=span))
 
-    def _back_to_project(self) -> None:
-        from jhs_qual.tui.screens.project import ProjectScreen
-
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, ProjectScreen):
-            self.pop_screen()
-
-    def show_quotes(self, code: dict) -> None:
-        from jhs_qual.tui.screens.quotes import QuotesScreen
-
-        self.push_screen(QuotesScreen(code))
-
     def action_project(self) -> None:
-        self._back_to_project()
+        if self.current_mode == "project" and len(self.screen_stack) > 1:
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            return
+        self.go("project")
 
     def action_quotes(self) -> None:
-        if hasattr(self.screen, "action_quotes"):
-            self.screen.action_quotes()
-        else:
-            self.notify("Open a transcript and highlight a code first")
+        code = getattr(self.screen, "highlighted_code", None) or getattr(self.screen, "code_on_turn", lambda: None)()
+        screen = self.go("quotes")
+        if code is not None:
+            screen.show_code(code)
 
     def action_summary(self) -> None:
-        from jhs_qual.tui.screens.summary import SummaryScreen
-
-        self.push_screen(SummaryScreen())
+        self.go("summary")
 
     def action_compare(self) -> None:
-        from jhs_qual.tui.screens.compare import CompareScreen
-
-        self.push_screen(CompareScreen())
+        self.go("compare")
 
     def action_help(self) -> None:
         if self.screen.query("HelpPanel"):
@@ -161,8 +198,11 @@ class JhsApp(App):
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
-        self.config.theme = self.theme
-        if self.config.path.parent.exists() or self.config.coder:
+
+    def _save_theme(self, theme) -> None:
+        """Any change of theme (ctrl+t, the command palette) is kept in the config."""
+        if self.config.theme != theme.name and self.coder:
+            self.config.theme = theme.name
             self.config.save()
 
     # --- the command palette lists every action ---------------------------------------
@@ -170,7 +210,8 @@ class JhsApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         seen = set()
-        for source in (screen, self):
+        sources = [screen, self] + ([screen.focused] if screen.focused is not None else [])
+        for source in sources:
             for binding in getattr(source, "BINDINGS", []):
                 if not isinstance(binding, Binding) or binding.id in seen or binding.id in ("quit", "help"):
                     continue
@@ -183,6 +224,17 @@ class JhsApp(App):
                 yield SystemCommand(f"Code: {code['label_nl']}",
                                     f"code the selection as {code['codebook_id']}/{code['code_id']} ({key})",
                                     lambda code=code: screen.apply_code(code))
+
+
+def _lazy(path: str) -> Callable[[], Screen]:
+    """A mode's screen class, imported when the mode is first shown (not at startup)."""
+    def make() -> Screen:
+        import importlib
+
+        module, _, name = path.partition(":")
+        return getattr(importlib.import_module(module), name)()
+
+    return make
 
 
 def _runner(target, action: str) -> Callable[[], None]:

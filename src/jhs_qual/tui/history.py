@@ -1,16 +1,18 @@
 """Undo and redo for every change made in the app since it was opened.
 
 Plain Python over the store: each change is an action that undoes and redoes
-itself through `Project`, each in its own transaction.
+itself through `Project`, each in its own transaction. Codings, rejections,
+memos and code edits all go through here.
 
 Undoing a removal stores the coding again under a new id, and SQLite may hand
 an id that was freed to another coding. So actions do not hold ids: every
-coding the history knows has one `Handle`, shared by all actions on it, which
-always holds that coding's current id.
+coding (and rejection) the history knows has one `Handle`, shared by all
+actions on it, which always holds its current id.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from jhs_qual.store import Project
@@ -37,14 +39,21 @@ class _Coding:
                    row["memo"], row["origin"])
 
 
+@dataclass
+class Action:
+    label: str
+    undo: Callable[[], None]
+    redo: Callable[[], None]
+
+
 class History:
     def __init__(self, project: Project):
         self.project = project
-        self._done: list[tuple[str, str, Handle, _Coding | tuple[str, str]]] = []
-        self._undone: list = []
+        self._done: list[Action] = []
+        self._undone: list[Action] = []
         self._live: dict[int, Handle] = {}  # current id -> handle, for codings that exist
 
-    # --- changes -----------------------------------------------------------------------
+    # --- codings -----------------------------------------------------------------------
 
     def add_coding(self, transcript_id: int, code_row_id: int, coder: str, start: int, end: int,
                    *, label: str, origin: str = "manual") -> int | None:
@@ -53,7 +62,8 @@ class History:
         coding_id, created = self.project.add_coding(transcript_id, code_row_id, coder, start, end, origin=origin)
         if not created:
             return None
-        self._record(("add", label, self._handle(coding_id), coding))
+        handle = self._handle(coding_id)
+        self._record(Action(label, lambda: self._delete(handle), lambda: self._create(handle, coding)))
         return coding_id
 
     def remove_coding(self, coding_id: int, *, label: str) -> None:
@@ -61,15 +71,50 @@ class History:
         if row is None:
             return
         handle = self._handle(coding_id)
+        coding = _Coding.of(row)
         self._delete(handle)
-        self._record(("remove", label, handle, _Coding.of(row)))
+        self._record(Action(label, lambda: self._create(handle, coding), lambda: self._delete(handle)))
 
     def set_memo(self, coding_id: int, memo: str, *, label: str) -> None:
         row = self.project.coding(coding_id)
         if row is None or row["memo"] == memo:
             return
         self.project.set_memo(coding_id, memo)
-        self._record(("memo", label, self._handle(coding_id), (row["memo"], memo)))
+        handle, old = self._handle(coding_id), row["memo"]
+        self._record(Action(label, lambda: self.project.set_memo(handle.id, old),
+                            lambda: self.project.set_memo(handle.id, memo)))
+
+    # --- rejections, memos, codes ---------------------------------------------------------
+
+    def reject(self, transcript_id: int, code_row_id: int, coder: str, start: int, end: int, *, label: str) -> None:
+        handle = Handle(self.project.reject(transcript_id, code_row_id, coder, start, end))
+
+        def redo() -> None:
+            handle.id = self.project.reject(transcript_id, code_row_id, coder, start, end)
+
+        self._record(Action(label, lambda: self.project.unreject(handle.id), redo))
+
+    def write_memo(self, coder: str, text: str, *, label: str, **target) -> None:
+        """A free memo on a turn, a transcript or a code (see `Project.write_memo`)."""
+        existing = self.project.memo_on(coder, **target)
+        old = existing["text"] if existing else ""
+        if old == text:
+            return
+        self.project.write_memo(coder, text, **target)
+        self._record(Action(label, lambda: self.project.write_memo(coder, old, **target),
+                            lambda: self.project.write_memo(coder, text, **target)))
+
+    def change(self, label: str, do: Callable[[], object], undo: Callable[[object], None],
+               redo: Callable[[], object] | None = None) -> object:
+        """Any other change: `do()` makes it and returns what `undo(result)` needs.
+        Redo runs `redo` (default `do`) again and keeps its new result for the next undo."""
+        result = [do()]
+
+        def again() -> None:
+            result[0] = (redo or do)()
+
+        self._record(Action(label, lambda: undo(result[0]), again))
+        return result[0]
 
     # --- undo and redo -------------------------------------------------------------------
 
@@ -77,29 +122,17 @@ class History:
         if not self._done:
             return None
         action = self._done.pop()
-        kind, label, handle, data = action
-        if kind == "add":
-            self._delete(handle)
-        elif kind == "remove":
-            self._create(handle, data)
-        else:
-            self.project.set_memo(handle.id, data[0])
+        action.undo()
         self._undone.append(action)
-        return label
+        return action.label
 
     def redo(self) -> str | None:
         if not self._undone:
             return None
         action = self._undone.pop()
-        kind, label, handle, data = action
-        if kind == "add":
-            self._create(handle, data)
-        elif kind == "remove":
-            self._delete(handle)
-        else:
-            self.project.set_memo(handle.id, data[1])
+        action.redo()
         self._done.append(action)
-        return label
+        return action.label
 
     # --- handles -------------------------------------------------------------------------
 
@@ -118,6 +151,6 @@ class History:
                                                coding.start, coding.end, memo=coding.memo, origin=coding.origin)
         self._live[handle.id] = handle
 
-    def _record(self, action) -> None:
+    def _record(self, action: Action) -> None:
         self._done.append(action)
         self._undone.clear()

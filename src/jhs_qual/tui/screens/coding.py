@@ -1,51 +1,54 @@
-"""The coding screen: a transcript, the code tree, the current turn's codings, suggestions.
+"""The coding screen: a transcript, the codes that apply to it, the current turn's codings, suggestions.
 
-A code's shortcut key codes the selection (the cursor turn, a range of turns
-with shift+up/down, or words chosen with `v`); pressing it again on the same
-selection removes that coding. Every change is stored at once and can be
-undone with `u`.
+The loop it is built for costs about one key per answer: Enter accepts the
+highlighted (top) suggestion and moves to the next answer; `@` and `#` accept
+the second and third; a code's key codes the selection (the cursor turn, a
+range with shift+up/down, or a sentence or words chosen with v, ], [ and the
+arrows), and pressing it again on the same selection removes that coding;
+j/k move between answers, space to the next answer without a coding.
+Every change is stored at once and can be undone with `u`.
 """
 
 from __future__ import annotations
 
+import threading
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.events import Key
 from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from jhs_qual.keys import CODING
+from jhs_qual.tui.dialogs import PickOne, SearchDialog
+from jhs_qual.tui.keymap import bindings
 from jhs_qual.tui.screens.base import LiveScreen
-
-from jhs_qual.tui.dialogs import AskText, PickOne, SearchDialog
+from jhs_qual.tui.screens.code_edit import CodeEditing
 from jhs_qual.tui.widgets.code_tree import CodeTree
 from jhs_qual.tui.widgets.transcript import TranscriptView
 
+_ACTIONS = {"accept_suggestion": "accept", "accept_1": "accept_nth(0)", "accept_2": "accept_nth(1)",
+            "accept_3": "accept_nth(2)", "reject_suggestion": "reject", "remove_coding": "remove"}
+ACCEPT_LABELS = ("⏎", "@", "#")  # shown before the first three suggestions
 
-class CodingScreen(LiveScreen):
+
+class CodingScreen(CodeEditing, LiveScreen):
     AUTO_FOCUS = "#transcript"  # focus once, straight away: each focus change rebuilds the footer
-    BINDINGS = [
-        Binding("u", "undo", "Undo", id="undo"),
-        Binding("ctrl+r", "redo", "Redo", show=False, id="redo"),
-        Binding("m", "memo", "Memo", id="memo"),
-        Binding("backspace,delete", "remove", "Remove", id="remove_coding"),
-        Binding("enter", "accept", "Accept", id="accept_suggestion"),
-        Binding("x", "reject", "Reject", show=False, id="reject_suggestion"),
-        Binding("slash", "search", "Search", id="search"),
-        Binding("i", "toggle_definition", "Definition", show=False, id="toggle_definition"),
-        Binding("escape", "back", "Back", show=False, id="back"),
-    ]
+    BINDINGS = bindings(CODING, _ACTIONS)
 
-    def __init__(self, transcript_id: int, turn: int = 0, span: tuple[int, int] | None = None) -> None:
+    def __init__(self, transcript_id: int, turn: int | None = None, span: tuple[int, int] | None = None) -> None:
         super().__init__()
         self.transcript_id = transcript_id
         self.start_turn = turn
         self.start_span = span
+        self.codebooks: set[str] = set()
+        self.codes: list[dict] = []
         self.by_key: dict[str, dict] = {}
         self.suggestions: list = []
-        self.rejected: set[tuple[int, str]] = set()
+        self._shown_for: int | None = None  # the turn self.suggestions belong to
+        self._lock = threading.Lock()
+        self.rejected = None
         self.highlighted_code: dict | None = None
 
     def compose(self) -> ComposeResult:
@@ -72,25 +75,62 @@ class CodingScreen(LiveScreen):
         is_interviewer = project.interviewer_test()
         view = self.query_one(TranscriptView)
         view.load(text, turns, [is_interviewer(t["speaker"]) for t in turns], self._codings())
-        codes = project.codes()
-        self.by_key = {c["key"]: c for c in codes if c["key"]}
-        self.query_one(CodeTree).load(project.codebooks(), codes, project.code_counts(self.app.coder))
+        self.codebooks = project.codebooks_by_transcript().get(self.transcript_id, set())
+        self.rejected = project.rejections(self.app.coder, self.transcript_id)
+        self.load_codes()
         self.sub_title = self.transcript_name
-        if self.start_turn:
-            view.cursor = min(self.start_turn, len(turns) - 1)
+        if self.start_turn is not None:
+            view.go_to(min(self.start_turn, len(turns) - 1))
+        else:
+            view.go_to(self.first_uncoded(-1, wrap=True) or 0)
         if self.start_span:
             view.target = self.start_span  # shown, not selected: a key press must not act on it
-        self._status(f"{self.transcript_name}: {len(turns)} turns. Code keys code the selection; v selects words; "
-                     "u undoes; ? lists every key.")
+            view.point = self.start_span[0]
+        answers = sum(1 for asked in view.interviewer if not asked)
+        self._status(f"{self.transcript_name}: {answers} answers of {len(turns)} turns. Enter accepts the top "
+                     "suggestion and moves on; a code's key codes; v selects a sentence; ? lists every key.")
+
+    def load_codes(self) -> None:
+        """The codes of the codebooks that apply to this transcript, their keys bound on this screen."""
+        project = self.app.project
+        self.codes = [c for c in project.codes() if c["codebook_id"] in self.codebooks]
+        keys: dict[str, list[dict]] = {}
+        for code in self.codes:
+            if code["key"]:
+                keys.setdefault(code["key"], []).append(code)
+        self.by_key = {key: found[0] for key, found in keys.items() if len(found) == 1}
+        clashes = [f"'{k}' ({', '.join(c['code_id'] for c in found)})" for k, found in keys.items() if len(found) > 1]
+        from textual.keys import _character_to_key
+
+        self._bindings = type(self)._merged_bindings.copy()  # the codes' keys bound afresh: they may have changed
+        for key, code in self.by_key.items():
+            self._bindings.bind(_character_to_key(key) if not key.isalnum() else key, f"code({code['id']})",
+                                f"Code: {code['label_nl']}", show=False)
+        self.refresh_bindings()
+        books = [b for b in project.codebooks() if b["id"] in self.codebooks]
+        self.query_one(CodeTree).load(books, self.codes, *self._counts())
+        if clashes:
+            self._status("keys shared by codebooks that both apply here are off: " + ", ".join(clashes)
+                         + "; set the transcript's attributes or the codebooks' scopes")
+        if not self.codes:
+            self._status("no codebook applies to this transcript: check its attributes, or "
+                         "'jhs-qual codebook scope CODEBOOK --all'")
+
+    def _counts(self) -> tuple[dict[int, int], dict[int, int]]:
+        project, coder = self.app.project, self.app.coder
+        return project.code_counts(coder, self.transcript_id), project.code_counts(coder)
 
     def _codings(self) -> list[dict]:
         return self.app.project.transcript_codings(self.transcript_id, self.app.coder)
 
     def refresh_data(self) -> None:
         """Another change (here or in another window on this project): show it."""
-        self.query_one(TranscriptView).set_codings(self._codings())
-        self.query_one(CodeTree).update_counts(self.app.project.code_counts(self.app.coder))
-        self._show_turn(self.query_one(TranscriptView).cursor)
+        view = self.query_one(TranscriptView)
+        view.set_codings(self._codings())
+        self.rejected = self.app.project.rejections(self.app.coder, self.transcript_id)
+        self.query_one(CodeTree).update_counts(*self._counts())
+        self._show_turn(view.cursor)
+        self._suggest(view.cursor)
 
     def _status(self, message: str) -> None:
         self.query_one("#status", Static).update(message)
@@ -110,25 +150,66 @@ class CodingScreen(LiveScreen):
         info = Text()
         info.append(f"Turn {turn_index + 1}/{len(view.turns)} ", style="bold")
         info.append(turn["speaker"] or "")
+        if view.interviewer[turn_index]:
+            info.append(" (interviewer)", style="dim")
         for coding in view.codings_on(turn_index):
+            partial = view.is_partial(coding, turn_index)
             info.append("\n")
-            info.append(" ● ", style=coding["colour"])
+            info.append(" ◐ " if partial else " ● ", style=coding["colour"])
             info.append(coding["label_nl"])
+            if partial:
+                words = " ".join(view.text[coding["start"]:coding["end"]].split())
+                info.append(f"  “{words[:40]}{'…' if len(words) > 40 else ''}”", style="dim")
             if coding["origin"] != "manual":
                 info.append(f" ({coding['origin']})", style="dim")
             if coding["memo"]:
                 info.append(f"\n   memo: {coding['memo']}", style="italic")
+        memo = self.app.project.memo_on(self.app.coder, transcript_id=self.transcript_id,
+                                        span=(turn["content_start"], turn["end"]))
+        if memo:
+            info.append(f"\n ✎ {memo['text']}", style="italic")
         self.query_one("#turn-info", Static).update(info)
+
+    def first_uncoded(self, after: int, *, wrap: bool = False) -> int | None:
+        """The first answer after turn `after` without a coding of this coder's (from the top again with wrap)."""
+        view = self.query_one(TranscriptView)
+        answers = [i for i, asked in enumerate(view.interviewer) if not asked]
+        later = [i for i in answers if i > after] + ([i for i in answers if i <= after] if wrap else [])
+        return next((i for i in later if not view.codings_on(i)), None)
+
+    def action_next_uncoded(self) -> None:
+        view = self.query_one(TranscriptView)
+        found = self.first_uncoded(view.cursor, wrap=True)
+        if found is None:
+            self._status("every answer has a coding of yours")
+            return
+        view.go_to(found)
+
+    def action_toggle_interviewers(self) -> None:
+        view = self.query_one(TranscriptView)
+        view.skip_interviewers = not view.skip_interviewers
+        self._status("j/k stop on interviewer turns too" if not view.skip_interviewers
+                     else "j/k go from answer to answer (interviewer turns passed over)")
+
+    def advance(self) -> None:
+        view = self.query_one(TranscriptView)
+        before = view.cursor
+        view.action_move(1)
+        if view.cursor == before:
+            left = self.first_uncoded(-1, wrap=True)
+            self._status("that was the last answer" + (f"; turn {left + 1} has no coding yet (space goes there)"
+                                                       if left is not None else "; every answer is coded"))
 
     # --- coding -------------------------------------------------------------------------------
 
-    def on_key(self, event: Key) -> None:
-        code = self.by_key.get(event.character or "")
-        if code is None or not isinstance(self.focused, (TranscriptView, CodeTree, OptionList)):
-            return
-        event.stop()
-        event.prevent_default()
-        self.apply_code(code)
+    def action_code(self, code_row_id: int) -> None:
+        code = next((c for c in self.codes if c["id"] == code_row_id), None)
+        if code is not None:
+            self.apply_code(code)
+
+    @on(CodeTree.CodeChosen)
+    def _code_chosen(self, event: CodeTree.CodeChosen) -> None:
+        self.apply_code(event.code)
 
     def apply_code(self, code: dict, origin: str = "manual") -> None:
         view = self.query_one(TranscriptView)
@@ -165,14 +246,18 @@ class CodingScreen(LiveScreen):
         if len(codings) == 1:
             then(codings[0])
             return
-        options = [f"{c['label_nl']}  [{c['start']}:{c['end']}]" + (f"  memo: {c['memo']}" if c["memo"] else "")
-                   for c in codings]
 
         def chosen(index: int | None) -> None:
             if index is not None:
                 then(codings[index])
 
-        self.app.push_screen(PickOne(f"Which coding to {purpose}?", options), chosen)
+        self.app.push_screen(PickOne(f"Which coding to {purpose}?", [self.describe(c) for c in codings]), chosen)
+
+    def describe(self, coding: dict) -> str:
+        """A coding for people: its code and the words it covers."""
+        words = " ".join(self.query_one(TranscriptView).text[coding["start"]:coding["end"]].split())
+        text = f"{coding['label_nl']}: “{words[:60]}{'…' if len(words) > 60 else ''}”"
+        return text + (f"  memo: {coding['memo']}" if coding["memo"] else "")
 
     def action_remove(self) -> None:
         def remove(coding: dict) -> None:
@@ -182,26 +267,19 @@ class CodingScreen(LiveScreen):
 
         self._pick_coding("remove", remove)
 
-    def action_memo(self) -> None:
-        def ask(coding: dict) -> None:
-            def save(memo: str | None) -> None:
-                if memo is not None:
-                    self.app.history.set_memo(coding["id"], memo, label=f"memo on {coding['code']}")
-                    self._status("memo saved (u to undo)")
-                    self.app.changed()
-
-            self.app.push_screen(AskText(f"Memo on {coding['label_nl']}", coding["memo"]), save)
-
-        self._pick_coding("write a memo on", ask)
-
     def action_undo(self) -> None:
         label = self.app.history.undo()
         self._status(f"undone: {label}" if label else "nothing to undo")
-        self.app.changed()
+        self._after_history()
 
     def action_redo(self) -> None:
         label = self.app.history.redo()
         self._status(f"redone: {label}" if label else "nothing to redo")
+        self._after_history()
+
+    def _after_history(self) -> None:
+        self.app.codes_changed()
+        self.load_codes()
         self.app.changed()
 
     def action_back(self) -> None:
@@ -235,7 +313,12 @@ class CodingScreen(LiveScreen):
     def action_toggle_definition(self) -> None:
         self.query_one("#definition").toggle_class("hidden")
         if self.highlighted_code is None:
-            self._status("highlight a code in the tree (tab) to see its definition")
+            self._status("highlight a code in the list (tab) to see its definition")
+
+    def code_on_turn(self) -> dict | None:
+        view = self.query_one(TranscriptView)
+        on_turn = view.codings_on(view.cursor)
+        return next((c for c in self.codes if on_turn and c["id"] == on_turn[0]["code_id"]), None)
 
     # --- search ------------------------------------------------------------------------------------
 
@@ -243,10 +326,16 @@ class CodingScreen(LiveScreen):
         def go(hit: dict | None) -> None:
             if hit is None:
                 return
-            if hit["transcript_id"] == self.transcript_id:
-                self.query_one(TranscriptView).cursor = hit["turn"] - 1
-            else:
-                self.app.open_transcript(hit["transcript_id"], turn=hit["turn"] - 1, replace=True)
+            if hit["transcript_id"] != self.transcript_id:
+                self.app.open_transcript(hit["transcript_id"], turn=hit["turn"] - 1)
+                return
+            view = self.query_one(TranscriptView)
+            turn = view.turns[hit["turn"] - 1]
+            words = hit["snippet"].split("\x02", 1)[1].split("\x03", 1)[0] if "\x02" in hit["snippet"] else ""
+            found = view.text.lower().find(words.lower(), turn["content_start"], turn["end"]) if words else -1
+            view.go_to(hit["turn"] - 1, point=found if found >= 0 else None)
+            self._status(f"turn {hit['turn']}: v selects the sentence with '{words}'" if found >= 0
+                         else f"turn {hit['turn']}")
 
         self.app.push_screen(SearchDialog(self.app.project.search_turns), go)
 
@@ -255,23 +344,28 @@ class CodingScreen(LiveScreen):
     def _suggest(self, turn_index: int) -> None:
         panel = self.query_one("#suggestions", OptionList)
         panel.clear_options()
-        self.suggestions = []
+        self.suggestions, self._shown_for = [], None
         view = self.query_one(TranscriptView)
         view.marks = []
         if not view.turns or view.interviewer[turn_index]:
+            self._shown_for = turn_index
             return
         if self.app.suggester is None:
             panel.add_option(Option(Text("loading the suggestion engine…", style="dim"), disabled=True))
             self.app.suggestion_sources()  # read here, on the main thread: the worker never touches the database
         self._load_suggestions(turn_index)
 
-    @work(thread=True, exclusive=True, group="suggest")
-    def _load_suggestions(self, turn_index: int) -> None:
+    def _find(self, turn_index: int) -> list:
         view = self.query_one(TranscriptView)
         turn = view.turns[turn_index]
-        try:
+        with self._lock:  # the first call builds the engine: once, whichever thread gets here first
             suggester = self.app.load_suggester()  # spaCy loads here, on first use, never at startup
-            found = suggester(view.text, turn["content_start"], turn["end"])
+        return suggester(view.text, turn["content_start"], turn["end"], self.codebooks)
+
+    @work(thread=True, exclusive=True, group="suggest")
+    def _load_suggestions(self, turn_index: int) -> None:
+        try:
+            found = self._find(turn_index)
         except Exception as error:  # no engine is no reason to stop coding
             self.app.call_from_thread(self._status, f"suggestions unavailable: {error}")
             return
@@ -279,28 +373,47 @@ class CodingScreen(LiveScreen):
 
     def _show_suggestions(self, turn_index: int, found: list) -> None:
         view = self.query_one(TranscriptView)
-        if view.cursor != turn_index:
+        if view.cursor != turn_index or self._shown_for == turn_index:
             return
+        self._shown_for = turn_index
         panel = self.query_one("#suggestions", OptionList)
         panel.clear_options()
         coded = {c["code"] for c in view.codings_on(turn_index)}
-        self.suggestions = [s for s in found if (turn_index, s.code) not in self.rejected and s.code not in coded]
-        codes = {f"{c['codebook_id']}/{c['code_id']}": c for c in self.by_key.values()}
+        turn = view.turns[turn_index]
+        codes = {f"{c['codebook_id']}/{c['code_id']}": c for c in self.codes}
+        self.suggestions = [s for s in found if s.code in codes and s.code not in coded and not self.rejected.covers(
+            self.transcript_id, codes[s.code]["id"], turn["content_start"], turn["end"])]
         for i, suggestion in enumerate(self.suggestions):
-            code = codes.get(suggestion.code)
+            code = codes[suggestion.code]
             label = Text()
-            label.append(" ● ", style=code["colour"] if code else "")
-            label.append(f"[{code['key']}] " if code and code["key"] else "")
-            label.append(code["label_nl"] if code else suggestion.code)
+            label.append(f"{ACCEPT_LABELS[i]} " if i < len(ACCEPT_LABELS) else "  ", style="bold")
+            label.append("● ", style=code["colour"])
+            label.append(code["label_nl"])
+            label.append(f" [{code['key']}]" if code["key"] else "", style="bold")
             label.append(f"  {suggestion.score:.2f}  ", style="dim")
             label.append(", ".join(sorted({m.term for m in suggestion.matched})), style="italic")
             panel.add_option(Option(label, id=str(i)))
         if not self.suggestions:
-            panel.add_option(Option(Text("no suggestion for this turn", style="dim"), disabled=True))
+            panel.add_option(Option(Text("no suggestion: Enter moves on", style="dim"), disabled=True))
         else:
             panel.highlighted = 0
             view.marks = [(m.start, m.end) for m in self.suggestions[0].matched]
             view.refresh()
+
+    def _ready(self) -> bool:
+        """The suggestions of the cursor turn are on screen; if not, find them now (keys typed
+        ahead of the worker must act on this turn's suggestions, in order)."""
+        view = self.query_one(TranscriptView)
+        if self._shown_for == view.cursor:
+            return True
+        if view.interviewer[view.cursor]:
+            return True
+        try:
+            self._show_suggestions(view.cursor, self._find(view.cursor))
+        except Exception as error:
+            self._status(f"suggestions unavailable: {error}")
+            return False
+        return True
 
     @on(OptionList.OptionHighlighted, "#suggestions")
     def _suggestion_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -309,42 +422,53 @@ class CodingScreen(LiveScreen):
             view.marks = [(m.start, m.end) for m in self.suggestions[int(event.option.id)].matched]
             view.refresh()
 
-    def _current_suggestion(self):
+    @on(OptionList.OptionSelected, "#suggestions")
+    def _suggestion_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter on an item of the list: accept that one and move on."""
+        self._accept(int(event.option.id))
+        self.advance()
+        self.query_one(TranscriptView).focus()
+
+    def _highlighted(self) -> int | None:
         panel = self.query_one("#suggestions", OptionList)
-        if not self.suggestions or panel.highlighted is None:
+        if not self.suggestions:
             return None
-        return self.suggestions[panel.highlighted]
+        return panel.highlighted if panel.highlighted is not None else 0
+
+    def _accept(self, index: int) -> bool:
+        if not 0 <= index < len(self.suggestions):
+            return False
+        suggestion = self.suggestions[index]
+        code = next(c for c in self.codes if f"{c['codebook_id']}/{c['code_id']}" == suggestion.code)
+        self.apply_code(code, origin="suggested")
+        return True
 
     def action_accept(self) -> None:
-        suggestion = self._current_suggestion()
-        if suggestion is None:
-            self._status("no suggestion to accept")
+        """Accept the highlighted suggestion (the top one) and move to the next answer."""
+        if not self._ready():
             return
-        code = next((c for c in self.app.project.codes() if f"{c['codebook_id']}/{c['code_id']}" == suggestion.code),
-                    None)
-        if code is not None:
-            self.apply_code(code, origin="suggested")
-            self._suggest(self.query_one(TranscriptView).cursor)
+        index = self._highlighted()
+        if index is not None:
+            self._accept(index)
+        self.advance()
+
+    def action_accept_nth(self, index: int) -> None:
+        """Accept the first, second or third suggestion and stay on the turn."""
+        if self._ready() and not self._accept(index):
+            self._status(f"no suggestion number {index + 1} here")
 
     def action_reject(self) -> None:
-        suggestion = self._current_suggestion()
-        if suggestion is None:
+        if not self._ready():
+            return
+        index = self._highlighted()
+        if index is None:
             self._status("no suggestion to reject")
             return
-        turn = self.query_one(TranscriptView).cursor
-        self.rejected.add((turn, suggestion.code))
-        self._status(f"rejected {suggestion.code} for turn {turn + 1}")
-        self._suggest(turn)
-
-    def action_quotes(self) -> None:
-        """The quote browser for the highlighted code (or the first code on this turn)."""
-        code = self.highlighted_code
-        if code is None:
-            view = self.query_one(TranscriptView)
-            on_turn = view.codings_on(view.cursor)
-            if on_turn:
-                code = next((c for c in self.app.project.codes() if c["id"] == on_turn[0]["code_id"]), None)
-        if code is None:
-            self._status("highlight a code in the tree first (tab), then F3")
-            return
-        self.app.show_quotes(code)
+        suggestion = self.suggestions[index]
+        view = self.query_one(TranscriptView)
+        turn = view.turns[view.cursor]
+        code = next(c for c in self.codes if f"{c['codebook_id']}/{c['code_id']}" == suggestion.code)
+        self.app.history.reject(self.transcript_id, code["id"], self.app.coder, turn["content_start"], turn["end"],
+                                label=f"reject {suggestion.code} for turn {view.cursor + 1}")
+        self._status(f"rejected {code['label_nl']} for turn {view.cursor + 1} (u to undo)")
+        self.app.changed()

@@ -1,76 +1,170 @@
-"""The comparison screen: settle the disagreements of a consensus, item by item."""
+"""The comparison screen (F5): two coders' agreement per code, then their consensus item by item.
+
+The coders are picked from a list (`p`); the agreement table holds the same
+figures as `jhs-qual compare` (per turn, interviewer turns left out) before
+any consensus exists. Ctrl+B builds the consensus; each time the screen is
+shown again it is built again (additively, decisions kept), so codings made
+after the first build appear as new items.
+"""
 
 from __future__ import annotations
+
+import bisect
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from jhs_qual.tui.screens.base import LiveScreen
-
 from jhs_qual.errors import JhsError
-from jhs_qual.tui.dialogs import AskText
+from jhs_qual.tui.dialogs import AskText, PickOne
+from jhs_qual.tui.screens.base import LiveScreen
 
 
 class CompareScreen(LiveScreen):
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("escape", "app.back", "Back", id="back"),
+        Binding("p", "pick_coders", "Coders", id="pick_coders"),
         Binding("a", "settle('a')", "Take A", id="take_a"),
         Binding("b", "settle('b')", "Take B", id="take_b"),
         Binding("o", "settle('both')", "Both", id="take_both"),
         Binding("n", "settle('neither')", "Neither", id="take_neither"),
         Binding("ctrl+b", "build", "Build consensus", id="build_consensus"),
-        Binding("c", "next_consensus", "Next consensus", id="next_consensus"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.names: list[str] = []
-        self.current = 0
+        self.pair: tuple[str, str] | None = None
+        self.into: str | None = None  # the consensus coder of the pair, once built
         self.items: list[dict] = []
 
     def compose(self) -> ComposeResult:
         yield Static("", id="compare-title", classes="title")
-        with Horizontal():
+        yield DataTable(id="agreement", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="consensus"):
             yield OptionList(id="items")
             yield Static("", id="item-detail")
         yield Static("", id="status")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.pair = self._default_pair()
         self.refresh_data()
-        self.query_one(OptionList).focus()
+        self.query_one("#items", OptionList).focus()
+
+    def _coders(self) -> list[str]:
+        """People who coded: not consensus coders."""
+        consensus = set(self.app.project.consensus_coders())
+        return [r[0] for r in self.app.project.db.execute(
+            "SELECT cd.name FROM coders cd WHERE EXISTS (SELECT 1 FROM codings c WHERE c.coder_id = cd.id)"
+            " ORDER BY cd.name") if r[0] not in consensus]
+
+    def _default_pair(self) -> tuple[str, str] | None:
+        """The pair of an existing consensus, else the current coder and another."""
+        project = self.app.project
+        row = project.db.execute(
+            "SELECT a.name, b.name, c.name FROM consensus_items i JOIN coders a ON a.id = i.coder_a_id"
+            " JOIN coders b ON b.id = i.coder_b_id JOIN coders c ON c.id = i.consensus_coder_id"
+            " ORDER BY i.id DESC LIMIT 1").fetchone()
+        if row:
+            self.into = row[2]
+            return row[0], row[1]
+        coders = self._coders()
+        if len(coders) < 2:
+            return None
+        first = self.app.coder if self.app.coder in coders else coders[0]
+        return first, next(c for c in coders if c != first)
 
     def refresh_data(self) -> None:
-        project = self.app.project
-        self.names = [r[0] for r in project.db.execute(
-            "SELECT DISTINCT c.name FROM consensus_items i JOIN coders c ON c.id = i.consensus_coder_id ORDER BY 1")]
-        items = self.query_one(OptionList)
+        title = self.query_one("#compare-title", Static)
+        if self.pair is None:
+            title.update("Two coders needed: code a transcript under two names (p picks the coders)")
+            return
+        a, b = self.pair
+        self._fill_agreement(a, b)
+        items = self.query_one("#items", OptionList)
         keep = items.highlighted
         items.clear_options()
-        title = self.query_one("#compare-title", Static)
-        if not self.names:
+        if self.into is None:
             self.items = []
-            title.update("No consensus yet. Ctrl+B builds one from two coders' codings.")
+            title.update(f"{a} (A) and {b} (B): agreement per code, per turn   (p coders, ctrl+b build a consensus)")
             return
-        into = self.names[self.current % len(self.names)]
-        self.items = project.consensus_items(into, include_settled=True)
+        try:
+            self.app.project.build_consensus(a, b, self.into)  # additive: new codings become new items
+        except JhsError as error:
+            self._status(error.one_line())
+        self.items = self.app.project.consensus_items(self.into, include_settled=True)
         self.items.sort(key=lambda i: (i["decision"] is not None, i["transcript"], i["id"]))
         open_count = sum(1 for i in self.items if i["decision"] is None)
-        pair = f"{self.items[0]['coder_a']} (A) and {self.items[0]['coder_b']} (B)" if self.items else ""
-        title.update(f"Consensus '{into}' of {pair}: {open_count} open, {len(self.items) - open_count} settled"
-                     "   a: take A  b: take B  o: both  n: neither")
+        title.update(f"{a} (A) and {b} (B) → '{self.into}': {open_count} open, {len(self.items) - open_count} "
+                     "settled   a: take A  b: take B  o: both  n: neither   p: coders")
+        turns = self._turn_starts({i["transcript_id"] for i in self.items})
         for item in self.items:
-            label = Text(f"#{item['id']} {item['transcript']} {item['code']}",
+            spans = item["a_spans"] + item["b_spans"]
+            starts = turns.get(item["transcript_id"], [])
+            turn = bisect.bisect_right(starts, min(s[0] for s in spans)) if spans and starts else "?"
+            label = Text(f"#{item['id']} {item['transcript']} turn {turn} · {item['code']}",
                          style="dim" if item["decision"] else "bold")
             if item["decision"]:
                 label.append(f"  [{item['decision']}]")
             items.add_option(Option(label, id=str(item["id"])))
         if self.items:
             items.highlighted = min(keep or 0, len(self.items) - 1)
+
+    def _fill_agreement(self, a: str, b: str) -> None:
+        from jhs_qual.analysis.compare import compare
+
+        project = self.app.project
+        table = self.query_one("#agreement", DataTable)
+        table.clear(columns=True)
+        table.add_columns("code", "units", f"A: {a}", f"B: {b}", "agree %", "kappa", "alpha")
+        result = compare([a, b], "turn", project.texts(), project.codable_turns(), project.codings([a, b]),
+                         scopes=project.codebooks_by_transcript())
+
+        def number(x: float, digits: int = 3) -> str:
+            return "n/a" if x != x else f"{x:.{digits}f}"
+
+        for row in result.codes + ([result.overall] if result.overall else []):
+            table.add_row(row.code, row.units, row.coded_by[a], row.coded_by[b], number(100 * row.percent, 1),
+                          number(row.kappa), number(row.alpha))
+        if not result.transcripts:
+            self._status(f"no transcript is coded by both {a} and {b} yet")
+
+    def _turn_starts(self, transcript_ids: set[int]) -> dict[int, list[int]]:
+        starts: dict[int, list[int]] = {}
+        for tid, start in self.app.project.db.execute("SELECT transcript_id, start FROM turns ORDER BY transcript_id, start"):
+            if tid in transcript_ids:
+                starts.setdefault(tid, []).append(start)
+        return starts
+
+    def _status(self, message: str) -> None:
+        self.query_one("#status", Static).update(message)
+
+    def action_pick_coders(self) -> None:
+        coders = self._coders()
+        if len(coders) < 2:
+            self._status("fewer than two coders have codings")
+            return
+
+        def first(i: int | None) -> None:
+            if i is None:
+                return
+            rest = [c for c in coders if c != coders[i]]
+            self.app.push_screen(PickOne(f"A is {coders[i]}; coder B?", rest),
+                                 lambda j: j is not None and self._set_pair(coders[i], rest[j]))
+
+        self.app.push_screen(PickOne("Coder A?", coders), first)
+
+    def _set_pair(self, a: str, b: str) -> None:
+        self.pair = (a, b)
+        row = self.app.project.db.execute(
+            "SELECT c.name FROM consensus_items i JOIN coders a ON a.id = i.coder_a_id JOIN coders b ON"
+            " b.id = i.coder_b_id JOIN coders c ON c.id = i.consensus_coder_id WHERE a.name = ? AND b.name = ?"
+            " LIMIT 1", [a, b]).fetchone()
+        self.into = row[0] if row else None
+        self.refresh_data()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         item = self._item()
@@ -91,7 +185,7 @@ class CompareScreen(LiveScreen):
         self.query_one("#item-detail", Static).update(detail)
 
     def _item(self) -> dict | None:
-        items = self.query_one(OptionList)
+        items = self.query_one("#items", OptionList)
         if not self.items or items.highlighted is None:
             return None
         return self.items[items.highlighted]
@@ -101,35 +195,29 @@ class CompareScreen(LiveScreen):
         if item is None:
             return
         self.app.project.settle(item["id"], decision)
-        self.query_one("#status", Static).update(f"#{item['id']}: {decision}")
+        self._status(f"#{item['id']}: {decision}")
         self.app.changed()
-        items = self.query_one(OptionList)
+        items = self.query_one("#items", OptionList)
         following = next((i for i, it in enumerate(self.items) if it["decision"] is None and it["id"] != item["id"]),
                          items.highlighted)
         items.highlighted = following
 
-    def action_next_consensus(self) -> None:
-        self.current += 1
-        self.refresh_data()
-
     def action_build(self) -> None:
-        def build(answer: str | None) -> None:
-            if not answer:
-                return
-            words = answer.split()
-            if len(words) != 3:
-                self.query_one("#status", Static).update("write three names: coder A, coder B, the consensus")
+        if self.pair is None:
+            self._status("pick two coders first (p)")
+            return
+
+        def build(name: str | None) -> None:
+            if not name:
                 return
             try:
-                summary = self.app.project.build_consensus(*words)
+                summary = self.app.project.build_consensus(*self.pair, name)
             except JhsError as error:
-                self.query_one("#status", Static).update(error.one_line())
+                self._status(error.one_line())
                 return
-            self.query_one("#status", Static).update(
-                f"{summary['agreed']} agreed, {summary['new_items']} new item(s), {summary['open']} open")
-            if words[2] in self.names:
-                self.current = self.names.index(words[2])
+            self.into = name
+            self._status(f"{summary['agreed']} agreed, {summary['new_items']} new item(s), {summary['open']} open")
             self.app.changed()
 
-        self.app.push_screen(AskText("Build a consensus: coder A, coder B, consensus name",
-                                     placeholder="anna ben consensus", allow_empty=False), build)
+        self.app.push_screen(AskText(f"Consensus of {self.pair[0]} and {self.pair[1]}: its coder name",
+                                     value="consensus", allow_empty=False), build)

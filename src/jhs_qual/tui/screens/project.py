@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
+from jhs_qual.tui.filters import parse_filter
 from jhs_qual.tui.screens.base import LiveScreen
 
 
@@ -17,18 +18,6 @@ def progress_bar(done: int, total: int, width: int = 12) -> Text:
     text.append("░" * (width - filled), style="dim")
     text.append(f" {done}/{total}")
     return text
-
-
-def matches(row: dict, query: str) -> bool:
-    """`key=value` terms must all hold; other words must occur in the name or a value."""
-    for term in query.split():
-        key, sep, value = term.partition("=")
-        if sep:
-            if row["attributes"].get(key, "").lower() != value.lower():
-                return False
-        elif term.lower() not in (row["name"] + " " + " ".join(row["attributes"].values())).lower():
-            return False
-    return True
 
 
 class ProjectScreen(LiveScreen):
@@ -45,7 +34,7 @@ class ProjectScreen(LiveScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="project-title", classes="title")
-        yield Input(placeholder="filter: school_type=PO role=leraar, or any word", id="filter")
+        yield Input(placeholder='filter: school_type=PO role=leer school="Het Baken", or any word', id="filter")
         yield DataTable(id="transcripts", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -57,8 +46,7 @@ class ProjectScreen(LiveScreen):
         project, coder = self.app.project, self.app.coder
         self.rows = project.transcript_overview()
         self.keys = [k for k in project.attribute_keys() if any(k in r["attributes"] for r in self.rows)]
-        self.query_one("#project-title", Static).update(
-            f"{project.path.name} · {len(self.rows)} transcripts · coding as {coder}")
+        self._title = f"{project.path.name} · {len(self.rows)} transcripts · coding as {coder}"
         self._fill()
 
     def _fill(self) -> None:
@@ -66,15 +54,19 @@ class ProjectScreen(LiveScreen):
         keep = table.cursor_row
         table.clear(columns=True)
         table.add_columns("transcript", "turns", *self.keys, f"coded by {self.app.coder}")
-        query = self.query_one("#filter", Input).value
+        query = parse_filter(self.query_one("#filter", Input).value)
         for row in self.rows:
-            if query and not matches(row, query):
+            if not query.matches(row["name"], row["attributes"]):
                 continue
             done = row["coded_turns"].get(self.app.coder, 0)
             table.add_row(row["name"], row["turn_count"], *(row["attributes"].get(k, "") for k in self.keys),
                           progress_bar(done, row["codable_turns"]), key=str(row["id"]))
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
+        unknown = [k for k in query.pairs if k not in self.app.project.attribute_keys()]
+        note = (query.error or (f"no attribute {', '.join(unknown)}" if unknown else "")
+                or ("" if table.row_count or not self.rows else "no transcript matches the filter (Escape clears it)"))
+        self.query_one("#project-title", Static).update(self._title + (f"   · {note}" if note else ""))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._fill()

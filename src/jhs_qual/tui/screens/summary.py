@@ -14,9 +14,9 @@ from jhs_qual.tui.widgets.transcript import blend
 
 class SummaryScreen(LiveScreen):
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="back"),
-        Binding("right,n", "attribute(1)", "Next attribute", id="next_attribute"),
-        Binding("left,p", "attribute(-1)", "Previous attribute", id="previous_attribute"),
+        Binding("escape", "app.back", "Back", id="back"),
+        Binding("right,n", "attribute(1)", "Next attribute", id="next_attribute", priority=True),
+        Binding("left,p", "attribute(-1)", "Previous attribute", id="previous_attribute", priority=True),
         Binding("a", "toggle_all", "All coders / me", id="all_coders"),
         Binding("t", "toggle_measure", "Codings / transcripts", id="measure"),
     ]
@@ -30,7 +30,7 @@ class SummaryScreen(LiveScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="summary-title", classes="title")
-        yield DataTable(id="summary", cursor_type="cell")
+        yield DataTable(id="summary", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -46,7 +46,8 @@ class SummaryScreen(LiveScreen):
         project = self.app.project
         attribute = self.attributes[self.index]
         coder = None if self.all_coders else self.app.coder
-        values, rows = project.code_by_attribute(attribute, coder)
+        # "All coders" are the people who coded: a consensus coder would count their codings twice.
+        values, rows = project.code_by_attribute(attribute, coder, exclude=project.consensus_coders())
         cells = {(r["code_id"], r["value"]): r[self.measure] for r in rows}
         top = max(cells.values(), default=0)
         theme = self.app.current_theme
@@ -61,7 +62,7 @@ class SummaryScreen(LiveScreen):
             shaded = [Text(f" {n} ", style=f"on {blend(heat, background, 0.15 + 0.75 * n / top)}") if n and top
                       else Text(" · ", style="dim") for n in counts]
             table.add_row(label, *shaded, Text(str(sum(counts)), style="bold"))
-        who = "all coders" if self.all_coders else self.app.coder
+        who = "all coders (no consensus coders)" if self.all_coders else self.app.coder
         self.query_one("#summary-title", Static).update(
             f"{self.measure} per code by {attribute} · {who}   (←/→ attribute, a coders, t codings/transcripts)")
 

@@ -1,57 +1,110 @@
-"""The codebooks as a tree: each code with its colour, shortcut key and live count."""
+"""The codes that apply to the transcript, as an indented list: colour, key, whole label, counts.
+
+An OptionList, not a Tree: long labels wrap instead of being cut off, and the
+codebooks are headings that the highlight skips. Each code shows how often
+the coder used it in this transcript and in the whole project.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import Tree
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
 
 
-class CodeTree(Tree):
-    """Codebooks at the top, codes under them (children under their parent code)."""
+class CodeTree(OptionList):
+    """Codebooks as headings, codes under them (children indented under their parent)."""
 
     class CodeHighlighted(Message):
         def __init__(self, code: dict | None) -> None:
             self.code = code
             super().__init__()
 
+    class CodeChosen(Message):
+        """Enter on a code: code the selection with it."""
+
+        def __init__(self, code: dict) -> None:
+            self.code = code
+            super().__init__()
+
     def __init__(self, **kwargs) -> None:
-        super().__init__("Codebooks", **kwargs)
-        self.show_root = False
+        super().__init__(**kwargs)
         self.codes: list[dict] = []
-        self._code_nodes: dict[int, object] = {}
+        self._books: list[dict] = []
+        self._counts: tuple[dict[int, int], dict[int, int]] = ({}, {})
 
-    def load(self, codebooks: list[dict], codes: list[dict], counts: dict[int, int]) -> None:
-        self.clear()
-        self.codes = codes
-        self._code_nodes = {}
-        for book in codebooks:
-            branch = self.root.add(Text(book["title"], style="bold"), expand=True, data=None)
-            parents: dict[str, object] = {}
-            for code in (c for c in codes if c["codebook_id"] == book["id"]):
-                under = parents.get(code["parent"], branch) if code["parent"] else branch
-                node = under.add(self._label(code, counts.get(code["id"], 0)), expand=True, data=code)
-                node.allow_expand = False
-                parents[code["code_id"]] = node
-                self._code_nodes[code["id"]] = node
-            for node in parents.values():
-                node.allow_expand = bool(node.children)
+    def load(self, codebooks: list[dict], codes: list[dict], here: dict[int, int], everywhere: dict[int, int]) -> None:
+        self.codes, self._books, self._counts = codes, codebooks, (here, everywhere)
+        self._fill()
 
-    def update_counts(self, counts: dict[int, int]) -> None:
-        for code in self.codes:
-            node = self._code_nodes.get(code["id"])
-            if node is not None:
-                node.set_label(self._label(code, counts.get(code["id"], 0)))
+    def update_counts(self, here: dict[int, int], everywhere: dict[int, int]) -> None:
+        self._counts = (here, everywhere)
+        self._fill()
+
+    def _fill(self) -> None:
+        keep = self.highlighted
+        self.clear_options()
+        here, everywhere = self._counts
+        for book in self._books:
+            codes = [c for c in self.codes if c["codebook_id"] == book["id"]]
+            if not codes:
+                continue
+            self.add_option(Option(Text(book["id"], style="bold underline"), disabled=True))
+            depth = _depths(codes)
+            for code in sorted(codes, key=lambda c: _path(c, codes)):
+                self.add_option(Option(self._label(code, depth[code["code_id"]], here.get(code["id"], 0),
+                                                   everywhere.get(code["id"], 0)), id=str(code["id"])))
+        if keep is not None and self.option_count:
+            self.highlighted = min(keep, self.option_count - 1)
 
     @staticmethod
-    def _label(code: dict, count: int) -> Text:
-        text = Text()
-        text.append(" ● ", style=code["colour"])
-        text.append(f"[{code['key']}] " if code["key"] else "    ", style="bold")
+    def _label(code: dict, depth: int, here: int, everywhere: int) -> Text:
+        text = Text("  " * depth)
+        text.append("● ", style=code["colour"])
+        text.append(f"[{code['key']}] " if code["key"] else "", style="bold")
         text.append(code["label_nl"])
-        text.append(f"  {count}", style="dim")
+        text.append(f"  {here}/{everywhere}", style="dim")
         return text
 
-    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+    def code_of(self, option_id: str | None) -> dict | None:
+        return next((c for c in self.codes if str(c["id"]) == option_id), None)
+
+    def highlight_code(self, code_row_id: int) -> None:
+        for index in range(self.option_count):
+            if self.get_option_at_index(index).id == str(code_row_id):
+                self.highlighted = index
+                return
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
-        self.post_message(self.CodeHighlighted(event.node.data))
+        self.post_message(self.CodeHighlighted(self.code_of(event.option.id)))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        code = self.code_of(event.option.id)
+        if code is not None:
+            self.post_message(self.CodeChosen(code))
+
+
+def _depths(codes: list[dict]) -> dict[str, int]:
+    parents = {c["code_id"]: c["parent"] for c in codes}
+    depth = {}
+    for code_id in parents:
+        d, current, seen = 0, parents[code_id], {code_id}
+        while current in parents and current not in seen:  # a parent outside the list ends the chain
+            seen.add(current)
+            d, current = d + 1, parents[current]
+        depth[code_id] = d
+    return depth
+
+
+def _path(code: dict, codes: list[dict]) -> tuple[int, ...]:
+    """Positions from the top parent down: children sort right under their parent."""
+    by_id = {c["code_id"]: c for c in codes}
+    path, current, seen = [], code, set()
+    while current is not None and current["code_id"] not in seen:
+        seen.add(current["code_id"])
+        path.append(current["position"])
+        current = by_id.get(current["parent"]) if current["parent"] else None
+    return tuple(reversed(path))

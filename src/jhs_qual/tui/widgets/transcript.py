@@ -4,7 +4,13 @@ Turns are word-wrapped once per width into a line map (turn, kind, character
 range); `render_line` styles one line when Textual asks for it. Coded spans
 take their code's colour, the gutter shows each turn's code keys, interviewer
 turns are dimmed, the cursor turn has a bar, and a character selection is
-shown reversed.
+shown reversed. Coded words take their code's colour; a coding that covers only
+part of a turn shows its key underlined, without a background, in the gutter.
+
+Moving (j/k) goes from answer to answer: interviewer turns are passed over
+unless `skip_interviewers` is off, and the question before the cursor's
+answer is kept on screen. A selection inside a turn grows by sentence (v,
+], [) or by word (left/right, ctrl+left/right, shift+left/right).
 """
 
 from __future__ import annotations
@@ -14,14 +20,16 @@ from typing import NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from jhs_qual.domain.sentences import sentence_spans
 from jhs_qual.ingest.turns import format_timestamp
+from jhs_qual.keys import TRANSCRIPT
+from jhs_qual.tui.keymap import bindings
 
 GUTTER = 6  # "▌1234 " before every line
 _WORD = re.compile(r"\S+\s*")
@@ -67,24 +75,20 @@ def blend(colour: str, background: str, amount: float) -> str:
     return "#" + "".join(f"{round(x * amount + y * (1 - amount)):02x}" for x, y in zip(a, b))
 
 
+_ACTIONS = {
+    "next_turn": "move(1)", "previous_turn": "move(-1)", "extend_down": "extend(1)", "extend_up": "extend(-1)",
+    "page_down": "move(10)", "page_up": "move(-10)", "first_turn": "jump(0)", "last_turn": "jump(-1)",
+    "select_sentence": "select_sentence(1)", "previous_sentence": "select_sentence(-1)",
+    "sentence_more": "sentence_end(1)", "sentence_less": "sentence_end(-1)",
+    "word_right": "span_word(1)", "word_left": "span_word(-1)",
+    "start_right": "span_start(1)", "start_left": "span_start(-1)",
+}
+
+
 class TranscriptView(ScrollView, can_focus=True):
     """Turns of one transcript with a turn cursor, a turn range and a character selection."""
 
-    BINDINGS = [
-        Binding("down,j", "move(1)", "Next turn", show=False, id="next_turn"),
-        Binding("up,k", "move(-1)", "Previous turn", show=False, id="previous_turn"),
-        Binding("shift+down", "extend(1)", "Extend down", show=False, id="extend_down"),
-        Binding("shift+up", "extend(-1)", "Extend up", show=False, id="extend_up"),
-        Binding("pagedown", "move(10)", "Page down", show=False, id="page_down"),
-        Binding("pageup", "move(-10)", "Page up", show=False, id="page_up"),
-        Binding("home", "jump(0)", "First turn", show=False, id="first_turn"),
-        Binding("end", "jump(-1)", "Last turn", show=False, id="last_turn"),
-        Binding("v", "select_span", "Select words", id="select_words"),
-        Binding("right", "span_word(1)", "Word right", show=False, id="word_right"),
-        Binding("left", "span_word(-1)", "Word left", show=False, id="word_left"),
-        Binding("shift+right", "span_start(1)", "Start right", show=False, id="start_right"),
-        Binding("shift+left", "span_start(-1)", "Start left", show=False, id="start_left"),
-    ]
+    BINDINGS = bindings(TRANSCRIPT, _ACTIONS)
 
     cursor: reactive[int] = reactive(0, always_update=True)
 
@@ -93,14 +97,19 @@ class TranscriptView(ScrollView, can_focus=True):
             self.turn = turn
             super().__init__()
 
+    class SelectionChanged(Message):
+        """The words selected inside the cursor turn changed (or were let go)."""
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.text = ""
         self.turns: list[dict] = []
         self.interviewer: list[bool] = []
         self.codings: list[dict] = []
+        self.skip_interviewers = True
         self.anchor: int | None = None  # other end of a turn range
         self.span: tuple[int, int] | None = None  # a character selection inside the cursor turn
+        self.point: int | None = None  # where in the cursor turn a sentence selection starts (a click, a search hit)
         self.marks: list[tuple[int, int]] = []  # matched words of a suggestion
         self.target: tuple[int, int] | None = None  # where a jump landed (a quote), until the next move
         self._lines: list[Line] = []
@@ -133,6 +142,20 @@ class TranscriptView(ScrollView, can_focus=True):
     def codings_on(self, turn: int) -> list[dict]:
         return self._by_turn.get(turn, [])
 
+    def is_partial(self, coding: dict, turn: int) -> bool:
+        """Does the coding leave words of this turn out?"""
+        t = self.turns[turn]
+        words = self.text[t["content_start"]:t["end"]]
+        first = t["content_start"] + len(words) - len(words.lstrip())
+        last = t["end"] - (len(words) - len(words.rstrip()))
+        return coding["start"] > first or coding["end"] < last
+
+    def answers(self) -> list[int]:
+        """The turns j/k stop on: all of them, or only the respondents' when interviewer turns are skipped."""
+        if not self.skip_interviewers or not self.interviewer:
+            return list(range(len(self.turns)))
+        return [i for i, asked in enumerate(self.interviewer) if not asked] or list(range(len(self.turns)))
+
     def selected_turns(self) -> range:
         if self.anchor is None:
             return range(self.cursor, self.cursor + 1)
@@ -146,8 +169,16 @@ class TranscriptView(ScrollView, can_focus=True):
         return self.turns[turns.start]["content_start"], self.turns[turns.stop - 1]["end"]
 
     def clear_selection(self) -> None:
+        changed = self.span is not None
         self.anchor, self.span = None, None
         self.refresh()
+        if changed:
+            self.post_message(self.SelectionChanged())
+
+    def _set_span(self, span: tuple[int, int] | None) -> None:
+        self.span = span
+        self.refresh()
+        self.post_message(self.SelectionChanged())
 
     # --- layout ------------------------------------------------------------------------
 
@@ -182,11 +213,16 @@ class TranscriptView(ScrollView, can_focus=True):
         self.post_message(self.CursorMoved(turn))
 
     def _scroll_to_cursor(self) -> None:
+        """Keep the cursor turn on screen, with the question before it when both fit."""
         if not self._first_line or self.size.height == 0:
             return
         top = self._first_line[self.cursor]
         bottom = (self._first_line[self.cursor + 1] - 1) if self.cursor + 1 < len(self.turns) else len(self._lines)
         height = self.size.height
+        if self.cursor > 0 and self.interviewer and self.interviewer[self.cursor - 1]:
+            question = self._first_line[self.cursor - 1]
+            if bottom - question <= height:
+                top = question
         y = self.scroll_offset.y
         if top < y:
             self.scroll_to(y=top, animate=False)
@@ -195,37 +231,89 @@ class TranscriptView(ScrollView, can_focus=True):
 
     # --- actions ------------------------------------------------------------------------
 
-    def action_move(self, delta: int) -> None:
+    def go_to(self, turn: int, *, point: int | None = None) -> None:
+        """Put the cursor on a turn (letting go of any selection); `point` is where a sentence selection starts."""
         if self.turns:
+            had_span = self.span is not None
             self.anchor, self.span, self.target = None, None, None
-            self.cursor = min(max(self.cursor + delta, 0), len(self.turns) - 1)
+            self.point = point
+            self.cursor = min(max(turn, 0), len(self.turns) - 1)
+            if had_span:
+                self.post_message(self.SelectionChanged())
+
+    def action_move(self, delta: int) -> None:
+        """To the next (previous) answer; by 10 turns, to the answer nearest 10 turns on."""
+        if not self.turns:
+            return
+        answers = self.answers()
+        import bisect
+
+        if abs(delta) == 1:
+            i = bisect.bisect_right(answers, self.cursor) if delta > 0 else bisect.bisect_left(answers, self.cursor) - 1
+            if 0 <= i < len(answers):
+                self.go_to(answers[i])
+            return
+        goal = min(max(self.cursor + delta, 0), len(self.turns) - 1)
+        self.go_to(min(answers, key=lambda a: (abs(a - goal), a)))
 
     def action_jump(self, turn: int) -> None:
-        if self.turns:
-            self.anchor, self.span = None, None
-            self.cursor = turn % len(self.turns)
+        answers = self.answers()
+        if answers:
+            self.go_to(answers[turn])
 
     def action_extend(self, delta: int) -> None:
         if self.turns:
             if self.anchor is None:
                 self.anchor = self.cursor
-            self.span = None
+            if self.span is not None:
+                self._set_span(None)
             self.cursor = min(max(self.cursor + delta, 0), len(self.turns) - 1)
 
-    def action_select_span(self) -> None:
-        """Start (or restart) a word selection at the first word of the cursor turn."""
+    # --- selecting words: by sentence, by word ----------------------------------------------
+
+    def sentences(self) -> list[tuple[int, int]]:
+        turn = self.turns[self.cursor]
+        return sentence_spans(self.text, turn["content_start"], turn["end"])
+
+    def action_select_sentence(self, step: int = 1) -> None:
+        """Select the sentence at the point (the first one); again, the next (step -1: the previous) sentence."""
         if not self.turns:
             return
-        turn = self.turns[self.cursor]
-        words = self._words(turn)
-        if words:
-            self.anchor = None
-            self.span = words[0]
-            self.refresh()
+        sentences = self.sentences()
+        if not sentences:
+            return
+        self.anchor = None
+        if self.span is None:
+            point = self.point if self.point is not None else sentences[0][0]
+            index = next((i for i, (s, e) in enumerate(sentences) if point < e), len(sentences) - 1)
+        else:
+            current = next((i for i, (s, e) in enumerate(sentences) if s <= min(self.span) < e), 0)
+            index = min(max(current + step, 0), len(sentences) - 1)
+        self._set_span(sentences[index])
+
+    def action_sentence_end(self, delta: int) -> None:
+        """Move the selection's end by a sentence (at least its first sentence stays)."""
+        if self.span is None:
+            self.action_select_sentence()
+            return
+        start, end = min(self.span), max(self.span)
+        ends = [e for _, e in self.sentences()]
+        if delta > 0:
+            later = [e for e in ends if e > end]
+            if later:
+                self._set_span((start, later[0]))
+        else:
+            earlier = [e for e in ends if start < e < end]
+            if earlier:
+                self._set_span((start, earlier[-1]))
 
     def action_span_word(self, delta: int) -> None:
-        """Move the selection's end word by word (or the cursor by a turn without one)."""
+        """Move the selection's end word by word (no selection yet: select the first word)."""
         if self.span is None:
+            words = self._words(self.turns[self.cursor]) if self.turns else []
+            if words and delta > 0:
+                self.anchor = None
+                self._set_span(words[0])
             return
         words = self._words(self.turns[self.cursor])
         start, end = self.span
@@ -233,8 +321,7 @@ class TranscriptView(ScrollView, can_focus=True):
         index = min(range(len(ends)), key=lambda i: abs(ends[i] - end))
         index = min(max(index + delta, 0), len(ends) - 1)
         if ends[index] > start:
-            self.span = (start, ends[index])
-            self.refresh()
+            self._set_span((start, ends[index]))
 
     def action_span_start(self, delta: int) -> None:
         if self.span is None:
@@ -245,8 +332,7 @@ class TranscriptView(ScrollView, can_focus=True):
         index = min(range(len(starts)), key=lambda i: abs(starts[i] - start))
         index = min(max(index + delta, 0), len(starts) - 1)
         if starts[index] < end:
-            self.span = (starts[index], end)
-            self.refresh()
+            self._set_span((starts[index], end))
 
     def _words(self, turn: dict) -> list[tuple[int, int]]:
         return [(m.start(), m.start() + len(m.group().rstrip()))
@@ -255,18 +341,18 @@ class TranscriptView(ScrollView, can_focus=True):
     def on_click(self, event) -> None:
         line = event.y + self.scroll_offset.y
         if 0 <= line < len(self._lines):
-            self.anchor, self.span = None, None
             target = self._lines[line]
-            self.cursor = target.turn
+            position = None
             if target.kind == "text" and event.x >= GUTTER:
                 position = min(target.start + event.x - GUTTER, target.end)
+            self.go_to(target.turn, point=position)
+            if position is not None:
                 self._click_word(position)
 
     def _click_word(self, position: int) -> None:
         for start, end in self._words(self.turns[self.cursor]):
             if start <= position <= end:
-                self.span = (start, end)
-                self.refresh()
+                self._set_span((start, end))
                 return
 
     # --- drawing --------------------------------------------------------------------------------
@@ -305,12 +391,16 @@ class TranscriptView(ScrollView, can_focus=True):
             segments.append(Segment(f"  {format_timestamp(turn['ts_start'])}", Style(dim=True)))
         seen = []
         for coding in self.codings_on(turn_index):
-            if coding["code"] not in seen:
-                seen.append(coding["code"])
+            partial = self.is_partial(coding, turn_index)
+            if (coding["code"], partial) not in seen:
+                seen.append((coding["code"], partial))
                 label = f" {coding['key'] or '·'} "
                 segments.append(Segment(" "))
-                segments.append(Segment(label, Style(bgcolor=coding["colour"], color="#000000" if dark else "#ffffff",
-                                                     bold=True)))
+                if partial:  # only some words: the key in the code's colour, underlined, no block
+                    segments.append(Segment(label, Style(color=coding["colour"], bold=True, underline=True)))
+                else:
+                    segments.append(Segment(label, Style(bgcolor=coding["colour"],
+                                                         color="#000000" if dark else "#ffffff", bold=True)))
         return segments
 
     def _words_of(self, line: Line, base: Style, background: str, dark: bool) -> list[Segment]:
