@@ -184,14 +184,14 @@ def test_codings_export_csv(run, tmp_path):
     result = run("codings", "export", "--format", "csv")
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.output)))
-    assert rows[0][:9] == ["transcript", "turn", "speaker", "code", "coder", "start", "end", "text", "memo"]
-    assert rows[0][9:] == ["role", "school_type", "school", "wave", "form", "interviewer"]
+    assert rows[0][:10] == ["transcript", "turn", "speaker", "code", "coder", "start", "end", "text", "memo", "origin"]
+    assert rows[0][10:] == ["role", "school_type", "school", "wave", "form", "interviewer"]
     by_coder = {row[4]: row for row in rows[1:]}
     anna = by_coder["anna"]
     assert anna[:5] == ["po_leraar_de_linde", "36", "Leraar", "bronstein/interdependence", "anna"]
     assert anna[7].startswith("Ik weet hoe ik een klas moet runnen.")
     assert anna[8] == "heeft haar “echt” nodig"
-    assert anna[9:12] == ["leraar", "PO", "De Linde"]
+    assert anna[9:13] == ["manual", "leraar", "PO", "De Linde"]
     assert by_coder["ben"][1:3] == ["1", "Interviewer"]
 
     out = tmp_path / "codings.csv"

@@ -134,29 +134,50 @@ def _load_codebook_files(files: tuple[Path, ...]):
 
 @cli.command()
 @click.option("--coder", envvar="JHS_QUAL_CODER", help="Who codes (default: from your config, else asked once).")
+@click.option("--open", "open_name", metavar="TRANSCRIPT", help="Open this transcript (name or id) straight away.")
+@click.option("--turn", type=click.IntRange(1), help="With --open: on turn N (default: the first answer not coded yet).")
 @project_option
-def tui(coder: str | None, project_path: Path | None) -> None:
+def tui(coder: str | None, open_name: str | None, turn: int | None, project_path: Path | None) -> None:
     """Open the coding workbench (a bare `jhs-qual` does the same).
 
     \b
     Keys (all in the command palette, ctrl+p, and remappable in the config's [keys]):
-      up/down j/k  move between turns      shift+up/down  extend over turns
-      v            select words (then left/right, shift+left/right)
-      a code's key code the selection      again          remove that coding
-      backspace    remove a coding         m              memo on a coding
-      u / ctrl+r   undo / redo             /              search all transcripts
-      enter / x    accept / reject suggestion    i        show a code's definition
+      enter        accept the top suggestion, go to the next answer
+      @ / #        accept the 2nd / 3rd suggestion    x   reject it
+      a code's key code the selection (again: remove it)
+      j/k          next / previous answer      space  next answer without a coding
+      t            stop on interviewer turns too
+      v ] [        select a sentence, one more, one less (left/right: by word)
+      shift+up/down extend over turns          backspace  remove a coding
+      m            memo on the turn, transcript, a code or a coding
+      + / *        new code (from the words) / edit the highlighted code
+      u / ctrl+r   undo / redo                 /  search all transcripts
+      tab          to the codes or suggestions i  show a code's definition
       F2 transcripts  F3 quotes of a code  F4 summary  F5 compare and consensus
       ctrl+t light/dark   ?  all keys   escape back   ctrl+q quit
     """
     from jhs_qual.config import Config
 
+    if turn is not None and open_name is None:
+        raise BadInput("--turn needs --open TRANSCRIPT", field="--turn")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise BadInput("the workbench needs a terminal (standard input and output are not one)",
+                       hint="run it in a terminal; for scripts use the other commands")
+    from jhs_qual.keys import reserved_keys
+
     config = Config.load()
     project = open_project(project_path)
     try:
+        project.check_keys(reserved_keys(config.keys))  # a remapped workbench key may now take a code's
+        opening = None
+        if open_name is not None:
+            found = project.transcript(open_name)
+            if turn is not None:
+                project.turn(found["id"], turn)  # says which turns there are when N is not one
+            opening = (found["id"], turn - 1 if turn else None)
         from jhs_qual.tui.app import JhsApp
 
-        JhsApp(project, coder=coder or "", config=config).run()
+        JhsApp(project, coder=coder or "", config=config, open_transcript=opening).run()
     finally:
         project.close()
 
@@ -590,7 +611,8 @@ def codings() -> None:
 @click.option("--no-pseudonymise", "raw", is_flag=True, help="Leave the names as they are (inside the team only).")
 @project_option
 def codings_export(fmt: str, output: Path | None, coder: str | None, raw: bool, project_path: Path | None) -> None:
-    """One row per coding: transcript, turn, speaker, code, coder, start, end, text, memo, attributes.
+    """One row per coding: transcript, turn, speaker, code, coder, start, end, text, memo,
+    origin (manual: by hand; suggested: an accepted suggestion; auto: autocode), attributes.
 
     Names on the pseudonym list are replaced in every text column (start and
     end stay offsets into the stored text)."""
@@ -600,10 +622,10 @@ def codings_export(fmt: str, output: Path | None, coder: str | None, raw: bool, 
         keys = project.attribute_keys()
         attributes = project.attributes_by_transcript()
         used = [k for k in keys if any(k in a for a in attributes.values())]
-        header = ["transcript", "turn", "speaker", "code", "coder", "start", "end", "text", "memo", *used]
+        header = ["transcript", "turn", "speaker", "code", "coder", "start", "end", "text", "memo", "origin", *used]
         rows = [
             [clean(r["transcript"]), r["turn"], clean(r["speaker"] or ""), r["code"], r["coder"], r["start"], r["end"],
-             clean(r["text"]), clean(r["memo"]),
+             clean(r["text"]), clean(r["memo"]), r["origin"],
              *(clean(attributes.get(r["transcript_id"], {}).get(k, "")) for k in used)]
             for r in project.coding_rows(coder)
         ]

@@ -67,6 +67,7 @@ class Quote:
     attribution_en: str
     attributes: dict[str, str]
     start: int
+    turn_memo: str = ""  # the coder's memo on the quoted turn
 
 
 @dataclass
@@ -77,6 +78,7 @@ class Theme:
     definition: str
     colour: str
     quotes: list[Quote] = field(default_factory=list)
+    memos: list[str] = field(default_factory=list)  # memos on the code: "coder: text"
 
 
 def gather(project, *, codes: list[str] | None = None, with_children: bool = False,
@@ -106,10 +108,13 @@ def gather(project, *, codes: list[str] | None = None, with_children: bool = Fal
         " WHERE transcript_id IN (SELECT value FROM json_each(?)) ORDER BY transcript_id, idx", [json.dumps(involved)]
     ):
         turns_by_transcript[r["transcript_id"]].append(r)
+    turn_memos = {(m["transcript_id"], m["start"], m["coder"]): m["text"] for m in project.memos(coder)
+                  if m["start"] is not None}
     themes = []
     for ref in chosen:
         code = refs[ref]
-        theme = Theme(ref, clean(code["label_nl"]), clean(code["label_en"]), code["definition"], code["colour"])
+        theme = Theme(ref, clean(code["label_nl"]), clean(code["label_en"]), code["definition"], code["colour"],
+                      memos=[clean(f"{m['coder']}: {m['text']}") for m in project.memos(coder, code_row_id=code["id"])])
         for row in by_code[ref]:
             attrs = attributes.get(row["transcript_id"], {})
             if any(attrs.get(k, "").lower() != v.lower() for k, v in where.items()):
@@ -130,7 +135,8 @@ def gather(project, *, codes: list[str] | None = None, with_children: bool = Fal
                 time=format_timestamp(ts) if ts is not None else "", speaker=clean(row["speaker"] or ""),
                 coder=row["coder"], memo=clean(row["memo"]), text=clean(words), context=clean(" ".join(before.split())),
                 attribution_nl=nl, attribution_en=en, attributes={k: clean(v) for k, v in attrs.items()},
-                start=row["start"]))
+                start=row["start"], turn_memo=clean(turn_memos.get(
+                    (row["transcript_id"], turns[index]["content_start"] if turns else None, row["coder"]), ""))))
             if limit and len(theme.quotes) >= limit:
                 break
         if theme.quotes or codes is not None:  # asked for by name: shown even when empty
@@ -170,6 +176,7 @@ def _markdown(themes, path, title) -> None:
         lines += [f"## {theme.label_nl} / {theme.label_en}", ""]
         if theme.definition:
             lines += [f"*{theme.definition}*", ""]
+        lines += [f"Memo: {memo}" for memo in theme.memos] + ([""] if theme.memos else [])
         lines += [f"{len(theme.quotes)} quote(s)", ""]
         for q in theme.quotes:
             if q.context:
@@ -177,20 +184,22 @@ def _markdown(themes, path, title) -> None:
             lines += [f"> {q.text}", "", f"— {q.attribution_nl} / {q.attribution_en} ({_where(q)}; coder {q.coder})"]
             if q.memo:
                 lines.append(f"  memo: {q.memo}")
+            if q.turn_memo:
+                lines.append(f"  memo on the turn: {q.turn_memo}")
             lines.append("")
     with replacing(path) as tmp:
         tmp.write_text("\n".join(lines), encoding="utf-8")
 
 
 COLUMNS = ["theme", "label_nl", "label_en", "text", "attribution_nl", "attribution_en", "transcript", "turn",
-           "time", "speaker", "coder", "memo", "context"]
+           "time", "speaker", "coder", "memo", "context", "turn_memo"]
 
 
 def _rows(themes):
     for theme in themes:
         for q in theme.quotes:
             yield [theme.code, theme.label_nl, theme.label_en, q.text, q.attribution_nl, q.attribution_en,
-                   q.transcript, q.turn, q.time, q.speaker, q.coder, q.memo, q.context]
+                   q.transcript, q.turn, q.time, q.speaker, q.coder, q.memo, q.context, q.turn_memo]
 
 
 def _csv(themes, path, title) -> None:
@@ -212,10 +221,12 @@ def _html(themes, path, title) -> None:
                      f"{e(theme.label_en)}</h2>")
         if theme.definition:
             parts.append(f"<p><em>{e(theme.definition)}</em></p>")
+        parts += [f"<p>Memo: {e(memo)}</p>" for memo in theme.memos]
         parts.append(f"<p>{len(theme.quotes)} quote(s)</p>")
         for q in theme.quotes:
             context = f"<p class=\"context\">{e(q.context)}</p>" if q.context else ""
-            memo = f"<br>memo: {e(q.memo)}" if q.memo else ""
+            memo = (f"<br>memo: {e(q.memo)}" if q.memo else "") + (
+                f"<br>memo on the turn: {e(q.turn_memo)}" if q.turn_memo else "")
             parts.append(f"<blockquote>{context}<p>{e(q.text)}</p></blockquote><p class=\"by\">— {e(q.attribution_nl)}"
                          f" / {e(q.attribution_en)} ({e(_where(q))}; coder {e(q.coder)}){memo}</p>")
         parts.append("</section>")
@@ -234,6 +245,8 @@ def _docx(themes, path, title) -> None:
         document.add_heading(f"{theme.label_nl} / {theme.label_en}", level=1)
         if theme.definition:
             document.add_paragraph(theme.definition).runs[0].italic = True
+        for memo in theme.memos:
+            document.add_paragraph(f"Memo: {memo}")
         document.add_paragraph(f"{len(theme.quotes)} quote(s)")
         for q in theme.quotes:
             if q.context:
@@ -242,9 +255,10 @@ def _docx(themes, path, title) -> None:
             document.add_paragraph(q.text, style="Intense Quote")
             by = document.add_paragraph(f"— {q.attribution_nl} / {q.attribution_en} ({_where(q)}; coder {q.coder})")
             by.runs[0].font.size = Pt(9)
-            if q.memo:
-                memo = document.add_paragraph(f"memo: {q.memo}")
-                memo.runs[0].font.size = Pt(9)
+            for label, text in (("memo", q.memo), ("memo on the turn", q.turn_memo)):
+                if text:
+                    memo = document.add_paragraph(f"{label}: {text}")
+                    memo.runs[0].font.size = Pt(9)
     with replacing(path) as tmp:
         document.save(tmp)
 
@@ -256,9 +270,10 @@ def _xlsx(themes, path, title) -> None:
     workbook = Workbook()
     overview = workbook.active
     overview.title = "overview"
-    overview.append(["theme", "label (nl)", "label (en)", "quotes", "definition"])
+    overview.append(["theme", "label (nl)", "label (en)", "quotes", "definition", "memos"])
     for theme in themes:
-        overview.append([theme.code, theme.label_nl, theme.label_en, len(theme.quotes), theme.definition])
+        overview.append([theme.code, theme.label_nl, theme.label_en, len(theme.quotes), theme.definition,
+                         "\n".join(theme.memos)])
     used_titles = {"overview", "quote matrix"}
     for theme in themes:
         name = _sheet_title(theme.code.split("/")[-1], used_titles)

@@ -342,6 +342,11 @@ class CodebookStore:
         self.db.execute("UPDATE codebooks SET yaml = ?, yaml_sha256 = ? WHERE id = ?",
                         [text, hashlib.sha256(text.encode("utf-8")).hexdigest(), codebook_id])
 
+    def check_keys(self, reserved: dict[str, str]) -> None:
+        """The loaded codebooks' shortcut keys against the workbench's (after the user's remapping)."""
+        check_together([self._stored_codebook(r[0]) for r in self.db.execute("SELECT id FROM codebooks ORDER BY id")],
+                       reserved)
+
     def codebook_yaml(self, codebook_id: str) -> str:
         row = self._one("SELECT yaml FROM codebooks WHERE id = ?", [codebook_id])
         if row is None:

@@ -611,8 +611,9 @@ class Project(CodebookStore, NotesStore):
 
     def consensus_coders(self) -> list[str]:
         """Coders that hold a consensus built from other coders' codings."""
-        return [r[0] for r in self.db.execute(
-            "SELECT DISTINCT c.name FROM consensus_items i JOIN coders c ON c.id = i.consensus_coder_id ORDER BY 1")]
+        found = {r[0] for r in self.db.execute(
+            "SELECT DISTINCT c.name FROM consensus_items i JOIN coders c ON c.id = i.consensus_coder_id")}
+        return sorted(found | set(self.setting("consensus_coders", [])))
 
     def code_by_attribute(self, attribute: str, coder: str | None = None,
                           exclude: list[str] = ()) -> tuple[list[str], list[dict]]:
@@ -686,6 +687,9 @@ class Project(CodebookStore, NotesStore):
         summary = {"agreed": 0, "added": 0, "new_items": 0, "open": 0, "settled": 0}
         with self._write() as db:
             ids = {name: self._coder_id(name) for name in (coder_a, coder_b, into)}
+            known = self.setting("consensus_coders", [])
+            if into not in known:  # even a consensus with nothing to settle is one
+                self._set_setting("consensus_coders", sorted(known + [into]))
             for cluster in found:
                 code_id = code_ids[cluster.code]
                 if cluster.agreed is not None:

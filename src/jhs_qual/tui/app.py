@@ -163,13 +163,13 @@ class JhsApp(App):
                 return
 
     def open_transcript(self, transcript_id: int, *, turn: int | None = None,
-                        span: tuple[int, int] | None = None) -> None:
+                        span: tuple[int, int] | None = None, find: str = "") -> None:
         from jhs_qual.tui.screens.coding import CodingScreen
 
         self.go("project")
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        self.push_screen(CodingScreen(transcript_id, turn=turn, span=span))
+        self.push_screen(CodingScreen(transcript_id, turn=turn, span=span, find=find))
 
     def action_project(self) -> None:
         if self.current_mode == "project" and len(self.screen_stack) > 1:

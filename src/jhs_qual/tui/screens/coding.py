@@ -37,9 +37,11 @@ class CodingScreen(CodeEditing, LiveScreen):
     AUTO_FOCUS = "#transcript"  # focus once, straight away: each focus change rebuilds the footer
     BINDINGS = bindings(CODING, _ACTIONS)
 
-    def __init__(self, transcript_id: int, turn: int | None = None, span: tuple[int, int] | None = None) -> None:
+    def __init__(self, transcript_id: int, turn: int | None = None, span: tuple[int, int] | None = None,
+                 find: str = "") -> None:
         super().__init__()
         self.transcript_id = transcript_id
+        self.find = find  # words of a search hit in the start turn
         self.start_turn = turn
         self.start_span = span
         self.codebooks: set[str] = set()
@@ -83,6 +85,8 @@ class CodingScreen(CodeEditing, LiveScreen):
             view.go_to(min(self.start_turn, len(turns) - 1))
         else:
             view.go_to(self.first_uncoded(-1, wrap=True) or 0)
+        if self.find and self.start_turn is not None:
+            self.go_to_words(min(self.start_turn, len(turns) - 1), self.find)
         if self.start_span:
             view.target = self.start_span  # shown, not selected: a key press must not act on it
             view.point = self.start_span[0]
@@ -323,21 +327,29 @@ class CodingScreen(CodeEditing, LiveScreen):
     # --- search ------------------------------------------------------------------------------------
 
     def action_search(self) -> None:
+        def search(query: str) -> list[dict]:  # this transcript's hits first
+            hits = self.app.project.search_turns(query)
+            return sorted(hits, key=lambda h: h["transcript_id"] != self.transcript_id)
+
         def go(hit: dict | None) -> None:
             if hit is None:
                 return
-            if hit["transcript_id"] != self.transcript_id:
-                self.app.open_transcript(hit["transcript_id"], turn=hit["turn"] - 1)
-                return
-            view = self.query_one(TranscriptView)
-            turn = view.turns[hit["turn"] - 1]
             words = hit["snippet"].split("\x02", 1)[1].split("\x03", 1)[0] if "\x02" in hit["snippet"] else ""
-            found = view.text.lower().find(words.lower(), turn["content_start"], turn["end"]) if words else -1
-            view.go_to(hit["turn"] - 1, point=found if found >= 0 else None)
-            self._status(f"turn {hit['turn']}: v selects the sentence with '{words}'" if found >= 0
-                         else f"turn {hit['turn']}")
+            if hit["transcript_id"] != self.transcript_id:
+                self.app.open_transcript(hit["transcript_id"], turn=hit["turn"] - 1, find=words)
+                return
+            self.go_to_words(hit["turn"] - 1, words)
 
-        self.app.push_screen(SearchDialog(self.app.project.search_turns), go)
+        self.app.push_screen(SearchDialog(search), go)
+
+    def go_to_words(self, turn_index: int, words: str) -> None:
+        """To a turn, with the point (where v selects a sentence) on the words found there."""
+        view = self.query_one(TranscriptView)
+        turn = view.turns[turn_index]
+        found = view.text.lower().find(words.lower(), turn["content_start"], turn["end"]) if words else -1
+        view.go_to(turn_index, point=found if found >= 0 else None)
+        self._status(f"turn {turn_index + 1}: v selects the sentence with '{words}'" if found >= 0
+                     else f"turn {turn_index + 1}")
 
     # --- suggestions ----------------------------------------------------------------------------
 
@@ -378,15 +390,19 @@ class CodingScreen(CodeEditing, LiveScreen):
         self._shown_for = turn_index
         panel = self.query_one("#suggestions", OptionList)
         panel.clear_options()
-        coded = {c["code"] for c in view.codings_on(turn_index)}
         turn = view.turns[turn_index]
         codes = {f"{c['codebook_id']}/{c['code_id']}": c for c in self.codes}
-        self.suggestions = [s for s in found if s.code in codes and s.code not in coded and not self.rejected.covers(
+        # Accepted ones stay in the list (ticked), so the second is still @ after the first is taken.
+        self.suggestions = [s for s in found if s.code in codes and not self.rejected.covers(
             self.transcript_id, codes[s.code]["id"], turn["content_start"], turn["end"])]
+        coded = self._coded(turn_index)
         for i, suggestion in enumerate(self.suggestions):
             code = codes[suggestion.code]
             label = Text()
-            label.append(f"{ACCEPT_LABELS[i]} " if i < len(ACCEPT_LABELS) else "  ", style="bold")
+            if suggestion.code in coded:
+                label.append("✓ ", style="bold green")
+            else:
+                label.append(f"{ACCEPT_LABELS[i]} " if i < len(ACCEPT_LABELS) else "  ", style="bold")
             label.append("● ", style=code["colour"])
             label.append(code["label_nl"])
             label.append(f" [{code['key']}]" if code["key"] else "", style="bold")
@@ -396,9 +412,15 @@ class CodingScreen(CodeEditing, LiveScreen):
         if not self.suggestions:
             panel.add_option(Option(Text("no suggestion: Enter moves on", style="dim"), disabled=True))
         else:
-            panel.highlighted = 0
-            view.marks = [(m.start, m.end) for m in self.suggestions[0].matched]
+            first = next((i for i, s in enumerate(self.suggestions) if s.code not in coded), 0)
+            panel.highlighted = first
+            view.marks = [(m.start, m.end) for m in self.suggestions[first].matched]
             view.refresh()
+
+    def _coded(self, turn_index: int) -> set[str]:
+        """The codes this coder has on the whole turn (a part of it does not count as done)."""
+        view = self.query_one(TranscriptView)
+        return {c["code"] for c in view.codings_on(turn_index) if not view.is_partial(c, turn_index)}
 
     def _ready(self) -> bool:
         """The suggestions of the cursor turn are on screen; if not, find them now (keys typed
@@ -439,6 +461,9 @@ class CodingScreen(CodeEditing, LiveScreen):
         if not 0 <= index < len(self.suggestions):
             return False
         suggestion = self.suggestions[index]
+        view = self.query_one(TranscriptView)
+        if suggestion.code in self._coded(view.cursor) and view.span is None and view.anchor is None:
+            return True  # taken already (✓): nothing to add
         code = next(c for c in self.codes if f"{c['codebook_id']}/{c['code_id']}" == suggestion.code)
         self.apply_code(code, origin="suggested")
         return True
