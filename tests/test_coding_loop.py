@@ -4,8 +4,6 @@ and nothing typed lost. Driven through the Textual pilot; asserts on the project
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 from jhs_qual.codebook import load_codebook
@@ -13,6 +11,7 @@ from jhs_qual.config import Config
 from jhs_qual.errors import BadInput
 from jhs_qual.keys import reserved_keys
 from jhs_qual.store import Project
+from jhs_qual.suggest.engine import Match, Suggestion
 from jhs_qual.tui.app import JhsApp
 from jhs_qual.tui.screens.coding import CodingScreen
 from jhs_qual.tui.screens.compare import CompareScreen
@@ -27,24 +26,10 @@ JHV = "so_jeugdhulpverlener_de_horizon"
 PUPILS = "so_leerlingen_de_horizon"
 
 
-@dataclass
-class Match:
-    term: str
-    start: int
-    end: int
-
-
-@dataclass
-class Suggestion:
-    code: str
-    score: float
-    matched: list
-
-
 def fixed(text, start, end, codebooks=None):
     """Every answer: flexibility first, interdependence second, new_activities third (pupil codes
     would be offered too if the screen did not pass the transcript's codebooks)."""
-    found = [Suggestion("bronstein/flexibility", 0.9, [Match("x", start, start + 1)]),
+    found = [Suggestion("bronstein/flexibility", 0.9, [Match("x", "x", "exact", 1.0, start, start + 1)]),
              Suggestion("bronstein/interdependence", 0.6, []),
              Suggestion("bronstein/new_activities", 0.4, []),
              Suggestion("pupil_topics/intervention", 0.3, [])]
@@ -90,9 +75,9 @@ async def test_only_the_codebooks_that_apply_are_shown_and_keyed(sample):
         await opened(pilot, PUPILS)
         screen = app.screen
         assert {c["codebook_id"] for c in screen.codes} == {"pupil_topics"}
-        assert set(screen.by_key) == set("1234567")
+        assert set(screen.by_key) == set("lzgrhob")
         await pilot.press("a")  # bronstein's key does nothing here
-        await pilot.press("1")
+        await pilot.press("l")
         await pilot.pause()
     assert [code for _, code, _ in stored(sample, PUPILS)] == ["pupil_topics/intervention"]
 
@@ -102,15 +87,17 @@ def test_scope_command_and_cli_suggestions(sample, run):
     assert "pupil_topics/" not in out and "bronstein/" in out
     assert "pupil_topics" in run("suggest", PUPILS, "--json").output
     assert "bronstein/" not in run("suggest", PUPILS, "--json").output
-    assert run("codebook", "scope", "pupil_topics", "--all").exit_code == 0
-    assert "pupil_topics/" in run("suggest", JHV, "--json", "--top", "20", "--min-score", "0").output
-    result = run("codebook", "scope", "pupil_topics", "--from-yaml")
-    assert "role=leerling (3 transcript(s)" in result.output
+    refused = run("codebook", "scope", "pupil_topics", "--all")  # its keys would meet bronstein's
+    assert refused.exit_code == 2 and "shortcut key" in refused.output
+    assert run("codebook", "scope", "bronstein", "--where", "role=leraar,mentor").exit_code == 0
+    assert "bronstein/" not in run("suggest", JHV, "--json", "--top", "20", "--min-score", "0").output
+    result = run("codebook", "scope", "bronstein", "--from-yaml")
+    assert "role=leraar,leerkracht,mentor,docent,jeugdhulpverlener (3 transcript(s)" in result.output
 
 
 def test_keys_shared_by_disjoint_codebooks_and_workbench_keys_refused_at_start(sample, tmp_path):
     with Project.open(sample) as project:
-        text = (CODEBOOKS / "pupil_topics.yaml").read_text(encoding="utf-8").replace('key: "1"', "key: a")
+        text = (CODEBOOKS / "pupil_topics.yaml").read_text(encoding="utf-8").replace("key: l", "key: a")
         book = tmp_path / "pupil_topics.yaml"
         book.write_text(text, encoding="utf-8")
         assert project.load_codebook(load_codebook(book)) == "updated"  # 'a' is bronstein's, but never together

@@ -239,25 +239,13 @@ async def test_compare_screen_settles(project_path, run):
 
 
 async def test_suggestions_accept_and_reject(project_path):
-    from dataclasses import dataclass
-
-    @dataclass
-    class Match:
-        term: str
-        start: int
-        end: int
-
-    @dataclass
-    class Suggestion:
-        code: str
-        score: float
-        matched: list
+    from jhs_qual.suggest.engine import Match, Suggestion
 
     def suggester(text, start, end, codebooks=None):
         found = text.find("samen", start, end)
         if found < 0:
             return []
-        match = [Match("samen", found, found + 5)]
+        match = [Match("samen", "samen", "exact", 1.0, found, found + 5)]
         return [Suggestion("bronstein/interdependence", 0.9, match), Suggestion("bronstein/new_activities", 0.5, match)]
 
     app = make_app(project_path, suggester=suggester)

@@ -401,20 +401,18 @@ def codebook_export(codebook_ids: tuple[str, ...], output: Path, files: tuple[Pa
     Every code keeps its GUID from export to export; fields REFI has no place
     for travel in the code's description (see codebooks/README.md).
     """
-    from jhs_qual.codebook import parse_codebook
     from jhs_qual.refi.codebook import to_qdc
 
     if files:
         books = _load_codebook_files(files)
     else:
         with open_project(project_path) as project:
-            stored = {r["id"]: r for r in project.db.query("SELECT * FROM codebooks ORDER BY loaded_at")}
-        for book_id in codebook_ids:
-            if book_id not in stored:
-                raise BadInput(f"no codebook '{book_id}' in this project", field="CODEBOOK",
-                               hint=f"loaded: {', '.join(stored) or 'none'}")
-        books = [parse_codebook(r["yaml"], r["source_name"], sha256=r["yaml_sha256"])
-                 for i, r in stored.items() if not codebook_ids or i in codebook_ids]
+            stored = [b["id"] for b in project.codebooks()]
+            for book_id in codebook_ids:
+                if book_id not in stored:
+                    raise BadInput(f"no codebook '{book_id}' in this project", field="CODEBOOK",
+                                   hint=f"loaded: {', '.join(stored) or 'none'}")
+            books = project.parsed_codebooks(list(codebook_ids) or None)
     if not books:
         raise BadInput("no codebook to export", hint="load one, or pass --file FILE.yaml")
     _write_bytes(output, to_qdc(books))

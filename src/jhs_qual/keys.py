@@ -60,7 +60,7 @@ TRANSCRIPT = (
     Key("first_turn", "home", "First turn"),
     Key("last_turn", "end", "Last turn"),
     Key("select_sentence", "v", "Select sentence (again: next)"),
-    Key("previous_sentence", "V", "Select the previous sentence"),
+    Key("previous_sentence", "V", "Select the last sentence (again: the one before)"),
     Key("sentence_more", "]", "Selection: one sentence more"),
     Key("sentence_less", "[", "Selection: one sentence less"),
     Key("word_right", "right,ctrl+right", "Selection: one word more"),

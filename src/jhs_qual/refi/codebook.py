@@ -79,6 +79,8 @@ def add_codes(codes_element: ET.Element, codebooks: list[Codebook], ns: str) -> 
         folder = ET.SubElement(codes_element, f"{{{ns}}}Code", {
             "guid": code_guid(book.id), "name": book.title, "isCodable": "false"})
         info = {"codebook": book.id, "title": book.title, "language": book.language, "description": book.description}
+        if book.applies_to:
+            info["applies_to"] = {k: list(v) for k, v in book.applies_to.items()}
         ET.SubElement(folder, f"{{{ns}}}Description").text = "\n\n".join(
             ([book.description] if book.description else []) + [MARK + json.dumps(info, ensure_ascii=False)])
         elements: dict[str | None, ET.Element] = {None: folder}
@@ -214,6 +216,8 @@ def read_codes(codes_element, path: Path | str, *, language: str = "nl",
             book = {"id": info["codebook"], "title": info["title"], "language": info.get("language", language)}
             if info.get("description"):
                 book["description"] = info["description"]
+            if isinstance(info.get("applies_to"), dict):
+                book["applies_to"] = info["applies_to"]
             groups.append((book, _children(folder, "Code")))
     else:
         stem = Path(str(path)).stem

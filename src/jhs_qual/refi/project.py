@@ -74,8 +74,7 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints") -> dict[s
     if offsets not in OFFSETS:
         raise BadInput(f"offsets '{offsets}' unknown", field="--offsets", hint="codepoints or utf16")
     ET.register_namespace("", NS)
-    stored = list(project.db.query("SELECT * FROM codebooks ORDER BY loaded_at"))
-    books = [parse_codebook(r["yaml"], r["source_name"], sha256=r["yaml_sha256"]) for r in stored]
+    books = project.parsed_codebooks()
     coders = [r[0] for r in project.db.execute("SELECT name FROM coders ORDER BY name")]
     users = {name: _guid("coder", name) for name in coders}
     root = ET.Element(f"{{{NS}}}Project", {

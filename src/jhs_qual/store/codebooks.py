@@ -342,6 +342,19 @@ class CodebookStore:
         self.db.execute("UPDATE codebooks SET yaml = ?, yaml_sha256 = ? WHERE id = ?",
                         [text, hashlib.sha256(text.encode("utf-8")).hexdigest(), codebook_id])
 
+    def parsed_codebooks(self, ids: list[str] | None = None) -> list[Codebook]:
+        """The stored codebooks in full (from their YAML), with the scope the project gives them."""
+        from jhs_qual.codebook import parse_codebook
+
+        scopes = self.scopes()
+        books = []
+        for r in self.db.query("SELECT * FROM codebooks ORDER BY loaded_at, id"):
+            if ids is None or r["id"] in ids:
+                book = parse_codebook(r["yaml"], r["source_name"], sha256=r["yaml_sha256"])
+                book.applies_to = scopes[r["id"]]
+                books.append(book)
+        return books
+
     def check_keys(self, reserved: dict[str, str]) -> None:
         """The loaded codebooks' shortcut keys against the workbench's (after the user's remapping)."""
         check_together([self._stored_codebook(r[0]) for r in self.db.execute("SELECT id FROM codebooks ORDER BY id")],

@@ -64,13 +64,19 @@ class Suggestion:
     code: str  # "codebook/id"
     score: float
     matched: list[Match] = field(default_factory=list)
+    learned: int = 0  # coded units of this code that support it (see adapt.py); 0: keywords alone
 
     def evidence(self) -> str:
-        """The matched words for people: 'klas, pestten~pesten, klassfeer~sfeer (compound)'."""
+        """The matched words for people: 'klas, pestten~pesten, klassfeer~sfeer (compound)',
+        'asked: lessen', 'like 4 coded turns'."""
         labels = []
         for m in self.matched:
             label = m.term if m.term.lower() == m.keyword else f"{m.term}~{m.keyword}"
+            if m.how == "question":
+                label = f"asked: {m.term}"
             labels.append(f"{label} ({m.how})" if m.how in ("fuzzy", "compound") else label)
+        if self.learned:
+            labels.append(f"like {self.learned} coded turn{'s' if self.learned != 1 else ''}")
         return ", ".join(dict.fromkeys(labels))
 
 
@@ -249,6 +255,14 @@ class KeywordIndex:
         self._form_excludes: list[list[int]] = []
         self._build_tables()
         self._lock = threading.Lock()
+
+    def lemmas(self, text: str) -> list[str]:
+        """The lemmas of the words of `text` that say something (no stop words, no punctuation or numbers)."""
+        with self._lock:  # the tokenizer is shared with match()
+            doc = self.pipeline.nlp.tokenizer(text.lower())
+            forms = [t.text for t in doc if t.is_alpha and len(t.text) > 1]
+        stop = self.pipeline.stop_words
+        return [self.pipeline.lemma(f) for f in forms if f not in stop]
 
     def _tokens(self, text: str) -> tuple[tuple[str, str], ...]:
         doc = self.pipeline.nlp.make_doc(text.lower())

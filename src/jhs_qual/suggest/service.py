@@ -63,6 +63,44 @@ class Suggester:
         return found
 
 
+    def lemmas(self, text: str) -> list[str]:
+        return self.indexes[0].lemmas(text) if self.indexes else []
+
+    def for_unit(self, text: str, start: int, end: int, *, codebooks: set[str] | None = None,
+                 question: tuple[int, int] | None = None, learner=None, top: int = 5,
+                 min_score: float = 0.2) -> list[Suggestion]:
+        """Suggestions for the answer text[start:end], reading the question text[question] too and
+        what `learner` (adapt.Learner) learned from the codings; match spans are offsets into `text`."""
+        from jhs_qual.suggest.adapt import QUESTION_WEIGHT, fuse
+
+        spans = [(start, end)] + ([question] if question else [])
+        texts = [text[a:b] for a, b in spans]
+        found = self.suggest(texts, codebooks=None if codebooks is None else [codebooks] * len(texts))
+        codes = [c for c in found.code_names if codebooks is None or c.partition("/")[0] in codebooks]
+        answer = {s.code: s for s in found[0]}
+        asked = {s.code: s for s in found[1]} if question else {}
+        keyword = {}
+        for code in codes:
+            a = answer[code].score if code in answer else 0.0
+            q = asked[code].score if code in asked else 0.0
+            keyword[code] = a + QUESTION_WEIGHT * q * (1.0 - a)
+        n = learner.learned(codes) if learner is not None else 0
+        posterior = learner.posterior(" ".join(texts), codes) if n else {}
+        fused = fuse(keyword, posterior, n, codes)
+        wanted = [c for c in codes if keyword[c] >= min_score or posterior.get(c, 0.0) >= 2.0 / len(codes)]
+        result = []
+        for code in sorted(wanted, key=lambda c: -fused[c])[:top]:
+            matched = [m._replace(start=m.start + start, end=m.end + start) for m in
+                       (answer[code].matched if code in answer else [])]
+            if code in asked:
+                matched += [m._replace(how="question", start=m.start + question[0], end=m.end + question[0])
+                            for m in asked[code].matched]
+            share = posterior.get(code, 0.0)
+            result.append(Suggestion(code, round(keyword[code], 4), matched,
+                                     learned=learner.units[code] if n and share >= 1.0 / len(codes) else 0))
+        return result
+
+
 def allowed_codes(code_names: list[str], codebooks: list[set[str]]):
     """texts x codes, True where the code's codebook is in that text's set."""
     import numpy as np
@@ -156,3 +194,33 @@ def project_units(project, transcript_ids: list[int], unit: str, include_intervi
     texts = project.texts()
     chosen = {t: turns[t] for t in transcript_ids if t in turns}
     return [(u, texts[u.transcript_id][u.start:u.end]) for u in make_units(unit, texts, chosen)]
+
+
+def learning_examples(project, limit: int = 20_000, known=frozenset()) -> dict[int, tuple[str, str | None]]:
+    """{coding id: (code, its words and its question's)} of the project's latest `limit` codings,
+    for adapt.Learner; each coded span is read with the interviewer turn before it. Codings in
+    `known` (already learned) come without their text: only new ones are read."""
+    import bisect
+
+    is_interviewer = project.interviewer_test()
+    rows = project.db.execute(
+        "SELECT c.id, c.transcript_id, k.codebook_id || '/' || k.code_id, c.start, c.end FROM codings c"
+        " JOIN codes k ON k.id = c.code_id ORDER BY c.id DESC LIMIT ?", [limit]).fetchall()
+    texts: dict[int, str] = {}
+    turns: dict[int, tuple[list[int], list]] = {}
+    examples: dict[int, tuple[str, str | None]] = {}
+    for coding_id, tid, code, start, end in rows:
+        if coding_id in known:
+            examples[coding_id] = (code, None)
+            continue
+        if tid not in texts:
+            texts[tid] = project.db.execute("SELECT text FROM transcripts WHERE id = ?", [tid]).fetchone()[0]
+            found = project.db.execute("SELECT start, content_start, end, speaker FROM turns WHERE transcript_id = ?"
+                                       " ORDER BY start", [tid]).fetchall()
+            turns[tid] = ([f[0] for f in found], found)
+        starts, found = turns[tid]
+        index = bisect.bisect_right(starts, start) - 1
+        question = next((found[i] for i in range(index - 1, -1, -1) if is_interviewer(found[i][3])), None)
+        asked = texts[tid][question[1]:question[2]] if question else ""
+        examples[coding_id] = (code, texts[tid][start:end] + " " + asked)
+    return examples

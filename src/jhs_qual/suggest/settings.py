@@ -28,6 +28,7 @@ class Settings:
     compound_min_rest: int = _setting(3, 1, 30, "letters the compound has beyond the keyword")
     learned_strength: float = _setting(0.7, 0.0, 1.0, "weight of a learned keyword against a researcher's own")
     stop_word_strength: float = _setting(0.5, 0.0, 1.0, "weight of a keyword that is a function word ('ons', 'meer')")
+    learn: bool = _setting(True, False, True, "learn from the project's codings (false: codebook keywords only)")
 
     @classmethod
     def from_table(cls, table: object, path: Path) -> Settings:
@@ -44,6 +45,12 @@ class Settings:
                 raise BadInput(f"unknown setting '{name}'", file=path, field=f"suggest.{name}",
                                hint=f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}")
             kind, (low, high) = known[name].type, known[name].metadata["range"]
+            if kind == "bool":
+                if not isinstance(value, bool):
+                    raise BadInput(f"{name} must be true or false ({known[name].metadata['meaning']})",
+                                   file=path, field=f"suggest.{name}")
+                values[name] = value
+                continue
             number = isinstance(value, (int, float)) and not isinstance(value, bool)
             if not number or (kind == "int" and not isinstance(value, int)) or not low <= value <= high:
                 raise BadInput(f"{name} must be {'a whole number' if kind == 'int' else 'a number'} "

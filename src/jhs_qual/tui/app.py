@@ -9,6 +9,7 @@ project (`PRAGMA data_version`) and refreshes the screens.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 
 from textual.app import App, SystemCommand
@@ -55,6 +56,8 @@ class JhsApp(App):
         self.suggester = suggester  # (text, start, end, codebooks) -> suggestions; built on first use when None
         self._sources = None
         self._own_engine = suggester is None  # a suggester handed in (tests) is kept as it is
+        self._engine_lock = threading.Lock()
+        self.learner = None  # adapt.Learner, once the engine is built
         self._seen_version = project.data_version()
         self._open_first = open_transcript  # (transcript id, turn index or None) from `tui --open`
         self._mode_trail: list[str] = []
@@ -100,38 +103,67 @@ class JhsApp(App):
     # --- suggestions ---------------------------------------------------------------------
 
     def suggestion_sources(self):
-        """The codes to suggest from; read on the main thread (the worker builds the engine)."""
+        """What the engine needs from the project, read on the main thread (the worker that
+        builds the engine never touches the database): the codes' terms, what the codebooks
+        say of each code (the learner's prior), and the codings to learn from."""
         if self._sources is None:
-            from jhs_qual.suggest.service import sources_from_project
+            from jhs_qual.suggest.adapt import code_document
+            from jhs_qual.suggest.service import learning_examples, sources_from_project
 
-            self._sources = sources_from_project(self.project)
+            docs = {f"{c['codebook_id']}/{c['code_id']}": code_document(c) for c in self.project.codes()}
+            self._sources = (sources_from_project(self.project), docs, learning_examples(self.project))
         return self._sources
 
     def load_suggester(self) -> Callable:
-        if self.suggester is None:
-            from jhs_qual.suggest.service import Suggester
+        """(text, start, end, codebooks, question) -> suggestions. The engine (spaCy) and the
+        learner are built here, on first use, in a worker thread; a suggester handed in (tests)
+        is called as (text, start, end, codebooks)."""
+        with self._engine_lock:
+            if self.suggester is None:
+                from jhs_qual.suggest.adapt import Learner
+                from jhs_qual.suggest.service import Suggester
 
-            engine = Suggester(self._sources or [], self.config.suggest)
-            self.suggester = lambda text, start, end, codebooks=None: engine.for_span(text, start, end,
-                                                                                     codebooks=codebooks)
+                sources, docs, examples = self._sources or ([], {}, {})
+                engine = Suggester(sources, self.config.suggest)
+                learner = Learner(docs, engine.lemmas) if self.config.suggest.learn else None
+                if learner is not None:
+                    learner.sync(examples)
+                self.learner = learner
+
+                def suggester(text, start, end, codebooks=None, question=None):
+                    return engine.for_unit(text, start, end, codebooks=codebooks, question=question, learner=learner)
+
+                self.suggester = suggester
+            elif not self._own_engine:
+                stub = self.suggester
+                return lambda text, start, end, codebooks=None, question=None: stub(text, start, end, codebooks)
         return self.suggester
 
     def codes_changed(self) -> None:
         """A code was created, renamed or merged: the engine reads the codes again (on next use)."""
         if self._own_engine:
-            self._sources, self.suggester = None, None
+            self._sources, self.suggester, self.learner = None, None, None
 
     # --- changes -------------------------------------------------------------------
 
     def changed(self) -> None:
-        """This window changed the project: refresh the screen now."""
+        """This window changed the project: learn from it, refresh the screen now."""
         self._seen_version = self.project.data_version()
+        self._learn()
         self._refresh_screens()
+
+    def _learn(self) -> None:
+        """The learner follows the codings as they are now (new ones read, removed ones forgotten)."""
+        if self.learner is not None:
+            from jhs_qual.suggest.service import learning_examples
+
+            self.learner.sync(learning_examples(self.project, known=self.learner.known))
 
     def _poll(self) -> None:
         version = self.project.data_version()
         if version != self._seen_version:  # another window committed
             self._seen_version = version
+            self._learn()
             self._refresh_screens()
 
     def _refresh_screens(self) -> None:

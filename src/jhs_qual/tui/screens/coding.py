@@ -5,13 +5,12 @@ highlighted (top) suggestion and moves to the next answer; `@` and `#` accept
 the second and third; a code's key codes the selection (the cursor turn, a
 range with shift+up/down, or a sentence or words chosen with v, ], [ and the
 arrows), and pressing it again on the same selection removes that coding;
+the key with shift (A for a) codes and moves to the next answer;
 j/k move between answers, space to the next answer without a coding.
 Every change is stored at once and can be undone with `u`.
 """
 
 from __future__ import annotations
-
-import threading
 
 from rich.text import Text
 from textual import on, work
@@ -20,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from jhs_qual.keys import CODING
+from jhs_qual.keys import CODING, reserved_keys
 from jhs_qual.tui.dialogs import PickOne, SearchDialog
 from jhs_qual.tui.keymap import bindings
 from jhs_qual.tui.screens.base import LiveScreen
@@ -49,7 +48,6 @@ class CodingScreen(CodeEditing, LiveScreen):
         self.by_key: dict[str, dict] = {}
         self.suggestions: list = []
         self._shown_for: int | None = None  # the turn self.suggestions belong to
-        self._lock = threading.Lock()
         self.rejected = None
         self.highlighted_code: dict | None = None
 
@@ -107,9 +105,13 @@ class CodingScreen(CodeEditing, LiveScreen):
         from textual.keys import _character_to_key
 
         self._bindings = type(self)._merged_bindings.copy()  # the codes' keys bound afresh: they may have changed
+        taken = set(reserved_keys(self.app.config.keys)) | set(self.by_key)
         for key, code in self.by_key.items():
             self._bindings.bind(_character_to_key(key) if not key.isalnum() else key, f"code({code['id']})",
                                 f"Code: {code['label_nl']}", show=False)
+            if key.isalpha() and key.islower() and key.upper() not in taken:  # shift: code and go on
+                self._bindings.bind(key.upper(), f"code({code['id']}, True)",
+                                    f"Code: {code['label_nl']}, next answer", show=False)
         self.refresh_bindings()
         books = [b for b in project.codebooks() if b["id"] in self.codebooks]
         self.query_one(CodeTree).load(books, self.codes, *self._counts())
@@ -206,10 +208,12 @@ class CodingScreen(CodeEditing, LiveScreen):
 
     # --- coding -------------------------------------------------------------------------------
 
-    def action_code(self, code_row_id: int) -> None:
+    def action_code(self, code_row_id: int, then_next: bool = False) -> None:
         code = next((c for c in self.codes if c["id"] == code_row_id), None)
         if code is not None:
             self.apply_code(code)
+            if then_next:
+                self.advance()
 
     @on(CodeTree.CodeChosen)
     def _code_chosen(self, event: CodeTree.CodeChosen) -> None:
@@ -370,9 +374,10 @@ class CodingScreen(CodeEditing, LiveScreen):
     def _find(self, turn_index: int) -> list:
         view = self.query_one(TranscriptView)
         turn = view.turns[turn_index]
-        with self._lock:  # the first call builds the engine: once, whichever thread gets here first
-            suggester = self.app.load_suggester()  # spaCy loads here, on first use, never at startup
-        return suggester(view.text, turn["content_start"], turn["end"], self.codebooks)
+        asked = next((view.turns[i] for i in range(turn_index - 1, -1, -1) if view.interviewer[i]), None)
+        suggester = self.app.load_suggester()  # spaCy loads here, on first use, never at startup
+        return suggester(view.text, turn["content_start"], turn["end"], self.codebooks,
+                         (asked["content_start"], asked["end"]) if asked else None)
 
     @work(thread=True, exclusive=True, group="suggest")
     def _load_suggestions(self, turn_index: int) -> None:
@@ -407,7 +412,7 @@ class CodingScreen(CodeEditing, LiveScreen):
             label.append(code["label_nl"])
             label.append(f" [{code['key']}]" if code["key"] else "", style="bold")
             label.append(f"  {suggestion.score:.2f}  ", style="dim")
-            label.append(", ".join(sorted({m.term for m in suggestion.matched})), style="italic")
+            label.append(suggestion.evidence(), style="italic")
             panel.add_option(Option(label, id=str(i)))
         if not self.suggestions:
             panel.add_option(Option(Text("no suggestion: Enter moves on", style="dim"), disabled=True))

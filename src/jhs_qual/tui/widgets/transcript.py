@@ -276,14 +276,17 @@ class TranscriptView(ScrollView, can_focus=True):
         return sentence_spans(self.text, turn["content_start"], turn["end"])
 
     def action_select_sentence(self, step: int = 1) -> None:
-        """Select the sentence at the point (the first one); again, the next (step -1: the previous) sentence."""
+        """Select the sentence at the point (else the first; with step -1 the last); again, the next
+        (step -1: the previous) sentence."""
         if not self.turns:
             return
         sentences = self.sentences()
         if not sentences:
             return
         self.anchor = None
-        if self.span is None:
+        if self.span is None and self.point is None and step < 0:
+            index = len(sentences) - 1  # V without a selection: the last sentence
+        elif self.span is None:
             point = self.point if self.point is not None else sentences[0][0]
             index = next((i for i, (s, e) in enumerate(sentences) if point < e), len(sentences) - 1)
         else:
