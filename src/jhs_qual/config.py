@@ -64,11 +64,16 @@ class Config:
         changed = {f.name: getattr(self.suggest, f.name) for f in fields(Settings)
                    if getattr(self.suggest, f.name) != f.default}
         if changed:
-            lines += ["", "[suggest]"] + [f"{k} = {str(v).lower() if isinstance(v, bool) else v}"
-                                          for k, v in changed.items()]
+            lines += ["", "[suggest]"] + [f"{k} = {_value(v)}" for k, v in changed.items()]
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with replacing(self.path) as tmp:
             tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _value(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return _quote(value) if isinstance(value, str) else str(value)
 
 
 def _quote(value: str) -> str:

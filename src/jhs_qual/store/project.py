@@ -28,6 +28,7 @@ from jhs_qual.ingest.attributes import DEFAULT_KEYS, check_key, check_new_key
 from jhs_qual.store.codebooks import CodebookStore
 from jhs_qual.store.common import now as _now
 from jhs_qual.store.notes import NotesStore
+from jhs_qual.store.vectors import VectorStore
 from jhs_qual.store.schema import APPLICATION_ID, MIGRATION_NAMES, MIGRATION_SET, migrations
 
 DEFAULT_NAME = "project.jhsq"
@@ -71,7 +72,7 @@ def _connect(path: Path) -> Database:
     return Database(conn)
 
 
-class Project(CodebookStore, NotesStore):
+class Project(CodebookStore, NotesStore, VectorStore):
     def __init__(self, db: Database, path: Path):
         self.db = db
         self.path = path
@@ -543,13 +544,13 @@ class Project(CodebookStore, NotesStore):
     def transcript_names(self) -> dict[int, str]:
         return {r[0]: r[1] for r in self.db.execute("SELECT id, name FROM transcripts")}
 
-    def require_coders(self, names: list[str]) -> None:
+    def require_coders(self, names: list[str], option: str = "--coders") -> None:
         known = {r[0] for r in self.db.execute("SELECT name FROM coders")}
         for name in names:
             if name not in known:
                 raise BadInput(
                     f"no coder '{name}' in this project",
-                    field="--coders",
+                    field=option,
                     hint=f"coders: {', '.join(sorted(known)) or 'none yet'}",
                 )
 

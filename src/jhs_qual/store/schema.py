@@ -234,3 +234,17 @@ ALTER TABLE memos ADD COLUMN start INTEGER;  -- a memo on a turn: its span; NULL
 ALTER TABLE memos ADD COLUMN end INTEGER;
 """,
     )
+
+
+@_migration("m006_embeddings")
+def m006_embeddings(db: Database) -> None:
+    """The semantic layer's vectors, cached by the hash of the encoder's id and the text."""
+    _run(
+        db,
+        """
+CREATE TABLE embeddings (
+    key TEXT PRIMARY KEY,  -- sha256 of encoder id + NUL + text
+    vector BLOB NOT NULL  -- float16, unit length
+) WITHOUT ROWID;
+""",
+    )

@@ -65,6 +65,7 @@ class Suggestion:
     score: float
     matched: list[Match] = field(default_factory=list)
     learned: int = 0  # coded units of this code that support it (see adapt.py); 0: keywords alone
+    similar: str = ""  # close in meaning (semantic.py): "meaning" (to the codebook's words) or "coded"
 
     def evidence(self) -> str:
         """The matched words for people: 'klas, pestten~pesten, klassfeer~sfeer (compound)',
@@ -77,6 +78,9 @@ class Suggestion:
             labels.append(f"{label} ({m.how})" if m.how in ("fuzzy", "compound") else label)
         if self.learned:
             labels.append(f"like {self.learned} coded turn{'s' if self.learned != 1 else ''}")
+        if self.similar:
+            labels.append("close in meaning to its definition" if self.similar == "meaning"
+                          else "close in meaning to turns coded with it")
         return ", ".join(dict.fromkeys(labels))
 
 

@@ -17,6 +17,7 @@ from jhs_qual.suggest.engine import CodeTerms, Found, KeywordIndex, Settings, Su
 from jhs_qual.suggest.pipeline import load_pipeline
 
 _INDEXES: dict[str, KeywordIndex] = {}
+SEMANTIC_WEIGHT = 1.0  # the standardised similarity in meaning counts as much as the keywords
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,12 @@ class Suggester:
         return self.indexes[0].lemmas(text) if self.indexes else []
 
     def for_unit(self, text: str, start: int, end: int, *, codebooks: set[str] | None = None,
-                 question: tuple[int, int] | None = None, learner=None, top: int = 5,
+                 question: tuple[int, int] | None = None, learner=None, semantic=None, top: int = 5,
                  min_score: float = 0.2) -> list[Suggestion]:
-        """Suggestions for the answer text[start:end], reading the question text[question] too and
-        what `learner` (adapt.Learner) learned from the codings; match spans are offsets into `text`."""
+        """Suggestions for the answer text[start:end], reading the question text[question] too,
+        with what `learner` (adapt.Learner) learned from the codings and, given `semantic`
+        (semantic.Semantic), how close the answer is in meaning to each code. Match spans are
+        offsets into `text`. The score shown is the keyword score; the order is the fused one."""
         from jhs_qual.suggest.adapt import QUESTION_WEIGHT, fuse
 
         spans = [(start, end)] + ([question] if question else [])
@@ -87,7 +90,13 @@ class Suggester:
         n = learner.learned(codes) if learner is not None else 0
         posterior = learner.posterior(" ".join(texts), codes) if n else {}
         fused = fuse(keyword, posterior, n, codes)
-        wanted = [c for c in codes if keyword[c] >= min_score or posterior.get(c, 0.0) >= 2.0 / len(codes)]
+        close, why = {}, {}
+        if semantic is not None and codes:
+            similarity, why = semantic.similarity(" ".join(texts), codes)
+            close = fuse(similarity, {}, 0, codes)  # standardised over the codes, like the others
+            fused = {c: fused[c] + SEMANTIC_WEIGHT * close[c] for c in codes}
+        wanted = [c for c in codes if keyword[c] >= min_score or posterior.get(c, 0.0) >= 2.0 / len(codes)
+                  or close.get(c, 0.0) >= 1.0]
         result = []
         for code in sorted(wanted, key=lambda c: -fused[c])[:top]:
             matched = [m._replace(start=m.start + start, end=m.end + start) for m in
@@ -97,7 +106,8 @@ class Suggester:
                             for m in asked[code].matched]
             share = posterior.get(code, 0.0)
             result.append(Suggestion(code, round(keyword[code], 4), matched,
-                                     learned=learner.units[code] if n and share >= 1.0 / len(codes) else 0))
+                                     learned=learner.units[code] if n and share >= 1.0 / len(codes) else 0,
+                                     similar=why.get(code, "") if close.get(code, 0.0) >= 0.5 else ""))
         return result
 
 
@@ -196,16 +206,18 @@ def project_units(project, transcript_ids: list[int], unit: str, include_intervi
     return [(u, texts[u.transcript_id][u.start:u.end]) for u in make_units(unit, texts, chosen)]
 
 
-def learning_examples(project, limit: int = 20_000, known=frozenset()) -> dict[int, tuple[str, str | None]]:
-    """{coding id: (code, its words and its question's)} of the project's latest `limit` codings,
-    for adapt.Learner; each coded span is read with the interviewer turn before it. Codings in
-    `known` (already learned) come without their text: only new ones are read."""
+def learning_examples(project, limit: int = 20_000, known=frozenset(),
+                      coder: str | None = None) -> dict[int, tuple[str, str | None]]:
+    """{coding id: (code, its words and its question's)} of the project's latest `limit` codings
+    (of one coder, or all), for adapt.Learner; each coded span is read with the interviewer turn
+    before it. Codings in `known` (already learned) come without their text: only new ones are read."""
     import bisect
 
     is_interviewer = project.interviewer_test()
     rows = project.db.execute(
         "SELECT c.id, c.transcript_id, k.codebook_id || '/' || k.code_id, c.start, c.end FROM codings c"
-        " JOIN codes k ON k.id = c.code_id ORDER BY c.id DESC LIMIT ?", [limit]).fetchall()
+        " JOIN codes k ON k.id = c.code_id JOIN coders cd ON cd.id = c.coder_id"
+        " WHERE (? IS NULL OR cd.name = ?) ORDER BY c.id DESC LIMIT ?", [coder, coder, limit]).fetchall()
     texts: dict[int, str] = {}
     turns: dict[int, tuple[list[int], list]] = {}
     examples: dict[int, tuple[str, str | None]] = {}

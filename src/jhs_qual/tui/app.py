@@ -58,6 +58,7 @@ class JhsApp(App):
         self._own_engine = suggester is None  # a suggester handed in (tests) is kept as it is
         self._engine_lock = threading.Lock()
         self.learner = None  # adapt.Learner, once the engine is built
+        self.semantic = None  # semantic.Semantic, once the engine is built (unless the encoder is "none")
         self._seen_version = project.data_version()
         self._open_first = open_transcript  # (transcript id, turn index or None) from `tui --open`
         self._mode_trail: list[str] = []
@@ -108,10 +109,12 @@ class JhsApp(App):
         say of each code (the learner's prior), and the codings to learn from."""
         if self._sources is None:
             from jhs_qual.suggest.adapt import code_document
+            from jhs_qual.suggest.semantic import code_texts
             from jhs_qual.suggest.service import learning_examples, sources_from_project
 
-            docs = {f"{c['codebook_id']}/{c['code_id']}": code_document(c) for c in self.project.codes()}
-            self._sources = (sources_from_project(self.project), docs, learning_examples(self.project))
+            codes = {f"{c['codebook_id']}/{c['code_id']}": c for c in self.project.codes()}
+            self._sources = (sources_from_project(self.project), {r: code_document(c) for r, c in codes.items()},
+                             {r: code_texts(c) for r, c in codes.items()}, learning_examples(self.project))
         return self._sources
 
     def load_suggester(self) -> Callable:
@@ -121,17 +124,23 @@ class JhsApp(App):
         with self._engine_lock:
             if self.suggester is None:
                 from jhs_qual.suggest.adapt import Learner
+                from jhs_qual.suggest.semantic import Semantic, load_encoder
                 from jhs_qual.suggest.service import Suggester
 
-                sources, docs, examples = self._sources or ([], {}, {})
+                sources, docs, texts, examples = self._sources or ([], {}, {}, {})
                 engine = Suggester(sources, self.config.suggest)
                 learner = Learner(docs, engine.lemmas) if self.config.suggest.learn else None
                 if learner is not None:
                     learner.sync(examples)
-                self.learner = learner
+                encoder = load_encoder(self.config.suggest.encoder)
+                semantic = Semantic(encoder, texts) if encoder is not None else None
+                if semantic is not None and self.config.suggest.learn:
+                    semantic.sync(examples)
+                self.learner, self.semantic = learner, semantic
 
                 def suggester(text, start, end, codebooks=None, question=None):
-                    return engine.for_unit(text, start, end, codebooks=codebooks, question=question, learner=learner)
+                    return engine.for_unit(text, start, end, codebooks=codebooks, question=question, learner=learner,
+                                           semantic=semantic)
 
                 self.suggester = suggester
             elif not self._own_engine:
@@ -142,7 +151,7 @@ class JhsApp(App):
     def codes_changed(self) -> None:
         """A code was created, renamed or merged: the engine reads the codes again (on next use)."""
         if self._own_engine:
-            self._sources, self.suggester, self.learner = None, None, None
+            self._sources, self.suggester, self.learner, self.semantic = None, None, None, None
 
     # --- changes -------------------------------------------------------------------
 
@@ -153,11 +162,18 @@ class JhsApp(App):
         self._refresh_screens()
 
     def _learn(self) -> None:
-        """The learner follows the codings as they are now (new ones read, removed ones forgotten)."""
-        if self.learner is not None:
-            from jhs_qual.suggest.service import learning_examples
+        """The learner and the semantic prototypes follow the codings as they are now (new ones
+        read, removed ones forgotten); vectors made since are stored in the project."""
+        if self.learner is None and self.semantic is None:
+            return
+        from jhs_qual.suggest.service import learning_examples
 
-            self.learner.sync(learning_examples(self.project, known=self.learner.known))
+        examples = learning_examples(self.project, known=(self.learner or self.semantic).known)
+        for follower in (self.learner, self.semantic if self.config.suggest.learn else None):
+            if follower is not None:
+                follower.sync(examples)
+        if self.semantic is not None:
+            self.project.store_embeddings(self.semantic.take_new())
 
     def _poll(self) -> None:
         version = self.project.data_version()

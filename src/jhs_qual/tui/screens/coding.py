@@ -47,6 +47,7 @@ class CodingScreen(CodeEditing, LiveScreen):
         self.codes: list[dict] = []
         self.by_key: dict[str, dict] = {}
         self.suggestions: list = []
+        self._found: list = []  # the engine's answer for the turn shown; `suggestions` less rejections
         self._shown_for: int | None = None  # the turn self.suggestions belong to
         self.rejected = None
         self.highlighted_code: dict | None = None
@@ -136,7 +137,10 @@ class CodingScreen(CodeEditing, LiveScreen):
         self.rejected = self.app.project.rejections(self.app.coder, self.transcript_id)
         self.query_one(CodeTree).update_counts(*self._counts())
         self._show_turn(view.cursor)
-        self._suggest(view.cursor)
+        if self._shown_for == view.cursor and not view.interviewer[view.cursor]:
+            self._render_suggestions()
+        else:
+            self._suggest(view.cursor)
 
     def _status(self, message: str) -> None:
         self.query_one("#status", Static).update(message)
@@ -393,12 +397,20 @@ class CodingScreen(CodeEditing, LiveScreen):
         if view.cursor != turn_index or self._shown_for == turn_index:
             return
         self._shown_for = turn_index
+        self._found = found
+        self._render_suggestions()
+
+    def _render_suggestions(self) -> None:
+        """The cursor turn's suggestions in the order they first came: accepted ones stay (ticked),
+        so the second is still @ after the first is taken, and what was learned from this turn's
+        codings re-ranks the next turns, not this one. Rejected ones go."""
+        view = self.query_one(TranscriptView)
+        turn_index = view.cursor
         panel = self.query_one("#suggestions", OptionList)
         panel.clear_options()
         turn = view.turns[turn_index]
         codes = {f"{c['codebook_id']}/{c['code_id']}": c for c in self.codes}
-        # Accepted ones stay in the list (ticked), so the second is still @ after the first is taken.
-        self.suggestions = [s for s in found if s.code in codes and not self.rejected.covers(
+        self.suggestions = [s for s in self._found if s.code in codes and not self.rejected.covers(
             self.transcript_id, codes[s.code]["id"], turn["content_start"], turn["end"])]
         coded = self._coded(turn_index)
         for i, suggestion in enumerate(self.suggestions):

@@ -54,6 +54,12 @@ class CompareScreen(LiveScreen):
         self.refresh_data()
         self.query_one("#items", OptionList).focus()
 
+    def on_screen_resume(self) -> None:
+        """Shown again: build again (another window's codings may not have been polled yet)."""
+        self.stale = False
+        if self.is_mounted:
+            self.refresh_data()
+
     def _coders(self) -> list[str]:
         """People who coded: not consensus coders."""
         consensus = set(self.app.project.consensus_coders())
