@@ -131,7 +131,7 @@ def test_filters_limit_lengths(sheet_project, tmp_path):
     out = tmp_path / "q.csv"
     sheet_project("quotes", "-o", str(out), "--code", "professional_roles", "--limit", "1")
     assert len(list(csv.reader(out.open(encoding="utf-8-sig")))) == 2
-    sheet_project("quotes", "-o", str(out), "--min-length", "20")
+    assert sheet_project("quotes", "-o", str(out), "--min-length", "20", "--force").exit_code == 0
     rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert rows and all(len(r["text"]) >= 20 for r in rows)
     bad = sheet_project("quotes", "-o", str(out), "--where", "shool=x")

@@ -154,7 +154,7 @@ def test_cli_export_import(run, tmp_path):
     assert run("codebook", "import", str(qdc), "-o", str(out), "--codebook", "pupil_topics", project=False).exit_code == 0
     assert load_codebook(out).code("sel_group").keywords == BOOKS[2].code("sel_group").keywords
     again = run("codebook", "import", str(qdc), "-o", str(out), "--codebook", "pupil_topics", project=False)
-    assert again.exit_code == 2 and "already exists" in again.output
+    assert again.exit_code == 2 and "exists already; add --force" in again.output
     from_file = run("codebook", "export", "--file", str(CODEBOOK_FILES[1]), "-o", str(tmp_path / "p.qdc"), project=False)
     assert from_file.exit_code == 0
     missing = run("codebook", "export", "nope", "-o", str(tmp_path / "n.qdc"))

@@ -18,6 +18,7 @@ import click
 
 from jhs_qual import __version__
 from jhs_qual.errors import BadInput, JhsError
+from jhs_qual.export.safe import csv_row
 from jhs_qual.files import read_bytes, replacing
 
 PROJECT_ENV = "JHS_QUAL_PROJECT"
@@ -25,7 +26,9 @@ PROJECT_ENV = "JHS_QUAL_PROJECT"
 
 class _Exit(click.ClickException):
     def __init__(self, error: JhsError):
-        super().__init__(error.one_line())
+        from jhs_qual.export.safe import printable
+
+        super().__init__(printable(error.one_line()))
         self.exit_code = error.exit_code
 
 
@@ -49,15 +52,29 @@ def cli(ctx: click.Context) -> None:
     folder). Start with `jhs-qual init`, `jhs-qual codebook load` and
     `jhs-qual import`.
     """
+    from jhs_qual.config import Config
+    from jhs_qual.files import new_file_mode
+
+    mode = Config.load().file_mode
+    if mode is not None:
+        new_file_mode(mode)
     if ctx.invoked_subcommand is None:
         from jhs_qual.store import DEFAULT_NAME
 
         if sys.stdin.isatty() and sys.stdout.isatty() and (os.environ.get(PROJECT_ENV) or _any_project_here()):
             ctx.invoke(tui)
         else:
-            click.echo(ctx.get_help())
+            echo(ctx.get_help())
             if not _any_project_here():
-                click.echo(f"\nNo project here: create one with 'jhs-qual init' ({DEFAULT_NAME}).")
+                echo(f"\nNo project here: create one with 'jhs-qual init' ({DEFAULT_NAME}).")
+
+
+def echo(message="", **kwargs) -> None:
+    """click.echo with control characters from the data (ESC, BEL: they retitle and clear
+    terminals) shown as U+FFFD."""
+    from jhs_qual.export.safe import printable
+
+    click.echo(printable(message) if isinstance(message, str) else message, **kwargs)
 
 
 def _any_project_here() -> bool:
@@ -78,6 +95,35 @@ def project_option(func):
         envvar=PROJECT_ENV,
         help=f"Project file (default: ./project.jhsq, or the only *.jhsq here; env {PROJECT_ENV}).",
     )(func)
+
+
+def force_option(func):
+    """--force: the command may replace an existing output file (files.replacing's rule)."""
+    import functools
+
+    @functools.wraps(func)
+    def run(*args, force: bool = False, **kwargs):
+        from jhs_qual.files import overwrite
+
+        overwrite(force)
+        return func(*args, **kwargs)
+
+    return click.option("--force", is_flag=True, help="Replace the output file if it exists.")(run)
+
+
+def raw_csv_option(func):
+    """--raw-csv: CSV for programs, without the quote that keeps spreadsheets from running formulas."""
+    import functools
+
+    @functools.wraps(func)
+    def run(*args, raw_csv: bool = False, **kwargs):
+        from jhs_qual.export.safe import raw_csv as allow
+
+        allow(raw_csv)
+        return func(*args, **kwargs)
+
+    return click.option("--raw-csv", is_flag=True,
+                        help="CSV for programs: cells starting with = + - @ without the leading quote.")(run)
 
 
 def find_project_path(explicit: Path | None) -> Path:
@@ -198,7 +244,7 @@ def init(path: Path | None, codebook_files: tuple[Path, ...]) -> None:
     with project:
         for codebook in codebooks:
             project.load_codebook(codebook)
-    click.echo(f"created {path}" + (f" with {len(codebooks)} codebook(s)" if codebooks else ""))
+    echo(f"created {path}" + (f" with {len(codebooks)} codebook(s)" if codebooks else ""))
 
 
 # --- import --------------------------------------------------------------------------------
@@ -232,17 +278,17 @@ def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: P
         counts[r.status] += 1
         if r.status == "imported":
             who = ", ".join(r.speakers) or "no speaker labels"
-            click.echo(f"imported {r.path}: {r.turns} turns ({who})")
+            echo(f"imported {r.path}: {r.turns} turns ({who})")
             for warning in r.warnings:
-                click.echo(f"  warning: {r.path}: {warning}", err=True)
+                echo(f"  warning: {r.path}: {warning}", err=True)
         elif r.status == "skipped":
-            click.echo(f"skipped  {r.path}: {r.message}")
+            echo(f"skipped  {r.path}: {r.message}")
         else:
-            click.echo(f"Error: {r.message}", err=True)
+            echo(f"Error: {r.message}", err=True)
     if ignored:
         names = ", ".join(p.name for p in ignored[:5]) + (", ..." if len(ignored) > 5 else "")
-        click.echo(f"ignored {len(ignored)} file(s) that are not transcripts: {names}")
-    click.echo(f"{counts['imported']} imported, {counts['skipped']} skipped, {counts['error']} failed")
+        echo(f"ignored {len(ignored)} file(s) that are not transcripts: {names}")
+    echo(f"{counts['imported']} imported, {counts['skipped']} skipped, {counts['error']} failed")
     if counts["error"]:
         sys.exit(2)
 
@@ -255,9 +301,9 @@ def attributes(new_keys: tuple[str, ...], project_path: Path | None) -> None:
     with open_project(project_path) as project:
         if new_keys:
             added = project.add_attribute_keys(list(new_keys))
-            click.echo(f"added: {', '.join(added)}" if added else "nothing new")
+            echo(f"added: {', '.join(added)}" if added else "nothing new")
         for key in project.attribute_keys():
-            click.echo(key)
+            echo(key)
 
 
 @cli.command()
@@ -268,7 +314,7 @@ def interviewers(labels: tuple[str, ...], project_path: Path | None) -> None:
     with open_project(project_path) as project:
         if labels:
             project.set_interviewers(list(labels))
-        click.echo(", ".join(project.interviewers()))
+        echo(", ".join(project.interviewers()))
 
 
 # --- transcripts ----------------------------------------------------------------------------
@@ -282,10 +328,10 @@ def transcripts(as_json: bool, project_path: Path | None) -> None:
         rows = project.transcript_overview()
         keys = project.attribute_keys()
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not rows:
-        click.echo("no transcripts yet: add some with 'jhs-qual import FILES'")
+        echo("no transcripts yet: add some with 'jhs-qual import FILES'")
         return
     used = [k for k in keys if any(k in r["attributes"] for r in rows)]
     table = []
@@ -295,8 +341,8 @@ def transcripts(as_json: bool, project_path: Path | None) -> None:
             r["id"], r["name"], r["format"], r["turn_count"], _shorten(", ".join(r["speakers"]), 36),
             *(r["attributes"].get(k, "") for k in used), progress or "-",
         ])
-    click.echo(_table(table, ["id", "name", "format", "turns", "speakers", *used, "coded turns"]))
-    click.echo("coded turns: turns with a coding by that coder / turns not spoken by an interviewer")
+    echo(_table(table, ["id", "name", "format", "turns", "speakers", *used, "coded turns"]))
+    echo("coded turns: turns with a coding by that coder / turns not spoken by an interviewer")
 
 
 def _shorten(text: str, width: int) -> str:
@@ -317,7 +363,7 @@ def codebook_check(files: tuple[Path, ...]) -> None:
     codebooks = _load_codebook_files(files)
     for book in codebooks:
         keyed = sum(1 for c in book.codes if c.key)
-        click.echo(f"ok {book.source}: {book.id}, {len(book.codes)} codes, {keyed} with a shortcut key")
+        echo(f"ok {book.source}: {book.id}, {len(book.codes)} codes, {keyed} with a shortcut key")
 
 
 @codebook.command("load")
@@ -329,7 +375,7 @@ def codebook_load(files: tuple[Path, ...], project_path: Path | None) -> None:
     with open_project(project_path) as project:
         for book in codebooks:
             status = project.load_codebook(book, _reserved_keys())
-            click.echo(f"{status} {book.id} ({len(book.codes)} codes) from {book.source}")
+            echo(f"{status} {book.id} ({len(book.codes)} codes) from {book.source}")
 
 
 def _scope_text(scope: dict) -> str:
@@ -368,7 +414,7 @@ def codebook_scope(codebook_id: str, where: tuple[str, ...], everywhere: bool, f
         if codebook_id not in scopes:
             raise BadInput(f"no codebook '{codebook_id}' in this project", field="CODEBOOK")
         applying = [tid for tid, books in project.codebooks_by_transcript().items() if codebook_id in books]
-    click.echo(f"{codebook_id} applies to: {_scope_text(scopes[codebook_id])} "
+    echo(f"{codebook_id} applies to: {_scope_text(scopes[codebook_id])} "
                f"({len(applying)} transcript(s) in this project)")
 
 
@@ -377,6 +423,7 @@ def codebook_scope(codebook_id: str, where: tuple[str, ...], everywhere: bool, f
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The YAML file to write.")
 @project_option
+@force_option
 def codebook_save(codebook_id: str, output: Path, project_path: Path | None) -> None:
     """Write the project's CODEBOOK as YAML, with the codes created, renamed,
     moved or merged in the workbench (comments of the loaded file kept)."""
@@ -384,7 +431,7 @@ def codebook_save(codebook_id: str, output: Path, project_path: Path | None) -> 
         text = project.codebook_yaml(codebook_id)
     with replacing(output) as tmp:
         tmp.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {output}; check it with 'jhs-qual codebook check {output}'")
+    echo(f"wrote {output}; check it with 'jhs-qual codebook check {output}'")
 
 
 @codebook.command("export")
@@ -394,6 +441,7 @@ def codebook_save(codebook_id: str, output: Path, project_path: Path | None) -> 
 @click.option("--file", "files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Export this codebook YAML instead of the project's (repeatable).")
 @project_option
+@force_option
 def codebook_export(codebook_ids: tuple[str, ...], output: Path, files: tuple[Path, ...],
                     project_path: Path | None) -> None:
     """Write codebooks as a REFI-QDA codebook (.qdc) for NVivo, ATLAS.ti, MAXQDA, QualCoder.
@@ -416,7 +464,7 @@ def codebook_export(codebook_ids: tuple[str, ...], output: Path, files: tuple[Pa
     if not books:
         raise BadInput("no codebook to export", hint="load one, or pass --file FILE.yaml")
     _write_bytes(output, to_qdc(books))
-    click.echo(f"wrote {output}: {', '.join(f'{b.id} ({len(b.codes)} codes)' for b in books)}")
+    echo(f"wrote {output}: {', '.join(f'{b.id} ({len(b.codes)} codes)' for b in books)}")
 
 
 @codebook.command("import")
@@ -427,6 +475,7 @@ def codebook_export(codebook_ids: tuple[str, ...], output: Path, files: tuple[Pa
               "for another tool's file, the id to give it.")
 @click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
               help="The keywords' language, for another tool's codebook.")
+@force_option
 def codebook_import(source: Path, output: Path, codebook_id: str | None, language: str) -> None:
     """Turn a REFI-QDA codebook (.qdc, or the codebook of a .qdpx project) into codebook YAML.
 
@@ -435,12 +484,10 @@ def codebook_import(source: Path, output: Path, codebook_id: str | None, languag
     """
     from jhs_qual.refi.codebook import codebook_xml, from_qdc
 
-    if output.exists():
-        raise BadInput("already exists", file=output, hint="choose another name, or remove it first")
     data = read_bytes(source)
     text = from_qdc(codebook_xml(data, source), source, codebook_id=codebook_id, language=language)
     _write_bytes(output, text.encode("utf-8"))
-    click.echo(f"wrote {output}: {text.count(chr(10) + '- id: ')} codes; check it with 'jhs-qual codebook check {output}'")
+    echo(f"wrote {output}: {text.count(chr(10) + '- id: ')} codes; check it with 'jhs-qual codebook check {output}'")
 
 
 @codebook.command("list")
@@ -451,9 +498,9 @@ def codebook_list(project_path: Path | None) -> None:
         rows = project.codebooks()
         scopes = project.scopes()
     if not rows:
-        click.echo("no codebooks loaded: use 'jhs-qual codebook load FILE.yaml'")
+        echo("no codebooks loaded: use 'jhs-qual codebook load FILE.yaml'")
         return
-    click.echo(_table(
+    echo(_table(
         [[r["id"], r["title"], r["language"], r["code_count"], _scope_text(scopes[r["id"]]), r["source_name"],
           r["yaml_sha256"][:12]] for r in rows],
         ["id", "title", "lang", "codes", "applies to", "file", "sha256"],
@@ -479,11 +526,11 @@ def codebook_show(reference: str | None, file_path: Path | None, project_path: P
 
         book, code_id = resolve_code(reference, [(c["codebook_id"], c["code_id"]) for c in codes])
         code = next(c for c in codes if c["codebook_id"] == book and c["code_id"] == code_id)
-        click.echo(_code_detail(code))
+        echo(_code_detail(code))
         return
     shown = [c for c in codes if reference in (None, c["codebook_id"])]
     if not shown:
-        click.echo("no codes: load a codebook with 'jhs-qual codebook load FILE.yaml'")
+        echo("no codes: load a codebook with 'jhs-qual codebook load FILE.yaml'")
         return
     depth = {}
     rows = []
@@ -492,7 +539,7 @@ def codebook_show(reference: str | None, file_path: Path | None, project_path: P
         indent = "  " * depth[(c["codebook_id"], c["code_id"])]
         rows.append([c["key"] or "-", f"{c['codebook_id']}/{c['code_id']}", indent + c["label_nl"],
                      c["label_en"], len(c["keywords"]) + len(c["phrases"])])
-    click.echo(_table(rows, ["key", "code", "label (nl)", "label (en)", "keywords"]))
+    echo(_table(rows, ["key", "code", "label (nl)", "label (en)", "keywords"]))
 
 
 def _code_dict(codebook_id: str, code) -> dict:
@@ -563,7 +610,7 @@ def code_add(transcript: str, code_ref: str, turn: int | None, span: str | None,
     ref = f"{code_row['codebook_id']}/{code_row['code_id']}"
     where = f"turn {turn}" if turn is not None else f"{start}:{end}"
     verb = "coded" if created else "already coded"
-    click.echo(f"{verb} {t['name']} {where} as {ref} by {coder} (coding {coding_id})")
+    echo(f"{verb} {t['name']} {where} as {ref} by {coder} (coding {coding_id})")
 
 
 @code.command("remove")
@@ -593,7 +640,7 @@ def code_remove(transcript: str, code_ref: str, turn: int | None, span: str | No
                 hint="see them with 'jhs-qual codings export'",
             )
         removed = project.remove_codings([row["id"] for row in found])
-    click.echo(f"removed {removed} coding(s)")
+    echo(f"removed {removed} coding(s)")
 
 
 @cli.group()
@@ -608,6 +655,8 @@ def codings() -> None:
 @click.option("--coder", help="Only this coder's codings.")
 @click.option("--no-pseudonymise", "raw", is_flag=True, help="Leave the names as they are (inside the team only).")
 @project_option
+@force_option
+@raw_csv_option
 def codings_export(fmt: str, output: Path | None, coder: str | None, raw: bool, project_path: Path | None) -> None:
     """One row per coding: transcript, turn, speaker, code, coder, start, end, text, memo,
     origin (manual: by hand; suggested: an accepted suggestion; auto: autocode), attributes.
@@ -629,11 +678,11 @@ def codings_export(fmt: str, output: Path | None, coder: str | None, raw: bool, 
         ]
     if output is None:
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow(csv_row(header))
+        writer.writerows(csv_row(row) for row in rows)
         return
     _write_atomically(output, header, rows)
-    click.echo(f"wrote {len(rows)} codings to {output}", err=True)
+    echo(f"wrote {len(rows)} codings to {output}", err=True)
 
 
 # --- suggestions ------------------------------------------------------------------------------------
@@ -734,7 +783,7 @@ def _print_suggestions(name, units, results, speakers, unit, min_score, as_json)
 
     if as_json:
         for u, found in zip(units, results):
-            click.echo(json.dumps({"transcript": name, "turn": u.unit.turn, "start": u.unit.start, "end": u.unit.end,
+            echo(json.dumps({"transcript": name, "turn": u.unit.turn, "start": u.unit.start, "end": u.unit.end,
                                    "text": u.text, "suggestions": [suggestion_json(s) for s in found]},
                                   ensure_ascii=False))
         return
@@ -743,11 +792,11 @@ def _print_suggestions(name, units, results, speakers, unit, min_score, as_json)
         if not found:
             continue
         shown += 1
-        click.echo(f"turn {u.unit.turn} {speakers.get(u.unit.turn) or ''} [{u.unit.start}:{u.unit.end}]: "
+        echo(f"turn {u.unit.turn} {speakers.get(u.unit.turn) or ''} [{u.unit.start}:{u.unit.end}]: "
                    f"{_shorten(' '.join(u.text.split()), 100)}")
         for s in found:
-            click.echo(f"  {s.score:.2f}  {s.code}  ({s.evidence()})")
-    click.echo(f"{shown} of {len(units)} {unit}s have suggestions (keywords scoring {min_score} or more, "
+            echo(f"  {s.score:.2f}  {s.code}  ({s.evidence()})")
+    echo(f"{shown} of {len(units)} {unit}s have suggestions (keywords scoring {min_score} or more, "
                "or close in meaning, or learned)")
 
 
@@ -772,25 +821,25 @@ def _evaluate(project, engine, coder, transcript, unit, include_interviewers, mi
     curve = learning_curve(engine, units, gold, [{c.id: c.code for c in found} for found in on_unit])
     engine.save()
     if as_json:
-        click.echo(json.dumps({"coder": coder, "unit": unit, "min_score": min_score, "units_coded": result.units,
+        echo(json.dumps({"coder": coder, "unit": unit, "min_score": min_score, "units_coded": result.units,
                                "top1": _or_none(result.top1, result.units), "top3": _or_none(result.top3, result.units),
                                "overall": result.overall, "per_code": result.per_code, "learning_curve": curve},
                               indent=2))
         return
-    click.echo(f"suggestions against {coder}'s codings: {len(units)} {unit}s in {len(ids)} transcript(s), "
+    echo(f"suggestions against {coder}'s codings: {len(units)} {unit}s in {len(ids)} transcript(s), "
                f"{result.units} of them coded; suggestions scoring {min_score} or more count")
     rows = [[code, _fmt(v["precision"]), _fmt(v["recall"]), _fmt(v["f1"]), int(v["support"])]
             for code, v in result.per_code.items()]
     o = result.overall
     rows.append(["overall (micro)", _fmt(o["precision"]), _fmt(o["recall"]), _fmt(o["f1"]), int(o["support"])])
-    click.echo(_table(rows, ["code", "precision", "recall", "F1", "support"]))
+    echo(_table(rows, ["code", "precision", "recall", "F1", "support"]))
     if not result.units:
-        click.echo(f"{coder} has coded none of these {unit}s: top-1 and top-3 are n/a")
+        echo(f"{coder} has coded none of these {unit}s: top-1 and top-3 are n/a")
         return
-    click.echo(f"{coder}'s code ranked first: {result.top1:.1%}; among the first three: {result.top3:.1%} "
+    echo(f"{coder}'s code ranked first: {result.top1:.1%}; among the first three: {result.top3:.1%} "
                f"(of {result.units} coded {unit}s, learning from no one)")
-    click.echo("learning curve: after learning from n of these coded units (5 random draws each), on the others")
-    click.echo(_table([[r["n"], r["tested"], f"{r['top1']:.1%}", f"{r['top3']:.1%}", f"{r['random_top1']:.1%}",
+    echo("learning curve: after learning from n of these coded units (5 random draws each), on the others")
+    echo(_table([[r["n"], r["tested"], f"{r['top1']:.1%}", f"{r['top3']:.1%}", f"{r['random_top1']:.1%}",
                         f"{r['random_top3']:.1%}"] for r in curve],
                       ["n", "tested", "top-1", "top-3", "random top-1", "random top-3"]))
 
@@ -898,7 +947,7 @@ def autocode(transcripts: tuple[str, ...], coder: str, unit: str, top: int, incl
         rows = [(u.transcript_id, code_ids[code], u.start, u.end) for u, code in chosen
                 if not rejected.covers(u.transcript_id, code_ids[code], u.start, u.end)]
         added = project.replace_auto_codings(coder, ids, rows)
-    click.echo(f"{added} auto coding(s) by '{coder}' on {len(units)} {unit}s of {len(ids)} transcript(s) "
+    echo(f"{added} auto coding(s) by '{coder}' on {len(units)} {unit}s of {len(ids)} transcript(s) "
                f"(min score {min_score}, at most {top} per {unit}{', semantic' if semantic else ''})")
 
 
@@ -947,8 +996,8 @@ def keywords_learn(code_ref: str, coder: str, top: int, min_count: int, min_z: f
                      if not any(a < e and b > s for a, b in spans)]
         known = {pipeline.lemma(w.lower()) for w in code["keywords"]} | {w.lower() for w in code["keywords"]}
         found = candidates(in_code, rest, pipeline, known, top=top, min_count=min_count, min_z=min_z)
-        click.echo(f"{len(found)} candidate(s) for {ref} from {len(segments)} segment(s) by {coder}:")
-        click.echo(_table([[c.term, f"{c.z:.2f}", c.in_code, c.elsewhere] for c in found],
+        echo(f"{len(found)} candidate(s) for {ref} from {len(segments)} segment(s) by {coder}:")
+        echo(_table([[c.term, f"{c.z:.2f}", c.in_code, c.elsewhere] for c in found],
                           ["term", "z", "in segments", "elsewhere"]))
         chosen = [c for c in found if accept_all or c.term in accepted]
         unknown = sorted(set(accepted) - {c.term for c in found})
@@ -957,13 +1006,13 @@ def keywords_learn(code_ref: str, coder: str, top: int, min_count: int, min_z: f
         if not chosen:
             return
         added = project.add_learned_keywords(code["id"], [(c.term, c.z) for c in chosen], coder)
-        click.echo(f"accepted {added} new term(s) for {ref}; score with them using --use-learned")
+        echo(f"accepted {added} new term(s) for {ref}; score with them using --use-learned")
         if codebook_file is not None:
             from jhs_qual.codebook import load_codebook
             from jhs_qual.codebook.edit import add_keywords
 
             written = add_keywords(codebook_file, code["codebook_id"], code["code_id"], [c.term for c in chosen])
-            click.echo(f"wrote {written} keyword(s) into {codebook_file}; "
+            echo(f"wrote {written} keyword(s) into {codebook_file}; "
                        f"{project.load_codebook(load_codebook(codebook_file))} {code['codebook_id']}")
 
 
@@ -987,12 +1036,17 @@ def _warn_names(pseudonymiser, texts: list[str], project) -> None:
     from jhs_qual.export.pseudonyms import Pseudonymiser
 
     checker = pseudonymiser or Pseudonymiser([])
+    if pseudonymiser:
+        leaked = pseudonymiser.leaks(texts)
+        if leaked:
+            echo(f"warning: names on the pseudonym list are still in the output: {', '.join(leaked)}; "
+                       "do not share it, and report this as a bug", err=True)
     speakers = [r[0] for r in project.db.execute("SELECT DISTINCT speaker FROM turns WHERE speaker IS NOT NULL")]
     common = _NOT_NAMES | {w.lower() for s in speakers for w in s.split()}
     suspects = checker.suspects(texts, common)
     if suspects:
         shown = ", ".join(suspects[:20]) + (f" and {len(suspects) - 20} more" if len(suspects) > 20 else "")
-        click.echo(f"warning: words that may be names and are not on the pseudonym list: {shown}; "
+        echo(f"warning: words that may be names and are not on the pseudonym list: {shown}; "
                    "add them with 'jhs-qual pseudonyms add NAME REPLACEMENT'", err=True)
 
 
@@ -1024,6 +1078,8 @@ def _where_options(where: tuple[str, ...], known: list[str]) -> dict[str, str]:
 @click.option("--no-pseudonymise", "raw", is_flag=True,
               help="Leave the names as they are. Only for use inside the research team.")
 @project_option
+@force_option
+@raw_csv_option
 def quotes(code_refs, children, where, coder, limit, min_length, max_length, context, fmt, output, title, raw,
            project_path) -> None:
     """Quote sheets: the verbatim quotes per theme with who said them, pseudonymised."""
@@ -1043,10 +1099,10 @@ def quotes(code_refs, children, where, coder, limit, min_length, max_length, con
                         pseudonymiser=pseudonymiser)
         write(themes, output, fmt, title)
         total = sum(len(t.quotes) for t in themes)
-        click.echo(f"wrote {output}: {total} quote(s) in {sum(1 for t in themes if t.quotes)} theme(s)"
+        echo(f"wrote {output}: {total} quote(s) in {sum(1 for t in themes if t.quotes)} theme(s)"
                    + ("" if raw else f", pseudonymised ({len(project.pseudonyms())} names on the list)"))
         if raw:
-            click.echo("warning: NOT pseudonymised; keep this file inside the research team", err=True)
+            echo("warning: NOT pseudonymised; keep this file inside the research team", err=True)
         _warn_names(pseudonymiser, [q.text + " " + q.context for t in themes for q in t.quotes], project)
 
 
@@ -1061,6 +1117,8 @@ def quotes(code_refs, children, where, coder, limit, min_length, max_length, con
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (not for table).")
 @click.option("--no-pseudonymise", "raw", is_flag=True, help="Leave names in transcript names and labels as they are.")
 @project_option
+@force_option
+@raw_csv_option
 def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Path | None, raw: bool,
             project_path: Path | None) -> None:
     """Which themes come up, for whom, how often: per code, by attribute, co-occurrence, per transcript."""
@@ -1136,7 +1194,7 @@ def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Pat
         charts.append(out.heat_map(f"co-occurrence ({cooccurrence})", [ref for ref, _ in used],
                                    result.cooccurrence))
         out.write_html(output, f"Summary: {name}", sheets, charts, notes)
-    click.echo(f"wrote {output}: {len(used)} codes, {len(sheets)} tables")
+    echo(f"wrote {output}: {len(used)} codes, {len(sheets)} tables")
 
 
 @cli.group()
@@ -1154,8 +1212,18 @@ def pseudonyms_add(name: str, replacement: str, variants: tuple[str, ...], proje
     from jhs_qual.export.pseudonyms import Pseudonym
 
     with open_project(project_path) as project:
-        project.add_pseudonyms([Pseudonym(name, replacement, variants)])
-        click.echo(f"{name} -> {replacement}" + (f" (also {', '.join(variants)})" if variants else ""))
+        changes = project.add_pseudonyms([Pseudonym(name, replacement, variants)])
+    echo("\n".join(changes) or f"{name} -> {replacement}: on the list already")
+
+
+@pseudonyms.command("remove")
+@click.argument("names", nargs=-1, required=True)
+@project_option
+def pseudonyms_remove(names: tuple[str, ...], project_path: Path | None) -> None:
+    """Take NAMES (and their variants) off the list."""
+    with open_project(project_path) as project:
+        removed = project.remove_pseudonyms(list(names))
+    echo(f"removed {', '.join(removed)}; exports no longer replace them")
 
 
 @pseudonyms.command("list")
@@ -1164,7 +1232,7 @@ def pseudonyms_list(project_path: Path | None) -> None:
     """The names on the list and their replacements."""
     with open_project(project_path) as project:
         rows = [[p.name, p.replacement, ", ".join(p.variants)] for p in project.pseudonyms()]
-    click.echo(_table(rows, ["name", "replacement", "variants"]) if rows else "the list is empty")
+    echo(_table(rows, ["name", "replacement", "variants"]) if rows else "the list is empty")
 
 
 @pseudonyms.command("import")
@@ -1176,8 +1244,10 @@ def pseudonyms_import(file: Path, project_path: Path | None) -> None:
 
     entries = read_pseudonym_file(file)
     with open_project(project_path) as project:
-        changed = project.add_pseudonyms(entries)
-    click.echo(f"{len(entries)} name(s) read, {changed} new or changed")
+        changes = project.add_pseudonyms(entries)
+    for change in changes:
+        echo(change)
+    echo(f"{len(entries)} name(s) read, {len(changes)} change(s); variants already listed are kept")
 
 
 # --- agreement -------------------------------------------------------------------------------------
@@ -1211,10 +1281,10 @@ def agreement_table(file: Path, metric: str, level: str, weights: str, ci: bool,
     value = coefficient(ratings, metric, level=level, weights=None if weights == "none" else weights)
     shown = "nan" if math.isnan(value) else f"{value:.4f}"
     if quiet:
-        click.echo(shown)
+        echo(shown)
         return
     missing = int((ratings.codes < 0).sum())
-    click.echo(f"{file.name}: {ratings.n_units} units, {len(coders)} coders ({', '.join(coders)}), "
+    echo(f"{file.name}: {ratings.n_units} units, {len(coders)} coders ({', '.join(coders)}), "
                f"{len(ratings.categories)} categories, {ratings.codes.size - missing} values, {missing} missing")
     name = METRICS[metric]
     if metric == "alpha":
@@ -1222,12 +1292,12 @@ def agreement_table(file: Path, metric: str, level: str, weights: str, ci: bool,
     if metric == "cohen" and weights != "none":
         name += f" ({weights} weights)"
     if math.isnan(value):
-        click.echo(f"{name}: undefined (no variation in the values, or no unit coded twice)")
+        echo(f"{name}: undefined (no variation in the values, or no unit coded twice)")
         return
-    click.echo(f"{name}: {shown}")
+    echo(f"{name}: {shown}")
     if ci and metric == "alpha":
         low, high = alpha_bootstrap(ratings, level)
-        click.echo(f"95% bootstrap interval: {low:.4f} to {high:.4f} (2000 resamples of units)")
+        echo(f"95% bootstrap interval: {low:.4f} to {high:.4f} (2000 resamples of units)")
 
 
 def coders_arguments(func):
@@ -1312,6 +1382,7 @@ def _comparison_intro(result, names: dict[int, str], include_interviewers: bool)
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write an .xlsx workbook.")
 @project_option
+@force_option
 def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], threshold: float,
             include_interviewers: bool, as_json: bool, output: Path | None, project_path: Path | None) -> None:
     """Agreement between coders per code and overall: percent agreement, Cohen's
@@ -1336,7 +1407,7 @@ def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], thre
     if as_json:
         data = asdict(result)
         data["transcripts"] = [names[t] for t in result.transcripts]
-        click.echo(json.dumps(_nan_to_none(data), ensure_ascii=False, indent=2))
+        echo(json.dumps(_nan_to_none(data), ensure_ascii=False, indent=2))
         return
     header, rows = _comparison_rows(result)
     intro = _comparison_intro(result, names, include_interviewers)
@@ -1346,14 +1417,14 @@ def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], thre
         write_xlsx(output, {"agreement": (header, rows)}, notes=[
             intro, f"Overall pools every (unit, code) decision. Segments match at {threshold:.0%} overlap of the longer.",
         ])
-        click.echo(f"wrote {output}", err=True)
+        echo(f"wrote {output}", err=True)
         return
-    click.echo(intro)
+    echo(intro)
     if not rows:
-        click.echo("nothing to compare: no transcript has codings by all of them")
+        echo("nothing to compare: no transcript has codings by all of them")
         return
-    click.echo(_table(rows, header))
-    click.echo(f"overall pools every (unit, code) decision; segments match at {threshold:.0%} overlap of the longer")
+    echo(_table(rows, header))
+    echo(f"overall pools every (unit, code) decision; segments match at {threshold:.0%} overlap of the longer")
 
 
 @cli.command()
@@ -1380,21 +1451,21 @@ def disagreements(coders: tuple[str, ...], code_refs: tuple[str, ...], unit: str
         u = item.unit
         text = texts[u.transcript_id][u.start:u.end]
         if as_json:
-            click.echo(json.dumps({
+            echo(json.dumps({
                 "transcript": names[u.transcript_id], "turn": u.turn, "start": u.start, "end": u.end,
                 "text": text,
                 "coders": {c: [{"code": s.code, "start": s.start, "end": s.end, "memo": s.memo}
                                for s in spans] for c, spans in item.codes.items()},
             }, ensure_ascii=False))
             continue
-        click.echo(f"{names[u.transcript_id]} turn {u.turn} [{u.start}:{u.end}]")
-        click.echo("  " + text.replace("\n", "\n  "))
+        echo(f"{names[u.transcript_id]} turn {u.turn} [{u.start}:{u.end}]")
+        echo("  " + text.replace("\n", "\n  "))
         for coder, spans in item.codes.items():
             listed = "; ".join(s.code + (f" (memo: {s.memo})" if s.memo else "") for s in spans) or "-"
-            click.echo(f"  {coder}: {listed}")
-        click.echo()
+            echo(f"  {coder}: {listed}")
+        echo()
     if not as_json:
-        click.echo(f"{len(found)} unit(s) where {' and '.join(coders)} differ")
+        echo(f"{len(found)} unit(s) where {' and '.join(coders)} differ")
 
 
 @cli.command()
@@ -1426,7 +1497,7 @@ def consensus(coders: tuple[str, ...], into: str, threshold: float, list_items: 
             if item_id is None or take is None:
                 raise BadInput("--settle ID and --take go together", field="--settle/--take")
             spans = project.settle(item_id, take)
-            click.echo(f"settled item {item_id}: take {take} ({len(spans)} consensus coding(s))")
+            echo(f"settled item {item_id}: take {take} ({len(spans)} consensus coding(s))")
             return
         if not list_items:
             if len(_two_or_more(coders)) != 2:
@@ -1434,14 +1505,14 @@ def consensus(coders: tuple[str, ...], into: str, threshold: float, list_items: 
                                hint="e.g. --coders anna ben")
             a, b = coders
             s = project.build_consensus(a, b, into, threshold)
-            click.echo(f"{s['agreed']} agreed codings ({s['added']} new in '{into}'), "
+            echo(f"{s['agreed']} agreed codings ({s['added']} new in '{into}'), "
                        f"{s['new_items']} new item(s) to settle; {s['open']} open, {s['settled']} settled")
         items = project.consensus_items(into, include_settled=show_all)
         texts = project.texts() if items else {}
     for item in items:
-        click.echo(_consensus_item(item, texts[item["transcript_id"]]))
+        echo(_consensus_item(item, texts[item["transcript_id"]]))
     if list_items or items:
-        click.echo(f"{sum(1 for i in items if i['decision'] is None)} item(s) open for '{into}'")
+        echo(f"{sum(1 for i in items if i['decision'] is None)} item(s) open for '{into}'")
 
 
 @cli.command()
@@ -1469,13 +1540,21 @@ def merge(other: Path, coder: str | None, union: bool, project_path: Path | None
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The new project file to write.")
 @project_option
+@force_option
 def export_coder(name: str, output: Path, project_path: Path | None) -> None:
     """Write one coder's work to a small project file, for sending to a colleague to merge."""
     from jhs_qual.store.merge import export_coder as run_export
 
+    from jhs_qual.files import _OVERWRITE
+
+    if output.exists() and _OVERWRITE.get():  # --force: the old file goes, the new one is made in its place
+        if not output.is_file():
+            raise BadInput("is not a regular file", file=output)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(output) + suffix).unlink(missing_ok=True)
     with open_project(project_path) as project:
         report = run_export(project, name, output)
-    click.echo(f"wrote {output}: {len(report.transcripts_added)} transcript(s), "
+    echo(f"wrote {output}: {len(report.transcripts_added)} transcript(s), "
                f"{report.codings_added} coding(s), {report.memos_added} memo(s) by {name}")
 
 
@@ -1485,12 +1564,12 @@ def _print_merge(report) -> None:
                          ("transcripts added", report.transcripts_added),
                          ("coders added", report.coders_added)):
         if items:
-            click.echo(f"{label}: {', '.join(items)}")
-    click.echo(f"{report.codings_added} coding(s) and {report.memos_added} memo(s) added")
+            echo(f"{label}: {', '.join(items)}")
+    echo(f"{report.codings_added} coding(s) and {report.memos_added} memo(s) added")
     for conflict in report.conflicts:
-        click.echo(f"conflict: {conflict}")
+        echo(f"conflict: {conflict}")
     if report.conflicts:
-        click.echo(f"{len(report.conflicts)} conflict(s): nothing was overwritten")
+        echo(f"{len(report.conflicts)} conflict(s): nothing was overwritten")
 
 
 @cli.command("export-qdpx")
@@ -1499,13 +1578,14 @@ def _print_merge(report) -> None:
 @click.option("--offsets", type=click.Choice(["codepoints", "utf16"]), default="codepoints", show_default=True,
               help="Positions in code points (the standard) or UTF-16 units (for NVivo 12 and QualCoder).")
 @project_option
+@force_option
 def export_qdpx(output: Path, offsets: str, project_path: Path | None) -> None:
     """Write the whole coded project as a REFI-QDA project (.qdpx) for other QDA tools."""
     from jhs_qual.refi.project import export_qdpx as run_export
 
     with open_project(project_path) as project:
         counts = run_export(project, output, offsets=offsets)
-    click.echo(f"wrote {output}: {counts['transcripts']} transcript(s), {counts['codings']} coding(s) by "
+    echo(f"wrote {output}: {counts['transcripts']} transcript(s), {counts['codings']} coding(s) by "
                f"{counts['coders']} coder(s), {counts['codebooks']} codebook(s); positions in {offsets}")
 
 
@@ -1525,13 +1605,13 @@ def import_qdpx(source: Path, project_path: Path | None) -> None:
     with open_project(project_path) as project:
         report = run_import(project, source)
     for name in report.transcripts:
-        click.echo(f"transcript {name}: positions read as {report.conventions[name]}")
+        echo(f"transcript {name}: positions read as {report.conventions[name]}")
     for label, items in (("codebooks added", report.codebooks), ("coders added", report.coders),
                          ("attribute names added", report.attribute_keys),
                          ("sources skipped (not plain text)", report.skipped_sources)):
         if items:
-            click.echo(f"{label}: {', '.join(items)}")
-    click.echo(f"{len(report.transcripts)} transcript(s), {report.codings} coding(s), {report.memos} memo(s) imported")
+            echo(f"{label}: {', '.join(items)}")
+    echo(f"{len(report.transcripts)} transcript(s), {report.codings} coding(s), {report.memos} memo(s) imported")
 
 
 def _consensus_item(item: dict, text: str) -> str:
@@ -1555,8 +1635,8 @@ def _write_atomically(path: Path, header: list[str], rows: list[list]) -> None:
     """A CSV with a BOM, so that Excel reads the Dutch characters right."""
     with replacing(path) as tmp, open(tmp, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow(csv_row(header))
+        writer.writerows(csv_row(row) for row in rows)
 
 
 if __name__ == "__main__":

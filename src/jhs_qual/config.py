@@ -11,11 +11,15 @@
 
     [suggest]         # see jhs_qual/suggest/settings.py for every setting and its range
     fuzzy_threshold = 92
+
+    [files]           # exports and other files jhs-qual creates: readable by you only unless set
+    mode = "0600"
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -36,6 +40,7 @@ class Config:
     theme: str = ""
     keys: dict[str, str] = field(default_factory=dict)
     suggest: Settings = field(default_factory=Settings)
+    file_mode: int | None = None  # [files] mode: of the files jhs-qual creates (default 0600)
     path: Path = field(default_factory=config_path)
 
     @classmethod
@@ -51,7 +56,8 @@ class Config:
         if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
             raise BadInput("[keys] maps binding ids to key strings", file=path, field="keys")
         return cls(coder=str(data.get("coder", "")), theme=str(data.get("theme", "")),
-                   keys=dict(keys), suggest=Settings.from_table(data.get("suggest", {}), path), path=path)
+                   keys=dict(keys), suggest=Settings.from_table(data.get("suggest", {}), path),
+                   file_mode=_file_mode(data.get("files", {}), path), path=path)
 
     def save(self) -> None:
         lines = []
@@ -63,11 +69,26 @@ class Config:
             lines += ["", "[keys]"] + [f"{k} = {_quote(v)}" for k, v in sorted(self.keys.items())]
         changed = {f.name: getattr(self.suggest, f.name) for f in fields(Settings)
                    if getattr(self.suggest, f.name) != f.default}
+        if self.file_mode is not None:
+            lines += ["", "[files]", f'mode = "{self.file_mode:04o}"']
         if changed:
             lines += ["", "[suggest]"] + [f"{k} = {_value(v)}" for k, v in changed.items()]
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with replacing(self.path) as tmp:
+        with replacing(self.path, edit=True) as tmp:
             tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _file_mode(table, path: Path) -> int | None:
+    """[files] mode = "0640": the mode of exports and other files jhs-qual creates."""
+    if not isinstance(table, dict):
+        raise BadInput("[files] must be a table", file=path, field="files")
+    value = table.get("mode")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"0?[0-7]{3}", value) or int(value, 8) & 0o400 == 0:
+        raise BadInput(f"mode must be octal like \"0600\" or \"0640\", readable by you (got {value!r})",
+                       file=path, field="files.mode")
+    return int(value, 8)
 
 
 def _value(value) -> str:

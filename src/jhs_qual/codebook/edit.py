@@ -40,7 +40,7 @@ def add_keywords(path: Path, codebook_id: str, code_id: str, terms: list[str]) -
     out = io.StringIO()
     yaml.dump(data, out)
     parse_codebook(out.getvalue(), path)  # raises BadInput if the result were not a valid codebook
-    with replacing(path) as tmp:
+    with replacing(path, edit=True) as tmp:
         tmp.write_text(out.getvalue(), encoding="utf-8")
     return len(new)
 

@@ -96,6 +96,16 @@ class Pseudonymiser:
         replacement = self._fuzzy_cache[key]
         return _cased(replacement, word) if replacement else word
 
+    def leaks(self, texts: list[str]) -> list[str]:
+        """Listed names and variants still standing as whole words in texts that were pseudonymised."""
+        joined = "\n".join(texts)
+        found = []
+        for p in self.pseudonyms:
+            for name in (p.name, *p.variants):
+                if name.strip() and re.search(rf"(?<!\w){re.escape(name.strip())}(?!\w)", joined, re.IGNORECASE):
+                    found.append(name)
+        return found
+
     def suspects(self, texts: list[str], common: set[str] = frozenset()) -> list[str]:
         """Capitalised words not at a sentence start, not on the list, not common: perhaps names.
         A word that also stands in lower case somewhere is an ordinary word ("Samen", "Toen")."""

@@ -10,7 +10,6 @@ pseudonymiser before it is written.
 from __future__ import annotations
 
 import csv
-import html
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from jhs_qual.errors import BadInput
 from jhs_qual.export.pseudonyms import Pseudonymiser
+from jhs_qual.export.safe import csv_row, markup, printable, xlsx_append
 from jhs_qual.files import replacing
 from jhs_qual.ingest.turns import format_timestamp
 
@@ -171,21 +171,23 @@ def write(themes: list[Theme], path: Path, fmt: str, title: str) -> None:
 
 
 def _markdown(themes, path, title) -> None:
-    lines = [f"# {title}", ""]
+    m = markup  # no raw HTML from a transcript in a Markdown file
+    lines = [f"# {m(title)}", ""]
     for theme in themes:
-        lines += [f"## {theme.label_nl} / {theme.label_en}", ""]
+        lines += [f"## {m(theme.label_nl)} / {m(theme.label_en)}", ""]
         if theme.definition:
-            lines += [f"*{theme.definition}*", ""]
-        lines += [f"Memo: {memo}" for memo in theme.memos] + ([""] if theme.memos else [])
+            lines += [f"*{m(theme.definition)}*", ""]
+        lines += [f"Memo: {m(memo)}" for memo in theme.memos] + ([""] if theme.memos else [])
         lines += [f"{len(theme.quotes)} quote(s)", ""]
         for q in theme.quotes:
             if q.context:
-                lines += [f"> *{q.context}*", ">"]
-            lines += [f"> {q.text}", "", f"— {q.attribution_nl} / {q.attribution_en} ({_where(q)}; coder {q.coder})"]
+                lines += [f"> *{m(q.context)}*", ">"]
+            lines += [f"> {m(q.text)}", "",
+                      f"— {m(q.attribution_nl)} / {m(q.attribution_en)} ({m(_where(q))}; coder {m(q.coder)})"]
             if q.memo:
-                lines.append(f"  memo: {q.memo}")
+                lines.append(f"  memo: {m(q.memo)}")
             if q.turn_memo:
-                lines.append(f"  memo on the turn: {q.turn_memo}")
+                lines.append(f"  memo on the turn: {m(q.turn_memo)}")
             lines.append("")
     with replacing(path) as tmp:
         tmp.write_text("\n".join(lines), encoding="utf-8")
@@ -205,12 +207,12 @@ def _rows(themes):
 def _csv(themes, path, title) -> None:
     with replacing(path) as tmp, open(tmp, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        writer.writerows(_rows(themes))
+        writer.writerow(csv_row(COLUMNS))
+        writer.writerows(csv_row(row) for row in _rows(themes))
 
 
 def _html(themes, path, title) -> None:
-    e = html.escape
+    e = markup
     parts = [f"<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>{e(title)}</title>",
              "<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;line-height:1.5}"
              "blockquote{margin:1rem 0 .2rem;padding:.4rem 1rem;border-left:.3rem solid #999;background:#f6f6f6}"
@@ -239,6 +241,8 @@ def _docx(themes, path, title) -> None:
     import docx
     from docx.shared import Pt, RGBColor
 
+    themes = [_printable_theme(t) for t in themes]  # Word refuses control characters
+
     document = docx.Document()
     document.add_heading(title, level=0)
     for theme in themes:
@@ -263,6 +267,19 @@ def _docx(themes, path, title) -> None:
         document.save(tmp)
 
 
+def _printable_theme(theme: Theme) -> Theme:
+    from dataclasses import fields, replace
+
+    def clean(item):
+        return replace(item, **{f.name: printable(getattr(item, f.name)) for f in fields(item)
+                                if isinstance(getattr(item, f.name), str)})
+
+    cleaned = clean(theme)
+    cleaned.quotes = [clean(q) for q in theme.quotes]
+    cleaned.memos = [printable(m) for m in theme.memos]
+    return cleaned
+
+
 def _xlsx(themes, path, title) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -270,17 +287,17 @@ def _xlsx(themes, path, title) -> None:
     workbook = Workbook()
     overview = workbook.active
     overview.title = "overview"
-    overview.append(["theme", "label (nl)", "label (en)", "quotes", "definition", "memos"])
+    xlsx_append(overview, ["theme", "label (nl)", "label (en)", "quotes", "definition", "memos"])
     for theme in themes:
-        overview.append([theme.code, theme.label_nl, theme.label_en, len(theme.quotes), theme.definition,
-                         "\n".join(theme.memos)])
+        xlsx_append(overview, [theme.code, theme.label_nl, theme.label_en, len(theme.quotes), theme.definition,
+                               "\n".join(theme.memos)])
     used_titles = {"overview", "quote matrix"}
     for theme in themes:
         name = _sheet_title(theme.code.split("/")[-1], used_titles)
         sheet = workbook.create_sheet(name)
-        sheet.append(COLUMNS[3:])
+        xlsx_append(sheet, COLUMNS[3:])
         for row in _rows([theme]):
-            sheet.append(row[3:])
+            xlsx_append(sheet, row[3:])
     matrix = workbook.create_sheet("quote matrix")
     codes = [t.code for t in themes]
     segments: dict[tuple, dict] = {}
@@ -289,10 +306,11 @@ def _xlsx(themes, path, title) -> None:
             key = (q.transcript, q.start, q.text)
             entry = segments.setdefault(key, {"q": q, "codes": set()})
             entry["codes"].add(theme.code)
-    matrix.append(["transcript", "turn", "text", "attribution", *codes])
+    xlsx_append(matrix, ["transcript", "turn", "text", "attribution", *codes])
     for (_, _, _), entry in sorted(segments.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         q = entry["q"]
-        matrix.append([q.transcript, q.turn, q.text, q.attribution_en, *(int(c in entry["codes"]) for c in codes)])
+        xlsx_append(matrix, [q.transcript, q.turn, q.text, q.attribution_en,
+                             *(int(c in entry["codes"]) for c in codes)])
     for sheet in workbook.worksheets:
         for cell in sheet[1]:
             cell.font = Font(bold=True)

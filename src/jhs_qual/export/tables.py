@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
-import html
 from pathlib import Path
 
+from jhs_qual.export.safe import csv_row, markup, xlsx_append
 from jhs_qual.files import replacing
 
 Table = tuple[list[str], list[list]]
@@ -20,11 +20,11 @@ def write_xlsx(path: Path, sheets: dict[str, Table], notes: list[str] = ()) -> N
     workbook.remove(workbook.active)
     for title, (header, rows) in sheets.items():
         sheet = workbook.create_sheet(title[:31])
-        sheet.append(header)
+        xlsx_append(sheet, header)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            sheet.append([_number_or_text(v) for v in row])
+            xlsx_append(sheet, row)
         sheet.freeze_panes = "B2" if len(header) > 2 else "A2"
         for i, name in enumerate(header, start=1):
             width = max([len(str(name))] + [len(str(r[i - 1])) for r in rows[:500]]) + 2
@@ -32,27 +32,20 @@ def write_xlsx(path: Path, sheets: dict[str, Table], notes: list[str] = ()) -> N
     if notes:
         about = workbook.create_sheet("about")
         for note in notes:
-            about.append([note])
+            xlsx_append(about, [note])
         about.column_dimensions["A"].width = 120
     with replacing(path) as tmp:
         workbook.save(tmp)
 
 
-def _number_or_text(value):
-    if isinstance(value, str):
-        try:
-            return float(value) if value not in ("", "n/a") else value
-        except ValueError:
-            return value
-    return value
-
-
 def write_markdown(path: Path, title: str, sheets: dict[str, Table], notes: list[str] = ()) -> None:
-    lines = [f"# {title}", ""] + [f"{n}  " for n in notes] + [""]
+    m = markup  # no raw HTML from a label or an attribute in a Markdown file
+    lines = [f"# {m(title)}", ""] + [f"{m(n)}  " for n in notes] + [""]
     for name, (header, rows) in sheets.items():
-        lines += [f"## {name}", "", "| " + " | ".join(map(str, header)) + " |",
+        lines += [f"## {m(name)}", "", "| " + " | ".join(m(h) for h in header) + " |",
                   "|" + "|".join("---" for _ in header) + "|"]
-        lines += ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in rows]
+        lines += ["| " + " | ".join(m(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |"
+                  for row in rows]
         lines.append("")
     with replacing(path) as tmp:
         tmp.write_text("\n".join(lines), encoding="utf-8")
@@ -63,15 +56,15 @@ def write_csv(path: Path, sheets: dict[str, Table]) -> None:
     with replacing(path) as tmp, open(tmp, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         for name, (header, rows) in sheets.items():
-            writer.writerow([f"# {name}"])
-            writer.writerow(header)
-            writer.writerows(rows)
+            writer.writerow(csv_row([f"# {name}"]))
+            writer.writerow(csv_row(header))
+            writer.writerows(csv_row(row) for row in rows)
             writer.writerow([])
 
 
 def bar_chart(title: str, bars: list[tuple[str, float, str]], width: int = 640) -> str:
     """A horizontal bar chart as inline SVG: (label, value, colour) per bar."""
-    e = html.escape
+    e = markup
     top = max((v for _, v, _ in bars), default=0) or 1
     row, label_width = 22, 300
     height = row * len(bars) + 30
@@ -88,7 +81,7 @@ def bar_chart(title: str, bars: list[tuple[str, float, str]], width: int = 640) 
 
 def heat_map(title: str, labels: list[str], cells: dict[tuple[str, str], int]) -> str:
     """A symmetric matrix as an inline SVG heat map."""
-    e = html.escape
+    e = markup
     size, left, top_margin = 22, 260, 200
     top = max(cells.values(), default=0) or 1
     n = len(labels)
@@ -116,7 +109,7 @@ def heat_map(title: str, labels: list[str], cells: dict[tuple[str, str], int]) -
 
 def write_html(path: Path, title: str, sheets: dict[str, Table], charts: list[str], notes: list[str] = ()) -> None:
     """One file, nothing fetched from anywhere: tables and inline SVG charts."""
-    e = html.escape
+    e = markup
     parts = [f'<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><title>{e(title)}</title><style>'
              "body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}"
              "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem;"

@@ -47,7 +47,7 @@ def read_transcript(path: Path) -> ParsedTranscript:
     if not data.strip():
         raise BadInput("empty file: no text to import", file=path)
     if fmt == "docx":
-        return _read_docx(data, path)
+        return _without_controls(_read_docx(data, path), path)
     text, warnings = decode_bytes(data, path)
     if fmt in ("txt", "md"):
         parsed = _read_lines(text.split("\n"), path, fmt)
@@ -57,6 +57,22 @@ def read_transcript(path: Path) -> ParsedTranscript:
         parsed = ParsedTranscript(*render(_srt_segments(text, path)), format=fmt)
     parsed.warnings[:0] = warnings
     _require_turns(parsed, path)
+    return _without_controls(parsed, path)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _without_controls(parsed: ParsedTranscript, path: Path) -> ParsedTranscript:
+    """Control characters (NUL, ESC, BEL, ...) become U+FFFD, one for one, so offsets hold; a
+    warning names the lines. Stored as they were, they would reach terminals, XML and Word files."""
+    found = [m.start() for m in _CONTROL.finditer(parsed.text)]
+    if found:
+        parsed.text = _CONTROL.sub("\ufffd", parsed.text)
+        lines = sorted({parsed.text.count("\n", 0, at) + 1 for at in found})
+        shown = ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
+        parsed.warnings.append(f"{len(found)} control character(s) replaced by \ufffd (lines {shown} of the "
+                               "stored text); check the file")
     return parsed
 
 

@@ -46,7 +46,10 @@ class MergeReport:
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
     def connect(target: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+        from urllib.parse import quote
+
+        # The path is percent-encoded: '%41', '#' or '?' in a file name are part of the name, not of the URI.
+        conn = sqlite3.connect(f"file:{quote(str(Path(target).absolute()))}?mode=ro", uri=True)
         conn.row_factory = sqlite3.Row
         return conn
 
@@ -78,8 +81,11 @@ def _merge(project: Project, other: sqlite3.Connection, other_path: Path, coder:
         " c.origin, c.created_at, c.updated_at FROM codings c JOIN transcripts t ON t.id = c.transcript_id"
         " JOIN codes k ON k.id = c.code_id JOIN coders cd ON cd.id = c.coder_id"
         " WHERE cd.name IN (SELECT value FROM json_each(?))", [json.dumps(coders)])]
+    spans = ("m.start, m.end" if {"start", "end"} <= {r[1] for r in other.execute("PRAGMA table_info(memos)")}
+             else "NULL AS start, NULL AS end")  # a file of before m005 has no memos on turns
     memos = [dict(r) for r in other.execute(
-        "SELECT m.title, m.text, m.created_at, m.updated_at, cd.name AS coder, t.sha256, k.codebook_id, k.code_id"
+        f"SELECT m.title, m.text, m.created_at, m.updated_at, {spans}, cd.name AS coder, t.sha256, k.codebook_id,"
+        " k.code_id"
         " FROM memos m JOIN coders cd ON cd.id = m.coder_id LEFT JOIN transcripts t ON t.id = m.transcript_id"
         " LEFT JOIN codes k ON k.id = m.code_id WHERE cd.name IN (SELECT value FROM json_each(?))",
         [json.dumps(coders)])]
@@ -195,14 +201,15 @@ def _merge(project: Project, other: sqlite3.Connection, other_path: Path, coder:
             code_id = code_ids.get((m["codebook_id"], m["code_id"])) if m["codebook_id"] else None
             duplicate = db.execute(
                 "SELECT 1 FROM memos WHERE coder_id = ? AND transcript_id IS ? AND code_id IS ?"
-                " AND title = ? AND text = ?", [coder_id, transcript_id, code_id, m["title"], m["text"]],
+                " AND start IS ? AND end IS ? AND title = ? AND text = ?",
+                [coder_id, transcript_id, code_id, m["start"], m["end"], m["title"], m["text"]],
             ).fetchone()
             if not duplicate:
                 db.execute(
-                    "INSERT INTO memos(coder_id, transcript_id, code_id, title, text, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [coder_id, transcript_id, code_id, m["title"], m["text"], m["created_at"] or _now(),
-                     m["updated_at"] or _now()],
+                    "INSERT INTO memos(coder_id, transcript_id, code_id, start, end, title, text, created_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [coder_id, transcript_id, code_id, m["start"], m["end"], m["title"], m["text"],
+                     m["created_at"] or _now(), m["updated_at"] or _now()],
                 )
                 report.memos_added += 1
         report.coders_added = sorted(set(project_coders(project)) - before)

@@ -201,20 +201,43 @@ class Project(CodebookStore, NotesStore, VectorStore):
         return [Pseudonym(p["name"], p["replacement"], tuple(p.get("variants", ())))
                 for p in self.setting("pseudonyms", [])]
 
-    def add_pseudonyms(self, pseudonyms) -> int:
-        """Add names to the list, or give listed names a new replacement. Returns how many changed."""
+    def add_pseudonyms(self, pseudonyms) -> list[str]:
+        """Add names to the list, merging with what is there: variants are kept and added to,
+        a new replacement replaces the old one. Returns every change, for people."""
         current = {p["name"].lower(): p for p in self.setting("pseudonyms", [])}
-        changed = 0
+        changes = []
         for p in pseudonyms:
             if not p.name.strip() or not p.replacement.strip():
                 raise BadInput("a pseudonym needs a name and a replacement", field="NAME")
-            entry = {"name": p.name.strip(), "replacement": p.replacement.strip(), "variants": list(p.variants)}
-            if current.get(p.name.lower()) != entry:
-                current[p.name.lower()] = entry
-                changed += 1
+            name, replacement = p.name.strip(), p.replacement.strip()
+            old = current.get(name.lower())
+            variants = list(dict.fromkeys((old["variants"] if old else []) + [v.strip() for v in p.variants
+                                                                              if v.strip()]))
+            if old is None:
+                changes.append(f"added {name} -> {replacement}" + (f" (also {', '.join(variants)})" if variants else ""))
+            else:
+                if old["replacement"] != replacement:
+                    changes.append(f"{name}: replacement {old['replacement']} -> {replacement}")
+                added = [v for v in variants if v not in old["variants"]]
+                if added:
+                    changes.append(f"{name}: variants {', '.join(added)} added")
+            current[name.lower()] = {"name": old["name"] if old else name, "replacement": replacement,
+                                     "variants": variants}
         with self._write():
             self._set_setting("pseudonyms", sorted(current.values(), key=lambda e: e["name"].lower()))
-        return changed
+        return changes
+
+    def remove_pseudonyms(self, names: list[str]) -> list[str]:
+        """Take names off the list (with their variants). Returns the names removed."""
+        current = {p["name"].lower(): p for p in self.setting("pseudonyms", [])}
+        missing = [n for n in names if n.lower() not in current]
+        if missing:
+            raise BadInput(f"not on the pseudonym list: {', '.join(missing)}", field="NAME",
+                           hint="see them with 'jhs-qual pseudonyms list'")
+        removed = [current.pop(n.lower())["name"] for n in names]
+        with self._write():
+            self._set_setting("pseudonyms", sorted(current.values(), key=lambda e: e["name"].lower()))
+        return removed
 
     # --- transcripts -----------------------------------------------------------
 

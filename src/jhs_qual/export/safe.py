@@ -1,0 +1,66 @@
+"""What every writer does so that an export is inert: no live formulas, no raw markup, no control characters.
+
+- CSV: a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is
+  what spreadsheets read as a formula; it gets a leading `'` (the OWASP
+  CSV-injection advice), which spreadsheets hide and show the text as it was.
+  `--raw-csv` turns this off for CSV read by programs (`raw_csv(True)`).
+- XLSX: every text is a string cell (never a formula), and a text becomes a
+  number only when it is plainly one (`12`, `0.75`; not `007`, `1e309`, `Infinity`).
+- Markdown and HTML: `<`, `>` and `&` escaped.
+- Control characters (other than newline and tab) never leave: they become U+FFFD.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from contextvars import ContextVar
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_RAW_CSV: ContextVar[bool] = ContextVar("raw_csv", default=False)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?")
+
+
+def raw_csv(allowed: bool) -> None:
+    _RAW_CSV.set(allowed)
+
+
+def printable(text: str) -> str:
+    """Control characters (ESC, BEL, NUL ...) as U+FFFD; newlines and tabs kept."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+def csv_cell(value):
+    if not isinstance(value, str):
+        return value
+    value = printable(value)
+    if not _RAW_CSV.get() and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_row(row) -> list:
+    return [csv_cell(v) for v in row]
+
+
+def xlsx_value(value):
+    """A value for an XLSX cell: numbers stay numbers, a text that is plainly a number becomes one."""
+    if isinstance(value, str):
+        value = printable(value)
+        if _PLAIN_NUMBER.fullmatch(value):
+            return float(value) if "." in value else int(value)
+    return value
+
+
+def xlsx_append(sheet, row) -> None:
+    """Append a row with every text as a string cell: '=1+1' stays text, never a formula."""
+    sheet.append([xlsx_value(v) for v in row])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
+def markup(text) -> str:
+    """Text for Markdown or HTML: control characters out, <, > and & escaped."""
+    return html.escape(printable(str(text)), quote=True)
