@@ -124,6 +124,13 @@ def test_terminal_output_has_no_control_characters(run, tmp_path):
     for args in (["suggest", "t", "--min-score", "0"], ["transcripts"]):
         out = run(*args).output
         assert "\x1b" not in out and "\x07" not in out
+    qdpx = tmp_path / "old.qdpx"
+    assert run("export-qdpx", "-o", str(qdpx)).exit_code == 0  # well-formed XML all the same
+    with zipfile.ZipFile(qdpx) as archive:
+        import xml.etree.ElementTree as ET
+
+        ET.fromstring(archive.read("project.qde"))
+        assert not any(b"\x1b" in archive.read(n) for n in archive.namelist())
 
 
 # --- -o and what is at the path --------------------------------------------------------------------

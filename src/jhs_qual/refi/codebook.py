@@ -70,6 +70,21 @@ def to_qdc(codebooks: list[Codebook], origin: str = "jhs-qual") -> bytes:
     root = ET.Element(f"{{{NS}}}CodeBook", {"origin": origin})
     add_codes(ET.SubElement(root, f"{{{NS}}}Codes"), codebooks, NS)
     ET.indent(root, space="  ")
+    return xml_bytes(root)
+
+
+def xml_bytes(root) -> bytes:
+    """The document as UTF-8 XML, every text and attribute without control characters
+    (XML 1.0 cannot hold them: a reader would reject the whole file)."""
+    from jhs_qual.export.safe import printable
+
+    for element in root.iter():
+        if element.text:
+            element.text = printable(element.text)
+        if element.tail:
+            element.tail = printable(element.tail)
+        for key, value in element.attrib.items():
+            element.attrib[key] = printable(value)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
 
 

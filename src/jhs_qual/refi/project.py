@@ -32,6 +32,7 @@ from xml.etree import ElementTree as ET
 from jhs_qual import __version__
 from jhs_qual.codebook import check_together, parse_codebook
 from jhs_qual.errors import BadInput
+from jhs_qual.export.safe import printable
 from jhs_qual.files import read_bytes, replacing
 from jhs_qual.ingest.turns import turns_in_text
 from jhs_qual.refi.codebook import (
@@ -43,6 +44,7 @@ from jhs_qual.refi.codebook import (
     qde_from_archive,
     code_guid,
     read_codes,
+    xml_bytes,
     read_xml,
     slug,
 )
@@ -119,7 +121,7 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints") -> dict[s
             source = ET.SubElement(sources, f"{{{NS}}}TextSource", {
                 "guid": guid, "name": f"{t['name']}.txt", "plainTextPath": f"internal://{guid}.txt",
                 "creationDateTime": t["imported_at"]})
-            files[f"Sources/{guid}.txt"] = t["text"].encode("utf-8")
+            files[f"Sources/{guid}.txt"] = printable(t["text"]).encode("utf-8")  # one for one: offsets hold
             units = utf16_offsets(t["text"]) if offsets == "utf16" else None
             for c in by_transcript.get(t["id"], []):
                 start, end = (units[c["start"]], units[c["end"]]) if units else (c["start"], c["end"])
@@ -143,7 +145,7 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints") -> dict[s
                 "creationDateTime": m["created_at"]})
             ET.SubElement(note, f"{{{NS}}}PlainTextContent").text = m["text"]
     ET.indent(root, space="  ")
-    files["project.qde"] = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    files["project.qde"] = xml_bytes(root)
     with replacing(output) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("project.qde", files.pop("project.qde"))
         for name, data in files.items():
