@@ -36,10 +36,19 @@ class _Group(click.Group):
     """Turns library errors into click errors with our exit codes."""
 
     def invoke(self, ctx: click.Context):
+        import sqlite3
+
         try:
             return super().invoke(ctx)
         except JhsError as error:
             raise _Exit(error) from None
+        except sqlite3.DatabaseError as error:  # a damaged file met past the checks on opening, a full disk
+            from jhs_qual.errors import Failure
+
+            locked = "locked" in str(error)
+            raise _Exit(Failure(f"the project file cannot be read or written ({error})",
+                                hint="another program holds it; try again" if locked else
+                                "run 'jhs-qual check'; restore the file from a backup if it is damaged")) from None
 
 
 @click.group(cls=_Group, invoke_without_command=True)
@@ -82,7 +91,62 @@ def _any_project_here() -> bool:
 
 
 def main() -> None:
-    cli(prog_name="jhs-qual")
+    """The entry point: no Python traceback reaches the user. A bug is logged in full
+    (`$XDG_STATE_HOME/jhs-qual/errors.log`) and reported as one line with exit code 1."""
+    try:
+        cli(prog_name="jhs-qual", standalone_mode=False)
+    except click.exceptions.Abort:
+        _stderr("aborted")
+        sys.exit(1)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except BrokenPipeError:  # the reader went away (`| head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except KeyboardInterrupt:
+        _stderr("interrupted")
+        sys.exit(130)
+    except OSError as error:  # standard output closed or full, and the like
+        _stderr(f"Error: {error.strerror or error}")
+        sys.exit(1)
+    except MemoryError:
+        _stderr("Error: out of memory; the input is larger than jhs-qual can hold (see the README's limits)")
+        sys.exit(1)
+    except Exception as error:  # a bug: logged in full, one line here
+        _stderr(f"Error: internal error ({type(error).__name__}: {error}); {_log_bug()}")
+        sys.exit(1)
+    sys.exit(0)
+
+
+def _stderr(line: str) -> None:
+    from jhs_qual.export.safe import printable
+
+    try:
+        sys.stderr.write(printable(line).encode("utf-8", "replace").decode("utf-8") + "\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+
+
+def _log_bug() -> str:
+    """The traceback into the error log; what to tell the user about it."""
+    import traceback
+    from datetime import datetime, timezone
+
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "jhs-qual"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        log = base / "errors.log"
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            handle.write(f"--- {datetime.now(timezone.utc).isoformat()} jhs-qual {__version__} "
+                         f"{' '.join(sys.argv[1:])[:500]}\n{traceback.format_exc()}\n")
+        return f"the details are in {log}; please report it"
+    except OSError:
+        return "please report it"
 
 
 # --- helpers ----------------------------------------------------------------------
@@ -272,19 +336,24 @@ def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: P
         attributes = parse_assignments(assignments, known)
         sheet = read_attribute_sheet(sheet_path, known) if sheet_path else {}
         files, ignored = expand_paths(list(paths))
-        results = import_files(project, files, attributes=attributes, sheet=sheet)
-    counts = {"imported": 0, "skipped": 0, "error": 0}
-    for r in results:
-        counts[r.status] += 1
-        if r.status == "imported":
-            who = ", ".join(r.speakers) or "no speaker labels"
-            echo(f"imported {r.path}: {r.turns} turns ({who})")
-            for warning in r.warnings:
-                echo(f"  warning: {r.path}: {warning}", err=True)
-        elif r.status == "skipped":
-            echo(f"skipped  {r.path}: {r.message}")
-        else:
-            echo(f"Error: {r.message}", err=True)
+        counts = {"imported": 0, "skipped": 0, "error": 0}
+        matched: set[str] = set()
+        for r in import_files(project, files, attributes=attributes, sheet=sheet):  # a line per file, as stored
+            counts[r.status] += 1
+            matched |= {r.path.name, r.path.stem}
+            if r.status == "imported":
+                who = ", ".join(r.speakers) or "no speaker labels"
+                echo(f"imported {r.path}: {r.turns} turns ({who})")
+                for warning in r.warnings:
+                    echo(f"  warning: {r.path}: {warning}", err=True)
+            elif r.status == "skipped":
+                echo(f"skipped  {r.path}: {r.message}")
+            else:
+                echo(f"Error: {r.message}", err=True)
+    unmatched = [name for name in sheet if name not in matched]
+    if unmatched:
+        echo(f"warning: {sheet_path}: {len(unmatched)} row(s) match no imported file: "
+             f"{', '.join(unmatched[:10])}{', ...' if len(unmatched) > 10 else ''}", err=True)
     if ignored:
         names = ", ".join(p.name for p in ignored[:5]) + (", ..." if len(ignored) > 5 else "")
         echo(f"ignored {len(ignored)} file(s) that are not transcripts: {names}")
@@ -1531,6 +1600,7 @@ def merge(other: Path, coder: str | None, union: bool, project_path: Path | None
     from jhs_qual.store.merge import merge as run_merge
 
     with open_project(project_path) as project:
+        project.require_sound("merged")
         report = run_merge(project, other, coder=coder, union=union)
     _print_merge(report)
 
@@ -1572,6 +1642,25 @@ def _print_merge(report) -> None:
         echo(f"{len(report.conflicts)} conflict(s): nothing was overwritten")
 
 
+@cli.command()
+@project_option
+def check(project_path: Path | None) -> None:
+    """Check the project file: SQLite's integrity check, foreign keys, settings, and turns
+    and codings inside their transcripts' text. Exit code 1 when something is wrong.
+    `merge` and `export-qdpx` run it first and refuse a damaged file."""
+    path = find_project_path(project_path)
+    with open_project(project_path) as project:
+        problems = project.check()
+        counts = {t: project.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in ("transcripts", "turns", "codings", "codes", "coders")} if not problems else {}
+    for problem in problems:
+        echo(f"{path}: {problem}")
+    if problems:
+        echo(f"{len(problems)} problem(s); restore the file from a backup, or ask for help with these lines", err=True)
+        sys.exit(1)
+    echo(f"{path}: ok ({', '.join(f'{n} {t}' for t, n in counts.items())})")
+
+
 @cli.command("export-qdpx")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The .qdpx file to write.")
@@ -1584,6 +1673,7 @@ def export_qdpx(output: Path, offsets: str, project_path: Path | None) -> None:
     from jhs_qual.refi.project import export_qdpx as run_export
 
     with open_project(project_path) as project:
+        project.require_sound("written")
         counts = run_export(project, output, offsets=offsets)
     echo(f"wrote {output}: {counts['transcripts']} transcript(s), {counts['codings']} coding(s) by "
                f"{counts['coders']} coder(s), {counts['codebooks']} codebook(s); positions in {offsets}")

@@ -41,8 +41,36 @@ class _Mapping(dict):
     lines: dict
 
 
+MAX_NODES = 200_000  # a codebook of 50 codes with 100 keywords each has about 6,000
+MAX_DEPTH = 40
+MAX_ALIASES = 100
+MAX_PARENT_DEPTH = 20  # levels of codes under codes
+
+
 class _LineLoader(yaml.SafeLoader):
-    pass
+    """Safe YAML with limits: a file cannot make the loader run out of memory or stack
+    (alias bombs, deep nesting, millions of nodes)."""
+
+    def compose_node(self, parent, index):
+        self._nodes = getattr(self, "_nodes", 0) + 1
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self.check_event(yaml.AliasEvent):
+                self._aliases = getattr(self, "_aliases", 0) + 1
+                if self._aliases > MAX_ALIASES:
+                    self._limit(f"more than {MAX_ALIASES} aliases (*name)")
+            if self._nodes > MAX_NODES:
+                self._limit(f"more than {MAX_NODES:,} values")
+            if self._depth > MAX_DEPTH:
+                self._limit(f"nested more than {MAX_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def _limit(self, what: str):
+        mark = self.peek_event().start_mark
+        raise BadInput(f"too large a YAML document: {what}", file=self.name, line=mark.line + 1,
+                       hint="a codebook needs none of this; check the file")
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
@@ -72,6 +100,9 @@ def parse_yaml(text: str, path: Path | str):
     loader.name = str(path)
     try:
         return loader.get_single_data()
+    except (TypeError, ValueError) as error:  # a list or mapping as a key (`? [a, b]`), and the like
+        raise BadInput(f"not a plain YAML mapping ({error})", file=path,
+                       hint="keys must be plain words: write 'key: value'") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error).split("\n")[0]
@@ -238,6 +269,10 @@ def _check_hierarchy(codes: list[Code], path) -> None:
                     file=path, line=code.line, field=f"{code.id}.parent",
                 )
             chain.append(current.parent)
+            if len(chain) > MAX_PARENT_DEPTH + 1:
+                raise BadInput(f"codes nested more than {MAX_PARENT_DEPTH} levels deep",
+                               file=path, line=code.line, field=f"{code.id}.parent",
+                               hint="a codebook is read by people: keep the tree shallow")
             current = by_id[current.parent]
 
 

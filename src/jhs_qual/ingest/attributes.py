@@ -75,6 +75,9 @@ def read_attribute_sheet(path: Path, known: list[str]) -> dict[str, dict[str, st
     for i, name in enumerate(header):
         if i != file_column:
             keys[i] = check_key(name, known, file=path, line=1)
+            if list(keys.values()).count(keys[i]) > 1:
+                raise BadInput(f"column '{keys[i]}' appears twice", file=path, line=1, field=keys[i],
+                               hint="keep one column per attribute")
     sheet: dict[str, dict[str, str]] = {}
     for line_number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):

@@ -70,10 +70,18 @@ def _strict(data: bytes, encoding: str, path: Path | str) -> str:
 def read_csv(path: Path) -> list[list[str]]:
     """The rows of a CSV file in any of the encodings above, with ',', ';' or tab
     between cells (Excel writes ';' in Dutch settings)."""
+    import io
+
     data = read_bytes(path)
     text, _ = decode_bytes(data, path)
+    header = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header.count)  # Excel writes ';' in Dutch settings
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
+    rows = []
     try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return list(csv.reader(text.splitlines(), dialect))
+        for row in reader:  # quoted cells may hold newlines and "" for a quote
+            rows.append(row)
+    except csv.Error as error:
+        raise BadInput(f"not readable as CSV ({error})", file=path, line=reader.line_num,
+                       hint="a cell of more than 128 KB, or a quote left open?") from None
+    return rows

@@ -28,8 +28,14 @@ def split_front_matter(lines: list[str], path: Path | str) -> tuple[dict[str, st
             hint="end the attribute block with a line '---'",
         )
     block = "\n".join(lines[1:end])
+    from jhs_qual.codebook.load import _LineLoader  # the same limits as codebooks: no alias bombs
+
+    loader = _LineLoader(block)
+    loader.name = str(path)
     try:
-        data = yaml.safe_load(block)
+        data = loader.get_single_data()
+    except (TypeError, ValueError):
+        raise BadInput("front matter must be 'key: value' lines", file=path, line=2) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -40,6 +46,8 @@ def split_front_matter(lines: list[str], path: Path | str) -> tuple[dict[str, st
             line=line,
             hint="write one 'key: value' per line",
         ) from None
+    finally:
+        loader.dispose()
     if data is None:
         return {}, end + 1
     if not isinstance(data, dict):

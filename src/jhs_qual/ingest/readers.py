@@ -35,6 +35,9 @@ SUPPORTED = {".txt": "txt", ".md": "md", ".docx": "docx", ".vtt": "vtt", ".srt":
 _SUBTITLE_PAUSE_SECONDS = 1.5
 
 
+MAX_DOCX_UNPACKED = 128 * 1024 * 1024  # zip bombs: a docx transcript unpacks to a few MiB
+
+
 def read_transcript(path: Path) -> ParsedTranscript:
     fmt = SUPPORTED.get(path.suffix.lower())
     if fmt is None:
@@ -98,15 +101,22 @@ def _read_docx(data: bytes, path: Path) -> ParsedTranscript:
             hint="an old .doc or a renamed file? Save it from Word as .docx",
         )
     import docx  # python-docx: imported here, it costs ~60 ms
-    from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        unpacked = sum(e.file_size for e in archive.infolist())
+    if unpacked > MAX_DOCX_UNPACKED:
+        raise BadInput(f"the Word file unpacks to {unpacked // (1024 * 1024)} MiB (at most "
+                       f"{MAX_DOCX_UNPACKED // (1024 * 1024)} MiB)", file=path,
+                       hint="a transcript is far smaller: is this the right file?")
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as error:
-        raise BadInput(f"not a readable Word document ({error})", file=path) from None
+        blocks = list(document.iter_inner_content())
+    except Exception as error:  # python-docx and lxml raise many kinds on a damaged file
+        first = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        raise BadInput(f"not a readable Word document ({first})", file=path,
+                       hint="open it in Word and save it again as .docx") from None
 
-    blocks = list(document.iter_inner_content())
     leading = []
     for block in blocks:
         if isinstance(block, Table):

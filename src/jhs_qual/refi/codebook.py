@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 import unicodedata
 import uuid
 from pathlib import Path
@@ -329,10 +330,37 @@ def qde_from_archive(archive, names: dict[str, str], path: Path | str) -> bytes:
     if len(chosen) != 1:
         raise BadInput("no project.qde in the archive" if not qde else "several .qde files in the archive",
                        file=path, hint="a .qdpx holds one project.qde beside its sources/")
-    entry = archive.getinfo(names[chosen[0]])
-    if entry.file_size > MAX_BYTES:
-        raise BadInput(f"{entry.filename} is larger than {MAX_BYTES // (1024 * 1024)} MiB", file=path)
-    return archive.read(entry)
+    return read_entry(archive, names[chosen[0]], path, MAX_BYTES)
+
+
+MAX_SOURCE = 32 * 1024 * 1024  # a transcript of 32 MiB is some 5 million words: far beyond any interview
+
+
+def read_entry(archive, name: str, path: Path | str, limit: int) -> bytes:
+    """An entry's bytes, at most `limit` of them whatever its header claims; a damaged,
+    encrypted or oddly compressed entry is one clear error, not a traceback."""
+    import zlib
+
+    entry = archive.getinfo(name)
+    too_big = BadInput(f"{entry.filename} is larger than {limit // (1024 * 1024)} MiB", file=path,
+                       hint="jhs-qual reads sources up to that size")
+    if entry.file_size > limit:
+        raise too_big
+    try:
+        with archive.open(entry) as stream:
+            data = stream.read(limit + 1)  # a lying size in the header cannot make us read more
+    except RuntimeError as error:  # encrypted
+        raise BadInput(f"{entry.filename} cannot be read ({error})", file=path,
+                       hint="export the project again without a password") from None
+    except NotImplementedError as error:
+        raise BadInput(f"{entry.filename} is compressed in a way zip readers do not know ({error})",
+                       file=path) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+        raise BadInput(f"{entry.filename} is damaged ({error})", file=path,
+                       hint="export the project again") from None
+    if len(data) > limit:
+        raise too_big
+    return data
 
 
 def codebook_xml(data: bytes, path: Path | str) -> bytes:

@@ -44,7 +44,9 @@ from jhs_qual.refi.codebook import (
     qde_from_archive,
     code_guid,
     read_codes,
+    read_entry,
     xml_bytes,
+    MAX_SOURCE,
     read_xml,
     slug,
 )
@@ -177,7 +179,7 @@ def _source_text(archive: zipfile.ZipFile, names: dict[str, str], element, path:
     for candidate in (f"sources/{name}", name.lower(), f"sources/{PurePosixPath(name).name}"):
         entry = names.get(candidate.lower())
         if entry:
-            data = archive.read(entry)
+            data = read_entry(archive, entry, path, MAX_SOURCE)
             if data.startswith(b"\xef\xbb\xbf"):
                 data = data[3:]
             try:

@@ -6,11 +6,13 @@ A bad file is reported and skipped; the others still import.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jhs_qual.errors import BadInput
+from jhs_qual.errors import BadInput, JhsError
 from jhs_qual.ingest import SUPPORTED, read_transcript
 from jhs_qual.ingest.attributes import check_key, sheet_row
 from jhs_qual.store.project import Project
@@ -58,15 +60,14 @@ def import_files(
     *,
     attributes: dict[str, str] | None = None,
     sheet: dict[str, dict[str, str]] | None = None,
-) -> list[ImportResult]:
-    """Attributes: front matter, overridden by the sheet, overridden by `attributes`."""
-    results = []
+) -> Iterator[ImportResult]:
+    """Attributes: front matter, overridden by the sheet, overridden by `attributes`.
+    Yields each file's result as soon as it is stored (or refused), one transaction a file."""
     for path in files:
         try:
-            results.append(_import_one(project, path, attributes or {}, sheet or {}))
-        except BadInput as error:
-            results.append(ImportResult(path, "error", error.one_line()))
-    return results
+            yield _import_one(project, path, attributes or {}, sheet or {})
+        except JhsError as error:
+            yield ImportResult(path, "error", error.one_line())
 
 
 def _import_one(project: Project, path: Path, attributes: dict, sheet: dict) -> ImportResult:

@@ -62,6 +62,14 @@ def merge(project: Project, other_path: Path, *, coder: str | None = None, union
         raise BadInput("cannot merge a project into itself", file=other_path)
     other = _open_read_only(other_path)
     try:
+        damage = [r[0] for r in other.execute("PRAGMA quick_check(5)") if r[0] != "ok"]
+    except sqlite3.DatabaseError as error:
+        damage = [str(error)]
+    if damage:
+        other.close()
+        raise BadInput(f"the file to merge is damaged ({damage[0]})", file=other_path,
+                       hint="ask for a new copy; nothing was merged")
+    try:
         return _merge(project, other, other_path, coder, union)
     finally:
         other.close()

@@ -32,9 +32,10 @@ from jhs_qual.store.vectors import VectorStore
 from jhs_qual.store.schema import APPLICATION_ID, MIGRATION_NAMES, MIGRATION_SET, migrations
 
 DEFAULT_NAME = "project.jhsq"
-BUSY_TIMEOUT_MS = 5000
+BUSY_TIMEOUT_MS = 30_000  # two or three coders on one file wait for each other, up to 30 s
 DEFAULT_INTERVIEWERS = ("Interviewer", "Interviewster", "I", "Int", "Onderzoeker")
 _SQLITE_HEADER = b"SQLite format 3\x00"
+_DAMAGED = "restore it from a backup; 'jhs-qual check' tells what is wrong"
 
 
 def verified_connection(path: Path, connect, *, hint: str):
@@ -46,12 +47,21 @@ def verified_connection(path: Path, connect, *, hint: str):
     with open(path, "rb") as handle:
         if handle.read(16) != _SQLITE_HEADER:
             raise BadInput("not a jhs-qual project (not an SQLite file)", file=path)
-    conn = connect(path)
     try:
-        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+        conn = connect(path)
+    except sqlite3.DatabaseError as error:
+        raise BadInput(f"cannot open the project file ({error})", file=path, hint=_DAMAGED) from None
+    try:
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            has_table = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone()
+        except sqlite3.DatabaseError as error:  # header only, truncated, page 1 damaged
+            raise BadInput(f"the project file is damaged ({error})", file=path, hint=_DAMAGED) from None
+        if app_id != APPLICATION_ID:
             raise BadInput("not a jhs-qual project (an SQLite file of another program)", file=path)
-        has_table = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone()
+        if not has_table:
+            raise BadInput("the project file is damaged (it has no schema)", file=path, hint=_DAMAGED)
         applied = [r[0] for r in conn.execute(
             "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", [MIGRATION_SET])
         ] if has_table else []
@@ -154,7 +164,44 @@ class Project(CodebookStore, NotesStore, VectorStore):
 
     def setting(self, key: str, default=None):
         row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-        return json.loads(row[0]) if row else default
+        if not row:
+            return default
+        try:
+            return json.loads(row[0])
+        except (TypeError, ValueError):
+            raise Failure(f"the setting '{key}' is damaged (not JSON)", file=self.path, field=key,
+                          hint="run 'jhs-qual check'; restore the file from a backup") from None
+
+    def check(self) -> list[str]:
+        """What is wrong with the file, for `jhs-qual check`: SQLite's integrity check, foreign
+        keys, settings that are not JSON, turns and codings outside their transcript's text."""
+        problems = []
+        try:
+            problems += [f"integrity: {r[0]}" for r in self.db.execute("PRAGMA integrity_check(20)")
+                         if r[0] != "ok"]
+            problems += [f"table {r[0]} row {r[1]} points to a missing row of {r[2]}"
+                         for r in self.db.execute("PRAGMA foreign_key_check").fetchmany(50)]
+            for key, value in self.db.execute("SELECT key, value FROM settings"):
+                try:
+                    json.loads(value)
+                except (TypeError, ValueError):
+                    problems.append(f"setting '{key}' is not JSON")
+            problems += [f"transcript {r[0]}: turn {r[1] + 1} lies outside the text" for r in self.db.execute(
+                "SELECT t.name, u.idx FROM turns u JOIN transcripts t ON t.id = u.transcript_id"
+                " WHERE u.end > length(t.text) OR u.start > u.content_start OR u.content_start > u.end LIMIT 50")]
+            problems += [f"coding {r[0]} in {r[1]} lies outside the text" for r in self.db.execute(
+                "SELECT c.id, t.name FROM codings c JOIN transcripts t ON t.id = c.transcript_id"
+                " WHERE c.end > length(t.text) LIMIT 50")]
+        except sqlite3.DatabaseError as error:
+            problems.append(f"the file cannot be read through: {error}")
+        return problems
+
+    def require_sound(self, before: str) -> None:
+        """Refuse to go on with a damaged file (before a merge or an export of everything)."""
+        problems = self.check()
+        if problems:
+            raise Failure(f"the project file has {len(problems)} problem(s), first: {problems[0]}",
+                          file=self.path, hint=f"see 'jhs-qual check'; nothing was {before}")
 
     def _set_setting(self, key: str, value) -> None:
         self.db.execute(
