@@ -93,6 +93,9 @@ def _any_project_here() -> bool:
 def main() -> None:
     """The entry point: no Python traceback reaches the user. A bug is logged in full
     (`$XDG_STATE_HOME/jhs-qual/errors.log`) and reported as one line with exit code 1."""
+    if sys.stdout is None:  # started with standard output closed: whatever we report would be lost
+        _stderr("Error: standard output is closed; run jhs-qual with an output (a terminal, a file, a pipe)")
+        sys.exit(1)
     try:
         cli(prog_name="jhs-qual", standalone_mode=False)
     except click.exceptions.Abort:
