@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := demo/project.jhsq
-CODEBOOKS := codebooks/bronstein.yaml codebooks/professional_topics.yaml codebooks/pupil_topics.yaml
+CODEBOOKS := bronstein professional_topics pupil_topics  # shipped with jhs-qual; a path to a YAML file works too
 JHS := $(BIN)/jhs-qual
 
 .PHONY: demo test setup clean

@@ -189,7 +189,7 @@ def test_json_is_the_suggestions_as_json():
     for i, (text, line) in enumerate(zip(texts, found.json(offsets=[100, 0, 7]))):
         offset = [100, 0, 7][i]
         assert json.loads(line) == [
-            {"code": s.code, "score": round(s.score, 4), "matched": [
+            {"code": s.code, "score": round(s.score, 4), "rank": s.rank, "matched": [
                 {"term": m.term, "keyword": m.keyword, "how": m.how, "strength": round(m.strength, 3),
                  "start": m.start + offset, "end": m.end + offset} for m in s.matched]}
             for s in found[i]]
@@ -348,3 +348,13 @@ def test_editing_a_codebook_keeps_it_byte_for_byte(path, tmp_path):
     book = load_codebook(copy)
     assert add_keywords(copy, book.id, book.codes[0].id, [book.codes[0].keywords[0].upper()]) == 0
     assert copy.read_bytes() == path.read_bytes()
+
+
+def test_ties_share_a_rank_and_are_not_ordered_by_name():
+    """Equal scores are reported as equal ranks (the issue measured a third of answers tied,
+    then broken alphabetically)."""
+    suggester = Suggester(sources_from_codebooks([load_codebook(CODEBOOK_FILES[0])]))
+    (found,) = suggester.suggest(["Samen de lessen en de klas"], top=5)
+    tied = [s for s in found if s.score == found[0].score]
+    assert len(tied) >= 2 and {s.rank for s in tied} == {1}
+    assert all(s.rank == 1 + sum(t.score > s.score for t in found) for s in found)

@@ -238,9 +238,20 @@ def _reserved_keys() -> dict[str, str]:
 def _load_codebook_files(files: tuple[Path, ...]):
     from jhs_qual.codebook import check_together, load_codebook
 
-    codebooks = [load_codebook(Path(f)) for f in files]
+    codebooks = [load_codebook(_codebook_path(Path(f))) for f in files]
     check_together(codebooks, _reserved_keys())
     return codebooks
+
+
+def _codebook_path(path: Path) -> Path:
+    """A codebook file, or one that ships with jhs-qual by its name (`bronstein`)."""
+    from jhs_qual.data import shipped_codebook
+
+    if not path.exists() and path.suffix == "" and len(path.parts) == 1:
+        shipped = shipped_codebook(path.name)
+        if shipped is not None:
+            return shipped
+    return path
 
 
 # --- the workbench -----------------------------------------------------------------------
@@ -300,7 +311,8 @@ def tui(coder: str | None, open_name: str | None, turn: int | None, project_path
 @cli.command()
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--codebook", "codebook_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Codebook YAML to load into the new project (repeatable).")
+              help="Codebook YAML to load into the new project, or a shipped one by name: bronstein, "
+                   "professional_topics, pupil_topics (repeatable).")
 def init(path: Path | None, codebook_files: tuple[Path, ...]) -> None:
     """Create a project file (default ./project.jhsq), readable by you only."""
     from jhs_qual.store import DEFAULT_NAME, Project
@@ -922,7 +934,8 @@ def _or_none(value: float, count: int):
 
 @cli.command("suggest-text")
 @click.option("--codebook", "codebook_files", multiple=True, required=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="Codebook YAML (repeatable).")
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Codebook YAML, or a shipped one by name (bronstein ...; repeatable).")
 @click.option("--top", type=click.IntRange(1, 50), default=3, show_default=True)
 @click.option("--min-score", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line (the default is text).")

@@ -84,7 +84,7 @@ class ProjectEngine:
 
 
 def suggestion_json(s: Suggestion) -> dict:
-    return {"code": s.code, "score": s.score, "learned": s.learned, "similar": s.similar,
+    return {"code": s.code, "score": s.score, "rank": s.rank, "learned": s.learned, "similar": s.similar,
             "matched": [{"term": m.term, "keyword": m.keyword, "how": m.how, "strength": round(m.strength, 3),
                          "start": m.start, "end": m.end} for m in s.matched]}
 

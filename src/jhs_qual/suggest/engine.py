@@ -65,6 +65,7 @@ class Suggestion:
     score: float
     matched: list[Match] = field(default_factory=list)
     learned: int = 0  # coded units of this code that support it (see adapt.py); 0: keywords alone
+    rank: int = 0  # 1 for the first; suggestions that tie share a rank (their order means nothing)
     similar: str = ""  # close in meaning (semantic.py): "meaning" (to the codebook's words) or "coded"
 
     def evidence(self) -> str:
@@ -128,6 +129,7 @@ class Found:
     kinds: Kinds
     first: list[int] | None = None  # ranked: text i's suggestions are rows first[i]:first[i + 1]
     match_first: list[int] | None = None  # ranked: suggestion s's matches are match_first[s]:match_first[s + 1]
+    rank: np.ndarray | None = None  # ranked: per suggestion, 1 + the number scoring higher (ties share one)
 
     @classmethod
     def join(cls, texts: list[str], parts: list[Found]) -> Found:
@@ -148,7 +150,7 @@ class Found:
                    Kinds(*([x for p in parts for x in getattr(p.kinds, f)] for f in Kinds.__dataclass_fields__)))
 
     def ranked(self, top: int | None = None, min_score: float = 0.0, allowed: np.ndarray | None = None) -> Found:
-        """Per text, by score (ties by code), at most `top`, none below `min_score`
+        """Per text, by score, at most `top`, none below `min_score`
         and, given `allowed` (texts x code_names, bool), only the allowed codes;
         each suggestion's matches in text order."""
         kept = self.score >= min_score
@@ -165,16 +167,25 @@ class Found:
         of = row[self.match_of]
         matches = np.flatnonzero(of >= 0)
         matches = matches[np.lexsort((self.kind[matches], self.end[matches], self.start[matches], of[matches]))]
-        return Found(self.texts, self.code_names, texts, self.code[order], self.score[order], of[matches],
-                     self.start[matches], self.end[matches], self.kind[matches], self.kinds,
-                     np.searchsorted(texts, np.arange(len(self.texts) + 1)).tolist(),
-                     np.searchsorted(of[matches], np.arange(len(order) + 1)).tolist())
+        found = Found(self.texts, self.code_names, texts, self.code[order], self.score[order], of[matches],
+                      self.start[matches], self.end[matches], self.kind[matches], self.kinds,
+                      np.searchsorted(texts, np.arange(len(self.texts) + 1)).tolist(),
+                      np.searchsorted(of[matches], np.arange(len(order) + 1)).tolist())
+        # Ties share a rank: 1 + how many of the text's suggestions score strictly higher.
+        scores = np.round(found.score, 9)
+        first = np.searchsorted(texts, texts)
+        new_score = np.ones(len(scores), dtype=bool)
+        new_score[1:] = (scores[1:] != scores[:-1]) | (texts[1:] != texts[:-1])
+        head = np.maximum.accumulate(np.where(new_score, np.arange(len(scores)), 0)) if len(scores) else scores
+        found.rank = (head - first + 1).astype(np.int64)
+        return found
 
     @cached_property
     def _lists(self) -> tuple[list, ...]:
         names = self.code_names
         return ([names[c] for c in self.code.tolist()], self.score.tolist(), np.round(self.score, 4).tolist(),
-                self.kind.tolist(), self.start.tolist(), self.end.tolist())
+                self.kind.tolist(), self.start.tolist(), self.end.tolist(),
+                self.rank.tolist() if self.rank is not None else [0] * len(self.code))
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -185,10 +196,10 @@ class Found:
     def __getitem__(self, i: int) -> list[Suggestion]:
         i = range(len(self.texts))[i]  # negative indexes count from the end; out of range raises
         text, kinds = self.texts[i], self.kinds
-        code, score, _, kind, starts, ends = self._lists
+        code, score, _, kind, starts, ends, rank = self._lists
         return [Suggestion(code[s], score[s], [
             Match(text[starts[m]:ends[m]], kinds.keyword[kind[m]], kinds.how[kind[m]], kinds.strength[kind[m]],
-                  starts[m], ends[m]) for m in range(self.match_first[s], self.match_first[s + 1])])
+                  starts[m], ends[m]) for m in range(self.match_first[s], self.match_first[s + 1])], rank=rank[s])
             for s in range(self.first[i], self.first[i + 1])]
 
     def rows(self):
@@ -201,13 +212,13 @@ class Found:
         match spans shifted by the text's offset; written straight from the columns,
         flat lists first (a nested loop per text costs twice as much)."""
         texts, fragment, first, match_first = self.texts, self.kinds.json, self.first, self.match_first
-        code, _, score, kind, starts, ends = self._lists
+        code, _, score, kind, starts, ends, rank = self._lists
         of_text = self.text[self.match_of].tolist()
         shift = [0] * len(starts) if offsets is None else np.asarray(offsets)[self.text[self.match_of]].tolist()
         matched = [f'{{"term": {_encode(texts[t][a:b])}, {fragment[k]}, "start": {a + o}, "end": {b + o}}}'
                    for t, k, a, b, o in zip(of_text, kind, starts, ends, shift)]
-        found = [f'{{"code": {_encode(c)}, "score": {x}, "matched": [{", ".join(matched[m:n])}]}}'
-                 for c, x, m, n in zip(code, score, match_first, match_first[1:])]
+        found = [f'{{"code": {_encode(c)}, "score": {x}, "rank": {r}, "matched": [{", ".join(matched[m:n])}]}}'
+                 for c, x, r, m, n in zip(code, score, rank, match_first, match_first[1:])]
         return [f'[{", ".join(found[a:b])}]' for a, b in zip(first, first[1:])]
 
 

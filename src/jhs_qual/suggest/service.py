@@ -98,7 +98,8 @@ class Suggester:
         wanted = [c for c in codes if keyword[c] >= min_score or posterior.get(c, 0.0) >= 2.0 / len(codes)
                   or close.get(c, 0.0) >= 1.0]
         result = []
-        for code in sorted(wanted, key=lambda c: -fused[c])[:top]:
+        ranked = sorted(wanted, key=lambda c: -fused[c])
+        for code in ranked[:top]:
             matched = [m._replace(start=m.start + start, end=m.end + start) for m in
                        (answer[code].matched if code in answer else [])]
             if code in asked:
@@ -107,7 +108,8 @@ class Suggester:
             share = posterior.get(code, 0.0)
             result.append(Suggestion(code, round(keyword[code], 4), matched,
                                      learned=learner.units[code] if n and share >= 1.0 / len(codes) else 0,
-                                     similar=why.get(code, "") if close.get(code, 0.0) >= 0.5 else ""))
+                                     similar=why.get(code, "") if close.get(code, 0.0) >= 0.5 else "",
+                                     rank=1 + sum(1 for c in ranked if fused[c] > fused[code] + 1e-9)))
         return result
 
 

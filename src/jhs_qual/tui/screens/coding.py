@@ -420,6 +420,8 @@ class CodingScreen(CodeEditing, LiveScreen):
                 label.append("✓ ", style="bold green")
             else:
                 label.append(f"{ACCEPT_LABELS[i]} " if i < len(ACCEPT_LABELS) else "  ", style="bold")
+            if i and suggestion.rank and suggestion.rank == self.suggestions[i - 1].rank:
+                label.append("= ", style="dim")  # a tie with the one above: their order means nothing
             label.append("● ", style=code["colour"])
             label.append(code["label_nl"])
             label.append(f" [{code['key']}]" if code["key"] else "", style="bold")

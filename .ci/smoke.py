@@ -1,0 +1,65 @@
+"""Smoke test of an installed jhs-qual (the wheel, not the source tree): what a user runs first.
+
+Run with the Python of a fresh virtualenv that has only the wheel installed, from
+outside the repository: init with the shipped codebooks by name, import the
+sample transcripts, suggest, a quote sheet, and the workbench started (its
+stylesheet and screens load from the package), a turn coded and quit.
+
+    python .ci/smoke.py REPO_ROOT
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+root = Path(sys.argv[1]).resolve()
+jhs = str(Path(sys.executable).with_name("jhs-qual"))
+work = Path(tempfile.mkdtemp(prefix="jhs-smoke-"))
+os.environ["XDG_CONFIG_HOME"] = str(work / "config")
+os.chdir(work)
+
+
+def run(*args: str) -> str:
+    result = subprocess.run([jhs, *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"smoke: jhs-qual {' '.join(args)} failed ({result.returncode}): {result.stderr.strip()}")
+    return result.stdout
+
+
+import jhs_qual  # noqa: E402
+
+assert "site-packages" in jhs_qual.__file__, f"not the installed package: {jhs_qual.__file__}"
+run("init", "p.jhsq", "--codebook", "bronstein", "--codebook", "professional_topics", "--codebook", "pupil_topics")
+samples = root / "transcripts_sample"
+print(run("import", str(samples), "--attributes", str(samples / "attributes.csv"), "--project", "p.jhsq").strip())
+out = run("suggest", "so_jeugdhulpverlener_de_horizon", "--project", "p.jhsq")
+assert "bronstein/" in out and "pupil_topics/" not in out, out
+run("code", "add", "so_jeugdhulpverlener_de_horizon", "flexibility", "--turn", "16", "--coder", "anna",
+    "--project", "p.jhsq")
+run("quotes", "-o", "q.docx", "--project", "p.jhsq")
+assert (work / "q.docx").stat().st_size > 10_000 and oct((work / "q.docx").stat().st_mode)[-3:] == "600"
+
+
+async def workbench() -> None:
+    from jhs_qual.config import Config
+    from jhs_qual.store import Project
+    from jhs_qual.tui.app import JhsApp
+
+    project = Project.open(work / "p.jhsq")
+    tid = project.transcript("so_jeugdhulpverlener_de_horizon")["id"]
+    app = JhsApp(project, coder="smoke", config=Config(path=work / "config.toml"), open_transcript=(tid, None))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "CodingScreen", app.screen
+        await pilot.press("f", "ctrl+q")
+    with Project.open(work / "p.jhsq") as check:
+        assert check.transcript_codings(tid, "smoke"), "the workbench stored nothing"
+
+
+asyncio.run(workbench())
+print(f"smoke: the installed wheel works ({jhs_qual.__file__})")
