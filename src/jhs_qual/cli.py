@@ -1016,10 +1016,9 @@ def autocode(transcripts: tuple[str, ...], coder: str, unit: str, top: int, incl
             engine = _engine(project, codebook_ids, learn_from=learn_from, learn=learn_from is not None,
                              semantic=True)
             found_units = engine.units(ids, unit, include_interviewers)
-            engine.prepare(found_units)
             units = [u.unit for u in found_units]
-            chosen = [(u.unit, s.code) for u in found_units for s in engine.rank(u, top=top, min_score=min_score)]
-            engine.save()
+            chosen = [(u.unit, s.code) for u, found in engine.ranked_in_chunks(found_units, top=top, min_score=min_score)
+                      for s in found]
         else:
             suggester = _suggester(project, use_learned, codebook_ids)
             pairs = project_units(project, ids, unit, include_interviewers)

@@ -18,6 +18,9 @@ from jhs_qual.suggest.semantic import Semantic, code_texts, load_encoder, text_k
 from jhs_qual.suggest.service import Suggester, learning_examples, project_units, sources_from_project
 
 
+BATCH = 500  # texts encoded at once: bigger batches are barely faster and take more memory
+
+
 @dataclass
 class Unit:
     unit: object  # analysis.compare.Unit
@@ -60,12 +63,26 @@ class ProjectEngine:
         return found
 
     def prepare(self, units: list[Unit]) -> None:
-        """Vectors of the units (with their questions) in one batch, from the project where stored."""
+        """Vectors of the units (with their questions), from the project where stored, the rest
+        encoded in batches of BATCH."""
         if self.semantic is None or not units:
             return
         texts = [self._joined(u) for u in units]
         self.semantic.preload(self.project.embeddings([text_key(self.semantic.encoder.id, t) for t in texts]))
-        self.semantic.vectors(texts)
+        for first in range(0, len(texts), BATCH):
+            self.semantic.vectors(texts[first:first + BATCH])
+
+    def ranked_in_chunks(self, units: list[Unit], *, size: int = 5_000, **options):
+        """(unit, its suggestions) for many units, a chunk at a time: vectors made, stored and
+        let go per chunk, so memory stays flat however many units there are."""
+        for first in range(0, len(units), size):
+            chunk = units[first:first + size]
+            self.prepare(chunk)
+            for u in chunk:
+                yield u, self.rank(u, **options)
+            self.save()
+            if self.semantic is not None:
+                self.semantic.forget()
 
     def _joined(self, u: Unit) -> str:
         text = self.texts[u.unit.transcript_id]

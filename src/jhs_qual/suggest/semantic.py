@@ -99,6 +99,12 @@ class Semantic:
         with self._lock:
             return np.stack([self._cache[k] for k in keys]) if keys else np.zeros((0, 1), dtype=np.float32)
 
+    def forget(self) -> None:
+        """Let go of the cached vectors of units (the codes' prototypes stay)."""
+        with self._lock:
+            self._cache.clear()
+            self.new.clear()
+
     def take_new(self) -> dict[str, np.ndarray]:
         with self._lock:
             new, self.new = self.new, {}
