@@ -334,8 +334,9 @@ def init(path: Path | None, codebook_files: tuple[Path, ...]) -> None:
               help="Attribute for every imported file, e.g. --attr wave=2019 (repeatable).")
 @click.option("--attributes", "sheet_path", type=click.Path(dir_okay=False, path_type=Path),
               help="CSV sheet: a 'file' column and one column per attribute.")
+@click.option("--dry-run", is_flag=True, help="Show the speakers and turns each file would give; store nothing.")
 @project_option
-def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: Path | None,
+def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: Path | None, dry_run: bool,
             project_path: Path | None) -> None:
     """Import transcripts (.txt .md .docx .vtt .srt; folders recursively).
 
@@ -346,6 +347,9 @@ def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: P
     from jhs_qual.ingest.attributes import parse_assignments, read_attribute_sheet
     from jhs_qual.store.importing import expand_paths, import_files
 
+    if dry_run:
+        _dry_run(paths)
+        return
     with open_project(project_path) as project:
         known = project.attribute_keys()
         attributes = parse_assignments(assignments, known)
@@ -374,6 +378,31 @@ def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: P
         echo(f"ignored {len(ignored)} file(s) that are not transcripts: {names}")
     echo(f"{counts['imported']} imported, {counts['skipped']} skipped, {counts['error']} failed")
     if counts["error"]:
+        sys.exit(2)
+
+
+def _dry_run(paths: tuple[Path, ...]) -> None:
+    """import --dry-run: each file as it would be read, nothing stored."""
+    from collections import Counter
+
+    from jhs_qual.ingest.readers import read_transcript
+    from jhs_qual.store.importing import expand_paths
+
+    files, _ = expand_paths(list(paths))
+    failed = 0
+    for path in files:
+        try:
+            parsed = read_transcript(path)
+        except JhsError as error:
+            echo(f"Error: {error.one_line()}", err=True)
+            failed += 1
+            continue
+        turns = Counter(t.speaker or "(no speaker)" for t in parsed.turns)
+        echo(f"{path}: {len(parsed.turns)} turns; " + ", ".join(f"{s} {n}" for s, n in turns.items()))
+        for warning in parsed.warnings:
+            echo(f"  warning: {path}: {warning}", err=True)
+    echo(f"{len(files) - failed} file(s) read, {failed} failed; nothing was stored (--dry-run)")
+    if failed:
         sys.exit(2)
 
 

@@ -60,6 +60,7 @@ def read_transcript(path: Path) -> ParsedTranscript:
         parsed = ParsedTranscript(*render(_srt_segments(text, path)), format=fmt)
     parsed.warnings[:0] = warnings
     _require_turns(parsed, path)
+    _note_unlabelled(parsed)
     return _without_controls(parsed, path)
 
 
@@ -82,8 +83,15 @@ def _without_controls(parsed: ParsedTranscript, path: Path) -> ParsedTranscript:
 def _read_lines(lines: list[str], path: Path, fmt: str) -> ParsedTranscript:
     attributes, skip = split_front_matter(lines, path)
     raw = [RawLine(line) for line in lines[skip:]]
-    text, turns = render(lines_to_segments(raw))
-    return ParsedTranscript(text, turns, format=fmt, attributes=attributes)
+    notes: list[str] = []
+    text, turns = render(lines_to_segments(raw, notes, first_line=skip + 1))
+    return ParsedTranscript(text, turns, format=fmt, attributes=attributes, warnings=notes)
+
+
+def _note_unlabelled(parsed: ParsedTranscript) -> None:
+    if len(parsed.turns) == 1 and not parsed.turns[0].speaker and len(parsed.text) > 200:
+        parsed.warnings.append("no speaker labels found: the whole file is one turn; label the turns "
+                               "('Interviewer: ...', 'Leraar: ...') or check it with 'jhs-qual import --dry-run'")
 
 
 def _require_turns(parsed: ParsedTranscript, path: Path) -> None:
@@ -134,6 +142,7 @@ def _read_docx(data: bytes, path: Path) -> ParsedTranscript:
     text, turns = render(lines_to_segments(lines))
     parsed = ParsedTranscript(text, turns, format="docx", attributes=attributes)
     _require_turns(parsed, path)
+    _note_unlabelled(parsed)
     return parsed
 
 

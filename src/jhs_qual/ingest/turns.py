@@ -137,16 +137,29 @@ def is_timestamp(text: str) -> bool:
     return bool(re.fullmatch(_TS_ANY, text))
 
 
-def lines_to_segments(lines: list[RawLine]) -> list[Segment]:
+LABELLED_SHARE = 0.6  # at least this share of a file's lines open with "Label:": every such line is a turn
+
+
+def lines_to_segments(lines: list[RawLine], notes: list[str] | None = None, first_line: int = 1) -> list[Segment]:
     """Group lines into speaker turns.
 
     A non-blank line either starts a turn (accepted label, leading timestamp,
     or a speaker the format supplied) or continues the current one: lines
     within a paragraph are joined by a space, paragraphs by a newline.
+
+    When most lines open with a label (a transcript with a turn per line, as
+    group interviews are typed), every label counts, also a pupil's name that
+    occurs once. Otherwise a one-off label needs a paragraph of its own; the
+    labels that were not taken are listed in `notes`, with their lines.
     """
     matches = [None if line.speaker or not line.text.strip() else match_label(line.text)
                for line in lines]
     counts = label_counts(matches)
+    filled = sum(1 for line in lines if line.text.strip() and line.speaker is None)
+    labelled = sum(1 for m in matches if m is not None and m.label and not m.strict)
+    one_per_line = filled >= 4 and labelled >= LABELLED_SHARE * filled
+    refused: list[tuple[int, str]] = []
+    previous = ""  # the line before, to tell a hard-wrapped sentence from a new turn
     segments: list[Segment] = []
     current: Segment | None = None
     paragraph: list[str] = []
@@ -157,7 +170,7 @@ def lines_to_segments(lines: list[RawLine]) -> list[Segment]:
             current.paragraphs.append(" ".join(paragraph))
         paragraph.clear()
 
-    for line, m in zip(lines, matches):
+    for number, (line, m) in enumerate(zip(lines, matches), start=first_line):
         text = " ".join(line.text.split())
         if not text and line.speaker is None:
             flush_paragraph()
@@ -169,8 +182,12 @@ def lines_to_segments(lines: list[RawLine]) -> list[Segment]:
         rest = text
         if line.speaker is not None:
             starts_turn, speaker = True, normalise_label(line.speaker)
-        elif m is not None and m.label is not None and accept_label(m, counts, at_paragraph_start):
+        elif m is not None and m.label is not None and (
+                accept_label(m, counts, at_paragraph_start)
+                or (one_per_line and _name_like(m) and _ends_sentence(previous))):
             starts_turn, speaker, ts, rest = True, normalise_label(m.label), m.ts, m.rest
+        elif m is not None and m.label is not None:
+            refused.append((number, m.label))
         elif m is not None and m.label is None:
             # A timestamp alone opens a new turn by the same speaker.
             starts_turn, ts, rest = True, m.ts, m.rest
@@ -182,8 +199,24 @@ def lines_to_segments(lines: list[RawLine]) -> list[Segment]:
         if rest:
             paragraph.append(rest)
         at_paragraph_start = False
+        previous = text
     flush_paragraph()
+    if notes is not None and refused:
+        shown = ", ".join(f"'{label}' (line {n})" for n, label in refused[:8])
+        notes.append(f"read as words, not as speakers: {shown}{' ...' if len(refused) > 8 else ''}; "
+                     "if any is a speaker, give it a line of its own ('Name: words')")
     return [s for s in segments if s.paragraphs or s.speaker]
+
+
+def _ends_sentence(line: str) -> bool:
+    """Does the line end a sentence (so the next may open a turn), or is there none before?"""
+    return not line or line.rstrip()[-1:] in ".!?…\"”’')]:"
+
+
+def _name_like(m: LabelMatch) -> bool:
+    """A label that can be a speaker's: a capital first letter, or a known label, and no sentence."""
+    label = m.label or ""
+    return not m.strict and (label[:1].isupper() or is_known_label(label)) and len(label.split()) <= 3
 
 
 def label_counts(matches) -> Counter:

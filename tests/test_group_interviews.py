@@ -1,0 +1,96 @@
+"""Group interviews: pupils who speak once keep their own turn, in every format.
+
+A group of nine pupils of whom five speak once (the fixture is written here,
+in the layouts transcripts arrive in)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jhs_qual.ingest.readers import read_transcript
+
+TURNS = [
+    ("Interviewer", "Wie wil er iets vertellen over de lessen?"),
+    ("Ahmed", "Ik! Het was leuk."),
+    ("Sanne", "Ik vond het stoplicht het beste."),
+    ("Interviewer", "En jullie?"),
+    ("Fatima", "Ik ook."),
+    ("Daan", "Niet waar, het was saai."),
+    ("Sanne", "Wel waar."),
+    ("Noor", "Mag ik wat zeggen? Ik durf nu meer."),
+    ("Interviewer", "Goed zo. Nog iemand?"),
+    ("Milan", "De juf was aardig."),
+    ("Leerling 3", "En de andere juf ook."),
+    ("Meisje 1", "Ik wil nog een keer."),
+    ("Sanne", "Ik ook!"),
+    ("R2", "Mag ik ook?"),
+    ("Interviewer", "Dank jullie wel."),
+]
+
+
+def txt(folder: Path, blank: bool) -> Path:
+    sep = "\n\n" if blank else "\n"
+    path = folder / ("blank.txt" if blank else "lines.txt")
+    path.write_text(sep.join(f"{s}: {w}" for s, w in TURNS) + "\n", encoding="utf-8")
+    return path
+
+
+def docx(folder: Path) -> Path:
+    from docx import Document
+
+    document = Document()
+    for speaker, words in TURNS:
+        document.add_paragraph(f"{speaker}: {words}")
+    path = folder / "group.docx"
+    document.save(path)
+    return path
+
+
+def vtt(folder: Path) -> Path:
+    cues = [f"00:00:{i * 3:02d}.000 --> 00:00:{i * 3 + 2:02d}.000\n<v {s}>{w}" for i, (s, w) in enumerate(TURNS)]
+    path = folder / "group.vtt"
+    path.write_text("WEBVTT\n\n" + "\n\n".join(cues) + "\n", encoding="utf-8")
+    return path
+
+
+def srt(folder: Path) -> Path:
+    cues = [f"{i + 1}\n00:00:{i * 3:02d},000 --> 00:00:{i * 3 + 2:02d},000\n{s}: {w}" for i, (s, w) in enumerate(TURNS)]
+    path = folder / "group.srt"
+    path.write_text("\n\n".join(cues) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("make", [lambda f: txt(f, False), lambda f: txt(f, True), docx, vtt, srt],
+                         ids=["one line a turn", "blank lines", "docx", "vtt", "srt"])
+def test_every_pupil_keeps_their_turn(tmp_path, make):
+    parsed = read_transcript(make(tmp_path))
+    got = [(t.speaker, parsed.text[t.content_start:t.end]) for t in parsed.turns]
+    assert got == TURNS
+
+
+def test_a_sentence_with_a_colon_in_a_one_line_a_turn_file_stays_words(tmp_path):
+    path = tmp_path / "t.txt"
+    path.write_text("Interviewer: Vertel.\nLeraar: Ze zei het heel duidelijk tegen mij, en ik\n"
+                    "Onthoud: niemand mag lachen.\nInterviewer: Mooi.\nLeraar: Ja.\n", encoding="utf-8")
+    parsed = read_transcript(path)
+    assert [t.speaker for t in parsed.turns] == ["Interviewer", "Leraar", "Interviewer", "Leraar"]
+    assert any("'Onthoud' (line 3)" in w for w in parsed.warnings)
+
+
+def test_dry_run_shows_speakers_and_stores_nothing(run, tmp_path):
+    result = run("import", "--dry-run", str(txt(tmp_path, False)))
+    assert result.exit_code == 0 and "15 turns; Interviewer 4, Ahmed 1, Sanne 3, Fatima 1" in result.output
+    assert "nothing was stored" in result.output
+    assert "lines" not in run("transcripts").output
+
+
+def test_a_word_file_without_labels_is_one_turn_and_says_so(tmp_path):
+    from docx import Document
+
+    document = Document()
+    document.add_paragraph("Dit is een verslag zonder sprekers. " * 20)
+    document.save(tmp_path / "plain.docx")
+    parsed = read_transcript(tmp_path / "plain.docx")
+    assert len(parsed.turns) == 1 and any("no speaker labels found" in w for w in parsed.warnings)
