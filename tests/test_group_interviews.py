@@ -94,3 +94,29 @@ def test_a_word_file_without_labels_is_one_turn_and_says_so(tmp_path):
     document.save(tmp_path / "plain.docx")
     parsed = read_transcript(tmp_path / "plain.docx")
     assert len(parsed.turns) == 1 and any("no speaker labels found" in w for w in parsed.warnings)
+
+
+def test_attributes_set_remove_and_speakers_rename(run, tmp_path):
+    path = tmp_path / "diarised.txt"
+    path.write_text("SPEAKER_00: Wat vond je ervan?\nSPEAKER_01: Leuk.\nSPEAKER_00: Waarom?\nSPEAKER_01: Samen.\n",
+                    encoding="utf-8")
+    assert run("import", str(path)).exit_code == 0
+    assert "diarised: role=leerling, wave=2021" in run("attributes", "set", "diarised", "role=leerling",
+                                                       "wave=2021").output
+    assert "wave removed" in run("attributes", "set", "diarised", "wave=").output
+    assert run("attributes", "set", "diarised", "rol=x").exit_code == 2
+    renamed = run("speakers", "rename", "diarised", "SPEAKER_00=Interviewer", "SPEAKER_01=Leerling 1")
+    assert "SPEAKER_00 -> Interviewer on 2 turn(s)" in renamed.output
+    assert run("speakers", "rename", "diarised", "Nobody=X").exit_code == 2
+    from jhs_qual.store import Project
+
+    with Project.open(run.project_path) as project:
+        tid = project.transcript("diarised")["id"]
+        assert project.attributes_by_transcript()[tid] == {"role": "leerling"}
+        assert [r[0] for r in project.db.execute("SELECT speaker FROM turns WHERE transcript_id = ? ORDER BY idx",
+                                                  [tid])] == ["Interviewer", "Leerling 1"] * 2
+    assert run("code", "add", "diarised", "intervention", "--turn", "2", "--coder", "anna").exit_code == 0
+    refused = run("transcripts", "remove", "diarised")
+    assert refused.exit_code == 2 and "--with-codings" in refused.output
+    assert "and its 1 coding(s)" in run("transcripts", "remove", "diarised", "--with-codings").output
+    assert "diarised" not in run("transcripts").output

@@ -406,11 +406,14 @@ def _dry_run(paths: tuple[Path, ...]) -> None:
         sys.exit(2)
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--add", "new_keys", multiple=True, metavar="KEY", help="Add an attribute name (repeatable).")
 @project_option
-def attributes(new_keys: tuple[str, ...], project_path: Path | None) -> None:
-    """List the attribute names transcripts may carry, or add new ones."""
+@click.pass_context
+def attributes(ctx: click.Context, new_keys: tuple[str, ...], project_path: Path | None) -> None:
+    """List the attribute names transcripts may carry, or add new ones; `attributes set` changes a transcript's."""
+    if ctx.invoked_subcommand is not None:
+        return
     with open_project(project_path) as project:
         if new_keys:
             added = project.add_attribute_keys(list(new_keys))
@@ -432,11 +435,47 @@ def interviewers(labels: tuple[str, ...], project_path: Path | None) -> None:
 
 # --- transcripts ----------------------------------------------------------------------------
 
-@cli.command()
+@attributes.command("set")
+@click.argument("transcript")
+@click.argument("assignments", nargs=-1, metavar="KEY=VALUE...")
+@click.option("--sheet", "sheet_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Or: a CSV sheet as for import (a 'file' column and one per attribute); TRANSCRIPT is then 'all'.")
+@project_option
+def attributes_set(transcript: str, assignments: tuple[str, ...], sheet_path: Path | None,
+                   project_path: Path | None) -> None:
+    """Set a transcript's attributes after import (KEY= with nothing removes one)."""
+    from jhs_qual.ingest.attributes import parse_assignments, read_attribute_sheet
+
+    with open_project(project_path) as project:
+        known = project.attribute_keys()
+        if sheet_path is not None:
+            sheet = read_attribute_sheet(sheet_path, known)
+            names = project.transcript_names()
+            by_source = {r[0]: r[1] for r in project.db.execute("SELECT id, source_name FROM transcripts")}
+            done = 0
+            for tid, name in names.items():
+                row = sheet.get(by_source.get(tid, "")) or sheet.get(name)
+                if row and transcript in ("all", name):
+                    project.set_attributes(tid, row)
+                    done += 1
+            echo(f"attributes set on {done} transcript(s) from {sheet_path}")
+            return
+        if not assignments:
+            raise BadInput("give KEY=VALUE (or --sheet FILE.csv)", field="KEY=VALUE")
+        found = project.transcript(transcript)
+        values = parse_assignments(assignments, known)
+        project.set_attributes(found["id"], values)
+    echo(f"{found['name']}: " + ", ".join(f"{k}={v}" if v else f"{k} removed" for k, v in values.items()))
+
+
+@cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
 @project_option
-def transcripts(as_json: bool, project_path: Path | None) -> None:
+@click.pass_context
+def transcripts(ctx: click.Context, as_json: bool, project_path: Path | None) -> None:
     """List transcripts with attributes, turns, speakers and coding progress per coder."""
+    if ctx.invoked_subcommand is not None:
+        return
     with open_project(project_path) as project:
         rows = project.transcript_overview()
         keys = project.attribute_keys()
@@ -456,6 +495,42 @@ def transcripts(as_json: bool, project_path: Path | None) -> None:
         ])
     echo(_table(table, ["id", "name", "format", "turns", "speakers", *used, "coded turns"]))
     echo("coded turns: turns with a coding by that coder / turns not spoken by an interviewer")
+
+
+@transcripts.command("remove")
+@click.argument("names", nargs=-1, required=True, metavar="TRANSCRIPT...")
+@click.option("--with-codings", is_flag=True, help="Also when it has codings (they go with it).")
+@project_option
+def transcripts_remove(names: tuple[str, ...], with_codings: bool, project_path: Path | None) -> None:
+    """Remove transcripts (refused when they have codings, unless --with-codings)."""
+    with open_project(project_path) as project:
+        for name in names:
+            found = project.transcript(name)
+            gone = project.remove_transcript(found["id"], with_codings=with_codings)
+            echo(f"removed {found['name']}" + (f" and its {gone} coding(s)" if gone else ""))
+
+
+@cli.group()
+def speakers() -> None:
+    """Rename speakers (SPEAKER_00 from automatic transcription, a pupil's name ...)."""
+
+
+@speakers.command("rename")
+@click.argument("transcript")
+@click.argument("renames", nargs=-1, required=True, metavar="OLD=NEW...")
+@project_option
+def speakers_rename(transcript: str, renames: tuple[str, ...], project_path: Path | None) -> None:
+    """Give a transcript's speakers other labels: `SPEAKER_00=Interviewer SPEAKER_01=Leraar`."""
+    pairs = []
+    for item in renames:
+        old, sep, new = item.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise BadInput(f"'{item}' is not OLD=NEW", field="OLD=NEW", hint="e.g. SPEAKER_00=Interviewer")
+        pairs.append((old.strip(), " ".join(new.split())))
+    with open_project(project_path) as project:
+        found = project.transcript(transcript)
+        for old, new in pairs:
+            echo(f"{found['name']}: {old} -> {new} on {project.rename_speaker(found['id'], old, new)} turn(s)")
 
 
 def _shorten(text: str, width: int) -> str:

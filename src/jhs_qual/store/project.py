@@ -340,6 +340,32 @@ class Project(CodebookStore, NotesStore, VectorStore):
         self._put_attributes(transcript_id, attributes)
         return transcript_id
 
+    def remove_transcript(self, transcript_id: int, *, with_codings: bool = False) -> int:
+        """Remove a transcript, its turns and attributes (and, when asked, its codings, memos,
+        rejections and consensus items). Returns the number of codings removed."""
+        codings = self.db.execute("SELECT count(*) FROM codings WHERE transcript_id = ?",
+                                  [transcript_id]).fetchone()[0]
+        if codings and not with_codings:
+            raise BadInput(f"the transcript has {codings} coding(s)", field="TRANSCRIPT",
+                           hint="add --with-codings to remove them with it")
+        with self._write() as db:
+            for table in ("codings", "memos", "rejections", "consensus_items", "turns", "transcript_attributes"):
+                db.execute(f"DELETE FROM {table} WHERE transcript_id = ?", [transcript_id])
+            db.execute("DELETE FROM transcripts WHERE id = ?", [transcript_id])
+        return codings
+
+    def rename_speaker(self, transcript_id: int, old: str, new: str) -> int:
+        """Relabel a speaker's turns (the stored text stays as it is: offsets never move)."""
+        with self._write() as db:
+            changed = db.execute("UPDATE turns SET speaker = ? WHERE transcript_id = ? AND speaker = ?",
+                                 [new, transcript_id, old]).rowcount
+        if not changed:
+            speakers = [r[0] for r in self.db.execute(
+                "SELECT DISTINCT speaker FROM turns WHERE transcript_id = ? AND speaker IS NOT NULL", [transcript_id])]
+            raise BadInput(f"no speaker '{old}' in this transcript", field="OLD",
+                           hint=f"speakers: {', '.join(speakers) or 'none'}")
+        return changed
+
     def set_attributes(self, transcript_id: int, attributes: dict[str, str]) -> None:
         known = self.attribute_keys()
         for key in attributes:
