@@ -104,7 +104,7 @@ def normalise_label(label: str) -> str:
     """`INTERVIEWER` -> `Interviewer`, `LEERLING 2` -> `Leerling 2`; `JHV`, `I` stay."""
     label = " ".join(label.split())
     letters = [c for c in label if c.isalpha()]
-    if len(letters) > 3 and all(c.isupper() for c in letters):
+    if len(letters) > 3 and all(c.isupper() for c in letters) and "_" not in label:  # SPEAKER_00 stays
         return " ".join(word.capitalize() for word in label.split(" "))
     return label
 

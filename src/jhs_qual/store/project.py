@@ -357,7 +357,7 @@ class Project(CodebookStore, NotesStore, VectorStore):
     def rename_speaker(self, transcript_id: int, old: str, new: str) -> int:
         """Relabel a speaker's turns (the stored text stays as it is: offsets never move)."""
         with self._write() as db:
-            changed = db.execute("UPDATE turns SET speaker = ? WHERE transcript_id = ? AND speaker = ?",
+            changed = db.execute("UPDATE turns SET speaker = ? WHERE transcript_id = ? AND lower(speaker) = lower(?)",
                                  [new, transcript_id, old]).rowcount
         if not changed:
             speakers = [r[0] for r in self.db.execute(
