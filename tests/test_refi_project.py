@@ -64,7 +64,7 @@ def test_export_is_valid_against_project_xsd(coded, tmp_path):
     archive = tmp_path / "p.qdpx"
     export_qdpx(coded, archive)
     with zipfile.ZipFile(archive) as z:
-        assert {"project.qde"} | {n for n in z.namelist() if n.startswith("Sources/")} == set(z.namelist())
+        assert {"project.qde"} | {n for n in z.namelist() if n.startswith("sources/")} == set(z.namelist())
         document = etree.fromstring(z.read("project.qde"))
     schema = etree.XMLSchema(etree.parse(str(REFI / "spec" / "Project.xsd")))
     assert schema.validate(document), schema.error_log

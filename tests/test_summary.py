@@ -120,3 +120,14 @@ def test_cooccurrence_counts_equal_a_pairwise_count():
         for key in combinations(sorted(found), 2):
             expected[key] = expected.get(key, 0) + 1
     assert in_turn == expected
+
+
+def test_cooccurrence_is_counted_within_one_coder():
+    """Two coders' different codes on the same turn are a disagreement, not a co-occurrence
+    (the issue found 7 of 8 non-zero cells made of cross-coder pairs)."""
+    anna = [Coding(0, 1, "b/x", "anna", 0, 10), Coding(0, 1, "b/y", "ben", 0, 10)]
+    both = anna + [Coding(0, 1, "b/y", "anna", 2, 8)]
+    for mode in ("overlap", "turn"):
+        assert summarise(anna, CODES, ATTRS, NAMES, TURNS, "school_type", cooccurrence=mode).cooccurrence == {}
+        assert summarise(both, CODES, ATTRS, NAMES, TURNS, "school_type",
+                         cooccurrence=mode).cooccurrence == {("b/x", "b/y"): 1}

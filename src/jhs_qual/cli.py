@@ -1325,12 +1325,18 @@ def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Pat
         codes = project.codes()
         labels = [(f"{c['codebook_id']}/{c['code_id']}", c["label_nl"]) for c in codes]
         colours = {f"{c['codebook_id']}/{c['code_id']}": c["colour"] for c in codes}
-        transcript, code_rows, start, end = project.coding_arrays(coder)
+        transcript, code_rows, start, end, coder_ids = project.coding_arrays(coder)
+        dangling = project.db.execute("SELECT count(*) FROM codings WHERE code_id NOT IN (SELECT id FROM codes)"
+                                      ).fetchone()[0]
+        if dangling:
+            echo(f"warning: {dangling} coding(s) point to a code that is not in the project and are left out; "
+                 "run 'jhs-qual check'", err=True)
         row_ids = np.array([c["id"] for c in codes], dtype=np.int64)
         order = np.argsort(row_ids)
         code_index = order[np.searchsorted(row_ids[order], code_rows)] if len(code_rows) else code_rows
         result = summarise_arrays(transcript, code_index, start, end, labels, project.attributes_by_transcript(),
-                                  project.transcript_names(), project.turn_arrays(), by, cooccurrence)
+                                  project.transcript_names(), project.turn_arrays(), by, cooccurrence,
+                                  coder=coder_ids)
         name = project.path.stem
         pseudonymiser = _pseudonymiser(project, raw)
     used = [(ref, label) for ref, label in labels if result.totals[ref]["codings"]]

@@ -41,19 +41,24 @@ def summarise(codings: list[Coding], codes: list[tuple[str, str]], attributes: d
     rows = [(tid, start, labels.setdefault(speaker, len(labels)) if speaker else -1)
             for tid in sorted(turns) for start, _, speaker in turns[tid]]
     turn_columns = np.array(rows, dtype=np.int64).reshape(-1, 3)
+    coders: dict[str, int] = {}
     return summarise_arrays(
         np.array([c.transcript_id for c in kept], dtype=np.int64), np.array([index[c.code] for c in kept], dtype=np.int64),
         np.array([c.start for c in kept], dtype=np.int64), np.array([c.end for c in kept], dtype=np.int64),
-        codes, attributes, names, tuple(turn_columns.T), by, cooccurrence)
+        codes, attributes, names, tuple(turn_columns.T), by, cooccurrence,
+        coder=np.array([coders.setdefault(c.coder, len(coders)) for c in kept], dtype=np.int64))
 
 
 def summarise_arrays(transcript: np.ndarray, code: np.ndarray, start: np.ndarray, end: np.ndarray,
                      codes: list[tuple[str, str]], attributes: dict[int, dict[str, str]], names: dict[int, str],
                      turns: tuple[np.ndarray, np.ndarray, np.ndarray], by: str,
-                     cooccurrence: str = "overlap") -> Summary:
+                     cooccurrence: str = "overlap", coder: np.ndarray | None = None) -> Summary:
     """The same over arrays (one entry per coding; `code` indexes `codes`; `turns`:
     transcript id, start and speaker number, -1 for none, of every turn, sorted by
-    transcript and start): numpy throughout, half a second for a million codings."""
+    transcript and start): numpy throughout, half a second for a million codings.
+
+    Co-occurrence counts pairs of one coder's codings (`coder`: a number per coding):
+    two coders' different codes on the same words are a disagreement, not a co-occurrence."""
     if cooccurrence not in ("overlap", "turn"):
         raise ValueError("co-occurrence is 'overlap' or 'turn'")
     n_codes = len(codes)
@@ -90,10 +95,12 @@ def summarise_arrays(transcript: np.ndarray, code: np.ndarray, start: np.ndarray
     breakdown = {ref: {value: {"codings": int(cell_codings[i, j]), "transcripts": int(cell_transcripts[i, j]),
                                "share": float(cell_transcripts[i, j] / per_value[j]) if per_value[j] else 0.0}
                        for j, value in enumerate(values)} for i, ref in enumerate(refs)}
+    who = coder if coder is not None else np.zeros(len(t), dtype=np.int64)
+    n_coders = int(who.max(initial=0)) + 1
     if cooccurrence == "overlap":
-        pairs = _overlapping_pairs(t, start, end, code, n_codes)
+        pairs = _overlapping_pairs(t * n_coders + who, start, end, code, n_codes)  # within (transcript, coder)
     else:
-        pairs = _same_turn_pairs(turn_of, code, n_codes)
+        pairs = _same_turn_pairs(turn_of * n_coders + who, code, n_codes)
     return Summary(
         by, values, codes, totals, breakdown, {value: int(per_value[j]) for j, value in enumerate(values)},
         {(refs[a], refs[b]) if refs[a] < refs[b] else (refs[b], refs[a]): n for (a, b), n in pairs.items()},

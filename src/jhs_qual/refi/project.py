@@ -1,6 +1,6 @@
 """REFI-QDA projects (.qdpx): export a coded project, import one from any tool.
 
-Export: a zip with project.qde and Sources/ holding each transcript as a
+Export: a zip with project.qde and sources/ (REFI-QDA 1.5, sections 5 and 8.1) holding each transcript as a
 plain-text source (UTF-8). Coders are Users, codes keep the GUIDs of the .qdc
 export, attributes are Text variables with one Case per transcript, codings
 are PlainTextSelections with positions in code points (the standard) or,
@@ -123,7 +123,7 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints") -> dict[s
             source = ET.SubElement(sources, f"{{{NS}}}TextSource", {
                 "guid": guid, "name": f"{t['name']}.txt", "plainTextPath": f"internal://{guid}.txt",
                 "creationDateTime": t["imported_at"]})
-            files[f"Sources/{guid}.txt"] = printable(t["text"]).encode("utf-8")  # one for one: offsets hold
+            files[f"sources/{guid}.txt"] = printable(t["text"]).encode("utf-8")  # one for one: offsets hold
             units = utf16_offsets(t["text"]) if offsets == "utf16" else None
             for c in by_transcript.get(t["id"], []):
                 start, end = (units[c["start"]], units[c["end"]]) if units else (c["start"], c["end"])

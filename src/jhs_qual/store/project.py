@@ -593,23 +593,24 @@ class Project(CodebookStore, NotesStore, VectorStore):
         return [Coding(**row) for row in self.db.query(sql + " ORDER BY c.transcript_id, c.start", params)]
 
     def coding_arrays(self, coder: str | None = None):
-        """transcript_id, code row id, start, end of every coding (of one coder) as numpy
-        arrays: for summaries over a million codings, without a Python object per coding."""
+        """transcript_id, code row id, start, end and coder id of every coding (of one coder)
+        as numpy arrays: for summaries over a million codings, without a Python object per coding."""
         import numpy as np
 
         # Two integers a row, not four: the cursor's Python objects are most of the cost
         # (0.4 s instead of 0.6 s for a million codings). Code row ids stay below 2**20,
         # offsets below 2**32.
-        sql = "SELECT (c.transcript_id << 20) | c.code_id, (c.start << 32) | c.end FROM codings c"
+        sql = ("SELECT (c.transcript_id << 20) | c.code_id, (c.start << 32) | c.end, c.coder_id FROM codings c"
+               " WHERE c.code_id IN (SELECT id FROM codes)")  # a dangling code (a damaged file) is left out
         params: list = []
         if coder is not None:
-            sql += " JOIN coders cd ON cd.id = c.coder_id WHERE cd.name = ?"
+            sql += " AND c.coder_id IN (SELECT id FROM coders WHERE name = ?)"
             params.append(coder)
         import itertools
 
         cursor = self.db.execute(sql, params)
-        rows = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64).reshape(-1, 2)
-        return rows[:, 0] >> 20, rows[:, 0] & 0xFFFFF, rows[:, 1] >> 32, rows[:, 1] & 0xFFFFFFFF
+        rows = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64).reshape(-1, 3)
+        return rows[:, 0] >> 20, rows[:, 0] & 0xFFFFF, rows[:, 1] >> 32, rows[:, 1] & 0xFFFFFFFF, rows[:, 2]
 
     def turn_arrays(self):
         """transcript_id, start and speaker (a number per label; -1 for none) of every
