@@ -251,3 +251,19 @@ def test_shipped_codebooks_load(project):
     for path in CODEBOOK_FILES:
         assert project.load_codebook(load_codebook(path)) == "loaded"
     assert len(project.codes()) == 15
+
+
+def test_search_index_follows_imports_and_removals(run, tmp_path):
+    """The full-text index is fed by the import itself (no trigger reading the whole text
+    per turn) and emptied when a transcript goes."""
+    from tests.conftest import write
+
+    write(tmp_path / "a.txt", "Interviewer: vraag\nLeraar: het stoplicht hangt in de klas\n")
+    write(tmp_path / "b.txt", "Interviewer: vraag\nLeraar: de tent staat achterin\n")
+    assert run("import", str(tmp_path / "a.txt"), str(tmp_path / "b.txt")).exit_code == 0
+    with Project.open(run.project_path) as project:
+        assert [h["transcript"] for h in project.search_turns("stoplicht")] == ["a"]
+        assert "\x02tent\x03" in project.search_turns("tent")[0]["snippet"]
+        project.remove_transcript(project.transcript("a")["id"])
+        assert project.search_turns("stoplicht") == [] and project.search_turns("tent")
+        assert project.check() == []

@@ -337,6 +337,7 @@ class Project(CodebookStore, NotesStore, VectorStore):
             [(transcript_id, t.index, t.speaker, t.start, t.content_start, t.end, t.ts_start, t.ts_end)
              for t in turns],
         )
+        self._index_turns(transcript_id, text, +1)
         self._put_attributes(transcript_id, attributes)
         return transcript_id
 
@@ -348,7 +349,9 @@ class Project(CodebookStore, NotesStore, VectorStore):
         if codings and not with_codings:
             raise BadInput(f"the transcript has {codings} coding(s)", field="TRANSCRIPT",
                            hint="add --with-codings to remove them with it")
+        text = self.db.execute("SELECT text FROM transcripts WHERE id = ?", [transcript_id]).fetchone()[0]
         with self._write() as db:
+            self._index_turns(transcript_id, text, -1)
             for table in ("codings", "memos", "rejections", "consensus_items", "turns", "transcript_attributes"):
                 db.execute(f"DELETE FROM {table} WHERE transcript_id = ?", [transcript_id])
             db.execute("DELETE FROM transcripts WHERE id = ?", [transcript_id])
@@ -365,6 +368,18 @@ class Project(CodebookStore, NotesStore, VectorStore):
             raise BadInput(f"no speaker '{old}' in this transcript", field="OLD",
                            hint=f"speakers: {', '.join(speakers) or 'none'}")
         return changed
+
+    def _index_turns(self, transcript_id: int, text: str, sign: int) -> None:
+        """Inside a write: add (+1) or take out (-1) a transcript's turns in the full-text index
+        (an external-content FTS5 table: it is told the words, from the text in hand)."""
+        rows = self.db.execute("SELECT rowid, content_start, end FROM turns WHERE transcript_id = ?",
+                               [transcript_id]).fetchall()
+        if sign > 0:
+            self.db.conn.executemany("INSERT INTO turns_fts(rowid, words) VALUES (?, ?)",
+                                     [(r, text[a:b]) for r, a, b in rows])
+        else:
+            self.db.conn.executemany("INSERT INTO turns_fts(turns_fts, rowid, words) VALUES ('delete', ?, ?)",
+                                     [(r, text[a:b]) for r, a, b in rows])
 
     def set_attributes(self, transcript_id: int, attributes: dict[str, str]) -> None:
         known = self.attribute_keys()

@@ -248,3 +248,25 @@ CREATE TABLE embeddings (
 ) WITHOUT ROWID;
 """,
     )
+
+
+@_migration("m007_turn_search_external")
+def m007_turn_search_external(db: Database) -> None:
+    """Full-text search without a second copy of the text and without a trigger that read
+    the whole transcript for every turn inserted (import was quadratic in a transcript's
+    size): an external-content FTS5 index over a view of the turns' words, filled by
+    `Project._put_transcript` from the text it holds, emptied by `remove_transcript`."""
+    _run(
+        db,
+        """
+DROP TRIGGER IF EXISTS turns_fts_insert;
+DROP TRIGGER IF EXISTS turns_fts_delete;
+DROP TABLE IF EXISTS turns_fts;
+CREATE VIEW turn_words AS
+    SELECT u.rowid AS turn_rowid, substr(t.text, u.content_start + 1, u.end - u.content_start) AS words
+    FROM turns u JOIN transcripts t ON t.id = u.transcript_id;
+CREATE VIRTUAL TABLE turns_fts USING fts5(
+    words, content = 'turn_words', content_rowid = 'turn_rowid', tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO turns_fts(turns_fts) VALUES ('rebuild');
+""",
+    )
