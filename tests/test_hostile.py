@@ -14,7 +14,6 @@ import struct
 import subprocess
 import sys
 import zipfile
-import zlib
 from pathlib import Path
 
 import pytest
@@ -289,7 +288,8 @@ def test_closed_and_full_standard_output(base):
 def test_a_bug_is_logged_not_shown(base, tmp_path, monkeypatch):
     folder, project = base
     result = subprocess.run(
-        [sys.executable, "-c", "import jhs_qual.cli as c; c.transcripts.callback = lambda **k: 1 / 0; c.main()",
+        [sys.executable, "-c", "import jhs_qual.cli as c, jhs_qual.cli.project as p; "
+                               "p.transcripts.callback = lambda **k: 1 / 0; c.main()",
          "transcripts"], capture_output=True, text=True, cwd=tmp_path,
         env={**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")})
     err = refused(result, 1)

@@ -9,7 +9,7 @@ import pytest
 from jhs_qual.codebook import load_codebook, parse_codebook
 from jhs_qual.errors import BadInput
 from jhs_qual.store import Project
-from jhs_qual.store.merge import export_coder, merge
+from jhs_qual.store.merge import merge
 from jhs_qual.store.schema import MIGRATION_SET
 from tests.conftest import CODEBOOK_FILES, SAMPLES
 from tests.test_store import add

@@ -4,7 +4,6 @@ autocode and keywords commands."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +15,7 @@ from jhs_qual.suggest.engine import CodeTerms, KeywordIndex, Settings
 from jhs_qual.suggest.learn import evaluate, log_odds
 from jhs_qual.suggest.pipeline import load_pipeline
 from jhs_qual.suggest.service import Suggester, sources_from_codebooks
-from tests.conftest import CODEBOOK_FILES, SAMPLES, write
+from tests.conftest import CODEBOOK_FILES, SAMPLES
 
 NL = None
 

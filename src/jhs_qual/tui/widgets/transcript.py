@@ -56,7 +56,7 @@ def wrap(text: str, start: int, end: int, width: int) -> list[tuple[int, int]]:
             continue
         line_start = p_start
         for match in _WORD.finditer(text, p_start, p_end):
-            w_start, w_end = match.start(), match.end()
+            w_start = match.start()
             word_len = len(match.group().rstrip())
             if w_start + word_len - line_start > width and w_start > line_start:
                 lines.append((line_start, w_start))

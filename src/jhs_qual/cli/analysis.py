@@ -1,0 +1,277 @@
+"""Agreement between coders: agreement-table, compare, disagreements, consensus."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from jhs_qual.errors import BadInput
+from jhs_qual.cli.base import _fmt, _resolve_codes, _shorten, _table, cli, echo, force_option, open_project, project_option
+
+
+# --- agreement -------------------------------------------------------------------------------------
+
+@cli.command("agreement-table")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--metric", type=click.Choice(["alpha", "cohen", "fleiss", "ac1", "bp", "percent"]),
+              default="alpha", show_default=True, help="The coefficient.")
+@click.option("--level", type=click.Choice(["nominal", "ordinal", "interval", "ratio"]), default="nominal",
+              show_default=True, help="Level of measurement (Krippendorff's alpha).")
+@click.option("--weights", type=click.Choice(["none", "linear", "quadratic"]), default="none",
+              show_default=True, help="Weights for Cohen's kappa over ordered categories.")
+@click.option("--ci", is_flag=True, help="Add a 95% bootstrap interval (alpha only; 2000 resamples of units).")
+@click.option("--quiet", is_flag=True, help="Print the number alone.")
+def agreement_table(file: Path, metric: str, level: str, weights: str, ci: bool, quiet: bool) -> None:
+    """Agreement in a CSV table: rows are units, columns coders, empty = missing.
+
+    A first column headed 'unit' or 'id' (or empty) names the units. Values
+    are category labels, or numbers for ordinal, interval and ratio data.
+    """
+    import math
+
+    from jhs_qual.analysis.agreement import METRICS, alpha_bootstrap, coefficient
+    from jhs_qual.analysis.ratings_csv import read_ratings_csv
+
+    numeric = level != "nominal" or weights != "none"
+    ratings, coders = read_ratings_csv(file, numeric=numeric)
+    if metric == "cohen" and len(coders) != 2:
+        raise BadInput(f"Cohen's kappa compares exactly 2 coders; this table has {len(coders)}",
+                       file=file, field="--metric", hint="use --metric fleiss or alpha")
+    value = coefficient(ratings, metric, level=level, weights=None if weights == "none" else weights)
+    shown = "nan" if math.isnan(value) else f"{value:.4f}"
+    if quiet:
+        echo(shown)
+        return
+    missing = int((ratings.codes < 0).sum())
+    echo(f"{file.name}: {ratings.n_units} units, {len(coders)} coders ({', '.join(coders)}), "
+               f"{len(ratings.categories)} categories, {ratings.codes.size - missing} values, {missing} missing")
+    name = METRICS[metric]
+    if metric == "alpha":
+        name += f" ({level})"
+    if metric == "cohen" and weights != "none":
+        name += f" ({weights} weights)"
+    if math.isnan(value):
+        echo(f"{name}: undefined (no variation in the values, or no unit coded twice)")
+        return
+    echo(f"{name}: {shown}")
+    if ci and metric == "alpha":
+        low, high = alpha_bootstrap(ratings, level)
+        echo(f"95% bootstrap interval: {low:.4f} to {high:.4f} (2000 resamples of units)")
+
+
+def coders_arguments(func):
+    """`--coders A B [C ...]`: a flag followed by the names (click options take one value)."""
+    func = click.argument("coders", nargs=-1, metavar="A B [C ...]")(func)
+    return click.option("--coders", "coders_flag", is_flag=True, expose_value=False,
+                        help="Marks the coder names that follow (optional).")(func)
+
+
+def _two_or_more(coders: tuple[str, ...]) -> list[str]:
+    if len(coders) < 2 or len(set(coders)) != len(coders):
+        raise BadInput("name two or more different coders", field="--coders", hint="e.g. --coders anna ben")
+    return list(coders)
+
+
+def _nan_to_none(value):
+    """JSON has no NaN: an undefined coefficient is null."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
+def _comparison_rows(result) -> tuple[list[str], list[list]]:
+    coders = result.coders
+    header = ["code", "units", *(f"coded by {c}" for c in coders), "agreement %",
+              result.codes[0].kappa_name if result.codes else "kappa", "alpha"]
+    two = len(coders) == 2
+    if two:
+        header += ["segments matched", f"only {coders[0]}", f"only {coders[1]}"]
+    if two and result.unit == "char":
+        header += ["A and B %", "neither %", "A not B %", "B not A %"]
+    rows = []
+    for row in result.codes + ([result.overall] if result.overall else []):
+        line = [row.code, row.units, *(row.coded_by[c] for c in coders),
+                _fmt(row.percent * 100, 1), _fmt(row.kappa), _fmt(row.alpha)]
+        if two:
+            if row.segments:
+                line += [row.segments["matched"], row.segments[f"only_{coders[0]}"],
+                         row.segments[f"only_{coders[1]}"]]
+            else:
+                line += ["", "", ""]
+        if two and result.unit == "char":
+            line += [_fmt(row.nvivo[k], 1) for k in ("a_and_b_pct", "neither_pct", "a_not_b_pct", "b_not_a_pct")]
+        rows.append(line)
+    return header, rows
+
+
+def _comparison_intro(result, names: dict[int, str], include_interviewers: bool) -> str:
+    who = " and ".join(result.coders)
+    per = {"turn": "turn", "sentence": "sentence", "char": "character"}[result.unit]
+    left_out = "" if include_interviewers else "; interviewer turns left out"
+    listed = ", ".join(names[t] for t in result.transcripts)
+    return (f"Comparing {who} per {per} over the {len(result.transcripts)} transcript(s) all of them coded"
+            f"{left_out}: {listed or 'none'}")
+
+
+@cli.command()
+@coders_arguments
+@click.option("--unit", type=click.Choice(["turn", "sentence", "char"]), default="turn", show_default=True,
+              help="What counts as one unit of agreement.")
+@click.option("--codes", "code_refs", multiple=True, metavar="CODE",
+              help="Only these codes (repeatable; default: every code the coders used).")
+@click.option("--threshold", type=click.FloatRange(0.01, 1.0), default=0.8, show_default=True,
+              help="Segments match when they overlap by this share of the longer one.")
+@click.option("--include-interviewers", is_flag=True, help="Count interviewer turns as units too.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write an .xlsx workbook.")
+@project_option
+@force_option
+def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], threshold: float,
+            include_interviewers: bool, as_json: bool, output: Path | None, project_path: Path | None) -> None:
+    """Agreement between coders per code and overall: percent agreement, Cohen's
+    (2 coders) or Fleiss' kappa, Krippendorff's alpha, and segment overlap.
+
+    Only transcripts that every coder has coded are compared. With --unit char,
+    also NVivo's figures (A and B, neither, A not B, B not A, as % of characters).
+    """
+    from dataclasses import asdict
+
+    from jhs_qual.analysis.compare import compare as run_compare
+
+    coders = _two_or_more(coders)
+    with open_project(project_path) as project:
+        project.require_coders(coders)
+        codes = _resolve_codes(project, code_refs)
+        result = run_compare(
+            coders, unit, project.texts(), project.codable_turns(include_interviewers=include_interviewers),
+            project.codings(coders), codes, threshold, project.codebooks_by_transcript(),
+        )
+        names = project.transcript_names()
+    if as_json:
+        data = asdict(result)
+        data["transcripts"] = [names[t] for t in result.transcripts]
+        echo(json.dumps(_nan_to_none(data), ensure_ascii=False, indent=2))
+        return
+    header, rows = _comparison_rows(result)
+    intro = _comparison_intro(result, names, include_interviewers)
+    if output is not None:
+        from jhs_qual.export.tables import write_xlsx
+
+        write_xlsx(output, {"agreement": (header, rows)}, notes=[
+            intro, f"Overall pools every (unit, code) decision. Segments match at {threshold:.0%} overlap of the longer.",
+        ])
+        echo(f"wrote {output}", err=True)
+        return
+    echo(intro)
+    if not rows:
+        echo("nothing to compare: no transcript has codings by all of them")
+        return
+    echo(_table(rows, header))
+    echo(f"overall pools every (unit, code) decision; segments match at {threshold:.0%} overlap of the longer")
+
+
+@cli.command()
+@coders_arguments
+@click.option("--code", "code_refs", multiple=True, metavar="CODE", help="Only this code (repeatable).")
+@click.option("--unit", type=click.Choice(["turn", "sentence"]), default="turn", show_default=True)
+@click.option("--include-interviewers", is_flag=True, help="Count interviewer turns as units too.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
+@project_option
+def disagreements(coders: tuple[str, ...], code_refs: tuple[str, ...], unit: str,
+                  include_interviewers: bool, as_json: bool, project_path: Path | None) -> None:
+    """Every unit where the coders' codes differ, with its text and each coder's codes and memos."""
+    from jhs_qual.analysis.compare import disagreements as find
+
+    coders = _two_or_more(coders)
+    with open_project(project_path) as project:
+        project.require_coders(coders)
+        codes = _resolve_codes(project, code_refs)
+        texts = project.texts()
+        found = find(coders, unit, texts, project.codable_turns(include_interviewers=include_interviewers),
+                     project.codings(coders), codes)
+        names = project.transcript_names()
+    for item in found:
+        u = item.unit
+        text = texts[u.transcript_id][u.start:u.end]
+        if as_json:
+            echo(json.dumps({
+                "transcript": names[u.transcript_id], "turn": u.turn, "start": u.start, "end": u.end,
+                "text": text,
+                "coders": {c: [{"code": s.code, "start": s.start, "end": s.end, "memo": s.memo}
+                               for s in spans] for c, spans in item.codes.items()},
+            }, ensure_ascii=False))
+            continue
+        echo(f"{names[u.transcript_id]} turn {u.turn} [{u.start}:{u.end}]")
+        echo("  " + text.replace("\n", "\n  "))
+        for coder, spans in item.codes.items():
+            listed = "; ".join(s.code + (f" (memo: {s.memo})" if s.memo else "") for s in spans) or "-"
+            echo(f"  {coder}: {listed}")
+        echo()
+    if not as_json:
+        echo(f"{len(found)} unit(s) where {' and '.join(coders)} differ")
+
+
+@cli.command()
+@coders_arguments
+@click.option("--into", required=True, metavar="NAME", help="The consensus coder (e.g. 'consensus').")
+@click.option("--threshold", type=click.FloatRange(0.01, 1.0), default=0.8, show_default=True,
+              help="Codings agree when they overlap by this share of the longer one.")
+@click.option("--list", "list_items", is_flag=True, help="List the items still to settle (no building).")
+@click.option("--all", "show_all", is_flag=True, help="With --list: settled items too.")
+@click.option("--settle", "item_id", type=int, metavar="ID", help="Settle this item ...")
+@click.option("--take", type=click.Choice(["a", "b", "both", "neither"]), help="... with this decision.")
+@project_option
+def consensus(coders: tuple[str, ...], into: str, threshold: float, list_items: bool, show_all: bool,
+              item_id: int | None, take: str | None, project_path: Path | None) -> None:
+    """Build a consensus coder from two coders' agreed codings, then settle the rest.
+
+    \b
+    jhs-qual consensus --coders anna ben --into consensus     build, or refresh
+    jhs-qual consensus --into consensus --list                what is left to settle
+    jhs-qual consensus --into consensus --settle 12 --take a  take anna's version
+
+    Agreed: one coding by each of the same code that overlap by --threshold
+    (the consensus gets the union of both spans). Everything else is an item
+    to settle: take A's codings, B's, both, or neither. Building again after
+    more coding adds what is new and keeps every decision.
+    """
+    with open_project(project_path) as project:
+        if item_id is not None or take is not None:
+            if item_id is None or take is None:
+                raise BadInput("--settle ID and --take go together", field="--settle/--take")
+            spans = project.settle(item_id, take)
+            echo(f"settled item {item_id}: take {take} ({len(spans)} consensus coding(s))")
+            return
+        if not list_items:
+            if len(_two_or_more(coders)) != 2:
+                raise BadInput("consensus is between exactly two coders", field="--coders",
+                               hint="e.g. --coders anna ben")
+            a, b = coders
+            s = project.build_consensus(a, b, into, threshold)
+            echo(f"{s['agreed']} agreed codings ({s['added']} new in '{into}'), "
+                       f"{s['new_items']} new item(s) to settle; {s['open']} open, {s['settled']} settled")
+        items = project.consensus_items(into, include_settled=show_all)
+        texts = project.texts() if items else {}
+    for item in items:
+        echo(_consensus_item(item, texts[item["transcript_id"]]))
+    if list_items or items:
+        echo(f"{sum(1 for i in items if i['decision'] is None)} item(s) open for '{into}'")
+
+
+
+def _consensus_item(item: dict, text: str) -> str:
+    decided = f" [settled: {item['decision']}]" if item["decision"] else ""
+    lines = [f"#{item['id']} {item['transcript']} {item['code']}{decided}"]
+    for side, name in (("a_spans", item["coder_a"]), ("b_spans", item["coder_b"])):
+        if not item[side]:
+            lines.append(f"  {name}: -")
+        for start, end, memo in item[side]:
+            quote = _shorten(" ".join(text[start:end].split()), 90)
+            lines.append(f"  {name} [{start}:{end}] {quote}" + (f" (memo: {memo})" if memo else ""))
+    return "\n".join(lines)

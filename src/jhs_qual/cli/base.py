@@ -1,0 +1,294 @@
+"""The `jhs-qual` command group and what every command shares: errors to one line, the project
+option, output rules, printing.
+
+The commands live in the modules beside this one, a module per group of commands.
+
+Each command opens the project, calls the library, and prints. Library errors
+become one line on stderr with exit code 2 (bad input or usage) or 1
+(failure). Heavy modules (python-docx, spaCy, Textual) are imported inside the
+commands that need them, so `jhs-qual --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from jhs_qual import __version__
+from jhs_qual.errors import BadInput, JhsError
+from jhs_qual.export.safe import csv_row
+from jhs_qual.files import replacing
+
+PROJECT_ENV = "JHS_QUAL_PROJECT"
+
+
+class _Exit(click.ClickException):
+    def __init__(self, error: JhsError):
+        from jhs_qual.export.safe import printable
+
+        super().__init__(printable(error.one_line()))
+        self.exit_code = error.exit_code
+
+
+class _Group(click.Group):
+    """Turns library errors into click errors with our exit codes."""
+
+    def invoke(self, ctx: click.Context):
+        import sqlite3
+
+        try:
+            return super().invoke(ctx)
+        except JhsError as error:
+            raise _Exit(error) from None
+        except sqlite3.DatabaseError as error:  # a damaged file met past the checks on opening, a full disk
+            from jhs_qual.errors import Failure
+
+            locked = "locked" in str(error)
+            raise _Exit(Failure(f"the project file cannot be read or written ({error})",
+                                hint="another program holds it; try again" if locked else
+                                "run 'jhs-qual check'; restore the file from a backup if it is damaged")) from None
+
+
+@click.group(cls=_Group, invoke_without_command=True)
+@click.version_option(__version__, prog_name="jhs-qual")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Code interview transcripts with codebooks, keyboard first.
+
+    A project is one SQLite file (default: project.jhsq in the current
+    folder). Start with `jhs-qual init`, `jhs-qual codebook load` and
+    `jhs-qual import`.
+    """
+    from jhs_qual.config import Config
+    from jhs_qual.files import new_file_mode
+
+    mode = Config.load().file_mode
+    if mode is not None:
+        new_file_mode(mode)
+    if ctx.invoked_subcommand is None:
+        from jhs_qual.store import DEFAULT_NAME
+
+        if sys.stdin.isatty() and sys.stdout.isatty() and (os.environ.get(PROJECT_ENV) or _any_project_here()):
+            from jhs_qual.cli.workbench import tui
+
+            ctx.invoke(tui)
+        else:
+            echo(ctx.get_help())
+            if not _any_project_here():
+                echo(f"\nNo project here: create one with 'jhs-qual init' ({DEFAULT_NAME}).")
+
+
+def echo(message="", **kwargs) -> None:
+    """click.echo with control characters from the data (ESC, BEL: they retitle and clear
+    terminals) shown as U+FFFD."""
+    from jhs_qual.export.safe import printable
+
+    click.echo(printable(message) if isinstance(message, str) else message, **kwargs)
+
+
+def _any_project_here() -> bool:
+    return any(Path(".").glob("*.jhsq"))
+
+
+def main() -> None:
+    """The entry point: no Python traceback reaches the user. A bug is logged in full
+    (`$XDG_STATE_HOME/jhs-qual/errors.log`) and reported as one line with exit code 1."""
+    if sys.stdout is None:  # started with standard output closed: whatever we report would be lost
+        _stderr("Error: standard output is closed; run jhs-qual with an output (a terminal, a file, a pipe)")
+        sys.exit(1)
+    try:
+        cli(prog_name="jhs-qual", standalone_mode=False)
+    except click.exceptions.Abort:
+        _stderr("aborted")
+        sys.exit(1)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except BrokenPipeError:  # the reader went away (`| head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except KeyboardInterrupt:
+        _stderr("interrupted")
+        sys.exit(130)
+    except OSError as error:  # standard output closed or full, and the like
+        _stderr(f"Error: {error.strerror or error}")
+        sys.exit(1)
+    except MemoryError:
+        _stderr("Error: out of memory; the input is larger than jhs-qual can hold (see the README's limits)")
+        sys.exit(1)
+    except Exception as error:  # a bug: logged in full, one line here
+        _stderr(f"Error: internal error ({type(error).__name__}: {error}); {_log_bug()}")
+        sys.exit(1)
+    sys.exit(0)
+
+
+def _stderr(line: str) -> None:
+    from jhs_qual.export.safe import printable
+
+    try:
+        sys.stderr.write(printable(line).encode("utf-8", "replace").decode("utf-8") + "\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+
+
+def _log_bug() -> str:
+    """The traceback into the error log; what to tell the user about it."""
+    import traceback
+    from datetime import datetime, timezone
+
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "jhs-qual"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        log = base / "errors.log"
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            handle.write(f"--- {datetime.now(timezone.utc).isoformat()} jhs-qual {__version__} "
+                         f"{' '.join(sys.argv[1:])[:500]}\n{traceback.format_exc()}\n")
+        return f"the details are in {log}; please report it"
+    except OSError:
+        return "please report it"
+
+
+# --- helpers ----------------------------------------------------------------------
+
+def project_option(func):
+    return click.option(
+        "--project",
+        "project_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar=PROJECT_ENV,
+        help=f"Project file (default: ./project.jhsq, or the only *.jhsq here; env {PROJECT_ENV}).",
+    )(func)
+
+
+def force_option(func):
+    """--force: the command may replace an existing output file (files.replacing's rule)."""
+    import functools
+
+    @functools.wraps(func)
+    def run(*args, force: bool = False, **kwargs):
+        from jhs_qual.files import overwrite
+
+        overwrite(force)
+        return func(*args, **kwargs)
+
+    return click.option("--force", is_flag=True, help="Replace the output file if it exists.")(run)
+
+
+def raw_csv_option(func):
+    """--raw-csv: CSV for programs, without the quote that keeps spreadsheets from running formulas."""
+    import functools
+
+    @functools.wraps(func)
+    def run(*args, raw_csv: bool = False, **kwargs):
+        from jhs_qual.export.safe import raw_csv as allow
+
+        allow(raw_csv)
+        return func(*args, **kwargs)
+
+    return click.option("--raw-csv", is_flag=True,
+                        help="CSV for programs: cells starting with = + - @ without the leading quote.")(run)
+
+
+def find_project_path(explicit: Path | None) -> Path:
+    from jhs_qual.store import DEFAULT_NAME
+
+    if explicit is not None:
+        return explicit
+    default = Path(DEFAULT_NAME)
+    if default.exists():
+        return default
+    candidates = sorted(Path(".").glob("*.jhsq"))
+    if len(candidates) == 1:
+        return candidates[0]
+    if len(candidates) > 1:
+        raise BadInput(
+            f"{len(candidates)} project files here ({', '.join(p.name for p in candidates)})",
+            field="--project",
+            hint="choose one with --project PATH",
+        )
+    return default
+
+
+def open_project(explicit: Path | None):
+    from jhs_qual.store import Project
+
+    return Project.open(find_project_path(explicit))
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def _reserved_keys() -> dict[str, str]:
+    """The workbench's keys after the user's remapping: code shortcuts must avoid them."""
+    from jhs_qual.config import Config
+    from jhs_qual.keys import reserved_keys
+
+    return reserved_keys(Config.load().keys)
+
+
+def _load_codebook_files(files: tuple[Path, ...]):
+    from jhs_qual.codebook import check_together, load_codebook
+
+    codebooks = [load_codebook(_codebook_path(Path(f))) for f in files]
+    check_together(codebooks, _reserved_keys())
+    return codebooks
+
+
+def _codebook_path(path: Path) -> Path:
+    """A codebook file, or one that ships with jhs-qual by its name (`bronstein`)."""
+    from jhs_qual.data import shipped_codebook
+
+    if not path.exists() and path.suffix == "" and len(path.parts) == 1:
+        shipped = shipped_codebook(path.name)
+        if shipped is not None:
+            return shipped
+    return path
+
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with replacing(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def _write_atomically(path: Path, header: list[str], rows: list[list]) -> None:
+    """A CSV with a BOM, so that Excel reads the Dutch characters right."""
+    with replacing(path) as tmp, open(tmp, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(csv_row(header))
+        writer.writerows(csv_row(row) for row in rows)
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _fmt(value: float, digits: int = 3) -> str:
+    import math
+
+    return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
+def _resolve_codes(project, refs: tuple[str, ...]) -> list[str] | None:
+    if not refs:
+        return None
+    return [f"{row['codebook_id']}/{row['code_id']}" for row in (project.resolve_code(r) for r in refs)]
+
+
+def _pseudonymiser(project, off: bool):
+    from jhs_qual.export.pseudonyms import Pseudonymiser
+
+    return None if off else Pseudonymiser(project.pseudonyms())

@@ -1,0 +1,111 @@
+"""Exchange with colleagues and other tools: merge, export-coder, .qdpx export and import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from jhs_qual.errors import BadInput
+from jhs_qual.cli.base import cli, echo, force_option, open_project, project_option
+
+
+@cli.command()
+@click.argument("other", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--coder", help="Only this coder's work.")
+@click.option("--union", is_flag=True,
+              help="Where the same coder coded a transcript differently in both files, add theirs too.")
+@project_option
+def merge(other: Path, coder: str | None, union: bool, project_path: Path | None) -> None:
+    """Bring another project file's coders, codings and memos into this project.
+
+    Transcripts are matched by content, codes by codebook/id. Conflicts (the
+    same coder's work on the same transcript differing between the files) are
+    reported and left as they are here. Merging the same file twice adds nothing.
+    """
+    from jhs_qual.store.merge import merge as run_merge
+
+    with open_project(project_path) as project:
+        project.require_sound("merged")
+        report = run_merge(project, other, coder=coder, union=union)
+    _print_merge(report)
+
+
+@cli.command("export-coder")
+@click.argument("name")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The new project file to write.")
+@project_option
+@force_option
+def export_coder(name: str, output: Path, project_path: Path | None) -> None:
+    """Write one coder's work to a small project file, for sending to a colleague to merge."""
+    from jhs_qual.store.merge import export_coder as run_export
+
+    from jhs_qual.files import _OVERWRITE
+
+    if output.exists() and _OVERWRITE.get():  # --force: the old file goes, the new one is made in its place
+        if not output.is_file():
+            raise BadInput("is not a regular file", file=output)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(output) + suffix).unlink(missing_ok=True)
+    with open_project(project_path) as project:
+        report = run_export(project, name, output)
+    echo(f"wrote {output}: {len(report.transcripts_added)} transcript(s), "
+               f"{report.codings_added} coding(s), {report.memos_added} memo(s) by {name}")
+
+
+def _print_merge(report) -> None:
+    for label, items in (("codebooks added", report.codebooks_added),
+                         ("codebooks in another version there (codes matched by id)", report.codebooks_differing),
+                         ("transcripts added", report.transcripts_added),
+                         ("coders added", report.coders_added)):
+        if items:
+            echo(f"{label}: {', '.join(items)}")
+    echo(f"{report.codings_added} coding(s) and {report.memos_added} memo(s) added")
+    for conflict in report.conflicts:
+        echo(f"conflict: {conflict}")
+    if report.conflicts:
+        echo(f"{len(report.conflicts)} conflict(s): nothing was overwritten")
+
+
+@cli.command("export-qdpx")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The .qdpx file to write.")
+@click.option("--offsets", type=click.Choice(["codepoints", "utf16"]), default="codepoints", show_default=True,
+              help="Positions in code points (the standard) or UTF-16 units (for NVivo 12 and QualCoder).")
+@project_option
+@force_option
+def export_qdpx(output: Path, offsets: str, project_path: Path | None) -> None:
+    """Write the whole coded project as a REFI-QDA project (.qdpx) for other QDA tools."""
+    from jhs_qual.refi.project import export_qdpx as run_export
+
+    with open_project(project_path) as project:
+        project.require_sound("written")
+        counts = run_export(project, output, offsets=offsets)
+    echo(f"wrote {output}: {counts['transcripts']} transcript(s), {counts['codings']} coding(s) by "
+               f"{counts['coders']} coder(s), {counts['codebooks']} codebook(s); positions in {offsets}")
+
+
+@cli.command("import-qdpx")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+def import_qdpx(source: Path, project_path: Path | None) -> None:
+    """Bring a REFI-QDA project (.qdpx from QualCoder, NVivo, ATLAS.ti, MAXQDA ...) into this project.
+
+    Plain-text sources become transcripts (turns found as in an import),
+    users coders, codes a codebook, variables attributes, notes memos. Each
+    source's position convention is detected and reported. Other source types
+    are listed as skipped. Nothing is written unless all of it can be.
+    """
+    from jhs_qual.refi.project import import_qdpx as run_import
+
+    with open_project(project_path) as project:
+        report = run_import(project, source)
+    for name in report.transcripts:
+        echo(f"transcript {name}: positions read as {report.conventions[name]}")
+    for label, items in (("codebooks added", report.codebooks), ("coders added", report.coders),
+                         ("attribute names added", report.attribute_keys),
+                         ("sources skipped (not plain text)", report.skipped_sources)):
+        if items:
+            echo(f"{label}: {', '.join(items)}")
+    echo(f"{len(report.transcripts)} transcript(s), {report.codings} coding(s), {report.memos} memo(s) imported")

@@ -1,0 +1,245 @@
+"""Quote sheets, the pseudonym list, summaries: what leaves the project for the report."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from jhs_qual.errors import BadInput
+from jhs_qual.cli.base import _pseudonymiser, _resolve_codes, _table, cli, echo, force_option, open_project, project_option, raw_csv_option
+
+
+# --- quote sheets and pseudonyms ---------------------------------------------------------------------
+
+# Words that are capitalised mid-sentence in Dutch transcripts without being names.
+_NOT_NAMES = {"ik", "juf", "meester", "meneer", "mevrouw", "mentor", "interviewer", "leerling", "leraar",
+              "jeugdhulpverlener", "oké", "ok", "haha", "corona", "snapchat", "whatsapp", "youtube", "instagram",
+              # languages and nationalities, capitalised in Dutch ("les Nederlands")
+              "nederlands", "engels", "frans", "duits", "spaans", "turks", "arabisch", "pools", "marokkaans",
+              "nederlander", "nederland"}
+
+
+def _warn_names(pseudonymiser, texts: list[str], project) -> None:
+    from jhs_qual.export.pseudonyms import Pseudonymiser
+
+    checker = pseudonymiser or Pseudonymiser([])
+    if pseudonymiser:
+        leaked = pseudonymiser.leaks(texts)
+        if leaked:
+            echo(f"warning: names on the pseudonym list are still in the output: {', '.join(leaked)}; "
+                       "do not share it, and report this as a bug", err=True)
+    speakers = [r[0] for r in project.db.execute("SELECT DISTINCT speaker FROM turns WHERE speaker IS NOT NULL")]
+    common = _NOT_NAMES | {w.lower() for s in speakers for w in s.split()}
+    suspects = checker.suspects(texts, common)
+    if suspects:
+        shown = ", ".join(suspects[:20]) + (f" and {len(suspects) - 20} more" if len(suspects) > 20 else "")
+        echo(f"warning: words that may be names and are not on the pseudonym list: {shown}; "
+                   "add them with 'jhs-qual pseudonyms add NAME REPLACEMENT'", err=True)
+
+
+def _where_options(where: tuple[str, ...], known: list[str]) -> dict[str, str]:
+    from jhs_qual.ingest.attributes import check_key
+
+    result = {}
+    for pair in where:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise BadInput(f"'{pair}' is not ATTR=VALUE", field="--where", hint="e.g. --where school_type=PO")
+        result[check_key(key, known, field="--where")] = value
+    return result
+
+
+@cli.command()
+@click.option("--code", "code_refs", multiple=True, metavar="CODE", help="A theme (repeatable; default: all codes).")
+@click.option("--children", is_flag=True, help="Also the codes under the chosen ones.")
+@click.option("--where", multiple=True, metavar="ATTR=VALUE", help="Only transcripts with this attribute (repeatable).")
+@click.option("--coder", help="Only this coder's codings (e.g. the consensus coder).")
+@click.option("--limit", type=click.IntRange(1), help="At most this many quotes per theme.")
+@click.option("--min-length", type=click.IntRange(0), default=0, help="Leave out quotes shorter than this (characters).")
+@click.option("--max-length", type=click.IntRange(1), help="Leave out quotes longer than this (characters).")
+@click.option("--context", is_flag=True, help="Show the turn before each quote.")
+@click.option("--format", "fmt", type=click.Choice(["docx", "xlsx", "md", "csv", "html"]),
+              help="Default: from the file's extension.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", default="Quotes per theme", show_default=True)
+@click.option("--no-pseudonymise", "raw", is_flag=True,
+              help="Leave the names as they are. Only for use inside the research team.")
+@project_option
+@force_option
+@raw_csv_option
+def quotes(code_refs, children, where, coder, limit, min_length, max_length, context, fmt, output, title, raw,
+           project_path) -> None:
+    """Quote sheets: the verbatim quotes per theme with who said them, pseudonymised."""
+    from jhs_qual.export.quotes import FORMATS, gather, write
+
+    fmt = fmt or output.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise BadInput(f"cannot tell the format from '{output.name}'", field="--format",
+                       hint=f"use one of {', '.join(FORMATS)}")
+    with open_project(project_path) as project:
+        if coder:
+            project.require_coders([coder])
+        codes = _resolve_codes(project, code_refs)
+        pseudonymiser = _pseudonymiser(project, raw)
+        themes = gather(project, codes=codes, with_children=children, where=_where_options(where, project.attribute_keys()),
+                        coder=coder, limit=limit, min_length=min_length, max_length=max_length, context=context,
+                        pseudonymiser=pseudonymiser)
+        write(themes, output, fmt, title)
+        total = sum(len(t.quotes) for t in themes)
+        echo(f"wrote {output}: {total} quote(s) in {sum(1 for t in themes if t.quotes)} theme(s)"
+                   + ("" if raw else f", pseudonymised ({len(project.pseudonyms())} names on the list)"))
+        if raw:
+            echo("warning: NOT pseudonymised; keep this file inside the research team", err=True)
+        _warn_names(pseudonymiser, [q.text + " " + q.context for t in themes for q in t.quotes], project)
+
+
+@cli.command()
+@click.option("--by", "by", default="school_type", show_default=True, metavar="ATTR",
+              help="The attribute to break the counts down by.")
+@click.option("--coder", help="Only this coder's codings (e.g. the consensus coder; default: all coders).")
+@click.option("--cooccurrence", type=click.Choice(["overlap", "turn"]), default="overlap", show_default=True,
+              help="Codes co-occur on overlapping spans, or within the same turn.")
+@click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "xlsx", "html"]), default="table",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (not for table).")
+@click.option("--no-pseudonymise", "raw", is_flag=True, help="Leave names in transcript names and labels as they are.")
+@project_option
+@force_option
+@raw_csv_option
+def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Path | None, raw: bool,
+            project_path: Path | None) -> None:
+    """Which themes come up, for whom, how often: per code, by attribute, co-occurrence, per transcript."""
+    import numpy as np
+
+    from jhs_qual.analysis.summary import summarise_arrays
+    from jhs_qual.export import tables as out
+    from jhs_qual.ingest.attributes import check_key
+
+    if (fmt == "table") != (output is None):
+        raise BadInput("--format table prints; the other formats need -o FILE", field="-o")
+    with open_project(project_path) as project:
+        by = check_key(by, project.attribute_keys(), field="--by")
+        if coder:
+            project.require_coders([coder])
+        codes = project.codes()
+        labels = [(f"{c['codebook_id']}/{c['code_id']}", c["label_nl"]) for c in codes]
+        colours = {f"{c['codebook_id']}/{c['code_id']}": c["colour"] for c in codes}
+        transcript, code_rows, start, end, coder_ids = project.coding_arrays(coder)
+        dangling = project.db.execute("SELECT count(*) FROM codings WHERE code_id NOT IN (SELECT id FROM codes)"
+                                      ).fetchone()[0]
+        if dangling:
+            echo(f"warning: {dangling} coding(s) point to a code that is not in the project and are left out; "
+                 "run 'jhs-qual check'", err=True)
+        row_ids = np.array([c["id"] for c in codes], dtype=np.int64)
+        order = np.argsort(row_ids)
+        code_index = order[np.searchsorted(row_ids[order], code_rows)] if len(code_rows) else code_rows
+        result = summarise_arrays(transcript, code_index, start, end, labels, project.attributes_by_transcript(),
+                                  project.transcript_names(), project.turn_arrays(), by, cooccurrence,
+                                  coder=coder_ids)
+        name = project.path.stem
+        pseudonymiser = _pseudonymiser(project, raw)
+    used = [(ref, label) for ref, label in labels if result.totals[ref]["codings"]]
+    sheets = {
+        "codes": (["code", "label", "codings", "transcripts", "speakers"],
+                  [[ref, label, *result.totals[ref].values()] for ref, label in used]),
+        f"by {by}": (["code", "label", *(f"{v} codings" for v in result.values),
+                      *(f"{v} % of {result.transcripts_per_value[v]} transcripts" for v in result.values)],
+                     [[ref, label, *(result.breakdown[ref][v]["codings"] for v in result.values),
+                       *(f"{100 * result.breakdown[ref][v]['share']:.0f}" for v in result.values)] for ref, label in used]),
+        f"co-occurrence ({cooccurrence})": (["code", *(ref for ref, _ in used)],
+                                            [[a, *(result.cooccurrence.get(tuple(sorted((a, b))), 0) if a != b else ""
+                                                   for b, _ in used)] for a, _ in used]),
+        "code x transcript": (["code", *result.transcripts],
+                              [[ref, *(result.per_transcript[ref].get(t, 0) for t in result.transcripts)]
+                               for ref, _ in used]),
+    }
+    if pseudonymiser:
+        sheets = {title: ([pseudonymiser.apply(str(h)) for h in header],
+                          [[pseudonymiser.apply(v) if isinstance(v, str) else v for v in row] for row in rows])
+                  for title, (header, rows) in sheets.items()}
+    who = f"coder {coder}" if coder else "all coders"
+    notes = [f"{name}: {len(result.transcripts)} transcripts, {sum(t['codings'] for t in result.totals.values())} "
+             f"codings by {who}; broken down by {by}"]
+    if fmt == "table":
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console(width=None if sys.stdout.isatty() else 200)  # piped: never cut a code
+        console.print(notes[0])
+        for title, (header, rows) in list(sheets.items())[:2]:
+            table = Table(title=title, title_justify="left", header_style="bold")
+            for i, name in enumerate(header):
+                table.add_column(str(name), justify="left" if i < 2 else "right", no_wrap=i == 0)
+            for row in rows:
+                table.add_row(*(str(v) for v in row))
+            console.print(table if rows else f"{title}: no codings")
+        return
+    if fmt == "md":
+        out.write_markdown(output, f"Summary: {name}", sheets, notes)
+    elif fmt == "csv":
+        out.write_csv(output, sheets)
+    elif fmt == "xlsx":
+        out.write_xlsx(output, sheets, notes)
+    else:
+        charts = [out.bar_chart(f"{by} = {v}: codings per code",
+                                [(label, result.breakdown[ref][v]["codings"], colours[ref]) for ref, label in used])
+                  for v in result.values]
+        charts.append(out.heat_map(f"co-occurrence ({cooccurrence})", [ref for ref, _ in used],
+                                   result.cooccurrence))
+        out.write_html(output, f"Summary: {name}", sheets, charts, notes)
+    echo(f"wrote {output}: {len(used)} codes, {len(sheets)} tables")
+
+
+@cli.group()
+def pseudonyms() -> None:
+    """The project's list of names and their replacements, applied to every export."""
+
+
+@pseudonyms.command("add")
+@click.argument("name")
+@click.argument("replacement")
+@click.option("--variant", "variants", multiple=True, help="Another spelling or nickname of NAME (repeatable).")
+@project_option
+def pseudonyms_add(name: str, replacement: str, variants: tuple[str, ...], project_path: Path | None) -> None:
+    """Replace NAME (and its variants) with REPLACEMENT in every export."""
+    from jhs_qual.export.pseudonyms import Pseudonym
+
+    with open_project(project_path) as project:
+        changes = project.add_pseudonyms([Pseudonym(name, replacement, variants)])
+    echo("\n".join(changes) or f"{name} -> {replacement}: on the list already")
+
+
+@pseudonyms.command("remove")
+@click.argument("names", nargs=-1, required=True)
+@project_option
+def pseudonyms_remove(names: tuple[str, ...], project_path: Path | None) -> None:
+    """Take NAMES (and their variants) off the list."""
+    with open_project(project_path) as project:
+        removed = project.remove_pseudonyms(list(names))
+    echo(f"removed {', '.join(removed)}; exports no longer replace them")
+
+
+@pseudonyms.command("list")
+@project_option
+def pseudonyms_list(project_path: Path | None) -> None:
+    """The names on the list and their replacements."""
+    with open_project(project_path) as project:
+        rows = [[p.name, p.replacement, ", ".join(p.variants)] for p in project.pseudonyms()]
+    echo(_table(rows, ["name", "replacement", "variants"]) if rows else "the list is empty")
+
+
+@pseudonyms.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+def pseudonyms_import(file: Path, project_path: Path | None) -> None:
+    """Add names from a YAML file: 'Sanne: Lotte' or 'Sanne: {replacement: Lotte, variants: [Saan]}'."""
+    from jhs_qual.export.pseudonyms import read_pseudonym_file
+
+    entries = read_pseudonym_file(file)
+    with open_project(project_path) as project:
+        changes = project.add_pseudonyms(entries)
+    for change in changes:
+        echo(change)
+    echo(f"{len(entries)} name(s) read, {len(changes)} change(s); variants already listed are kept")

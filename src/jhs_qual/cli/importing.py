@@ -1,0 +1,91 @@
+"""Importing transcripts (and --dry-run)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from jhs_qual.errors import JhsError
+from jhs_qual.cli.base import cli, echo, open_project, project_option
+
+
+# --- import --------------------------------------------------------------------------------
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--attr", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Attribute for every imported file, e.g. --attr wave=2019 (repeatable).")
+@click.option("--attributes", "sheet_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV sheet: a 'file' column and one column per attribute.")
+@click.option("--dry-run", is_flag=True, help="Show the speakers and turns each file would give; store nothing.")
+@project_option
+def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: Path | None, dry_run: bool,
+            project_path: Path | None) -> None:
+    """Import transcripts (.txt .md .docx .vtt .srt; folders recursively).
+
+    Speakers and timestamps are read from the text; attributes come from the
+    file's YAML front matter, then the --attributes sheet, then --attr.
+    A file whose content is already in the project is skipped.
+    """
+    from jhs_qual.ingest.attributes import parse_assignments, read_attribute_sheet
+    from jhs_qual.store.importing import expand_paths, import_files
+
+    if dry_run:
+        _dry_run(paths)
+        return
+    with open_project(project_path) as project:
+        known = project.attribute_keys()
+        attributes = parse_assignments(assignments, known)
+        sheet = read_attribute_sheet(sheet_path, known) if sheet_path else {}
+        files, ignored = expand_paths(list(paths))
+        counts = {"imported": 0, "skipped": 0, "error": 0}
+        matched: set[str] = set()
+        for r in import_files(project, files, attributes=attributes, sheet=sheet):  # a line per file, as stored
+            counts[r.status] += 1
+            matched |= {r.path.name, r.path.stem}
+            if r.status == "imported":
+                who = ", ".join(r.speakers) or "no speaker labels"
+                echo(f"imported {r.path}: {r.turns} turns ({who})")
+                for warning in r.warnings:
+                    echo(f"  warning: {r.path}: {warning}", err=True)
+            elif r.status == "skipped":
+                echo(f"skipped  {r.path}: {r.message}")
+            else:
+                echo(f"Error: {r.message}", err=True)
+    unmatched = [name for name in sheet if name not in matched]
+    if unmatched:
+        echo(f"warning: {sheet_path}: {len(unmatched)} row(s) match no imported file: "
+             f"{', '.join(unmatched[:10])}{', ...' if len(unmatched) > 10 else ''}", err=True)
+    if ignored:
+        names = ", ".join(p.name for p in ignored[:5]) + (", ..." if len(ignored) > 5 else "")
+        echo(f"ignored {len(ignored)} file(s) that are not transcripts: {names}")
+    echo(f"{counts['imported']} imported, {counts['skipped']} skipped, {counts['error']} failed")
+    if counts["error"]:
+        sys.exit(2)
+
+
+def _dry_run(paths: tuple[Path, ...]) -> None:
+    """import --dry-run: each file as it would be read, nothing stored."""
+    from collections import Counter
+
+    from jhs_qual.ingest.readers import read_transcript
+    from jhs_qual.store.importing import expand_paths
+
+    files, _ = expand_paths(list(paths))
+    failed = 0
+    for path in files:
+        try:
+            parsed = read_transcript(path)
+        except JhsError as error:
+            echo(f"Error: {error.one_line()}", err=True)
+            failed += 1
+            continue
+        turns = Counter(t.speaker or "(no speaker)" for t in parsed.turns)
+        echo(f"{path}: {len(parsed.turns)} turns; " + ", ".join(f"{s} {n}" for s, n in turns.items()))
+        for warning in parsed.warnings:
+            echo(f"  warning: {path}: {warning}", err=True)
+    echo(f"{len(files) - failed} file(s) read, {failed} failed; nothing was stored (--dry-run)")
+    if failed:
+        sys.exit(2)

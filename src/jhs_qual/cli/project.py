@@ -1,0 +1,178 @@
+"""The project itself: init, its transcripts, attributes, interviewers, speakers, check."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from jhs_qual.errors import BadInput
+from jhs_qual.cli.base import _load_codebook_files, _shorten, _table, cli, echo, find_project_path, open_project, project_option
+
+
+# --- init ------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--codebook", "codebook_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Codebook YAML to load into the new project, or a shipped one by name: bronstein, "
+                   "professional_topics, pupil_topics (repeatable).")
+def init(path: Path | None, codebook_files: tuple[Path, ...]) -> None:
+    """Create a project file (default ./project.jhsq), readable by you only."""
+    from jhs_qual.store import DEFAULT_NAME, Project
+
+    path = path or Path(DEFAULT_NAME)
+    codebooks = _load_codebook_files(codebook_files)  # check them before creating anything
+    project = Project.create(path)
+    with project:
+        for codebook in codebooks:
+            project.load_codebook(codebook)
+    echo(f"created {path}" + (f" with {len(codebooks)} codebook(s)" if codebooks else ""))
+
+
+# --- transcripts ----------------------------------------------------------------------------
+
+@cli.group(invoke_without_command=True)
+@click.option("--add", "new_keys", multiple=True, metavar="KEY", help="Add an attribute name (repeatable).")
+@project_option
+@click.pass_context
+def attributes(ctx: click.Context, new_keys: tuple[str, ...], project_path: Path | None) -> None:
+    """List the attribute names transcripts may carry, or add new ones; `attributes set` changes a transcript's."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_project(project_path) as project:
+        if new_keys:
+            added = project.add_attribute_keys(list(new_keys))
+            echo(f"added: {', '.join(added)}" if added else "nothing new")
+        for key in project.attribute_keys():
+            echo(key)
+
+
+@cli.command()
+@click.argument("labels", nargs=-1)
+@project_option
+def interviewers(labels: tuple[str, ...], project_path: Path | None) -> None:
+    """Show or set which speaker labels are interviewers (skipped in progress and suggestions)."""
+    with open_project(project_path) as project:
+        if labels:
+            project.set_interviewers(list(labels))
+        echo(", ".join(project.interviewers()))
+
+
+@attributes.command("set")
+@click.argument("transcript")
+@click.argument("assignments", nargs=-1, metavar="KEY=VALUE...")
+@click.option("--sheet", "sheet_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Or: a CSV sheet as for import (a 'file' column and one per attribute); TRANSCRIPT is then 'all'.")
+@project_option
+def attributes_set(transcript: str, assignments: tuple[str, ...], sheet_path: Path | None,
+                   project_path: Path | None) -> None:
+    """Set a transcript's attributes after import (KEY= with nothing removes one)."""
+    from jhs_qual.ingest.attributes import parse_assignments, read_attribute_sheet
+
+    with open_project(project_path) as project:
+        known = project.attribute_keys()
+        if sheet_path is not None:
+            sheet = read_attribute_sheet(sheet_path, known)
+            names = project.transcript_names()
+            by_source = {r[0]: r[1] for r in project.db.execute("SELECT id, source_name FROM transcripts")}
+            done = 0
+            for tid, name in names.items():
+                row = sheet.get(by_source.get(tid, "")) or sheet.get(name)
+                if row and transcript in ("all", name):
+                    project.set_attributes(tid, row)
+                    done += 1
+            echo(f"attributes set on {done} transcript(s) from {sheet_path}")
+            return
+        if not assignments:
+            raise BadInput("give KEY=VALUE (or --sheet FILE.csv)", field="KEY=VALUE")
+        found = project.transcript(transcript)
+        values = parse_assignments(assignments, known)
+        project.set_attributes(found["id"], values)
+    echo(f"{found['name']}: " + ", ".join(f"{k}={v}" if v else f"{k} removed" for k, v in values.items()))
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
+@project_option
+@click.pass_context
+def transcripts(ctx: click.Context, as_json: bool, project_path: Path | None) -> None:
+    """List transcripts with attributes, turns, speakers and coding progress per coder."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_project(project_path) as project:
+        rows = project.transcript_overview()
+        keys = project.attribute_keys()
+    if as_json:
+        echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        echo("no transcripts yet: add some with 'jhs-qual import FILES'")
+        return
+    used = [k for k in keys if any(k in r["attributes"] for r in rows)]
+    table = []
+    for r in rows:
+        progress = ", ".join(f"{c} {n}/{r['codable_turns']}" for c, n in sorted(r["coded_turns"].items()))
+        table.append([
+            r["id"], r["name"], r["format"], r["turn_count"], _shorten(", ".join(r["speakers"]), 36),
+            *(r["attributes"].get(k, "") for k in used), progress or "-",
+        ])
+    echo(_table(table, ["id", "name", "format", "turns", "speakers", *used, "coded turns"]))
+    echo("coded turns: turns with a coding by that coder / turns not spoken by an interviewer")
+
+
+@transcripts.command("remove")
+@click.argument("names", nargs=-1, required=True, metavar="TRANSCRIPT...")
+@click.option("--with-codings", is_flag=True, help="Also when it has codings (they go with it).")
+@project_option
+def transcripts_remove(names: tuple[str, ...], with_codings: bool, project_path: Path | None) -> None:
+    """Remove transcripts (refused when they have codings, unless --with-codings)."""
+    with open_project(project_path) as project:
+        for name in names:
+            found = project.transcript(name)
+            gone = project.remove_transcript(found["id"], with_codings=with_codings)
+            echo(f"removed {found['name']}" + (f" and its {gone} coding(s)" if gone else ""))
+
+
+@cli.group()
+def speakers() -> None:
+    """Rename speakers (SPEAKER_00 from automatic transcription, a pupil's name ...)."""
+
+
+@speakers.command("rename")
+@click.argument("transcript")
+@click.argument("renames", nargs=-1, required=True, metavar="OLD=NEW...")
+@project_option
+def speakers_rename(transcript: str, renames: tuple[str, ...], project_path: Path | None) -> None:
+    """Give a transcript's speakers other labels: `SPEAKER_00=Interviewer SPEAKER_01=Leraar`."""
+    pairs = []
+    for item in renames:
+        old, sep, new = item.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise BadInput(f"'{item}' is not OLD=NEW", field="OLD=NEW", hint="e.g. SPEAKER_00=Interviewer")
+        pairs.append((old.strip(), " ".join(new.split())))
+    with open_project(project_path) as project:
+        found = project.transcript(transcript)
+        for old, new in pairs:
+            echo(f"{found['name']}: {old} -> {new} on {project.rename_speaker(found['id'], old, new)} turn(s)")
+
+
+@cli.command()
+@project_option
+def check(project_path: Path | None) -> None:
+    """Check the project file: SQLite's integrity check, foreign keys, settings, and turns
+    and codings inside their transcripts' text. Exit code 1 when something is wrong.
+    `merge` and `export-qdpx` run it first and refuse a damaged file."""
+    path = find_project_path(project_path)
+    with open_project(project_path) as project:
+        problems = project.check()
+        counts = {t: project.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in ("transcripts", "turns", "codings", "codes", "coders")} if not problems else {}
+    for problem in problems:
+        echo(f"{path}: {problem}")
+    if problems:
+        echo(f"{len(problems)} problem(s); restore the file from a backup, or ask for help with these lines", err=True)
+        sys.exit(1)
+    echo(f"{path}: ok ({', '.join(f'{n} {t}' for t, n in counts.items())})")
