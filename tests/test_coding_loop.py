@@ -450,3 +450,24 @@ async def test_a_code_key_just_before_quitting_is_stored(sample):
             await opened(pilot)
             await pilot.press("f", "ctrl+q")
     assert [turn for turn, _, _ in stored(sample)] == [2, 4, 6]
+
+
+async def test_a_store_error_is_said_and_coding_goes_on(sample, monkeypatch):
+    """Another program holding the file past the busy timeout must not end the workbench."""
+    from jhs_qual.errors import Failure
+
+    app = app_on(sample, open_transcript=(ids(sample, JHV), None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot)
+
+        def locked(*args, **kwargs):
+            raise Failure("cannot write: database is locked", hint="another program holds the file; try again")
+
+        monkeypatch.setattr(app.project, "add_coding", locked)
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, CodingScreen)
+        monkeypatch.undo()
+        await pilot.press("f")
+        await pilot.pause()
+    assert stored(sample) == [(2, "bronstein/flexibility", "manual")]

@@ -97,7 +97,13 @@ class Project(CodebookStore, NotesStore, VectorStore):
         if not path.parent.is_dir():
             raise BadInput("folder does not exist", file=path.parent)
         # Created readable by its owner only: it holds interviews with minors.
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:  # a dangling symlink
+            raise BadInput("something is in the way (a symlink to nowhere?)", file=path,
+                           hint="remove it, or choose another name") from None
+        except OSError as error:
+            raise BadInput(f"cannot create: {error.strerror}", file=path) from None
         os.close(fd)
         os.chmod(path, 0o600)
         try:

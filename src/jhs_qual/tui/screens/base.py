@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+import functools
+
 from textual.screen import Screen
+
+from jhs_qual.errors import JhsError
+
+
+def guarded(method):
+    """A screen's action or callback: a BadInput or Failure from the store (the file held by
+    another program past the busy timeout, a full disk) is said on screen and the workbench
+    goes on; what was not stored is not shown as stored (the next refresh shows the file)."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except JhsError as error:
+            self.app.bell()
+            self.notify(error.one_line(), severity="error", timeout=10)
+            self.app.changed()
+
+    return run
 
 
 class LiveScreen(Screen):

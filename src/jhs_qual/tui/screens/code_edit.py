@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from jhs_qual.errors import JhsError
 from jhs_qual.tui.dialogs import AskText, PickOne
+from jhs_qual.tui.screens.base import guarded
 from jhs_qual.tui.widgets.transcript import TranscriptView
 
 
 class CodeEditing:
     # --- memos ----------------------------------------------------------------------------------
 
+    @guarded
     def action_memo(self) -> None:
         """Choose what the memo is on: this turn, this transcript, a code, or one coding."""
         view = self.query_one(TranscriptView)
@@ -45,7 +47,7 @@ class CodeEditing:
 
             def save(text: str | None) -> None:
                 if text is not None:
-                    self.app.history.write_memo(coder, text, label=f"memo on {name}", **target)
+                    self._write_memo(coder, text, name, target)
                     self._status(f"memo on {name} saved (u to undo)" if text else f"memo on {name} removed")
                     self.app.changed()
 
@@ -54,10 +56,18 @@ class CodeEditing:
 
         self.app.push_screen(PickOne("A memo on what?", options), chosen)
 
+    @guarded
+    def _write_memo(self, coder: str, text: str, name: str, target: dict) -> None:
+        self.app.history.write_memo(coder, text, label=f"memo on {name}", **target)
+
+    @guarded
+    def _set_coding_memo(self, coding: dict, memo: str) -> None:
+        self.app.history.set_memo(coding["id"], memo, label=f"memo on {coding['code']}")
+
     def _coding_memo(self, coding: dict) -> None:
         def save(memo: str | None) -> None:
             if memo is not None:
-                self.app.history.set_memo(coding["id"], memo, label=f"memo on {coding['code']}")
+                self._set_coding_memo(coding, memo)
                 self._status("memo saved (u to undo)")
                 self.app.changed()
 
@@ -77,6 +87,7 @@ class CodeEditing:
         else:
             self._status("no codebook applies to this transcript to add a code to")
 
+    @guarded
     def action_new_code(self) -> None:
         """A new code; with words selected it is named after them (in vivo) and codes them."""
         view = self.query_one(TranscriptView)
@@ -125,6 +136,7 @@ class CodeEditing:
 
     # --- editing a code -------------------------------------------------------------------------------
 
+    @guarded
     def action_edit_code(self) -> None:
         code = self.highlighted_code or self.code_on_turn()
         if code is None:
@@ -144,6 +156,7 @@ class CodeEditing:
 
         self.app.push_screen(PickOne(f"Edit the code {code['label_nl']}", [a[0] for a in actions]), chosen)
 
+    @guarded
     def _update(self, code: dict, label: str, **fields) -> None:
         project = self.app.project
         reserved = self._reserved()
@@ -157,6 +170,7 @@ class CodeEditing:
         self._status(f"{label} (u to undo)")
         self._codes_edited()
 
+    @guarded
     def _rename(self, code: dict, field: str) -> None:
         names = {"label_nl": "Dutch label", "label_en": "English label", "definition": "definition",
                  "key": "shortcut key (one character; empty: none)"}
@@ -171,6 +185,7 @@ class CodeEditing:
     def _others(self, code: dict) -> list[dict]:
         return [c for c in self.codes if c["codebook_id"] == code["codebook_id"] and c["id"] != code["id"]]
 
+    @guarded
     def _move(self, code: dict, where: str | None) -> None:
         if where == "top":
             self._update(code, f"move {code['code_id']} to the top level", parent=None)
@@ -185,6 +200,7 @@ class CodeEditing:
         self.app.push_screen(PickOne(f"Move {code['label_nl']} under which code?",
                                      [c["label_nl"] for c in others]), chosen)
 
+    @guarded
     def _merge(self, code: dict, _=None) -> None:
         others = self._others(code)
         project = self.app.project
@@ -206,6 +222,7 @@ class CodeEditing:
         self.app.push_screen(PickOne(f"Merge {code['label_nl']} into which code?",
                                      [c["label_nl"] for c in others]), chosen)
 
+    @guarded
     def _delete(self, code: dict, _=None) -> None:
         project = self.app.project
         try:

@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 from jhs_qual.keys import CODING, reserved_keys
 from jhs_qual.tui.dialogs import PickOne, SearchDialog
 from jhs_qual.tui.keymap import bindings
-from jhs_qual.tui.screens.base import LiveScreen
+from jhs_qual.tui.screens.base import LiveScreen, guarded
 from jhs_qual.tui.screens.code_edit import CodeEditing
 from jhs_qual.tui.widgets.code_tree import CodeTree
 from jhs_qual.tui.widgets.transcript import TranscriptView
@@ -187,6 +187,7 @@ class CodingScreen(CodeEditing, LiveScreen):
         later = [i for i in answers if i > after] + ([i for i in answers if i <= after] if wrap else [])
         return next((i for i in later if not view.codings_on(i)), None)
 
+    @guarded
     def action_next_uncoded(self) -> None:
         view = self.query_one(TranscriptView)
         found = self.first_uncoded(view.cursor, wrap=True)
@@ -212,6 +213,7 @@ class CodingScreen(CodeEditing, LiveScreen):
 
     # --- coding -------------------------------------------------------------------------------
 
+    @guarded
     def action_code(self, code_row_id: int, then_next: bool = False) -> None:
         code = next((c for c in self.codes if c["id"] == code_row_id), None)
         if code is not None:
@@ -219,6 +221,7 @@ class CodingScreen(CodeEditing, LiveScreen):
             if then_next:
                 self.advance()
 
+    @guarded
     @on(CodeTree.CodeChosen)
     def _code_chosen(self, event: CodeTree.CodeChosen) -> None:
         self.apply_code(event.code)
@@ -271,6 +274,7 @@ class CodingScreen(CodeEditing, LiveScreen):
         text = f"{coding['label_nl']}: “{words[:60]}{'…' if len(words) > 60 else ''}”"
         return text + (f"  memo: {coding['memo']}" if coding["memo"] else "")
 
+    @guarded
     def action_remove(self) -> None:
         def remove(coding: dict) -> None:
             self.app.history.remove_coding(coding["id"], label=f"remove {coding['code']}")
@@ -279,11 +283,13 @@ class CodingScreen(CodeEditing, LiveScreen):
 
         self._pick_coding("remove", remove)
 
+    @guarded
     def action_undo(self) -> None:
         label = self.app.history.undo()
         self._status(f"undone: {label}" if label else "nothing to undo")
         self._after_history()
 
+    @guarded
     def action_redo(self) -> None:
         label = self.app.history.redo()
         self._status(f"redone: {label}" if label else "nothing to redo")
@@ -463,6 +469,7 @@ class CodingScreen(CodeEditing, LiveScreen):
             view.marks = [(m.start, m.end) for m in self.suggestions[int(event.option.id)].matched]
             view.refresh()
 
+    @guarded
     @on(OptionList.OptionSelected, "#suggestions")
     def _suggestion_selected(self, event: OptionList.OptionSelected) -> None:
         """Enter on an item of the list: accept that one and move on."""
@@ -487,6 +494,7 @@ class CodingScreen(CodeEditing, LiveScreen):
         self.apply_code(code, origin="suggested")
         return True
 
+    @guarded
     def action_accept(self) -> None:
         """Accept the highlighted suggestion (the top one) and move to the next answer."""
         if not self._ready():
@@ -496,11 +504,13 @@ class CodingScreen(CodeEditing, LiveScreen):
             self._accept(index)
         self.advance()
 
+    @guarded
     def action_accept_nth(self, index: int) -> None:
         """Accept the first, second or third suggestion and stay on the turn."""
         if self._ready() and not self._accept(index):
             self._status(f"no suggestion number {index + 1} here")
 
+    @guarded
     def action_reject(self) -> None:
         if not self._ready():
             return
