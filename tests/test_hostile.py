@@ -296,3 +296,53 @@ def test_a_bug_is_logged_not_shown(base, tmp_path, monkeypatch):
     assert "internal error (ZeroDivisionError" in err
     log = (tmp_path / "state" / "jhs-qual" / "errors.log").read_text()
     assert "Traceback" in log and "ZeroDivisionError" in log
+
+
+def _qde(sources: str) -> bytes:
+    return (f'<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="x">'
+            f'<CodeBook><Codes><Code guid="22222222-2222-2222-2222-222222222222" name="c" isCodable="true"/>'
+            f'</Codes></CodeBook><Sources>{sources}</Sources></Project>').encode()
+
+
+def _source(guid: str, name: str, selections: str = "") -> str:
+    return f'<TextSource guid="{guid}" name="{name}" plainTextPath="internal://{guid}.txt">{selections}</TextSource>'
+
+
+def _selection(guid: str, start: int, end: int) -> str:
+    return (f'<PlainTextSelection guid="{guid}" startPosition="{start}" endPosition="{end}">'
+            '<Coding guid="33333333-3333-3333-3333-333333333333"><CodeRef targetGUID="22222222-2222-2222-2222-222222222222"/>'
+            '</Coding></PlainTextSelection>')
+
+
+def test_qdpx_sources_nothing_silently_altered(run, tmp_path):
+    a, b, c = ("aaaaaaaa-0000-0000-0000-000000000001", "aaaaaaaa-0000-0000-0000-000000000002",
+               "aaaaaaaa-0000-0000-0000-000000000003")
+    text = "Café 👍 x!"  # 9 code points, 10 UTF-16 units
+    split = zip_with(tmp_path / "split.qdpx", {
+        "project.qde": _qde(_source(a, "s", _selection(b, 5, 6) + _selection(c, 8, 10))),
+        f"sources/{a}.txt": text.encode()})
+    result = run("import-qdpx", str(split))
+    assert result.exit_code == 2 and "falls inside one character" in result.output
+    assert "s" not in run("transcripts").output.split()
+    odd = zip_with(tmp_path / "odd.qdpx", {
+        "project.qde": _qde(_source(a, ".txt") + _source(b, "binary")),
+        f"sources/{a}.txt": "Interviewer: vraag\nLeraar: ja\n".encode(), f"sources/{b}.txt": b"PK\x03\x04\x00\x00binary"})
+    result = run("import-qdpx", str(odd))
+    assert result.exit_code == 0, result.output
+    assert "binary (not plain text)" in result.output and "source_aaaaaaaa" in run("transcripts").output
+
+
+def test_a_project_that_cannot_be_written_is_read(run, tmp_path, monkeypatch):
+    """In a read-only folder (simulated: the tests run as root, who may write anywhere),
+    listing works and a write says in one line that it cannot."""
+    import jhs_qual.store.project as store
+
+    monkeypatch.setattr(store, "_read_only", lambda path: True)
+    from jhs_qual.store import Project
+
+    with Project.open(run.project_path) as project:
+        assert project.transcript_overview() == []
+        from jhs_qual.errors import Failure
+
+        with pytest.raises(Failure, match="cannot write"):
+            project.set_interviewers(["I"])

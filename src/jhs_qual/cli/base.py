@@ -292,3 +292,12 @@ def _pseudonymiser(project, off: bool):
     from jhs_qual.export.pseudonyms import Pseudonymiser
 
     return None if off else Pseudonymiser(project.pseudonyms())
+
+
+def progress(items, length: int, label: str):
+    """The items, with a progress bar on standard error when it is a terminal and the work is long."""
+    if length < 2_000 or not sys.stderr.isatty():
+        yield from items
+        return
+    with click.progressbar(items, length=length, label=label, file=sys.stderr) as bar:
+        yield from bar

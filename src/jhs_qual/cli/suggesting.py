@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from jhs_qual.errors import BadInput
-from jhs_qual.cli.base import _fmt, _load_codebook_files, _shorten, _table, cli, echo, open_project, project_option
+from jhs_qual.cli.base import (_fmt, _load_codebook_files, _shorten, _table, cli, echo, open_project, progress,
+                               project_option)
 
 
 # --- suggestions ------------------------------------------------------------------------------------
@@ -260,8 +261,9 @@ def autocode(transcripts: tuple[str, ...], coder: str, unit: str, top: int, incl
                              semantic=True)
             found_units = engine.units(ids, unit, include_interviewers)
             units = [u.unit for u in found_units]
-            chosen = [(u.unit, s.code) for u, found in engine.ranked_in_chunks(found_units, top=top, min_score=min_score)
-                      for s in found]
+            ranked = progress(engine.ranked_in_chunks(found_units, top=top, min_score=min_score), len(found_units),
+                              f"suggesting for {len(found_units)} {unit}s")
+            chosen = [(u.unit, s.code) for u, found in ranked for s in found]
         else:
             suggester = _suggester(project, use_learned, codebook_ids)
             pairs = project_units(project, ids, unit, include_interviewers)

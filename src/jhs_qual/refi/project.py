@@ -312,7 +312,11 @@ def import_qdpx(project, path: Path) -> ImportReport:
         if raw is None:
             raise BadInput(f"source '{label}': its text is not in the archive", file=path,
                            hint="expected in sources/ as its plainTextPath says")
-        stored_text = raw.replace("\r\n", "\n").replace("\r", "\n")
+        if "\x00" in raw or sum(1 for c in raw[:4096] if c == "\ufffd") > 20:
+            report.skipped_sources.append(f"{label} (not plain text)")
+            continue
+        # Control characters become U+FFFD one for one (as at any import): the offsets hold.
+        stored_text = printable(raw.replace("\r\n", "\n").replace("\r", "\n"))
         selections = []
         for sel in _children(element, "PlainTextSelection"):
             try:
@@ -335,9 +339,15 @@ def import_qdpx(project, path: Path) -> ImportReport:
                     raise BadInput(f"source '{label}': a coding refers to an unknown code GUID {target}",
                                    file=path, field="CodeRef")
                 who = users.get((coding.get("creatingUser") or sel.get("creatingUser") or "").strip("{}").lower())
+                if table[start] >= table[end]:  # e.g. half of an emoji under the other convention
+                    raise BadInput(f"source '{label}': selection {start}:{end} falls inside one character when "
+                                   f"positions count {convention}", file=path, field="PlainTextSelection",
+                                   hint="the positions may count another unit; nothing was imported")
                 codings.append((guid_to_code[target], who or default_coder, table[start], table[end], memo))
         sha = hashlib.sha256(stored_text.encode("utf-8")).hexdigest()
-        name = re.sub(r"\.(txt|docx?|rtf|pdf)$", "", label, flags=re.IGNORECASE)
+        name = re.sub(r"\.(txt|docx?|rtf|pdf)$", "", label, flags=re.IGNORECASE).strip()
+        if not name:  # a source called ".txt"
+            name = f"source_{(element.get('guid') or str(len(planned) + 1)).strip('{}')[:8]}"
         if not stored_text.strip():
             report.skipped_sources.append(f"{label} (empty)")
             continue

@@ -76,10 +76,24 @@ def verified_connection(path: Path, connect, *, hint: str):
 
 def _connect(path: Path) -> Database:
     # isolation_level=None: no implicit transactions; `_write` opens them.
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    if _read_only(path):
+        # A file or folder we may not write (a shared drive, a copy on a stick): open it for
+        # reading, so that listing, summaries and exports work; a write then says why it cannot.
+        from urllib.parse import quote
+
+        wal = Path(str(path) + "-wal").exists()
+        mode = "mode=ro" if wal and os.access(path.parent, os.W_OK) else "mode=ro&immutable=1"
+        conn = sqlite3.connect(f"file:{quote(str(Path(path).absolute()))}?{mode}", uri=True,
+                               isolation_level=None, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     return Database(conn)
+
+
+def _read_only(path: Path) -> bool:
+    return not (os.access(path, os.W_OK) and os.access(Path(path).parent, os.W_OK))
 
 
 class Project(CodebookStore, NotesStore, VectorStore):
@@ -126,6 +140,11 @@ class Project(CodebookStore, NotesStore, VectorStore):
         path = Path(path)
         db = verified_connection(path, _connect, hint="upgrade jhs-qual to open this project")
         try:
+            if _read_only(path):
+                if migrations.pending(db):
+                    raise BadInput("the project needs an upgrade of its schema, and it cannot be written here",
+                                   file=path, hint="open it once where you may write it")
+                return cls(db, path)
             db.execute("PRAGMA journal_mode = WAL")
             if migrations.pending(db):
                 migrations.apply(db)
