@@ -20,9 +20,12 @@ from jhs_qual.cli.base import cli, echo, open_project, project_option
 @click.option("--attributes", "sheet_path", type=click.Path(dir_okay=False, path_type=Path),
               help="CSV sheet: a 'file' column and one column per attribute.")
 @click.option("--dry-run", is_flag=True, help="Show the speakers and turns each file would give; store nothing.")
+@click.option("--replace", "replace", is_flag=True,
+              help="Each file is a corrected version of the transcript of its name: its codings, memos and "
+                   "rejections move to the new text.")
 @project_option
 def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: Path | None, dry_run: bool,
-            project_path: Path | None) -> None:
+            replace: bool, project_path: Path | None) -> None:
     """Import transcripts (.txt .md .docx .vtt .srt; folders recursively).
 
     Speakers and timestamps are read from the text; attributes come from the
@@ -34,6 +37,9 @@ def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: P
 
     if dry_run:
         _dry_run(paths)
+        return
+    if replace:
+        _replace(paths, project_path)
         return
     with open_project(project_path) as project:
         known = project.attribute_keys()
@@ -89,3 +95,26 @@ def _dry_run(paths: tuple[Path, ...]) -> None:
     echo(f"{len(files) - failed} file(s) read, {failed} failed; nothing was stored (--dry-run)")
     if failed:
         sys.exit(2)
+
+
+def _replace(paths: tuple[Path, ...], project_path: Path | None) -> None:
+    """import --replace: corrected versions, codings carried over to the new text."""
+    import hashlib
+
+    from jhs_qual.ingest.readers import read_transcript
+    from jhs_qual.store.importing import expand_paths
+
+    files, _ = expand_paths(list(paths))
+    with open_project(project_path) as project:
+        for path in files:
+            found = project.transcript(path.stem)
+            parsed = read_transcript(path)
+            report = project.replace_transcript(found["id"], parsed, source_name=path.name,
+                                                source_sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+            echo(f"replaced {found['name']} with {path}: {len(parsed.turns)} turns; codings on the same words "
+                 f"{report['same']}, on corrected words {len(report['changed'])}, whose words are gone "
+                 f"{len(report['lost'])}")
+            for line in report["changed"]:
+                echo(f"  to review: {line}")
+            for line in report["lost"]:
+                echo(f"  gone (kept with the old text in the project): {line}", err=True)

@@ -394,6 +394,96 @@ class Project(CodebookStore, NotesStore, VectorStore):
                            hint=f"speakers: {', '.join(speakers) or 'none'}")
         return changed
 
+    def replace_transcript(self, transcript_id: int, parsed: ParsedTranscript, *, source_name: str,
+                           source_sha256: str) -> dict:
+        """A corrected version of a transcript's text, its codings, memos on turns, rejections and
+        consensus items carried over to the new text (analysis/realign.py). Codings whose words
+        changed are kept and listed; those whose words are gone are listed and kept, with the
+        old text, in `transcript_versions`. Returns {"same": n, "changed": [...], "lost": [...]}."""
+        from jhs_qual.analysis.realign import Realigner
+
+        old = self.db.execute("SELECT text, source_name FROM transcripts WHERE id = ?", [transcript_id]).fetchone()
+        text_sha256 = hashlib.sha256(parsed.text.encode("utf-8")).hexdigest()
+        other = self.db.execute("SELECT name FROM transcripts WHERE sha256 = ? AND id != ?",
+                                [text_sha256, transcript_id]).fetchone()
+        if other:
+            raise BadInput(f"this text is already in the project as '{other[0]}'", file=source_name)
+        moved = Realigner(old[0], parsed.text)
+        report: dict = {"same": 0, "changed": [], "lost": []}
+        codings = list(self.db.query(
+            "SELECT c.id, c.start, c.end, cd.name AS coder, k.codebook_id || '/' || k.code_id AS code, c.memo"
+            " FROM codings c JOIN coders cd ON cd.id = c.coder_id JOIN codes k ON k.id = c.code_id"
+            " WHERE c.transcript_id = ?", [transcript_id]))
+        memos = list(self.db.query("SELECT id, start, end, text FROM memos WHERE transcript_id = ? AND start IS NOT NULL",
+                                   [transcript_id]))
+        old_turns = [list(r) for r in self.db.execute(
+            "SELECT idx, speaker, start, content_start, end, ts_start, ts_end FROM turns WHERE transcript_id = ?"
+            " ORDER BY idx", [transcript_id])]
+        with self._write() as db:
+            self._index_turns(transcript_id, old[0], -1)
+            db.execute("DELETE FROM turns WHERE transcript_id = ?", [transcript_id])
+            db.execute("UPDATE transcripts SET text = ?, sha256 = ?, source_sha256 = ?, source_name = ?, format = ?"
+                       " WHERE id = ?", [parsed.text, text_sha256, source_sha256, source_name, parsed.format,
+                                         transcript_id])
+            db.conn.executemany(
+                "INSERT INTO turns(transcript_id, idx, speaker, start, content_start, end, ts_start, ts_end)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(transcript_id, t.index, t.speaker, t.start, t.content_start, t.end, t.ts_start, t.ts_end)
+                 for t in parsed.turns])
+            self._index_turns(transcript_id, parsed.text, +1)
+            lost = []
+            for c in codings:
+                m = moved.span(c["start"], c["end"])
+                words = " ".join(old[0][c["start"]:c["end"]].split())
+                if m.status == "lost":
+                    lost.append({"kind": "coding", **c, "words": words})
+                    report["lost"].append(f"{c['coder']}: {c['code']} on “{words[:60]}”")
+                    db.execute("DELETE FROM codings WHERE id = ?", [c["id"]])
+                    continue
+                clash = db.execute("SELECT 1 FROM codings WHERE transcript_id = ? AND start = ? AND end = ? AND id != ?"
+                                   " AND code_id = (SELECT code_id FROM codings WHERE id = ?)"
+                                   " AND coder_id = (SELECT coder_id FROM codings WHERE id = ?)",
+                                   [transcript_id, m.start, m.end, c["id"], c["id"], c["id"]]).fetchone()
+                if clash:  # two codings now on the same words: one stays
+                    db.execute("DELETE FROM codings WHERE id = ?", [c["id"]])
+                    continue
+                db.execute("UPDATE codings SET start = ?, end = ?, updated_at = ? WHERE id = ?",
+                           [m.start, m.end, _now(), c["id"]])
+                if m.status == "same":
+                    report["same"] += 1
+                else:
+                    report["changed"].append(f"{c['coder']}: {c['code']} “{words[:50]}” -> "
+                                             f"“{' '.join(parsed.text[m.start:m.end].split())[:50]}”")
+            for memo in memos:
+                m = moved.span(memo["start"], memo["end"])
+                if m.status == "lost":
+                    lost.append({"kind": "memo", **memo})
+                    report["lost"].append(f"memo “{memo['text'][:60]}” on words that are gone")
+                    db.execute("DELETE FROM memos WHERE id = ?", [memo["id"]])
+                else:  # a memo on a turn stays on the turn its words are in now
+                    turn = parsed.turns[max(bisect.bisect_right([t.start for t in parsed.turns], m.start) - 1, 0)]
+                    db.execute("UPDATE memos SET start = ?, end = ? WHERE id = ?",
+                               [turn.content_start, turn.end, memo["id"]])
+            for rid, start, end in db.execute("SELECT id, start, end FROM rejections WHERE transcript_id = ?",
+                                              [transcript_id]).fetchall():
+                m = moved.span(start, end)
+                if m.status == "lost":
+                    db.execute("DELETE FROM rejections WHERE id = ?", [rid])
+                else:
+                    db.execute("UPDATE OR IGNORE rejections SET start = ?, end = ? WHERE id = ?", [m.start, m.end, rid])
+            for item_id, a_spans, b_spans in db.execute(
+                    "SELECT id, a_spans, b_spans FROM consensus_items WHERE transcript_id = ?", [transcript_id]).fetchall():
+                sides = []
+                for spans in (json.loads(a_spans), json.loads(b_spans)):
+                    kept = [(moved.span(s, e), memo) for s, e, memo in spans]
+                    sides.append([[m.start, m.end, memo] for m, memo in kept if m.status != "lost"])
+                db.execute("UPDATE consensus_items SET a_spans = ?, b_spans = ? WHERE id = ?",
+                           [json.dumps(sides[0], ensure_ascii=False), json.dumps(sides[1], ensure_ascii=False), item_id])
+            db.execute("INSERT INTO transcript_versions(transcript_id, text, turns, source_name, lost, replaced_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?)", [transcript_id, old[0], json.dumps(old_turns, ensure_ascii=False),
+                                                      old[1], json.dumps(lost, ensure_ascii=False), _now()])
+        return report
+
     def _index_turns(self, transcript_id: int, text: str, sign: int) -> None:
         """Inside a write: add (+1) or take out (-1) a transcript's turns in the full-text index
         (an external-content FTS5 table: it is told the words, from the text in hand)."""

@@ -270,3 +270,23 @@ CREATE VIRTUAL TABLE turns_fts USING fts5(
 INSERT INTO turns_fts(turns_fts) VALUES ('rebuild');
 """,
     )
+
+
+@_migration("m008_transcript_versions")
+def m008_transcript_versions(db: Database) -> None:
+    """The text a transcript had before a corrected version replaced it, with what could
+    not be carried over (`import --replace`): nothing is lost for good."""
+    _run(
+        db,
+        """
+CREATE TABLE transcript_versions (
+    id INTEGER PRIMARY KEY,
+    transcript_id INTEGER NOT NULL REFERENCES transcripts(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    turns TEXT NOT NULL,  -- JSON [[idx, speaker, start, content_start, end, ts_start, ts_end], ...]
+    source_name TEXT NOT NULL,
+    lost TEXT NOT NULL DEFAULT '[]',  -- JSON: the codings and memos whose words are gone
+    replaced_at TEXT NOT NULL
+);
+""",
+    )
