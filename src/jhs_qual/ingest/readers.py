@@ -30,7 +30,8 @@ from jhs_qual.ingest.turns import (
     render,
 )
 
-SUPPORTED = {".txt": "txt", ".md": "md", ".docx": "docx", ".vtt": "vtt", ".srt": "srt"}
+SUPPORTED = {".txt": "txt", ".md": "md", ".docx": "docx", ".vtt": "vtt", ".srt": "srt", ".json": "json",
+             ".tsv": "tsv"}
 # Without any speaker in a subtitle file, a pause this long starts a new turn.
 _SUBTITLE_PAUSE_SECONDS = 1.5
 
@@ -54,6 +55,10 @@ def read_transcript(path: Path) -> ParsedTranscript:
     text, warnings = decode_bytes(data, path)
     if fmt in ("txt", "md"):
         parsed = _read_lines(text.split("\n"), path, fmt)
+    elif fmt == "json":
+        parsed = ParsedTranscript(*render(_whisper_json_segments(text, path)), format=fmt)
+    elif fmt == "tsv":
+        parsed = ParsedTranscript(*render(_whisper_tsv_segments(text, path)), format=fmt)
     elif fmt == "vtt":
         parsed = ParsedTranscript(*render(_vtt_segments(text, path)), format=fmt)
     else:
@@ -240,6 +245,46 @@ def _strip_tags(text: str) -> str:
     voice = _VOICE_TAG.search(text)
     cleaned = re.sub(r"</?[^>]+>", "", text)
     return f"{voice.group(1).strip()}: {cleaned}" if voice else cleaned
+
+
+def _whisper_json_segments(text: str, path: Path) -> list[Segment]:
+    """Whisper's JSON (`{"segments": [{"start", "end", "text"}]}`), or WhisperX's with a
+    `speaker` per segment (SPEAKER_00 ...): segments by one speaker make one turn."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise BadInput(f"not valid JSON ({error.args[0]})", file=path, line=getattr(error, "lineno", None)) from None
+    segments = data.get("segments") if isinstance(data, dict) else data
+    if not isinstance(segments, list) or not all(isinstance(s, dict) for s in segments):
+        raise BadInput("not a Whisper transcript: no list of segments", file=path, field="segments",
+                       hint="export JSON from Whisper or WhisperX (segments with start, end and text)")
+    cues = []
+    for number, segment in enumerate(segments, start=1):
+        words = segment.get("text")
+        start, end = segment.get("start"), segment.get("end")
+        if not isinstance(words, str) or not isinstance(start, (int, float)) or not isinstance(end, (int, float)):
+            raise BadInput(f"segment {number} lacks text, start or end", file=path, field="segments")
+        speaker = segment.get("speaker")
+        cues.append((float(start), float(end), str(speaker) if speaker else None, words.strip()))
+    return _merge_cues(cues)
+
+
+def _whisper_tsv_segments(text: str, path: Path) -> list[Segment]:
+    """Whisper's TSV: `start`, `end` (milliseconds) and `text` per line, after a header."""
+    cues = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip() or (number == 1 and line.lower().startswith("start")):
+            continue
+        cells = line.split("\t")
+        try:
+            start, end, words = int(cells[0]) / 1000, int(cells[1]) / 1000, "\t".join(cells[2:])
+        except (IndexError, ValueError):
+            raise BadInput("not a Whisper TSV line (start, end in milliseconds, text)", file=path,
+                           line=number) from None
+        cues.append((start, end, None, words.strip()))
+    return _merge_cues(cues)
 
 
 def _merge_cues(cues) -> list[Segment]:

@@ -54,6 +54,8 @@ _NOT_SPEAKERS = {
     "lacht", "laughs", "laughter", "stilte", "pauze", "crosstalk", "redacted", "unclear",
 }
 _MAX_LABEL_CHARS = 40
+# f4transkript's time mark at the end of a paragraph: #00:01:23-4# (tenths after the dash)
+_F4_TIME = re.compile(r"\s*#(\d{1,2}:\d{2}:\d{2})(?:-(\d))?#\s*")
 
 
 @dataclass
@@ -160,6 +162,7 @@ def lines_to_segments(lines: list[RawLine], notes: list[str] | None = None, firs
     one_per_line = filled >= 4 and labelled >= LABELLED_SHARE * filled
     refused: list[tuple[int, str]] = []
     previous = ""  # the line before, to tell a hard-wrapped sentence from a new turn
+    last_mark = None  # the last f4 time mark: where the next turn starts
     segments: list[Segment] = []
     current: Segment | None = None
     paragraph: list[str] = []
@@ -172,6 +175,11 @@ def lines_to_segments(lines: list[RawLine], notes: list[str] | None = None, firs
 
     for number, (line, m) in enumerate(zip(lines, matches), start=first_line):
         text = " ".join(line.text.split())
+        f4 = _F4_TIME.search(text)
+        if f4:  # f4transkript's time marks: when a paragraph ends (and so the next one starts)
+            text = _F4_TIME.sub(" ", text).strip()
+            if m is not None:
+                m = match_label(text)
         if not text and line.speaker is None:
             flush_paragraph()
             at_paragraph_start = True
@@ -194,10 +202,12 @@ def lines_to_segments(lines: list[RawLine], notes: list[str] | None = None, firs
             speaker = current.speaker if current else None
         if starts_turn or current is None:
             flush_paragraph()
-            current = Segment(speaker=speaker, ts_start=ts)
+            current = Segment(speaker=speaker, ts_start=ts if ts is not None else last_mark)
             segments.append(current)
         if rest:
             paragraph.append(rest)
+        if f4:
+            current.ts_end = last_mark = parse_timestamp(f4.group(1)) + int(f4.group(2) or 0) / 10
         at_paragraph_start = False
         previous = text
     flush_paragraph()
