@@ -120,3 +120,37 @@ def test_attributes_set_remove_and_speakers_rename(run, tmp_path):
     assert refused.exit_code == 2 and "--with-codings" in refused.output
     assert "and its 1 coding(s)" in run("transcripts", "remove", "diarised", "--with-codings").output
     assert "diarised" not in run("transcripts").output
+
+
+async def test_the_transcript_list_edits_attributes_and_speakers(run, tmp_path):
+    from jhs_qual.config import Config
+    from jhs_qual.tui.app import JhsApp
+    from jhs_qual.store import Project
+
+    path = tmp_path / "diarised.txt"
+    path.write_text("SPEAKER_00: Wat vond je ervan?\nSPEAKER_01: Leuk.\n", encoding="utf-8")
+    assert run("import", str(path)).exit_code == 0
+    app = JhsApp(Project.open(run.project_path), coder="anna", config=Config(path=tmp_path / "c.toml"),
+                 suggester=lambda *a, **k: [])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press(*'role=leerling school="De Linde"', "enter")
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press(*"SPEAKER_00=Interviewer", "enter")
+        await pilot.pause()
+        with Project.open(run.project_path) as project:
+            tid = project.transcript("diarised")["id"]
+            assert project.attributes_by_transcript()[tid] == {"role": "leerling", "school": "De Linde"}
+            assert project.interviewer_test()(project.turn(tid, 1)["speaker"])
+        await pilot.press("u")  # the rename
+        await pilot.pause()
+        with Project.open(run.project_path) as project:
+            assert project.turn(project.transcript("diarised")["id"], 1)["speaker"] == "SPEAKER_00"
+        await pilot.press("delete", "enter")
+        await pilot.pause()
+    with Project.open(run.project_path) as project:
+        assert project.transcript_names() == {}

@@ -7,8 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
+from jhs_qual.tui.dialogs import AskText, PickOne
 from jhs_qual.tui.filters import parse_filter
-from jhs_qual.tui.screens.base import LiveScreen
+from jhs_qual.tui.screens.base import LiveScreen, guarded
 
 
 def progress_bar(done: int, total: int, width: int = 12) -> Text:
@@ -25,6 +26,10 @@ class ProjectScreen(LiveScreen):
         Binding("enter", "open", "Open", id="open_transcript"),
         Binding("f", "filter", "Filter", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
+        Binding("e", "edit_attributes", "Attributes", id="edit_attributes"),
+        Binding("s", "rename_speaker", "Rename speaker", show=False, id="rename_speaker"),
+        Binding("delete", "remove_transcript", "Remove", show=False, id="remove_transcript"),
+        Binding("u", "undo", "Undo", show=False, id="undo_project"),
     ]
 
     def __init__(self) -> None:
@@ -88,3 +93,94 @@ class ProjectScreen(LiveScreen):
         table = self.query_one(DataTable)
         if table.row_count:
             self.app.open_transcript(int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+
+    # --- managing transcripts (each change undoable with u) ------------------------------------
+
+    def _selected(self) -> dict | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((r for r in self.rows if str(r["id"]) == key), None)
+
+    def _say(self, message: str) -> None:
+        self.notify(message, timeout=6)
+
+    def action_edit_attributes(self) -> None:
+        row = self._selected()
+        if row is None:
+            return
+        current = " ".join(f'{k}="{v}"' if " " in v else f"{k}={v}" for k, v in row["attributes"].items())
+
+        def save(answer: str | None) -> None:
+            if answer is not None:
+                self._set_attributes(row, answer)
+
+        self.app.push_screen(AskText(f"Attributes of {row['name']} (key=value; key= removes one)", current), save)
+
+    @guarded
+    def _set_attributes(self, row: dict, answer: str) -> None:
+        from jhs_qual.ingest.attributes import parse_assignments
+
+        project = self.app.project
+        terms = parse_filter(answer)
+        wanted = parse_assignments([f"{k}={v}" for k, v in terms.pairs.items()], project.attribute_keys())
+        wanted.update({k: "" for k in row["attributes"] if k not in wanted})  # what was left out goes
+        old = {k: row["attributes"].get(k, "") for k in wanted}
+        self.app.history.change(f"attributes of {row['name']}", lambda: project.set_attributes(row["id"], wanted),
+                                lambda _: project.set_attributes(row["id"], old))
+        self._say(f"attributes of {row['name']} saved (u to undo)")
+        self.app.changed()
+
+    def action_rename_speaker(self) -> None:
+        row = self._selected()
+        if row is None:
+            return
+
+        def save(answer: str | None) -> None:
+            if answer:
+                self._rename(row, answer)
+
+        self.app.push_screen(AskText(f"Rename a speaker of {row['name']}: OLD=NEW ({', '.join(row['speakers'])})",
+                                     placeholder="SPEAKER_00=Interviewer", allow_empty=False), save)
+
+    @guarded
+    def _rename(self, row: dict, answer: str) -> None:
+        from jhs_qual.errors import BadInput
+
+        old, sep, new = answer.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise BadInput(f"'{answer}' is not OLD=NEW", hint="e.g. SPEAKER_00=Interviewer")
+        old, new = old.strip(), " ".join(new.split())
+        project = self.app.project
+        self.app.history.change(f"{old} -> {new} in {row['name']}",
+                                lambda: project.rename_speaker(row["id"], old, new),
+                                lambda _: project.rename_speaker(row["id"], new, old))
+        self._say(f"{old} is {new} now in {row['name']} (u to undo)")
+        self.app.changed()
+
+    def action_remove_transcript(self) -> None:
+        row = self._selected()
+        if row is None:
+            return
+        coded = sum(row["coded_turns"].values())
+        options = [f"Remove {row['name']}" + (" and every coding in it" if coded else ""), "Keep it"]
+
+        def chosen(index: int | None) -> None:
+            if index == 0:
+                self._remove(row)
+
+        self.app.push_screen(PickOne(f"Remove {row['name']}? (This cannot be undone; its text is gone.)", options),
+                             chosen)
+
+    @guarded
+    def _remove(self, row: dict) -> None:
+        removed = self.app.project.remove_transcript(row["id"], with_codings=True)
+        self._say(f"removed {row['name']}" + (f" and its {removed} coding(s)" if removed else ""))
+        self.app.changed()
+
+    @guarded
+    def action_undo(self) -> None:
+        label = self.app.history.undo()
+        self._say(f"undone: {label}" if label else "nothing to undo")
+        self.app.changed()
