@@ -90,3 +90,19 @@ async def test_the_workbench_learns_as_you_code_and_says_so(run, tmp_path):
         learned = {s.code: s for s in screen.suggestions}
         assert "pupil_topics/contact_parents" in [s.code for s in screen.suggestions[:3]]
         assert "like 3 coded turns" in learned["pupil_topics/contact_parents"].evidence()
+
+
+def test_learning_and_encoder_settings(tmp_path):
+    from jhs_qual.errors import BadInput
+
+    path = tmp_path / "config.toml"
+    path.write_text('[suggest]\nlearn = false\nencoder = "none"\n', encoding="utf-8")
+    config = Config.load(path)
+    assert config.suggest.learn is False and config.suggest.encoder == "none"
+    config.save()
+    assert Config.load(path).suggest == config.suggest
+    path.write_text('[suggest]\nlearn = "no"\n', encoding="utf-8")
+    import pytest
+
+    with pytest.raises(BadInput, match="learn must be true or false"):
+        Config.load(path)

@@ -46,15 +46,10 @@ class Settings:
                 raise BadInput(f"unknown setting '{name}'", file=path, field=f"suggest.{name}",
                                hint=f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}")
             kind, (low, high) = known[name].type, known[name].metadata["range"]
-            if kind == "str":
-                if not isinstance(value, str):
-                    raise BadInput(f"{name} must be text ({known[name].metadata['meaning']})",
-                                   file=path, field=f"suggest.{name}")
-                values[name] = value
-                continue
-            if kind == "bool":
-                if not isinstance(value, bool):
-                    raise BadInput(f"{name} must be true or false ({known[name].metadata['meaning']})",
+            if kind in ("str", "bool"):  # text or a switch: no range
+                wanted, words = {"str": (str, "text"), "bool": (bool, "true or false")}[kind]
+                if not isinstance(value, wanted):
+                    raise BadInput(f"{name} must be {words} ({known[name].metadata['meaning']})",
                                    file=path, field=f"suggest.{name}")
                 values[name] = value
                 continue
