@@ -189,3 +189,17 @@ def test_disagreements_command(coded):
 def test_compare_bad_input(coded, args, message):
     result = coded("compare", *args)
     assert result.exit_code == 2 and message in result.output
+
+
+def test_compare_reports_gwet_ac1_hand_computed():
+    """Gwet's AC1 (Gwet 2008, Br J Math Stat Psychol 61:29): two coders, ten turns; A codes
+    turns 1-6, B turns 1-4 and 7. pa = 7/10, pi = (0.6 + 0.5) / 2 = 0.55,
+    pe = 2 x 0.55 x 0.45 = 0.495, AC1 = (0.7 - 0.495) / (1 - 0.495) = 0.40594..."""
+    from jhs_qual.analysis.compare import compare
+    from jhs_qual.domain import Coding
+
+    turns = {1: [(i + 1, i * 10, i * 10 + 5) for i in range(10)]}
+    spans = [Coding(i, 1, "b/x", "a", t * 10, t * 10 + 5) for i, t in enumerate(range(6))]
+    spans += [Coding(10 + i, 1, "b/x", "b", t * 10, t * 10 + 5) for i, t in enumerate((0, 1, 2, 3, 6))]
+    result = compare(["a", "b"], "turn", {1: "x" * 100}, turns, spans)
+    assert abs(result.codes[0].ac1 - 0.205 / 0.505) < 1e-12

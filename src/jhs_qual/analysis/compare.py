@@ -30,6 +30,7 @@ from jhs_qual.analysis.agreement import (
     Ratings,
     cohen_kappa,
     fleiss_kappa,
+    gwet_ac1,
     krippendorff_alpha,
     percent_agreement,
 )
@@ -54,6 +55,7 @@ class CodeAgreement:
     kappa: float
     kappa_name: str
     alpha: float
+    ac1: float = float("nan")  # Gwet's AC1, as irrCAC computes it
     nvivo: dict[str, float] | None = None  # char unit, two coders
     segments: dict[str, int] | None = None  # two coders
 
@@ -182,6 +184,7 @@ def _agreement(code: str, table: np.ndarray, coders: list[str]) -> CodeAgreement
         kappa=cohen_kappa(ratings) if two else fleiss_kappa(ratings),
         kappa_name="Cohen's kappa" if two else "Fleiss' kappa",
         alpha=krippendorff_alpha(ratings, "nominal"),
+        ac1=gwet_ac1(ratings, 2),
     )
 
 

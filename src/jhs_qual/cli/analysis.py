@@ -88,7 +88,7 @@ def _nan_to_none(value):
 def _comparison_rows(result) -> tuple[list[str], list[list]]:
     coders = result.coders
     header = ["code", "units", *(f"coded by {c}" for c in coders), "agreement %",
-              result.codes[0].kappa_name if result.codes else "kappa", "alpha"]
+              result.codes[0].kappa_name if result.codes else "kappa", "alpha", "AC1"]
     two = len(coders) == 2
     if two:
         header += ["segments matched", f"only {coders[0]}", f"only {coders[1]}"]
@@ -97,7 +97,7 @@ def _comparison_rows(result) -> tuple[list[str], list[list]]:
     rows = []
     for row in result.codes + ([result.overall] if result.overall else []):
         line = [row.code, row.units, *(row.coded_by[c] for c in coders),
-                _fmt(row.percent * 100, 1), _fmt(row.kappa), _fmt(row.alpha)]
+                _fmt(row.percent * 100, 1), _fmt(row.kappa), _fmt(row.alpha), _fmt(row.ac1)]
         if two:
             if row.segments:
                 line += [row.segments["matched"], row.segments[f"only_{coders[0]}"],
