@@ -196,3 +196,39 @@ def test_cli_round_trip(run, tmp_path):
     assert "1 transcript(s), 1 coding(s), 0 memo(s) imported" in result.output
     bad = CliRunner().invoke(cli, ["import-qdpx", str(write(tmp_path / "x.qdpx", b"nope")), "--project", str(other)])
     assert bad.exit_code == 2 and "x.qdpx: not a .qdpx archive" in bad.output
+
+
+def test_what_has_no_place_is_reported_and_notes_find_their_transcript(run, tmp_path):
+    """The standard asks an importer to report what it leaves out; a Note referred to from a
+    source becomes a memo on that transcript, the project's description a memo too."""
+    import zipfile
+
+    guid = "aaaaaaaa-0000-0000-0000-000000000001"
+    qde = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="x">
+  <Description>Een studie naar samenwerking.</Description>
+  <Sources>
+    <TextSource guid="{guid}" name="t" plainTextPath="internal://{guid}.txt">
+      <NoteRef targetGUID="bbbbbbbb-0000-0000-0000-000000000001"/>
+    </TextSource>
+    <PDFSource guid="cccccccc-0000-0000-0000-000000000001" name="d.pdf" path="internal://d.pdf">
+      <PDFSelection guid="dddddddd-0000-0000-0000-000000000001" page="1" firstX="0" firstY="0" secondX="1" secondY="1">
+        <Coding guid="eeeeeeee-0000-0000-0000-000000000001"><CodeRef targetGUID="ffffffff-0000-0000-0000-000000000001"/></Coding>
+      </PDFSelection>
+    </PDFSource>
+  </Sources>
+  <Notes><Note guid="bbbbbbbb-0000-0000-0000-000000000001" name="n"><PlainTextContent>Let op de toon.</PlainTextContent></Note></Notes>
+  <Links><Link guid="11111111-0000-0000-0000-000000000001" originGUID="{guid}" targetGUID="{guid}"/></Links>
+  <Sets><Set guid="22222222-0000-0000-0000-000000000001" name="s"/></Sets>
+</Project>"""
+    path = tmp_path / "x.qdpx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("project.qde", qde)
+        archive.writestr(f"sources/{guid}.txt", "Interviewer: vraag\nLeraar: antwoord\n")
+    result = run("import-qdpx", str(path))
+    assert result.exit_code == 0, result.output
+    assert "left out (no place for them in jhs-qual): 1 codings on pdf sources, 1 links, 1 sets" in result.output
+    with Project.open(run.project_path) as project:
+        tid = project.transcript("t")["id"]
+        memos = {m["text"]: m["transcript_id"] for m in project.memos()}
+    assert memos == {"Let op de toon.": tid, "Een studie naar samenwerking.": None}

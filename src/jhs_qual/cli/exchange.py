@@ -105,7 +105,8 @@ def import_qdpx(source: Path, project_path: Path | None) -> None:
         echo(f"transcript {name}: positions read as {report.conventions[name]}")
     for label, items in (("codebooks added", report.codebooks), ("coders added", report.coders),
                          ("attribute names added", report.attribute_keys),
-                         ("sources skipped (not plain text)", report.skipped_sources)):
+                         ("sources skipped (not plain text)", report.skipped_sources),
+                         ("left out (no place for them in jhs-qual)", report.dropped)):
         if items:
             echo(f"{label}: {', '.join(items)}")
     echo(f"{len(report.transcripts)} transcript(s), {report.codings} coding(s), {report.memos} memo(s) imported")

@@ -162,6 +162,7 @@ class ImportReport:
     transcripts: list[str] = field(default_factory=list)
     conventions: dict[str, str] = field(default_factory=dict)  # transcript -> offsets convention used
     skipped_sources: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # what the project holds that has no place here, with counts
     codebooks: list[str] = field(default_factory=list)
     coders: list[str] = field(default_factory=list)
     codings: int = 0
@@ -234,6 +235,31 @@ def _choose_convention(raw: str, stored: str, selections: list[tuple[int, int, s
     return best, maps[best]
 
 
+def _count_dropped(root, report: ImportReport) -> None:
+    """What a REFI project holds that jhs-qual has no place for, counted (the standard asks an
+    importer to say what it leaves out)."""
+    counts: dict[str, int] = {}
+
+    def add(what: str, n: int = 1) -> None:
+        if n:
+            counts[what] = counts.get(what, 0) + n
+
+    for element in root.iter():
+        kind = _local(element.tag)
+        if kind == "Set":
+            add("sets")
+        elif kind == "Link":
+            add("links")
+        elif kind == "Graph":
+            add("graphs")
+        elif kind == "Case":
+            add("case code references", len(_children(element, "CodeRef")))
+            add("case selection references", len(_children(element, "SelectionRef")))
+        elif kind in ("PDFSource", "PictureSource", "AudioSource", "VideoSource"):
+            add(f"codings on {kind[:-6].lower()} sources", sum(1 for sub in element.iter() if _local(sub.tag) == "Coding"))
+    report.dropped = [f"{n} {what}" for what, n in counts.items()]
+
+
 def import_qdpx(project, path: Path) -> ImportReport:
     data = read_bytes(path)
     archive, names = open_archive(data, path)
@@ -297,6 +323,7 @@ def import_qdpx(project, path: Path) -> ImportReport:
 
     # sources, selections, codings
     planned = []  # (name, stored text, turns, attributes, [(code, coder, start, end, memo)])
+    source_names: dict[str, str] = {}  # source GUID -> transcript name
     taken = {r[0] for r in project.db.execute("SELECT name FROM transcripts")}
     known_texts = {r[0]: r[1] for r in project.db.execute("SELECT sha256, name FROM transcripts")}
     existing_names = set(known_texts.values())
@@ -364,16 +391,32 @@ def import_qdpx(project, path: Path) -> ImportReport:
                       **values_of(element)}
         existing = any(p[1] == sha for p in planned) or name in existing_names
         planned.append((name, sha, stored_text, attributes, codings, existing))
+        source_names[(element.get("guid") or "").strip("{}").lower()] = name
         report.transcripts.append(name)
         report.conventions[name] = convention
 
+    # Where a note hangs (a NoteRef inside a source or a code): it becomes a memo on that transcript or code.
+    note_on: dict[str, tuple[str, object]] = {}
+    for element in root.iter():
+        kind = _local(element.tag)
+        for ref in _children(element, "NoteRef"):
+            target = (ref.get("targetGUID") or "").strip("{}").lower()
+            if kind == "TextSource":
+                note_on[target] = ("source", (element.get("guid") or "").strip("{}").lower())
+            elif kind == "Code":
+                note_on[target] = ("code", (element.get("guid") or "").strip("{}").lower())
     notes = []
     if child(root, "Notes") is not None:
         for note in _children(child(root, "Notes"), "Note"):
             content = child(note, "PlainTextContent")
             if content is not None and (content.text or "").strip():
                 who = users.get((note.get("creatingUser") or "").strip("{}").lower()) or default_coder
-                notes.append((who, note.get("name") or "", content.text.strip()))
+                notes.append((who, note.get("name") or "", content.text.strip(),
+                              note_on.get((note.get("guid") or "").strip("{}").lower())))
+    description = child(root, "Description")
+    if description is not None and (description.text or "").strip():
+        notes.append((default_coder, "project description", description.text.strip(), None))
+    _count_dropped(root, report)
 
     # write, all at once
     keys = set(project.attribute_keys())
@@ -396,9 +439,16 @@ def import_qdpx(project, path: Path) -> ImportReport:
             for (book_id, code_id), coder, start, end, memo in codings:
                 report.codings += project._insert_coding(transcript_id, code_ids[(book_id, code_id)],
                                                          project._coder_id(coder), start, end, memo)
-        for coder, title, text in notes:
-            db.execute("INSERT INTO memos(coder_id, title, text, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                       [project._coder_id(coder), title, text, _datetime(None), _datetime(None)])
+        source_ids = {guid: db.execute("SELECT id FROM transcripts WHERE name = ?", [name]).fetchone()[0]
+                      for guid, name in source_names.items()}
+        code_rows = {guid: code_ids.get(ref) for guid, ref in guid_to_code.items()}
+        for coder, title, text, on in notes:
+            transcript_id = source_ids.get(on[1]) if on and on[0] == "source" else None
+            code_row = code_rows.get(on[1]) if on and on[0] == "code" else None
+            db.execute("INSERT INTO memos(coder_id, transcript_id, code_id, title, text, created_at, updated_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       [project._coder_id(coder), transcript_id, code_row, title, text, _datetime(None),
+                        _datetime(None)])
             report.memos += 1
         report.coders = sorted({r[0] for r in db.execute("SELECT name FROM coders")} - before)
     return report
