@@ -232,3 +232,34 @@ def test_what_has_no_place_is_reported_and_notes_find_their_transcript(run, tmp_
         tid = project.transcript("t")["id"]
         memos = {m["text"]: m["transcript_id"] for m in project.memos()}
     assert memos == {"Let op de toon.": tid, "Een studie naar samenwerking.": None}
+
+
+def test_positions_that_fit_two_ways_are_asked_not_guessed(run, tmp_path):
+    """The issue's case: NVivo's UTF-16 positions in a CRLF file with an emoji, selection names
+    that do not hold the text ("Reference 1"), every selection fitting as code points too."""
+    import zipfile
+
+    text = "Leraar: Café was leuk 👍🏽 echt.\r\nInterviewer: En verder?\r\nLeraar: Ja.\r\n"
+    words = "Café was leuk 👍🏽 echt."
+    start_cp = text.index(words)
+    start16 = len(text[:start_cp].encode("utf-16-le")) // 2
+    end16 = start16 + len(words.encode("utf-16-le")) // 2
+    guid, code = "aaaaaaaa-0000-0000-0000-000000000001", "ffffffff-0000-0000-0000-000000000001"
+    qde = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="x">
+  <CodeBook><Codes><Code guid="{code}" name="c" isCodable="true"/></Codes></CodeBook>
+  <Sources><TextSource guid="{guid}" name="t" plainTextPath="internal://{guid}.txt">
+    <PlainTextSelection guid="bbbbbbbb-0000-0000-0000-000000000001" name="Reference 1" startPosition="{start16}"
+        endPosition="{end16}"><Coding guid="cccccccc-0000-0000-0000-000000000001"><CodeRef targetGUID="{code}"/></Coding>
+    </PlainTextSelection></TextSource></Sources>
+</Project>"""
+    path = tmp_path / "nvivo.qdpx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("project.qde", qde)
+        archive.writestr(f"sources/{guid}.txt", text.encode("utf-8"))
+    asked = run("import-qdpx", str(path))
+    assert asked.exit_code == 2 and "--offsets" in asked.output
+    assert run("import-qdpx", str(path), "--offsets", "utf16").exit_code == 0
+    with Project.open(run.project_path) as project:
+        (row,) = project.coding_rows()
+    assert row["text"] == words

@@ -88,8 +88,11 @@ def export_qdpx(output: Path, offsets: str, project_path: Path | None) -> None:
 
 @cli.command("import-qdpx")
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--offsets", type=click.Choice(["codepoints", "utf16"]),
+              help="How the file counts positions, when its selections fit either way (default: decided "
+                   "from the file, or asked).")
 @project_option
-def import_qdpx(source: Path, project_path: Path | None) -> None:
+def import_qdpx(source: Path, offsets: str | None, project_path: Path | None) -> None:
     """Bring a REFI-QDA project (.qdpx from QualCoder, NVivo, ATLAS.ti, MAXQDA ...) into this project.
 
     Plain-text sources become transcripts (turns found as in an import),
@@ -100,12 +103,12 @@ def import_qdpx(source: Path, project_path: Path | None) -> None:
     from jhs_qual.refi.project import import_qdpx as run_import
 
     with open_project(project_path) as project:
-        report = run_import(project, source)
+        report = run_import(project, source, offsets)
     for name in report.transcripts:
         echo(f"transcript {name}: positions read as {report.conventions[name]}")
     for label, items in (("codebooks added", report.codebooks), ("coders added", report.coders),
                          ("attribute names added", report.attribute_keys),
-                         ("sources skipped (not plain text)", report.skipped_sources),
+                         ("sources skipped", report.skipped_sources),
                          ("left out (no place for them in jhs-qual)", report.dropped)):
         if items:
             echo(f"{label}: {', '.join(items)}")

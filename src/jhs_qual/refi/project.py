@@ -217,22 +217,43 @@ def offset_maps(raw: str) -> dict[str, list[int]]:
     return maps
 
 
-def _choose_convention(raw: str, stored: str, selections: list[tuple[int, int, str]]):
-    """The convention under which the selections fit the text best (and match their names)."""
+def _choose_convention(raw: str, stored: str, selections: list[tuple[int, int, str]], label: str = "",
+                       path: Path | None = None, forced: str | None = None):
+    """The convention under which the selections fit the text best: inside the text, not
+    splitting a character (half a surrogate pair, a CRLF), and matching their names. When
+    two conventions fit equally well and would put the codings on different words, the
+    evidence cannot decide: refused, asking for --offsets, never guessed."""
     maps = offset_maps(raw)
-    best, best_score = "codepoints", (-1, -1)
-    for name, table in maps.items():
-        inside = matches = 0
-        for start, end, label in selections:
-            if 0 <= start < end < len(table):
-                inside += 1
-                piece = " ".join(stored[table[start]:table[end]].split())
-                if label and piece and " ".join(label.split())[:40] == piece[:40]:
-                    matches += 1
-        score = (inside, matches)
-        if score > best_score:  # ties keep the earlier: code points, the standard, first
-            best, best_score = name, score
+    if forced:
+        chosen = [n for n in maps if n.split("+")[0] == forced]
+        best = max(chosen, key=lambda n: _fit(maps[n], stored, selections))
+        return best, maps[best]
+    scores = {name: _fit(table, stored, selections) for name, table in maps.items()}
+    best = max(maps, key=lambda n: (scores[n], n == "codepoints"))  # on a true tie: the standard's unit
+    rivals = [n for n in maps if n != best and scores[n] == scores[best]
+              and any(maps[n][s] != maps[best][s] or maps[n][e] != maps[best][e] for s, e, _ in selections
+                      if e < len(maps[n]) and e < len(maps[best]))]
+    if rivals and selections and not scores[best][2]:
+        raise BadInput(f"source '{label}': its positions fit as {best} and as {rivals[0]}, on different words, "
+                       "and nothing in the file tells which", file=path, field="PlainTextSelection",
+                       hint="say which with --offsets codepoints or --offsets utf16 (NVivo 12 and QualCoder "
+                            "write utf16)")
     return best, maps[best]
+
+
+def _fit(table: list[int], stored: str, selections) -> tuple[int, int, int]:
+    """(selections inside the text, not falling inside one character, whose names match the words)."""
+    inside = whole = matches = 0
+    for start, end, label in selections:
+        if 0 <= start < end < len(table):
+            inside += 1
+            if table[start] < table[end] and (start == 0 or table[start] != table[start - 1]) \
+                    and table[end] != table[end - 1]:
+                whole += 1
+            piece = " ".join(stored[table[start]:table[end]].split())
+            if label and piece and " ".join(label.split())[:40] == piece[:40]:
+                matches += 1
+    return inside, whole, matches
 
 
 def _count_dropped(root, report: ImportReport) -> None:
@@ -260,7 +281,7 @@ def _count_dropped(root, report: ImportReport) -> None:
     report.dropped = [f"{n} {what}" for what, n in counts.items()]
 
 
-def import_qdpx(project, path: Path) -> ImportReport:
+def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport:
     data = read_bytes(path)
     archive, names = open_archive(data, path)
     root = read_xml(qde_from_archive(archive, names, path), path)
@@ -352,7 +373,8 @@ def import_qdpx(project, path: Path) -> ImportReport:
                 raise BadInput(f"source '{label}': a selection without whole-number positions",
                                file=path, field="PlainTextSelection") from None
             selections.append((start, end, sel.get("name") or "", sel))
-        convention, table = _choose_convention(raw, stored_text, [(s, e, n) for s, e, n, _ in selections])
+        convention, table = _choose_convention(raw, stored_text, [(s, e, n) for s, e, n, _ in selections],
+                                               label, path, offsets)
         codings = []
         for start, end, _, sel in selections:
             if not (0 <= start < end < len(table)):
