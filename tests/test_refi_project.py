@@ -263,3 +263,23 @@ def test_positions_that_fit_two_ways_are_asked_not_guessed(run, tmp_path):
     with Project.open(run.project_path) as project:
         (row,) = project.coding_rows()
     assert row["text"] == words
+
+
+def test_our_qdpx_opens_in_another_reader(run, tmp_path):
+    """pyrefiqda (an independent reader, validating against the standard's schema) finds every
+    source of our export in sources/ with its text, and the codings on it."""
+    from pyrefiqda import RefiProject
+
+    from tests.conftest import SAMPLES
+
+    assert run("import", str(SAMPLES / "po_leraar_de_linde.txt")).exit_code == 0
+    assert run("code", "add", "po_leraar_de_linde", "interdependence", "--turn", "36", "--coder", "anna").exit_code == 0
+    out = tmp_path / "ours.qdpx"
+    assert run("export-qdpx", "-o", str(out)).exit_code == 0
+    project = RefiProject.load(out, extract_dir=str(tmp_path / "extracted"))
+    (source,) = project.sources.text_source
+    text = RefiProject.resolve_source_path(source.plain_text_path, tmp_path / "extracted").read_text(encoding="utf-8")
+    with Project.open(run.project_path) as ours:
+        assert text == ours.transcript("po_leraar_de_linde")["text"]
+    (selection,) = source.plain_text_selection
+    assert text[selection.start_position:selection.end_position].startswith("Ik weet hoe ik een klas moet runnen.")
