@@ -166,3 +166,28 @@ def test_cli_refuses_a_billion_laughs(tmp_path):
     result = CliRunner().invoke(cli, ["codebook", "import", str(path), "-o", str(tmp_path / "x.yaml")])
     assert result.exit_code == 2 and "evil.qdc: refused" in result.output
     assert not (tmp_path / "x.yaml").exists()
+
+
+def test_folders_stay_folders(run, tmp_path):
+    """isCodable="false" (a folder in NVivo and others) survives the trip, and a folder is
+    never applied itself."""
+    yaml_text = ("id: mapjes\ntitle: Mapjes\nlanguage: nl\ncodes:\n"
+                 "  - id: thema\n    label_nl: Thema\n    label_en: Theme\n    codable: false\n"
+                 "  - id: sub\n    label_nl: Sub\n    label_en: Sub\n    parent: thema\n")
+    book = write(tmp_path / "mapjes.yaml", yaml_text)
+    assert run("codebook", "load", str(book)).exit_code == 0
+    qdc = tmp_path / "m.qdc"
+    assert run("codebook", "export", "mapjes", "-o", str(qdc)).exit_code == 0
+    assert 'name="Thema" isCodable="false"' in qdc.read_text(encoding="utf-8")
+    back = tmp_path / "back.yaml"
+    assert run("codebook", "import", str(qdc), "-o", str(back), project=False).exit_code == 0
+    assert "codable: false" in back.read_text(encoding="utf-8")
+    from tests.conftest import SAMPLES
+
+    assert run("import", str(SAMPLES / "po_leraar_de_linde.txt")).exit_code == 0
+    refused = run("code", "add", "po_leraar_de_linde", "mapjes/thema", "--turn", "2", "--coder", "anna")
+    assert refused.exit_code == 2 and "is a folder of codes" in refused.output
+    assert run("code", "add", "po_leraar_de_linde", "mapjes/sub", "--turn", "2", "--coder", "anna").exit_code == 0
+    bad = write(tmp_path / "bad.yaml", yaml_text.replace("codable: false", "codable: nee"))
+    result = run("codebook", "check", str(bad), project=False)
+    assert result.exit_code == 2 and "thema.codable: must be true or false" in result.output

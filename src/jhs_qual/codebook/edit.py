@@ -46,7 +46,7 @@ def add_keywords(path: Path, codebook_id: str, code_id: str, terms: list[str]) -
 
 
 _FIELD_ORDER = ("id", "label_nl", "label_en", "definition", "use_when", "do_not_use_when", "keywords",
-                "phrases", "exclude", "example", "colour", "key", "parent")
+                "phrases", "exclude", "example", "colour", "key", "parent", "codable")
 
 
 def rewrite_codes(yaml_text: str, codes: list[dict], source: str) -> str:
@@ -70,7 +70,8 @@ def rewrite_codes(yaml_text: str, codes: list[dict], source: str) -> str:
                   "definition": row["definition"], "use_when": row["use_when"],
                   "do_not_use_when": row["do_not_use_when"], "keywords": row["keywords"], "phrases": row["phrases"],
                   "exclude": row["exclude"], "example": row["example"], "colour": row["colour"],
-                  "key": row["key"], "parent": row["parent"]}
+                  "key": row["key"], "parent": row["parent"],
+                  "codable": None if row.get("codable", 1) else False}  # written only when false
         for name in _FIELD_ORDER:
             value = values[name]
             empty = value in (None, "", [])
@@ -78,7 +79,9 @@ def rewrite_codes(yaml_text: str, codes: list[dict], source: str) -> str:
                 entry.pop(name, None)
                 continue
             current = entry.get(name)
-            if isinstance(value, list):
+            if isinstance(value, bool):
+                entry[name] = value
+            elif isinstance(value, list):
                 if [str(v) for v in current or []] != value:
                     entry[name] = CommentedSeq(value)
             elif str(current).strip() != str(value).strip():

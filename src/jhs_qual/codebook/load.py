@@ -24,7 +24,7 @@ LANGUAGES = ("nl", "en")
 CODEBOOK_FIELDS = ("id", "title", "language", "description", "applies_to", "codes")
 CODE_FIELDS = (
     "id", "label_nl", "label_en", "definition", "use_when", "do_not_use_when",
-    "keywords", "phrases", "exclude", "example", "colour", "key", "parent",
+    "keywords", "phrases", "exclude", "example", "colour", "key", "parent", "codable",
 )
 _LIST_FIELDS = ("keywords", "phrases", "exclude")
 # Colours for codes that do not set one: readable on dark and light themes.
@@ -246,8 +246,16 @@ def _code(raw: _Mapping, path, position: int) -> Code:
         colour=colour.lower(),
         key=key,
         parent=str(parent) if parent not in (None, "") else None,
+        codable=_switch(raw, "codable", path, code_id),
         line=raw.line,
     )
+
+
+def _switch(raw: _Mapping, name: str, path, owner: str) -> bool:
+    value = raw.get(name, True)
+    if not isinstance(value, bool):
+        raise BadInput("must be true or false", file=path, line=raw.lines.get(name, raw.line), field=f"{owner}.{name}")
+    return value
 
 
 def _check_hierarchy(codes: list[Code], path) -> None:

@@ -60,6 +60,7 @@ class Code:
     colour: str = ""
     key: str = ""
     parent: str | None = None
+    codable: bool = True  # False: a folder that holds codes (REFI's isCodable="false"), never applied itself
     line: int | None = None  # where the code starts in its YAML file
 
     def ref(self, codebook_id: str) -> str:

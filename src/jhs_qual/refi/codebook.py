@@ -102,7 +102,8 @@ def add_codes(codes_element: ET.Element, codebooks: list[Codebook], ns: str) -> 
         elements: dict[str | None, ET.Element] = {None: folder}
         for code in _parents_first(book.codes):
             element = ET.SubElement(elements[code.parent], f"{{{ns}}}Code", {
-                "guid": code_guid(book.id, code.id), "name": code.label_nl, "isCodable": "true",
+                "guid": code_guid(book.id, code.id), "name": code.label_nl,
+                "isCodable": "true" if code.codable else "false",
                 "color": code.colour.upper()})
             ET.SubElement(element, f"{{{ns}}}Description").text = _description(code, book.id)
             elements[code.id] = element
@@ -268,6 +269,8 @@ def _codebook_yaml(book: dict, roots, path) -> tuple[str, str, dict[str, str]]:
                 used_keys.add(fields["key"])
         elif text:
             code["definition"] = text
+        if (element.get("isCodable") or "true").strip().lower() == "false":
+            code["codable"] = False  # a folder in the other tool: kept as one
         code["colour"] = parse_colour(element.get("color")) or PALETTE[len(codes) % len(PALETTE)]
         if parent:
             code["parent"] = parent

@@ -98,20 +98,20 @@ class CodebookStore:
         for position, code in enumerate(codebook.codes):
             db.execute(
                 "INSERT INTO codes(codebook_id, code_id, parent, position, label_nl, label_en, definition,"
-                " use_when, do_not_use_when, keywords, phrases, exclude, example, colour, key)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " use_when, do_not_use_when, keywords, phrases, exclude, example, colour, key, codable)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(codebook_id, code_id) DO UPDATE SET parent = excluded.parent,"
                 " position = excluded.position, label_nl = excluded.label_nl, label_en = excluded.label_en,"
                 " definition = excluded.definition, use_when = excluded.use_when,"
                 " do_not_use_when = excluded.do_not_use_when, keywords = excluded.keywords,"
                 " phrases = excluded.phrases, exclude = excluded.exclude, example = excluded.example,"
-                " colour = excluded.colour, key = excluded.key",
+                " colour = excluded.colour, key = excluded.key, codable = excluded.codable",
                 [codebook.id, code.id, code.parent, position, code.label_nl, code.label_en,
                  code.definition, code.use_when, code.do_not_use_when,
                  json.dumps(code.keywords, ensure_ascii=False),
                  json.dumps(code.phrases, ensure_ascii=False),
                  json.dumps(code.exclude, ensure_ascii=False),
-                 code.example, code.colour, code.key],
+                 code.example, code.colour, code.key, int(code.codable)],
             )
 
     def _stored_codebook(self, codebook_id: str) -> Codebook:

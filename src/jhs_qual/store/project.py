@@ -633,6 +633,10 @@ class Project(CodebookStore, NotesStore, VectorStore):
         length = self.db.execute(
             "SELECT length(text) FROM transcripts WHERE id = ?", [transcript_id]
         ).fetchone()[0]
+        codable = self.db.execute("SELECT codable, code_id FROM codes WHERE id = ?", [code_row_id]).fetchone()
+        if codable is not None and not codable[0]:
+            raise BadInput(f"code '{codable[1]}' is a folder of codes, not a code to apply", field="CODE",
+                           hint="code with one of the codes under it")
         if not (0 <= start < end <= length):
             raise BadInput(
                 f"span {start}:{end} is outside the text",

@@ -290,3 +290,10 @@ CREATE TABLE transcript_versions (
 );
 """,
     )
+
+
+
+@_migration("m009_codable")
+def m009_codable(db: Database) -> None:
+    """Codes that are folders (REFI's isCodable="false"): they hold codes and are never applied."""
+    _run(db, "ALTER TABLE codes ADD COLUMN codable INTEGER NOT NULL DEFAULT 1;")

@@ -174,7 +174,7 @@ def sources_from_codebooks(codebooks) -> list[CodeSource]:
     """From parsed Codebook objects (YAML files, without a project)."""
     return [CodeSource(book.language, book.sha256, tuple(
         CodeTerms(f"{book.id}/{c.id}", tuple(c.keywords), tuple(c.phrases), tuple(c.exclude)) for c in book.codes
-    )) for book in codebooks]
+        if c.codable)) for book in codebooks]
 
 
 def sources_from_project(project, *, use_learned: bool = False, codebooks: list[str] | None = None) -> list[CodeSource]:
@@ -185,7 +185,7 @@ def sources_from_project(project, *, use_learned: bool = False, codebooks: list[
     books = {b["id"]: b for b in project.codebooks()}
     grouped: dict[str, list[CodeTerms]] = defaultdict(list)
     for c in project.codes():
-        if codebooks is None or c["codebook_id"] in codebooks:
+        if (codebooks is None or c["codebook_id"] in codebooks) and c.get("codable", 1):
             grouped[c["codebook_id"]].append(CodeTerms(
                 f"{c['codebook_id']}/{c['code_id']}", tuple(c["keywords"]), tuple(c["phrases"]),
                 tuple(c["exclude"]), tuple(learned.get(c["id"], ())),

@@ -101,7 +101,7 @@ class CodingScreen(CodeEditing, LiveScreen):
         for code in self.codes:
             if code["key"]:
                 keys.setdefault(code["key"], []).append(code)
-        self.by_key = {key: found[0] for key, found in keys.items() if len(found) == 1}
+        self.by_key = {key: found[0] for key, found in keys.items() if len(found) == 1 and found[0].get("codable", 1)}
         clashes = [f"'{k}' ({', '.join(c['code_id'] for c in found)})" for k, found in keys.items() if len(found) > 1]
         from textual.keys import _character_to_key
 

@@ -63,6 +63,8 @@ class CodeTree(OptionList):
         text = Text("  " * depth)
         text.append("● ", style=code["colour"])
         text.append(f"[{code['key']}] " if code["key"] else "", style="bold")
+        if not code.get("codable", 1):
+            text.append("(folder) ", style="dim")
         text.append(code["label_nl"])
         text.append(f"  {here}/{everywhere}", style="dim")
         return text
