@@ -37,6 +37,10 @@ def overwrite(allowed: bool) -> None:
     _OVERWRITE.set(allowed)
 
 
+def overwrite_allowed() -> bool:
+    return _OVERWRITE.get()
+
+
 def new_file_mode(mode: int) -> None:
     """The mode of the files this process creates (the config's [files] mode)."""
     _MODE.set(mode)

@@ -41,9 +41,9 @@ def export_coder(name: str, output: Path, project_path: Path | None) -> None:
     """Write one coder's work to a small project file, for sending to a colleague to merge."""
     from jhs_qual.store.merge import export_coder as run_export
 
-    from jhs_qual.files import _OVERWRITE
+    from jhs_qual.files import overwrite_allowed
 
-    if output.exists() and _OVERWRITE.get():  # --force: the old file goes, the new one is made in its place
+    if output.exists() and overwrite_allowed():  # --force: the old file goes, the new one is made in its place
         if not output.is_file():
             raise BadInput("is not a regular file", file=output)
         for suffix in ("", "-wal", "-shm"):
