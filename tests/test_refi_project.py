@@ -283,3 +283,31 @@ def test_our_qdpx_opens_in_another_reader(run, tmp_path):
         assert text == ours.transcript("po_leraar_de_linde")["text"]
     (selection,) = source.plain_text_selection
     assert text[selection.start_position:selection.end_position].startswith("Ik weet hoe ik een klas moet runnen.")
+
+
+def test_a_bare_qde_with_its_sources_beside_it(run, tmp_path):
+    """Both import commands take a bare .qde; a missing source is named."""
+    import zipfile
+
+    from tests.conftest import SAMPLES
+
+    assert run("import", str(SAMPLES / "po_leraar_de_linde.txt")).exit_code == 0
+    assert run("code", "add", "po_leraar_de_linde", "interdependence", "--turn", "36", "--coder", "anna").exit_code == 0
+    packed = tmp_path / "p.qdpx"
+    assert run("export-qdpx", "-o", str(packed)).exit_code == 0
+    folder = tmp_path / "bare"
+    with zipfile.ZipFile(packed) as archive:
+        archive.extractall(folder)
+    qde = folder / "project.qde"
+    book = tmp_path / "book.yaml"
+    assert run("codebook", "import", str(qde), "-o", str(book), "--codebook", "bronstein",
+               project=False).exit_code == 0
+    assert "interdependence" in book.read_text(encoding="utf-8")
+    other = tmp_path / "other.jhsq"
+    assert run("init", str(other), project=False).exit_code == 0
+    result = run("import-qdpx", str(qde), "--project", str(other), project=False)
+    assert result.exit_code == 0 and "1 coding(s)" in result.output
+    for source in (folder / "sources").iterdir():
+        source.unlink()
+    missing = run("import-qdpx", str(qde), "--project", str(tmp_path / "other.jhsq"), project=False)
+    assert missing.exit_code == 2 and "not beside it" in missing.output

@@ -369,8 +369,11 @@ def read_entry(archive, name: str, path: Path | str, limit: int) -> bytes:
 def codebook_xml(data: bytes, path: Path | str) -> bytes:
     """A .qdc as it is, or the <CodeBook> of a .qdpx project, as a codebook document."""
     if data[:2] != b"PK":
-        return data
-    project = read_xml(project_xml_from_qdpx(data, path), path)
+        if Path(str(path)).suffix.lower() != ".qde":
+            return data  # a .qdc
+        project = read_xml(data, path)  # a bare .qde: its codebook
+    else:
+        project = read_xml(project_xml_from_qdpx(data, path), path)
     book = next((child for child in project if _local(child.tag) == "CodeBook"), None)
     if book is None:
         raise BadInput("the project has no <CodeBook>", file=path)

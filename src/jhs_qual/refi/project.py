@@ -281,8 +281,37 @@ def _count_dropped(root, report: ImportReport) -> None:
     report.dropped = [f"{n} {what}" for what, n in counts.items()]
 
 
+def _bare_qde(data: bytes, path: Path) -> bytes:
+    """A bare .qde with its sources in the folder beside it, packed as the .qdpx it stands for
+    (the same checks then apply); a source the project names but the folder lacks is named."""
+    import io
+
+    folder = path.parent
+    buffer = io.BytesIO()
+    missing = []
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("project.qde", data)
+        for target in re.findall(rb'plainTextPath="([^"]+)"', data):
+            name = target.decode("utf-8", "replace").split("internal://")[-1]
+            for candidate in (folder / "sources" / name, folder / "Sources" / name, folder / name):
+                if candidate.is_file():
+                    if candidate.stat().st_size > MAX_SOURCE:
+                        raise BadInput(f"{candidate.name} is larger than {MAX_SOURCE // (1024 * 1024)} MiB",
+                                       file=candidate)
+                    archive.writestr(f"sources/{PurePosixPath(name).name}", read_bytes(candidate))
+                    break
+            else:
+                missing.append(name)
+    if missing:
+        raise BadInput(f"{len(missing)} source(s) the project names are not beside it: {', '.join(missing[:5])}",
+                       file=path, hint="put them in a folder 'sources' next to the .qde, or import the .qdpx")
+    return buffer.getvalue()
+
+
 def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport:
     data = read_bytes(path)
+    if Path(path).suffix.lower() == ".qde" and data[:2] != b"PK":  # a bare .qde: its sources lie beside it
+        data = _bare_qde(data, path)
     archive, names = open_archive(data, path)
     root = read_xml(qde_from_archive(archive, names, path), path)
     if _local(root.tag) != "Project":
