@@ -23,6 +23,7 @@ from jhs_qual.analysis.agreement import (
     cohen_kappa,
     cohen_kappa_from_table,
     fleiss_kappa,
+    fleiss_kappa_by_category,
     gwet_ac1,
     krippendorff_alpha,
     percent_agreement,
@@ -117,6 +118,29 @@ def test_fleiss_1971():
     with open(IRR / "irr_diagnoses_fleiss1971_30x6.csv", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))[1:]
     assert fleiss_kappa(Ratings.from_table(rows)) == pytest.approx(0.4302445, abs=1e-7)
+
+
+# Fleiss (1971) Table 1: 30 patients x 6 psychiatrists, diagnoses 1-5 (1 depression,
+# 2 personality disorder, 3 schizophrenia, 4 neurosis, 5 other), one string per patient.
+FLEISS_1971 = ["444444", "222555", "233335", "555555", "222444", "113333", "333355", "113334",
+               "114444", "555555", "144444", "124444", "222333", "144444", "224445", "333335",
+               "111455", "111112", "224444", "133555", "555555", "244444", "224555", "114444",
+               "144445", "222224", "111155", "224444", "133333", "555555"]
+
+
+def test_fleiss_1971_per_category():
+    """Fleiss (1971) p.380, Table 2: kappa per category .245 .245 .520 .471 .566
+    (irr's kappam.fleiss(diagnoses, detail=TRUE) prints the same), overall .430."""
+    ratings = Ratings.from_table([list(patient) for patient in FLEISS_1971])
+    by_category = fleiss_kappa_by_category(ratings)
+    assert [round(by_category[c], 3) for c in "12345"] == [0.245, 0.245, 0.520, 0.471, 0.566]
+    assert fleiss_kappa(ratings) == pytest.approx(0.4302445, abs=1e-7)
+
+
+def test_fleiss_per_category_perfect_and_undefined():
+    ratings = Ratings.from_table([["a", "a"], ["b", "b"], ["a", None]])
+    assert fleiss_kappa_by_category(ratings) == {"a": 1.0, "b": 1.0}
+    assert all(v != v for v in fleiss_kappa_by_category(Ratings.from_table([["a", "a"]])).values())
 
 
 @needs_shared

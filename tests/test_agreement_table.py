@@ -59,6 +59,17 @@ def test_full_output_with_interval(tmp_path):
     assert lines[2].startswith("95% bootstrap interval: ")
 
 
+def test_fleiss_lists_each_category(tmp_path):
+    """Fleiss (1971) Table 2: per-category kappas .245 .245 .520 .471 .566, overall .430."""
+    from tests.test_agreement import FLEISS_1971
+
+    rows = "\n".join(",".join(patient) for patient in FLEISS_1971)
+    path = write(tmp_path / "f.csv", "p1,p2,p3,p4,p5,p6\n" + rows + "\n")
+    lines = run("agreement-table", str(path), "--metric", "fleiss").output.strip().splitlines()
+    assert lines[1:] == ["Fleiss' kappa: 0.4302", "  1: 0.2448", "  2: 0.2448", "  3: 0.5200",
+                         "  4: 0.4711", "  5: 0.5661"]
+
+
 def test_cohen_with_weights_and_semicolons(tmp_path):
     path = write(tmp_path / "two.csv", "coder1;coder2\n1;1\n2;2\n3;2\n1;1\n2;3\n3;3\n")
     plain = run("agreement-table", str(path), "--metric", "cohen", "--quiet").output.strip()

@@ -234,6 +234,27 @@ def fleiss_kappa(ratings: Ratings) -> float:
     return _kappa(pa, float((pi ** 2).sum()))
 
 
+def fleiss_kappa_by_category(ratings: Ratings) -> dict:
+    """Fleiss' (1971) kappa for each category against all others, over units rated twice or more.
+
+    kappa_j = 1 - sum_i n_ij (m_i - n_ij) / (m_i (m_i - 1)) / (N p_j q_j), with p_j the mean
+    share of unit ratings in category j (Fleiss 1971, eq. 13, generalised to unequal m_i).
+    """
+    counts = ratings.counts()
+    m = counts.sum(axis=1)
+    twice = m >= 2
+    result = {}
+    if not twice.any():
+        return {category: float("nan") for category in ratings.categories}
+    n, mi = counts[twice], m[twice][:, None]
+    p = (n / mi).mean(axis=0)
+    disagreement = (n * (mi - n) / (mi * (mi - 1.0))).sum(axis=0)
+    for j, category in enumerate(ratings.categories):
+        expected = len(n) * p[j] * (1.0 - p[j])
+        result[category] = float(1.0 - disagreement[j] / expected) if expected > 0 else float("nan")
+    return result
+
+
 def gwet_ac1(ratings: Ratings, n_categories: int | None = None) -> float:
     q = n_categories or len(ratings.categories)
     pa, pi = _gwet_terms(ratings)

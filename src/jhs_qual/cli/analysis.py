@@ -56,6 +56,11 @@ def agreement_table(file: Path, metric: str, level: str, weights: str, ci: bool,
         echo(f"{name}: undefined (no variation in the values, or no unit coded twice)")
         return
     echo(f"{name}: {shown}")
+    if metric == "fleiss":
+        from jhs_qual.analysis.agreement import fleiss_kappa_by_category
+
+        for category, kappa in fleiss_kappa_by_category(ratings).items():
+            echo(f"  {category}: " + ("undefined" if math.isnan(kappa) else f"{kappa:.4f}"))
     if ci and metric == "alpha":
         low, high = alpha_bootstrap(ratings, level)
         echo(f"95% bootstrap interval: {low:.4f} to {high:.4f} (2000 resamples of units)")
