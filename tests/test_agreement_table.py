@@ -37,13 +37,15 @@ def run(*args):
         (["--level", "interval"], "0.8491"),
         (["--level", "ratio"], "0.7974"),
         (["--metric", "percent"], "0.8000"),
+        (["--metric", "percent-unit"], "0.8182"),
         (["--metric", "fleiss"], "0.7612"),
         (["--metric", "ac1"], "0.7754"),
     ],
 )
 def test_krippendorff_2011_from_csv(tmp_path, args, expected):
     """Published: alpha .743/.815/.849/.797 (Krippendorff 2011); percent .800
-    (Krippendorff 2004 p.230); Fleiss .761, AC1 .775 (Gwet 2014 p.120)."""
+    (Krippendorff 2004 p.230); Fleiss .761, AC1 .775 and the per-unit percent
+    agreement .818 that both rest on (Gwet 2014 p.120)."""
     path = write(tmp_path / "k.csv", K2011_CSV)
     result = run("agreement-table", str(path), *args, "--quiet")
     assert result.exit_code == 0

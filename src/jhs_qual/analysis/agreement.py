@@ -205,9 +205,17 @@ def alpha_bootstrap(
 # --- percent agreement and the kappa family -------------------------------------------
 
 def percent_agreement(ratings: Ratings) -> float:
+    """Agreeing pairs among all pairable values, pooled over units (Krippendorff 2004 p.230)."""
     o = coincidences(ratings.counts())
     total = o.sum()
     return float(np.trace(o) / total) if total else float("nan")
+
+
+def percent_agreement_per_unit(ratings: Ratings) -> float:
+    """The mean over units rated twice or more of each unit's share of agreeing pairs
+    (Fleiss 1971; irrCAC's pa). Differs from the pooled figure when units have unequal
+    numbers of values."""
+    return _gwet_terms(ratings)[0]
 
 
 def _gwet_terms(ratings: Ratings) -> tuple[float, np.ndarray]:
@@ -314,6 +322,7 @@ def cohen_kappa_from_table(table: np.ndarray, weights: str | None = None) -> flo
 METRICS = {
     "alpha": "Krippendorff's alpha",
     "percent": "percent agreement",
+    "percent-unit": "percent agreement per unit",
     "cohen": "Cohen's kappa",
     "fleiss": "Fleiss' kappa",
     "ac1": "Gwet's AC1",
@@ -326,6 +335,8 @@ def coefficient(ratings: Ratings, metric: str, *, level: str = "nominal", weight
         return krippendorff_alpha(ratings, level)
     if metric == "percent":
         return percent_agreement(ratings)
+    if metric == "percent-unit":
+        return percent_agreement_per_unit(ratings)
     if metric == "cohen":
         return cohen_kappa(ratings, weights)
     if metric == "fleiss":

@@ -15,7 +15,7 @@ from jhs_qual.cli.base import _fmt, _resolve_codes, _shorten, _table, cli, echo,
 
 @cli.command("agreement-table")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--metric", type=click.Choice(["alpha", "cohen", "fleiss", "ac1", "bp", "percent"]),
+@click.option("--metric", type=click.Choice(["alpha", "cohen", "fleiss", "ac1", "bp", "percent", "percent-unit"]),
               default="alpha", show_default=True, help="The coefficient.")
 @click.option("--level", type=click.Choice(["nominal", "ordinal", "interval", "ratio"]), default="nominal",
               show_default=True, help="Level of measurement (Krippendorff's alpha).")
@@ -52,6 +52,10 @@ def agreement_table(file: Path, metric: str, level: str, weights: str, ci: bool,
         name += f" ({level})"
     if metric == "cohen" and weights != "none":
         name += f" ({weights} weights)"
+    if metric == "percent":
+        name += " (pairable values pooled)"
+    if metric == "percent-unit":
+        name += " (mean over units coded twice or more)"
     if math.isnan(value):
         echo(f"{name}: undefined (no variation in the values, or no unit coded twice)")
         return
