@@ -60,6 +60,22 @@ def test_hierarchy_survives():
     assert [(c.id, c.parent) for c in back.codes] == [("emotions", None), ("anger", "emotions"), ("rage", "anger")]
 
 
+def test_our_data_sits_apart_in_a_final_block_and_old_exports_still_read():
+    """Other tools show the description as text: our fields come last, under a rule line."""
+    from jhs_qual.refi.codebook import RULE, _marked
+
+    xml = to_qdc([BOOKS[0]]).decode()
+    code = BOOKS[0].codes[0]
+    description = xml.split(f'name="{code.label_nl}"')[1].split("<Description>")[1].split("</Description>")[0]
+    assert f"{RULE}\n[jhs-qual] {{" in description
+    assert description.rstrip().splitlines()[-1].startswith("[jhs-qual] {")
+    prose, fields = _marked(description)
+    assert RULE not in prose and fields["id"] == code.id
+    old = 'Emotions, felt.\n\n[jhs-qual] {"id":"anger","label_nl":"Boosheid"}'  # before the rule line
+    assert _marked(old) == ("Emotions, felt.", {"id": "anger", "label_nl": "Boosheid"})
+    assert _marked("Just prose\n\n[jhs-qual] {not json") == ("Just prose\n\n[jhs-qual] {not json", None)
+
+
 FOREIGN = b"""<?xml version="1.0" encoding="utf-8"?>
 <CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="another tool">
   <Codes>

@@ -14,11 +14,13 @@ in the description:
 
     Example: <example>
 
+    ---- jhs-qual: data for re-import, leave unchanged ----
     [jhs-qual] {"id": ..., "label_nl": ..., "label_en": ..., "keywords": [...], ...}
 
-Other tools show all of it as text. Our import reads the last paragraph back
-and restores every field exactly; for a codebook from another tool the whole
-description becomes the definition.
+Other tools show all of it as text; the rule line sets our data apart from the
+prose. Our import reads the last line back and restores every field exactly
+(files from before the rule line are read too); for a codebook from another
+tool the whole description becomes the definition.
 
 Import reads untrusted XML with defusedxml (no entity expansion, no external
 entities). Colours may come as #RGB, #RRGGBB, #RRGGBBAA or rgb(r, g, b).
@@ -40,6 +42,7 @@ from jhs_qual.errors import BadInput
 
 NS = "urn:QDA-XML:codebook:1.0"
 MARK = "[jhs-qual] "
+RULE = "---- jhs-qual: data for re-import, leave unchanged ----"
 # Fixed: the GUIDs of our codes must not change between versions of jhs-qual.
 GUID_NAMESPACE = uuid.UUID("6b1d0c8e-3f4a-5e2b-9c7d-0a1b2c3d4e5f")
 MAX_BYTES = 50 * 1024 * 1024
@@ -61,9 +64,12 @@ def _description(code: Code, codebook_id: str) -> str:
               "definition": code.definition, "use_when": code.use_when, "do_not_use_when": code.do_not_use_when,
               "keywords": code.keywords, "phrases": code.phrases, "exclude": code.exclude,
               "example": code.example, "key": code.key, "parent": code.parent}
-    parts.append(MARK + json.dumps({k: v for k, v in fields.items() if v not in ("", [], None)},
-                                   ensure_ascii=False, separators=(",", ":")))
+    parts.append(_data_block({k: v for k, v in fields.items() if v not in ("", [], None)}))
     return "\n\n".join(parts)
+
+
+def _data_block(fields: dict) -> str:
+    return f"{RULE}\n{MARK}" + json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
 
 
 def to_qdc(codebooks: list[Codebook], origin: str = "jhs-qual") -> bytes:
@@ -98,7 +104,7 @@ def add_codes(codes_element: ET.Element, codebooks: list[Codebook], ns: str) -> 
         if book.applies_to:
             info["applies_to"] = {k: list(v) for k, v in book.applies_to.items()}
         ET.SubElement(folder, f"{{{ns}}}Description").text = "\n\n".join(
-            ([book.description] if book.description else []) + [MARK + json.dumps(info, ensure_ascii=False)])
+            ([book.description] if book.description else []) + [_data_block(info)])
         elements: dict[str | None, ET.Element] = {None: folder}
         for code in _parents_first(book.codes):
             element = ET.SubElement(elements[code.parent], f"{{{ns}}}Code", {
@@ -164,16 +170,18 @@ def _children(element, name: str):
 
 
 def _marked(description: str) -> tuple[str, dict | None]:
-    """The description without our last paragraph, and that paragraph's fields."""
-    head, _, last = description.rpartition("\n\n")
-    candidate = last if last.startswith(MARK) else (description if description.startswith(MARK) else "")
-    if not candidate:
+    """The description without our data block (rule line and marked last line), and its fields."""
+    head, _, last = description.rstrip().rpartition("\n")
+    if not last.startswith(MARK):
         return description, None
     try:
-        fields = json.loads(candidate[len(MARK):])
+        fields = json.loads(last[len(MARK):])
     except json.JSONDecodeError:
         return description, None
-    return (head if candidate is last else ""), fields if isinstance(fields, dict) else None
+    head = head.rstrip()
+    if head.endswith(RULE):
+        head = head[: -len(RULE)].rstrip()
+    return head, fields if isinstance(fields, dict) else None
 
 
 def slug(name: str, taken: set[str]) -> str:
