@@ -251,16 +251,14 @@ def fleiss_kappa_by_category(ratings: Ratings) -> dict:
     counts = ratings.counts()
     m = counts.sum(axis=1)
     twice = m >= 2
-    result = {}
     if not twice.any():
         return {category: float("nan") for category in ratings.categories}
     n, mi = counts[twice], m[twice][:, None]
     p = (n / mi).mean(axis=0)
     disagreement = (n * (mi - n) / (mi * (mi - 1.0))).sum(axis=0)
-    for j, category in enumerate(ratings.categories):
-        expected = len(n) * p[j] * (1.0 - p[j])
-        result[category] = float(1.0 - disagreement[j] / expected) if expected > 0 else float("nan")
-    return result
+    expected = len(n) * p * (1.0 - p)
+    return {category: float(1.0 - disagreement[j] / expected[j]) if expected[j] > 0 else float("nan")
+            for j, category in enumerate(ratings.categories)}
 
 
 def gwet_ac1(ratings: Ratings, n_categories: int | None = None) -> float:

@@ -54,13 +54,18 @@ def export_coder(name: str, output: Path, project_path: Path | None) -> None:
                f"{report.codings_added} coding(s), {report.memos_added} memo(s) by {name}")
 
 
-def _print_merge(report) -> None:
-    for label, items in (("codebooks added", report.codebooks_added),
-                         ("codebooks in another version there (codes matched by id)", report.codebooks_differing),
-                         ("transcripts added", report.transcripts_added),
-                         ("coders added", report.coders_added)):
+def _echo_lists(lists) -> None:
+    """One line per non-empty list: `label: a, b, c`."""
+    for label, items in lists:
         if items:
             echo(f"{label}: {', '.join(items)}")
+
+
+def _print_merge(report) -> None:
+    _echo_lists((("codebooks added", report.codebooks_added),
+                 ("codebooks in another version there (codes matched by id)", report.codebooks_differing),
+                 ("transcripts added", report.transcripts_added),
+                 ("coders added", report.coders_added)))
     echo(f"{report.codings_added} coding(s) and {report.memos_added} memo(s) added")
     for conflict in report.conflicts:
         echo(f"conflict: {conflict}")
@@ -106,10 +111,8 @@ def import_qdpx(source: Path, offsets: str | None, project_path: Path | None) ->
         report = run_import(project, source, offsets)
     for name in report.transcripts:
         echo(f"transcript {name}: positions read as {report.conventions[name]}")
-    for label, items in (("codebooks added", report.codebooks), ("coders added", report.coders),
-                         ("attribute names added", report.attribute_keys),
-                         ("sources skipped", report.skipped_sources),
-                         ("left out (no place for them in jhs-qual)", report.dropped)):
-        if items:
-            echo(f"{label}: {', '.join(items)}")
+    _echo_lists((("codebooks added", report.codebooks), ("coders added", report.coders),
+                 ("attribute names added", report.attribute_keys),
+                 ("sources skipped", report.skipped_sources),
+                 ("left out (no place for them in jhs-qual)", report.dropped)))
     echo(f"{len(report.transcripts)} transcript(s), {report.codings} coding(s), {report.memos} memo(s) imported")

@@ -99,7 +99,7 @@ class CodeEditing:
                 if not label:
                     return
                 selection, where = view.selection(), self._where(view)
-                project, history = self.app.project, self.app.history
+                project = self.app.project
 
                 def do() -> tuple[int, int | None]:
                     row = project.create_code(book, label, reserved=self._reserved())
@@ -111,14 +111,9 @@ class CodeEditing:
                     project.remove_codings([coding])
                     project.delete_code(row)
 
-                try:
-                    history.change(f"new code {label} on {where}", do, undo)
-                except JhsError as error:
-                    self._status(error.one_line())
-                    return
-                self._status(f"new code '{label}' in {book}, coded on {where} (u to undo; * to edit it)")
-                view.clear_selection()
-                self._codes_edited()
+                if self._change_codes(f"new code {label} on {where}", do, undo,
+                                      f"new code '{label}' in {book}, coded on {where} (u to undo; * to edit it)"):
+                    view.clear_selection()
 
             self.app.push_screen(AskText(f"New code in {book}: its label (Dutch)", words, allow_empty=False), create)
 
@@ -128,6 +123,19 @@ class CodeEditing:
         from jhs_qual.keys import reserved_keys
 
         return reserved_keys(self.app.config.keys)
+
+    def _change_codes(self, description: str, do, undo, done: str, *, code_gone: bool = False) -> bool:
+        """Make one undoable change to the codes; say so, or the error, in the status line."""
+        try:
+            self.app.history.change(description, do, undo)
+        except JhsError as error:
+            self._status(error.one_line())
+            return False
+        if code_gone:
+            self.highlighted_code = None
+        self._status(done)
+        self._codes_edited()
+        return True
 
     def _codes_edited(self) -> None:
         self.app.codes_changed()
@@ -160,15 +168,8 @@ class CodeEditing:
     def _update(self, code: dict, label: str, **fields) -> None:
         project = self.app.project
         reserved = self._reserved()
-        try:
-            self.app.history.change(
-                label, lambda: project.update_code(code["id"], reserved, **fields),
-                lambda old: project.update_code(code["id"], None, **old))
-        except JhsError as error:
-            self._status(error.one_line())
-            return
-        self._status(f"{label} (u to undo)")
-        self._codes_edited()
+        self._change_codes(label, lambda: project.update_code(code["id"], reserved, **fields),
+                           lambda old: project.update_code(code["id"], None, **old), f"{label} (u to undo)")
 
     @guarded
     def _rename(self, code: dict, field: str) -> None:
@@ -209,15 +210,9 @@ class CodeEditing:
             if index is None:
                 return
             target = others[index]
-            try:
-                self.app.history.change(f"merge {code['code_id']} into {target['code_id']}",
-                                        lambda: project.merge_codes(code["id"], target["id"]), project.unmerge_codes)
-            except JhsError as error:
-                self._status(error.one_line())
-                return
-            self.highlighted_code = None
-            self._status(f"merged {code['label_nl']} into {target['label_nl']} (u to undo)")
-            self._codes_edited()
+            self._change_codes(f"merge {code['code_id']} into {target['code_id']}",
+                               lambda: project.merge_codes(code["id"], target["id"]), project.unmerge_codes,
+                               f"merged {code['label_nl']} into {target['label_nl']} (u to undo)", code_gone=True)
 
         self.app.push_screen(PickOne(f"Merge {code['label_nl']} into which code?",
                                      [c["label_nl"] for c in others]), chosen)
@@ -225,12 +220,5 @@ class CodeEditing:
     @guarded
     def _delete(self, code: dict, _=None) -> None:
         project = self.app.project
-        try:
-            self.app.history.change(f"delete {code['code_id']}", lambda: project.delete_code(code["id"]),
-                                    project.restore_code)
-        except JhsError as error:
-            self._status(error.one_line())
-            return
-        self.highlighted_code = None
-        self._status(f"deleted {code['label_nl']} (u to undo)")
-        self._codes_edited()
+        self._change_codes(f"delete {code['code_id']}", lambda: project.delete_code(code["id"]),
+                           project.restore_code, f"deleted {code['label_nl']} (u to undo)", code_gone=True)
