@@ -1,14 +1,11 @@
 """Agreement coefficients against published reference values, the `krippendorff`
 package, and properties that must hold for any data.
 
-Reference data: ../shared/reference-data/irr/ (sources in its README-sources.md).
-The small examples are also written out here, so these tests run without it.
+The published tables are written out here with their sources named, so every test runs on a
+fresh clone; ../shared/reference-data/irr/ holds the same data as files.
 """
 
 from __future__ import annotations
-
-import csv
-from collections import defaultdict
 
 import numpy as np
 import pytest
@@ -28,10 +25,7 @@ from jhs_qual.analysis.agreement import (
     krippendorff_alpha,
     percent_agreement,
 )
-from tests.conftest import SHARED
 
-IRR = SHARED / "irr"
-needs_shared = pytest.mark.skipif(not IRR.exists(), reason="shared reference data not present")
 
 # Krippendorff 2011, "Computing Krippendorff's Alpha-Reliability", 4 coders x 12 units
 # (coders as rows here; None = missing).
@@ -91,35 +85,6 @@ def test_krippendorff_2004_p246():
     assert cohen_kappa(ratings_a) == pytest.approx(0.186, abs=5e-4)
 
 
-@needs_shared
-def test_contingency_tables_from_reference_data():
-    """two_rater_contingency_tables.csv: Cohen 1960 p.45 (.492), Krippendorff 2004 p.246
-    4a/4b (.186/.258), Gwet 2014 3x3 abstractors (.796), irrCAC 4x4 diagnosis (.432)."""
-    expected = {
-        "cohen1960_p45": 0.492, "krippendorff2004_p246_4a": 0.186, "krippendorff2004_p246_4b": 0.258,
-        "gwet2014_cont3x3abstractors": 0.796, "gwet2014_cont4x4diagnosis": 0.432,
-    }
-    cells = defaultdict(list)
-    with open(IRR / "two_rater_contingency_tables.csv", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            cells[row["example"]].append((row["rater1_category"], row["rater2_category"], int(row["count"])))
-    for example, value in expected.items():
-        categories = sorted({a for a, _, _ in cells[example]} | {b for _, b, _ in cells[example]})
-        table = np.zeros((len(categories), len(categories)))
-        for a, b, count in cells[example]:
-            table[categories.index(a), categories.index(b)] += count
-        assert cohen_kappa_from_table(table) == pytest.approx(value, abs=5e-4), example
-
-
-@needs_shared
-def test_fleiss_1971():
-    """Fleiss (1971) Psych. Bull. 76:378-382, p.379: 30 patients, 6 psychiatrists,
-    5 diagnoses: kappa .430 (irr's kappam.fleiss: 0.4302445)."""
-    with open(IRR / "irr_diagnoses_fleiss1971_30x6.csv", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))[1:]
-    assert fleiss_kappa(Ratings.from_table(rows)) == pytest.approx(0.4302445, abs=1e-7)
-
-
 # Fleiss (1971) Table 1: 30 patients x 6 psychiatrists, diagnoses 1-5 (1 depression,
 # 2 personality disorder, 3 schizophrenia, 4 neurosis, 5 other), one string per patient.
 FLEISS_1971 = ["444444", "222555", "233335", "555555", "222444", "113333", "333355", "113334",
@@ -143,48 +108,81 @@ def test_fleiss_per_category_perfect_and_undefined():
     assert all(v != v for v in fleiss_kappa_by_category(Ratings.from_table([["a", "a"]])).values())
 
 
-@needs_shared
+# Two-rater contingency tables, rater 1 in rows: Cohen (1960) p.45; Krippendorff (2004)
+# p.246 tables 4a/4b; Gwet (2014) Handbook of Inter-Rater Reliability, 4th ed., the
+# 3x3 "abstractors" and 4x4 "diagnosis" tables (irrCAC's cont3x3abstractors, cont4x4diagnosis).
+CONTINGENCY = {
+    "cohen1960_p45": ([[88, 14, 18], [10, 40, 10], [2, 6, 12]], 0.492),
+    "krippendorff2004_p246_4a": ([[12, 9, 9], [9, 14, 9], [9, 9, 20]], 0.186),
+    "krippendorff2004_p246_4b": ([[12, 18, 18], [0, 14, 18], [0, 0, 20]], 0.258),
+    "gwet2014_cont3x3abstractors": ([[13, 0, 0], [0, 20, 7], [0, 4, 56]], 0.796),
+    "gwet2014_cont4x4diagnosis": ([[40, 4, 4, 17], [6, 25, 2, 13], [4, 1, 21, 12], [15, 5, 9, 45]], 0.432),
+}
+
+
+@pytest.mark.parametrize("example", CONTINGENCY)
+def test_published_contingency_tables(example):
+    """Cohen's kappa for published tables: Cohen 1960 .492, Krippendorff 2004 .186/.258,
+    Gwet 2014 .796 and .432."""
+    table, expected = CONTINGENCY[example]
+    assert cohen_kappa_from_table(np.array(table, dtype=float)) == pytest.approx(expected, abs=5e-4)
+
+
+def _rows(strings: list[str]) -> list[list[str | None]]:
+    """One string per unit, one character per coder, '.' missing."""
+    return [[None if c == "." else c for c in unit] for unit in strings]
+
+
+# Hayes & Krippendorff (2007) Communication Methods and Measures 1:77-89, Table 1:
+# 40 news items rated 0-3 by 5 observers.
+HAYES_2007 = ["112.2", "1101.", "2333.", ".00.0", "000.0", "000.0", "102.1", "1.20.", "222.2", "2111.",
+              ".100.", "0000.", "1222.", "33223", "111.1", "111.1", "212.2", "1233.", "1101.", "000.0",
+              "0011.", "00.00", "2333.", "0000.", "12.22", "0111.", "00010", "1212.", "1122.", "112.2",
+              "110.0", "2121.", "22.22", "3222.", "222.2", "223.2", "222.2", "22.12", "2222.", "111.1"]
+
+
 def test_hayes_krippendorff_2007():
-    """Hayes & Krippendorff (2007) Communication Methods and Measures 1:77-89,
-    Table 1: 40 news items, 5 observers, ordinal alpha .7598."""
-    with open(IRR / "hayes_krippendorff2007_news_tone_40x5.csv", encoding="utf-8") as handle:
-        rows = [row[1:] for row in list(csv.reader(handle))[1:]]
-    ratings = Ratings.from_table(rows, numeric=True)
+    """Hayes & Krippendorff (2007) Table 1: 40 news items, 5 observers, ordinal alpha .7598."""
+    ratings = Ratings.from_table(_rows(HAYES_2007), numeric=True)
     assert krippendorff_alpha(ratings, "ordinal") == pytest.approx(0.7598, abs=5e-5)
 
 
-@needs_shared
+# The `anxiety` data of R's irr package (Gamer et al., irr 0.84): 20 subjects rated 1-6 by 3 raters.
+ANXIETY = ["332", "361", "344", "464", "523", "542", "221", "346", "531", "231",
+           "221", "632", "133", "533", "221", "221", "113", "233", "432", "342"]
+
+
 def test_weighted_cohen_kappa_anxiety():
-    """irr package's anxiety data, rater 2 vs 3 (values asserted by statsmodels'
-    test_inter_rater.py from irr's kappa2): unweighted -0.006289308,
-    linear ('equal') 0.1459075, quadratic ('squared') 0.2520325."""
-    with open(IRR / "irr_anxiety_20x3.csv", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))[1:]
-    ratings = Ratings.from_table([[r[1], r[2]] for r in rows], numeric=True)
+    """irr's anxiety data, rater 2 vs 3 (irr's kappa2, asserted by statsmodels'
+    test_inter_rater.py): unweighted -0.006289308, linear ('equal') 0.1459075,
+    quadratic ('squared') 0.2520325."""
+    ratings = Ratings.from_table([[unit[1], unit[2]] for unit in _rows(ANXIETY)], numeric=True)
     assert cohen_kappa(ratings) == pytest.approx(-0.006289308, abs=1e-8)
     assert cohen_kappa(ratings, "linear") == pytest.approx(0.1459075, abs=1e-7)
     assert cohen_kappa(ratings, "quadratic") == pytest.approx(0.2520325, abs=1e-7)
 
 
-@needs_shared
-def test_gwet_raw_datasets():
-    """irrCAC datasets (Gwet 2014), as asserted by afergadis/irrCAC's tests:
-    alpha nominal, AC1 and Fleiss' kappa for four raw-rating tables."""
-    expected = {
-        "raw_5observers": (0.481, 0.497, 0.458),
-        "raw_g1g2": (0.632, 0.685, 0.657),
-        "raw_gender": (0.143, 0.208, 0.129),
-        "raw_ben_gerry": (0.665, 0.661, 0.649),
-    }
-    tables = defaultdict(list)
-    with open(IRR / "gwet_irrCAC_raw_datasets.csv", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            tables[row["dataset"]].append([row[f"r{i}"] for i in range(1, 6)])
-    for name, (alpha, ac1, fleiss) in expected.items():
-        ratings = Ratings.from_table(tables[name])
-        assert krippendorff_alpha(ratings) == pytest.approx(alpha, abs=5e-4), name
-        assert gwet_ac1(ratings) == pytest.approx(ac1, abs=5e-4), name
-        assert fleiss_kappa(ratings) == pytest.approx(fleiss, abs=5e-4), name
+# Gwet (2014) raw rating tables, as shipped in irrCAC (raw.5observers, raw.g1g2, raw.gender,
+# raw.ben.gerry), with the values irrCAC's tests assert: (alpha nominal, AC1, Fleiss' kappa).
+GWET_RAW = {
+    "raw_5observers": (HAYES_2007[:15], (0.481, 0.497, 0.458)),
+    "raw_g1g2": (["aa.a.", "bbcb.", "cccc.", "cccc.", "bbbb.", "abcd.", "dddd.", "aaba.", "bbbb.", ".eee.",
+                  "..aa.", "..c..", "bbcb.", "bacb."], (0.632, 0.685, 0.657)),
+    "raw_gender": (["aaac.", "aabc.", "aabc.", "aacc.", "abaa.", "baaa.", "bbbb.", "bcbb.", "cccc.", "aaac.",
+                    "aabc.", "aabc.", "aacc.", "abaa.", "baaa."], (0.143, 0.208, 0.129)),
+    "raw_ben_gerry": (["ab...", "aa...", "bb...", "bb...", "db...", "cc...", "cc...", "cc...", "ee...", "d....",
+                       "dd...", "ad..."], (0.665, 0.661, 0.649)),
+}
+
+
+@pytest.mark.parametrize("name", GWET_RAW)
+def test_gwet_raw_datasets(name):
+    """Krippendorff's alpha (nominal), Gwet's AC1 and Fleiss' kappa on Gwet's raw tables."""
+    units_, (alpha, ac1, fleiss) = GWET_RAW[name]
+    ratings = Ratings.from_table(_rows(units_))
+    assert krippendorff_alpha(ratings) == pytest.approx(alpha, abs=5e-4)
+    assert gwet_ac1(ratings) == pytest.approx(ac1, abs=5e-4)
+    assert fleiss_kappa(ratings) == pytest.approx(fleiss, abs=5e-4)
 
 
 def test_krippendorff_small_examples():
@@ -195,19 +193,14 @@ def test_krippendorff_small_examples():
     ratings = Ratings.from_table(binary)
     assert percent_agreement(ratings) == pytest.approx(0.600, abs=5e-4)
     assert krippendorff_alpha(ratings) == pytest.approx(0.095, abs=5e-4)
-    if IRR.exists():
-        rows = defaultdict(list)
-        with open(IRR / "krippendorff_small_unit_examples.csv", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                rows[row["example"]].append([row["coder1"], row["coder2"], row["coder3"]])
-        three = Ratings.from_table(rows["krippendorff1980_p139_3coders"], numeric=True)
-        # 20 of 27 agreeing pairs = 0.7407; the source prints .740 (truncated) and
-        # dkpro asserts it within 0.001.
-        assert percent_agreement(three) == pytest.approx(20 / 27, abs=1e-12)
-        assert abs(percent_agreement(three) - 0.740) < 0.001
-        assert krippendorff_alpha(three, "nominal") == pytest.approx(0.642, abs=5e-4)
-        assert krippendorff_alpha(three, "interval") == pytest.approx(0.547, abs=5e-4)
-        assert krippendorff_alpha(three, "ratio") == pytest.approx(0.483, abs=5e-4)
+    three = Ratings.from_table(_rows(["111", "122", "222", "444", "144", "222", "123", "333", "222"]), numeric=True)
+    # 20 of 27 agreeing pairs = 0.7407; the source prints .740 (truncated) and
+    # dkpro asserts it within 0.001.
+    assert percent_agreement(three) == pytest.approx(20 / 27, abs=1e-12)
+    assert abs(percent_agreement(three) - 0.740) < 0.001
+    assert krippendorff_alpha(three, "nominal") == pytest.approx(0.642, abs=5e-4)
+    assert krippendorff_alpha(three, "interval") == pytest.approx(0.547, abs=5e-4)
+    assert krippendorff_alpha(three, "ratio") == pytest.approx(0.483, abs=5e-4)
 
 
 def test_wikipedia_example():

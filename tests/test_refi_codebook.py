@@ -13,18 +13,17 @@ from jhs_qual.cli import cli
 from jhs_qual.codebook import load_codebook, parse_codebook
 from jhs_qual.errors import BadInput
 from jhs_qual.refi.codebook import code_guid, codebook_xml, from_qdc, parse_colour, to_qdc
-from tests.conftest import CODEBOOK_FILES, SHARED, write
+from tests.conftest import CODEBOOK_FILES, ROOT, SHARED, write
 
 REFI = SHARED / "refi"
-needs_refi = pytest.mark.skipif(not REFI.exists(), reason="shared REFI-QDA reference data not present")
+SCHEMAS = ROOT / "tests" / "fixtures" / "refi"  # the standard's XSDs and example codebook (MIT)
 BOOKS = [load_codebook(p) for p in CODEBOOK_FILES]
 
 
-@needs_refi
 def test_export_is_valid_against_codebook_xsd():
     from lxml import etree
 
-    schema = etree.XMLSchema(etree.parse(str(REFI / "spec" / "Codebook.xsd")))
+    schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "Codebook.xsd")))
     document = etree.fromstring(to_qdc(BOOKS))
     assert schema.validate(document), schema.error_log
 
@@ -110,16 +109,32 @@ def test_colours(value, expected):
     assert parse_colour(value) == expected
 
 
-@needs_refi
-@pytest.mark.parametrize("name, codes", [("spec/spec_example1_codebook.qdc", None), ("samples/minimal/minimal.qdc", 3),
-                                         ("samples/minimal/minimal.qdpx", 2),
-                                         ("samples/nvivo-mac15-codebook-only.qdpx", 262)])
-def test_reference_files_import(name, codes):
-    path = REFI / name
+# NVivo for Mac writes nested codes whose names repeat under different parents.
+NESTED_DUPLICATES = """<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="NVivo for Mac 15"><Codes>
+<Code guid="8f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e20" name="Leraar" isCodable="true">
+ <Code guid="8f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e21" name="Positief" isCodable="true"/>
+ <Code guid="8f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e22" name="Negatief" isCodable="true"/></Code>
+<Code guid="8f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e30" name="Jeugdhulp" isCodable="true">
+ <Code guid="8f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e31" name="Positief" isCodable="true">
+  <Code guid="8f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e32" name="Positief" isCodable="true"/></Code></Code>
+</Codes></CodeBook>""".encode()
+
+# (file, codes in it); the other tools' own files are added where ../shared/reference-data is present.
+REFERENCE_CODEBOOKS = [(SCHEMAS / "spec_example1_codebook.qdc", 6), ("nested-duplicates.qdc", 6)]
+if REFI.exists():
+    REFERENCE_CODEBOOKS += [(REFI / "samples" / "minimal" / "minimal.qdc", 3),
+                            (REFI / "samples" / "minimal" / "minimal.qdpx", 2),
+                            (REFI / "samples" / "nvivo-mac15-codebook-only.qdpx", 262)]
+
+
+@pytest.mark.parametrize("path, codes", REFERENCE_CODEBOOKS, ids=lambda v: getattr(v, "name", str(v)))
+def test_reference_files_import(path, codes, tmp_path):
+    if isinstance(path, str):
+        path = write(tmp_path / path, NESTED_DUPLICATES)
     book = parse_codebook(from_qdc(codebook_xml(path.read_bytes(), path), path, language="en"), "x.yaml")
-    assert book.codes
-    if codes is not None:
-        assert len(book.codes) == codes
+    assert len(book.codes) == codes
+    assert len({c.id for c in book.codes}) == codes  # repeated names get ids of their own
 
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>

@@ -11,11 +11,11 @@ import pytest
 from jhs_qual.errors import BadInput
 from jhs_qual.refi.project import export_qdpx, import_qdpx, offset_maps, utf16_offsets
 from jhs_qual.store import Project
-from tests.conftest import SHARED, write
+from tests.conftest import ROOT, SHARED, write
 from tests.test_store import add
 
 REFI = SHARED / "refi"
-needs_refi = pytest.mark.skipif(not REFI.exists(), reason="shared REFI-QDA reference data not present")
+SCHEMAS = ROOT / "tests" / "fixtures" / "refi"  # the standard's XSDs (MIT)
 LINES = "Interviewer: Hoe was het?\nMeisje: Leuk 😀 en ook “spannend”.\nZoë kreeg 👍🏽 van de juf.\nJongen: Saai."
 
 
@@ -57,7 +57,6 @@ def test_round_trip_span_for_span(coded, tmp_path, offsets):
     assert import_qdpx(fresh, archive).codings == 0  # the same file again adds nothing
 
 
-@needs_refi
 def test_export_is_valid_against_project_xsd(coded, tmp_path):
     from lxml import etree
 
@@ -66,7 +65,7 @@ def test_export_is_valid_against_project_xsd(coded, tmp_path):
     with zipfile.ZipFile(archive) as z:
         assert {"project.qde"} | {n for n in z.namelist() if n.startswith("sources/")} == set(z.namelist())
         document = etree.fromstring(z.read("project.qde"))
-    schema = etree.XMLSchema(etree.parse(str(REFI / "spec" / "Project.xsd")))
+    schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "Project.xsd")))
     assert schema.validate(document), schema.error_log
 
 
@@ -148,15 +147,44 @@ def test_refused_and_nothing_written(project, tmp_path, entries, message):
     assert count(project) == before
 
 
-@needs_refi
-def test_reference_files(project, tmp_path):
-    minimal = import_qdpx(project, REFI / "samples" / "minimal" / "minimal.qdpx")
-    assert minimal.conventions == {"Interview 1": "codepoints"} and minimal.codings == 2
-    texts = {c.memo or c.code: project.transcript("Interview 1")["text"][c.start:c.end] for c in project.codings()}
-    assert "Café 😀 was great." in texts.values()
-    qc = import_qdpx(project, REFI / "samples" / "qc-demo.qdpx")
-    assert sorted(qc.transcripts) == ["admin-1", "board_2017"] and qc.codings == 205
+# The shape of the `qualitative-coding` tool's export (qc 1.3): source files named by their
+# own names, no internal://, selections without names, code points (a selection that ends
+# just after the emoji could not be UTF-16: it would split the pair).
+QC_TEXT = "Interviewer: Wat vond je van het project?\nDocent: Café 😀 was geweldig, echt waar.\n"
+QC_STYLE = {
+    "project.qde": f"""<Project xmlns="urn:QDA-XML:project:1.0" origin="qc 1.3.2" name="qc project">
+<Users><User name="cp" guid="39633935-3331-3962-6632-373436373264" /></Users>
+<CodeBook><Codes><Code name="rq1" guid="34653336-3766-3235-6466-363134396437" isCodable="true">
+<Code name="waardering" guid="31366536-3938-3831-6231-633830313036" isCodable="true" /></Code></Codes></CodeBook>
+<Sources><TextSource plainTextPath="gesprek-1.txt" guid="33663939-3636-3632-3038-613431643463">
+<PlainTextSelection guid="61343232-3366-6565-6131-363464383862" startPosition="{QC_TEXT.index("Café")}"
+ endPosition="{QC_TEXT.index("😀") + 1}" creatingUser="39633935-3331-3962-6632-373436373264">
+<Coding guid="64326466-3661-3932-3565-386664623430" creatingUser="39633935-3331-3962-6632-373436373264">
+<CodeRef targetGUID="31366536-3938-3831-6231-633830313036" /></Coding></PlainTextSelection>
+</TextSource></Sources></Project>""".encode(),
+    "sources/gesprek-1.txt": QC_TEXT.encode(),
+}
 
+# (archive, transcripts, codings, a coded text that must come out whole); the other tools'
+# own files are added where ../shared/reference-data is present.
+REFERENCE_PROJECTS = [("qc-style", None, ["gesprek-1"], 1, "Café 😀")]
+if REFI.exists():
+    REFERENCE_PROJECTS += [
+        ("minimal", REFI / "samples" / "minimal" / "minimal.qdpx", ["Interview 1"], 2, "Café 😀 was great."),
+        ("qc-demo", REFI / "samples" / "qc-demo.qdpx", ["admin-1", "board_2017"], 205, None),
+    ]
+
+
+@pytest.mark.parametrize("name, path, transcripts, codings, coded", REFERENCE_PROJECTS,
+                         ids=[case[0] for case in REFERENCE_PROJECTS])
+def test_reference_files(project, tmp_path, name, path, transcripts, codings, coded):
+    """Archives as other tools write them import whole, read with code points."""
+    report = import_qdpx(project, path or write(tmp_path / f"{name}.qdpx", qdpx(QC_STYLE)))
+    assert sorted(report.transcripts) == transcripts and report.codings == codings
+    assert set(report.conventions.values()) == {"codepoints"}
+    if coded is not None:
+        texts = project.texts()
+        assert coded in {texts[c.transcript_id][c.start:c.end] for c in project.codings()}
 
 
 def test_a_qde_named_after_the_project_and_lower_case_sources(project, tmp_path):
