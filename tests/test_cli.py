@@ -117,7 +117,7 @@ def test_code_add_and_remove(run):
     rows = json.loads(run("transcripts", "--json").output)
     assert rows[0]["coded_turns"] == {"anna": 2}
     removed = run("code", "remove", name, "flexibility", "--all", "--coder", "anna")
-    assert removed.exit_code == 0 and "removed 2 coding(s)" in removed.output
+    assert removed.exit_code == 0 and "removed 2 codings" in removed.output
     assert json.loads(run("transcripts", "--json").output)[0]["coded_turns"] == {}
 
 

@@ -92,7 +92,7 @@ def test_scope_command_and_cli_suggestions(sample, run):
     assert run("codebook", "scope", "bronstein", "--where", "role=leraar,mentor").exit_code == 0
     assert "bronstein/" not in run("suggest", JHV, "--json", "--top", "20", "--min-score", "0").output
     result = run("codebook", "scope", "bronstein", "--from-yaml")
-    assert "role=leraar,leerkracht,mentor,docent,jeugdhulpverlener (3 transcript(s)" in result.output
+    assert "role=leraar,leerkracht,mentor,docent,jeugdhulpverlener (3 transcripts" in result.output
 
 
 def test_keys_shared_by_disjoint_codebooks_and_workbench_keys_refused_at_start(sample, tmp_path):

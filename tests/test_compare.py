@@ -146,7 +146,7 @@ def coded(run, tmp_path):
 def test_compare_command_table_json_xlsx(coded, tmp_path):
     table = coded("compare", "--coders", "anna", "ben")
     assert table.exit_code == 0, table.output
-    assert "per turn over the 1 transcript(s)" in table.output
+    assert "per turn over the 1 transcript" in table.output
     assert "interviewer turns left out" in table.output
     line = next(l for l in table.output.splitlines() if l.startswith("bronstein/interdependence"))
     assert line.split()[1:4] == ["37", "4", "3"]
@@ -172,7 +172,7 @@ def test_disagreements_command(coded):
     assert result.exit_code == 0
     assert "po_leraar_de_linde turn 38" in result.output
     assert "ben: bronstein/flexibility (memo: loslaten)" in result.output
-    assert result.output.strip().endswith("4 unit(s) where anna and ben differ")
+    assert result.output.strip().endswith("4 units where anna and ben differ")
     lines = coded("disagreements", "anna", "ben", "--code", "flexibility", "--json").output.splitlines()
     assert [json.loads(l)["turn"] for l in lines] == [46]
 

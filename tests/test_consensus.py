@@ -74,13 +74,13 @@ def test_build_settle_and_rebuild(two_coders):
     run = two_coders
     built = run("consensus", "--coders", "anna", "ben", "--into", "consensus")
     assert built.exit_code == 0, built.output
-    assert "1 agreed codings (1 new in 'consensus'), 2 new item(s) to settle; 2 open, 0 settled" in built.output
+    assert "1 agreed coding (1 new in 'consensus'), 2 new items to settle; 2 open, 0 settled" in built.output
     code = "bronstein/interdependence"
     t36, t38, t40 = (turn_span(run, n) for n in (36, 38, 40))
     assert consensus_codings(run) == {(code, *t36)}
 
     listing = run("consensus", "--into", "consensus", "--list").output
-    assert "#1 po_leraar_de_linde bronstein/interdependence" in listing and "2 item(s) open" in listing
+    assert "#1 po_leraar_de_linde bronstein/interdependence" in listing and "2 items open" in listing
 
     assert run("consensus", "--into", "consensus", "--settle", "1", "--take", "a").exit_code == 0
     assert consensus_codings(run) == {(code, *t36), (code, *t38)}
@@ -94,7 +94,7 @@ def test_build_settle_and_rebuild(two_coders):
     run("code", "add", "po_leraar_de_linde", "interdependence", "--turn", "44", "--coder", "anna")
     run("code", "add", "po_leraar_de_linde", "interdependence", "--turn", "44", "--coder", "ben")
     again = run("consensus", "anna", "ben", "--into", "consensus")
-    assert "2 agreed codings (1 new in 'consensus'), 0 new item(s) to settle; 0 open, 2 settled" in again.output
+    assert "2 agreed codings (1 new in 'consensus'), 0 new items to settle; 0 open, 2 settled" in again.output
     assert consensus_codings(run) == {(code, *t36), (code, *t40), (code, *turn_span(run, 44))}
     settled = run("consensus", "--into", "consensus", "--list", "--all").output
     assert "[settled: neither]" in settled and "[settled: b]" in settled

@@ -106,7 +106,7 @@ def test_attributes_set_remove_and_speakers_rename(run, tmp_path):
     assert "wave removed" in run("attributes", "set", "diarised", "wave=").output
     assert run("attributes", "set", "diarised", "rol=x").exit_code == 2
     renamed = run("speakers", "rename", "diarised", "SPEAKER_00=Interviewer", "SPEAKER_01=Leerling 1")
-    assert "SPEAKER_00 -> Interviewer on 2 turn(s)" in renamed.output
+    assert "SPEAKER_00 -> Interviewer on 2 turns" in renamed.output
     assert run("speakers", "rename", "diarised", "Nobody=X").exit_code == 2
     from jhs_qual.store import Project
 
@@ -118,7 +118,7 @@ def test_attributes_set_remove_and_speakers_rename(run, tmp_path):
     assert run("code", "add", "diarised", "intervention", "--turn", "2", "--coder", "anna").exit_code == 0
     refused = run("transcripts", "remove", "diarised")
     assert refused.exit_code == 2 and "--with-codings" in refused.output
-    assert "and its 1 coding(s)" in run("transcripts", "remove", "diarised", "--with-codings").output
+    assert "and its 1 coding" in run("transcripts", "remove", "diarised", "--with-codings").output
     assert "diarised" not in run("transcripts").output
 
 

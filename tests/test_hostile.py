@@ -208,7 +208,7 @@ def test_csv_sheets_read_as_written(run, tmp_path):
     (tmp_path / "sheet.csv").write_text(text, encoding="utf-8")
     (tmp_path / "t.txt").write_text("Interviewer: vraag\nLeraar: antwoord\n", encoding="utf-8")
     result = run("import", str(tmp_path / "t.txt"), "--attributes", str(tmp_path / "sheet.csv"))
-    assert result.exit_code == 0 and "1 row(s) match no imported file: none.txt" in result.output
+    assert result.exit_code == 0 and "no imported file for 1 row: none.txt" in result.output
     from jhs_qual.store import Project
 
     with Project.open(run.project_path) as project:
@@ -270,7 +270,7 @@ def test_bad_settings_and_dangling_rows(base, tmp_path):
     for args in (["transcripts"], ["check"], ["export-qdpx", "-o", tmp_path / "x.qdpx"]):
         refused(jhs(*args, "--project", copy, cwd=tmp_path))
     summary = jhs("summary", "--project", copy, cwd=tmp_path)  # what it can count, and says what it cannot
-    assert summary.returncode == 0 and "1 coding(s) point to a code that is not in the project" in summary.stderr
+    assert summary.returncode == 0 and "left out 1 coding whose code is not in the project" in summary.stderr
     report = jhs("check", "--project", copy, cwd=tmp_path)
     assert "setting 'interviewers' is not JSON" in report.stdout and "points to a missing row" in report.stdout
     assert not (tmp_path / "x.qdpx").exists()

@@ -38,7 +38,7 @@ def test_sample_transcripts_import_with_speakers_and_attributes(run):
     result = run("import", str(SAMPLES), "--attributes", str(SAMPLES / "attributes.csv"))
     assert result.exit_code == 0, result.output
     assert "6 imported, 0 skipped, 0 failed" in result.output
-    assert "ignored 2 file(s) that are not transcripts: README.md, attributes.csv" in result.output
+    assert "ignored 2 files that are not transcripts: README.md, attributes.csv" in result.output
     rows = listing(run)
     assert {name: row["turn_count"] for name, row in rows.items()} == SAMPLE_TURNS
     assert {row["format"] for row in rows.values()} == {"txt", "docx", "vtt", "srt"}
@@ -172,7 +172,7 @@ def test_folder_import_is_recursive_and_skips_lock_files(run, tmp_path):
     result = run("import", str(tmp_path / "in"))
     assert result.exit_code == 0, result.output
     assert sorted(listing(run)) == ["a", "b"]
-    assert "ignored 2 file(s)" in result.output
+    assert "ignored 2 files" in result.output
 
 
 def test_codings_export_csv(run, tmp_path):

@@ -156,15 +156,15 @@ def test_export_coder_then_merge_back(run, tmp_path):
     out = tmp_path / "anna.jhsq"
     result = run("export-coder", "anna", "-o", str(out))
     assert result.exit_code == 0, result.output
-    assert "1 transcript(s), 1 coding(s)" in result.output
+    assert "1 transcript, 1 coding" in result.output
     with Project.open(out) as exported:
         assert [r["name"] for r in exported.transcript_overview()] == ["po_leraar_de_linde"]
         assert len(exported.codebooks()) == 3  # every codebook, to go on coding with
         assert [(c.coder, c.memo) for c in exported.codings()] == [("anna", "nodig")]
         code_turn(exported, "po_leraar_de_linde", "competence_pupils", 30, "anna")
     merged = run("merge", str(out))
-    assert merged.exit_code == 0 and "1 coding(s) and 0 memo(s) added" in merged.output
-    assert "0 coding(s)" in run("merge", str(out)).output
+    assert merged.exit_code == 0 and "1 coding and 0 memos added" in merged.output
+    assert "0 codings" in run("merge", str(out)).output
     assert run("export-coder", "anna", "-o", str(out)).exit_code == 2  # exists: never overwritten
     bad = run("export-coder", "zoe", "-o", str(tmp_path / "zoe.jhsq"))
     assert bad.exit_code == 2 and "no coder 'zoe'" in bad.output

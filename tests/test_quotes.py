@@ -90,7 +90,7 @@ def test_no_listed_name_survives_in_any_format(sheet_project, tmp_path, fmt):
     out = tmp_path / f"quotes.{fmt}"
     result = sheet_project("quotes", "-o", str(out), "--context")
     assert result.exit_code == 0, result.output
-    assert "5 quote(s) in 4 theme(s), pseudonymised (2 names on the list)" in result.output
+    assert "5 quotes in 4 themes, pseudonymised (2 names on the list)" in result.output
     text = all_text(out, fmt)
     for name in ("Sanne", "Daan", "Daantje"):
         assert not re.search(rf"\b{name}\b", text), (fmt, name)

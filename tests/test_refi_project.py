@@ -45,13 +45,22 @@ def snapshot(project):
     }
 
 
+@pytest.mark.parametrize("crlf", [False, True], ids=["lf", "crlf"])
 @pytest.mark.parametrize("offsets", ["codepoints", "utf16"])
-def test_round_trip_span_for_span(coded, tmp_path, offsets):
+def test_round_trip_span_for_span(coded, tmp_path, offsets, crlf):
     archive = tmp_path / "p.qdpx"
-    export_qdpx(coded, archive, offsets=offsets)
+    export_qdpx(coded, archive, offsets=offsets, crlf=crlf)
+    with zipfile.ZipFile(archive) as z:
+        (source,) = [z.read(n).decode() for n in z.namelist() if n.startswith("sources/")]
+        description = z.read("project.qde").decode().split("<Description>")[-1]
+    assert description.startswith("Exported by jhs-qual. Selection positions count " +
+                                  ("UTF-16 code units" if offsets == "utf16" else "Unicode code points"))
+    assert ("a CRLF line end as two" if crlf else "a line end as one (LF)") in description
+    stored = coded.transcript("emoji")["text"]
+    assert source.count("\r\n") == (stored.count("\n") if crlf else 0) and source.replace("\r\n", "\n") == stored
     fresh = Project.create(tmp_path / "fresh.jhsq")
     report = import_qdpx(fresh, archive)
-    assert report.conventions == {"emoji": offsets}
+    assert report.conventions == {"emoji": offsets + ("+crlf" if crlf else "")}
     assert report.codings == 4 and report.memos == 1 and report.coders == ["anna", "ben"]
     assert snapshot(fresh) == snapshot(coded)
     assert import_qdpx(fresh, archive).codings == 0  # the same file again adds nothing
@@ -212,7 +221,7 @@ def test_cli_round_trip(run, tmp_path):
     run("code", "add", "po_leraar_de_linde", "interdependence", "--turn", "36", "--coder", "anna", "--memo", "nodig")
     out = tmp_path / "p.qdpx"
     exported = run("export-qdpx", "-o", str(out), "--offsets", "utf16")
-    assert exported.exit_code == 0 and "1 transcript(s), 1 coding(s) by 1 coder(s), 3 codebook(s)" in exported.output
+    assert exported.exit_code == 0 and "1 transcript, 1 coding by 1 coder, 3 codebooks" in exported.output
     from click.testing import CliRunner
     from jhs_qual.cli import cli
 
@@ -221,7 +230,7 @@ def test_cli_round_trip(run, tmp_path):
     result = CliRunner().invoke(cli, ["import-qdpx", str(out), "--project", str(other)])
     assert result.exit_code == 0, result.output
     assert "transcript po_leraar_de_linde: positions read as codepoints" in result.output  # no emoji: all agree
-    assert "1 transcript(s), 1 coding(s), 0 memo(s) imported" in result.output
+    assert "imported 1 new transcript, 1 coding, 0 memos" in result.output
     bad = CliRunner().invoke(cli, ["import-qdpx", str(write(tmp_path / "x.qdpx", b"nope")), "--project", str(other)])
     assert bad.exit_code == 2 and "x.qdpx: not a .qdpx archive" in bad.output
 
@@ -334,7 +343,7 @@ def test_a_bare_qde_with_its_sources_beside_it(run, tmp_path):
     other = tmp_path / "other.jhsq"
     assert run("init", str(other), project=False).exit_code == 0
     result = run("import-qdpx", str(qde), "--project", str(other), project=False)
-    assert result.exit_code == 0 and "1 coding(s)" in result.output
+    assert result.exit_code == 0 and "1 coding," in result.output
     for source in (folder / "sources").iterdir():
         source.unlink()
     missing = run("import-qdpx", str(qde), "--project", str(tmp_path / "other.jhsq"), project=False)

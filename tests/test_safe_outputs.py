@@ -183,7 +183,7 @@ def test_pseudonym_import_merges_and_remove(run, tmp_path):
     assert "added Sanne -> Lotte (also Saan)" in run("pseudonyms", "add", "Sanne", "Lotte", "--variant", "Saan").output
     names = write(tmp_path / "names.yaml", "Sanne: Lotte\nDaan: Bram\n")
     result = run("pseudonyms", "import", str(names))
-    assert "added Daan -> Bram" in result.output and "1 change(s)" in result.output
+    assert "added Daan -> Bram" in result.output and "1 change;" in result.output
     listed = run("pseudonyms", "list").output
     assert re.search(r"Sanne\s+Lotte\s+Saan", listed)  # the variant survived the import
     changed = run("pseudonyms", "import", str(write(tmp_path / "n2.yaml", "Sanne: Roos\n"))).output

@@ -65,7 +65,7 @@ def test_create_refuses_an_existing_file(tmp_path):
 
 
 def test_open_refuses_missing_foreign_and_newer_files(tmp_path):
-    with pytest.raises(BadInput, match="no project file"):
+    with pytest.raises(BadInput, match="no such project file"):
         Project.open(tmp_path / "missing.jhsq")
     text_file = tmp_path / "notes.jhsq"
     text_file.write_text("hello")

@@ -316,11 +316,11 @@ def test_keywords_learn_accept_and_write_keeping_comments(coded, tmp_path):
     listing = coded(*args)
     assert listing.exit_code == 0, listing.output
     # six segments: only 'leren' (3 times in them, once elsewhere) is significant at z >= 1.96
-    assert strict.output.startswith("1 candidate(s)") and listing.output.startswith("5 candidate(s)")
+    assert strict.output.startswith("1 candidate") and listing.output.startswith("5 candidates")
     candidate = listing.output.splitlines()[3].split()[0]
     result = coded(*args, "--accept", candidate, "--add-to", str(book))
     assert result.exit_code == 0, result.output
-    assert "accepted 1 new term(s)" in result.output and "updated bronstein" in result.output
+    assert "accepted 1 new term" in result.output and "updated bronstein" in result.output
     text = book.read_text(encoding="utf-8")
     assert text.startswith("# Bronstein's (2003) mechanisms")  # comments kept
     assert f"      - {candidate}\n" in text

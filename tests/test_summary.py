@@ -85,8 +85,9 @@ def test_summary_files(summarised, tmp_path, fmt):
 
 def test_summary_bad_input(summarised, tmp_path):
     assert "unknown attribute 'shooltype'" in summarised("summary", "--by", "shooltype").output
-    assert "need -o FILE" in summarised("summary", "--format", "md").output
-    assert "no coder 'zoe'" in summarised("summary", "--coder", "zoe").output
+    assert "not text for a terminal; write it to a file: -o FILE.xlsx" in summarised("summary", "--format", "xlsx").output
+    refused = summarised("summary", "--coder", "zoe")
+    assert refused.exit_code == 2 and "--coder: no coder 'zoe'" in refused.output
 
 
 def test_cooccurrence_counts_equal_a_pairwise_count():

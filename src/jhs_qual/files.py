@@ -15,6 +15,7 @@ Every file jhs-qual writes goes through `replacing(path)`:
 
 from __future__ import annotations
 
+import codecs
 import os
 import shutil
 import stat
@@ -52,7 +53,7 @@ def replacing(path: Path | str, *, edit: bool = False) -> Iterator[Path]:
     (see the module's rules), when it fails it is removed. `edit`: an edit in place of a
     file of ours, which may replace it without --force."""
     if str(path) == "-":
-        with _to_stream(sys.stdout.buffer) as tmp:
+        with _to_stream(sys.stdout.buffer, drop_bom=True) as tmp:  # the BOM is for Excel, not for pipes
             yield tmp
         return
     path = Path(path)
@@ -111,12 +112,14 @@ def _to_device(target: Path) -> Iterator[Path]:
 
 
 @contextmanager
-def _to_stream(stream) -> Iterator[Path]:
+def _to_stream(stream, drop_bom: bool = False) -> Iterator[Path]:
     folder = tempfile.mkdtemp(prefix="jhs-qual-")  # 0700: the content is private until copied out
     tmp = Path(folder) / "output"
     try:
         yield tmp
         with open(tmp, "rb") as handle:
+            if not (drop_bom and handle.read(3) == codecs.BOM_UTF8):
+                handle.seek(0)
             shutil.copyfileobj(handle, stream)
         stream.flush()
     finally:

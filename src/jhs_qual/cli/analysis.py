@@ -8,7 +8,24 @@ from pathlib import Path
 import click
 
 from jhs_qual.errors import BadInput
-from jhs_qual.cli.base import _fmt, _resolve_codes, _shorten, _table, cli, echo, force_option, open_project, project_option
+from jhs_qual.cli.base import (
+    Output,
+    _fmt,
+    _nan_to_none,
+    _resolve_codes,
+    _shorten,
+    _table,
+    _write_atomically,
+    cli,
+    echo,
+    force_option,
+    open_project,
+    output_options,
+    plural,
+    project_option,
+    raw_csv_option,
+)
+from jhs_qual.files import replacing
 
 
 # --- agreement -------------------------------------------------------------------------------------
@@ -34,18 +51,23 @@ def agreement_table(file: Path, metric: str, level: str, weights: str, ci: bool,
     from jhs_qual.analysis.agreement import METRICS, alpha_bootstrap, coefficient
     from jhs_qual.analysis.ratings_csv import read_ratings_csv
 
+    for given, option, applies in ((level != "nominal", f"--level {level}", "alpha"),
+                                   (weights != "none", f"--weights {weights}", "cohen"), (ci, "--ci", "alpha")):
+        if given and metric != applies:
+            raise BadInput(f"{option} is for --metric {applies}, not {metric}", field=option.split()[0],
+                           hint=f"leave it out, or use --metric {applies}")
     numeric = level != "nominal" or weights != "none"
     ratings, coders = read_ratings_csv(file, numeric=numeric)
     if metric == "cohen" and len(coders) != 2:
         raise BadInput(f"Cohen's kappa compares exactly 2 coders; this table has {len(coders)}",
                        file=file, field="--metric", hint="use --metric fleiss or alpha")
     value = coefficient(ratings, metric, level=level, weights=None if weights == "none" else weights)
-    shown = "nan" if math.isnan(value) else f"{value:.4f}"
-    if quiet:
-        echo(shown)
+    if quiet:  # for scripts: full precision
+        echo(repr(value))
         return
+    shown = f"{value:.4f}"
     missing = int((ratings.codes < 0).sum())
-    echo(f"{file.name}: {ratings.n_units} units, {len(coders)} coders ({', '.join(coders)}), "
+    echo(f"{file.name}: {plural(ratings.n_units, 'unit')}, {len(coders)} coders ({', '.join(coders)}), "
                f"{len(ratings.categories)} categories, {ratings.codes.size - missing} values, {missing} missing")
     name = METRICS[metric]
     if metric == "alpha":
@@ -70,28 +92,20 @@ def agreement_table(file: Path, metric: str, level: str, weights: str, ci: bool,
         echo(f"95% bootstrap interval: {low:.4f} to {high:.4f} (2000 resamples of units)")
 
 
-def coders_arguments(func):
+def coders_arguments(func=None, *, metavar: str = "A B [C ...]"):
     """`--coders A B [C ...]`: a flag followed by the names (click options take one value)."""
-    func = click.argument("coders", nargs=-1, metavar="A B [C ...]")(func)
-    return click.option("--coders", "coders_flag", is_flag=True, expose_value=False,
-                        help="Marks the coder names that follow (optional).")(func)
+    def wrap(func):
+        func = click.argument("coders", nargs=-1, metavar=metavar)(func)
+        return click.option("--coders", "coders_flag", is_flag=True, expose_value=False,
+                            help="Marks the coder names that follow (optional).")(func)
+
+    return wrap(func) if func is not None else wrap
 
 
 def _two_or_more(coders: tuple[str, ...]) -> list[str]:
     if len(coders) < 2 or len(set(coders)) != len(coders):
         raise BadInput("name two or more different coders", field="--coders", hint="e.g. --coders anna ben")
     return list(coders)
-
-
-def _nan_to_none(value):
-    """JSON has no NaN: an undefined coefficient is null."""
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, dict):
-        return {k: _nan_to_none(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_nan_to_none(v) for v in value]
-    return value
 
 
 def _comparison_rows(result) -> tuple[list[str], list[list]]:
@@ -124,7 +138,7 @@ def _comparison_intro(result, names: dict[int, str], include_interviewers: bool)
     per = {"turn": "turn", "sentence": "sentence", "char": "character"}[result.unit]
     left_out = "" if include_interviewers else "; interviewer turns left out"
     listed = ", ".join(names[t] for t in result.transcripts)
-    return (f"Comparing {who} per {per} over the {len(result.transcripts)} transcript(s) all of them coded"
+    return (f"Comparing {who} per {per} over the {plural(len(result.transcripts), 'transcript')} all of them coded"
             f"{left_out}: {listed or 'none'}")
 
 
@@ -137,12 +151,13 @@ def _comparison_intro(result, names: dict[int, str], include_interviewers: bool)
 @click.option("--threshold", type=click.FloatRange(0.01, 1.0), default=0.8, show_default=True,
               help="Segments match when they overlap by this share of the longer one.")
 @click.option("--include-interviewers", is_flag=True, help="Count interviewer turns as units too.")
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write an .xlsx workbook.")
+@click.option("--json", "as_json", is_flag=True, hidden=True, help="The same as --format json.")
+@output_options("table", "csv", "xlsx", "json", "md")
 @project_option
 @force_option
+@raw_csv_option
 def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], threshold: float,
-            include_interviewers: bool, as_json: bool, output: Path | None, project_path: Path | None) -> None:
+            include_interviewers: bool, as_json: bool, out: Output, project_path: Path | None) -> None:
     """Agreement between coders per code and overall: percent agreement, Cohen's
     (2 coders) or Fleiss' kappa, Krippendorff's alpha, and segment overlap.
 
@@ -162,27 +177,35 @@ def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], thre
             project.codings(coders), codes, threshold, project.codebooks_by_transcript(),
         )
         names = project.transcript_names()
-    if as_json:
+    fmt = "json" if as_json else out.fmt
+    if fmt == "json":
         data = asdict(result)
         data["transcripts"] = [names[t] for t in result.transcripts]
-        echo(json.dumps(_nan_to_none(data), ensure_ascii=False, indent=2))
+        with replacing(out.path) as tmp:
+            tmp.write_text(json.dumps(_nan_to_none(data), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        out.report(f"wrote {out.path}")
         return
     header, rows = _comparison_rows(result)
     intro = _comparison_intro(result, names, include_interviewers)
-    if output is not None:
-        from jhs_qual.export.tables import write_xlsx
+    about = f"overall pools every (unit, code) decision; segments match at {threshold:.0%} overlap of the longer"
+    if fmt != "table":
+        from jhs_qual.export import tables
 
-        write_xlsx(output, {"agreement": (header, rows)}, notes=[
-            intro, f"Overall pools every (unit, code) decision. Segments match at {threshold:.0%} overlap of the longer.",
-        ])
-        echo(f"wrote {output}", err=True)
+        sheets = {"agreement": (header, rows)}
+        if fmt == "xlsx":
+            tables.write_xlsx(out.path, sheets, notes=[intro, about])
+        elif fmt == "md":
+            tables.write_markdown(out.path, "Agreement", sheets, notes=[intro, about])
+        else:
+            _write_atomically(out.path, header, rows)
+        out.report(f"wrote {out.path}")
         return
     echo(intro)
     if not rows:
         echo("nothing to compare: no transcript has codings by all of them")
         return
     echo(_table(rows, header))
-    echo(f"overall pools every (unit, code) decision; segments match at {threshold:.0%} overlap of the longer")
+    echo(about)
 
 
 @cli.command()
@@ -223,11 +246,11 @@ def disagreements(coders: tuple[str, ...], code_refs: tuple[str, ...], unit: str
             echo(f"  {coder}: {listed}")
         echo()
     if not as_json:
-        echo(f"{len(found)} unit(s) where {' and '.join(coders)} differ")
+        echo(f"{plural(len(found), 'unit')} where {' and '.join(coders)} differ")
 
 
 @cli.command()
-@coders_arguments
+@coders_arguments(metavar="[A B]")
 @click.option("--into", required=True, metavar="NAME", help="The consensus coder (e.g. 'consensus').")
 @click.option("--threshold", type=click.FloatRange(0.01, 1.0), default=0.8, show_default=True,
               help="Codings agree when they overlap by this share of the longer one.")
@@ -255,7 +278,7 @@ def consensus(coders: tuple[str, ...], into: str, threshold: float, list_items: 
             if item_id is None or take is None:
                 raise BadInput("--settle ID and --take go together", field="--settle/--take")
             spans = project.settle(item_id, take)
-            echo(f"settled item {item_id}: take {take} ({len(spans)} consensus coding(s))")
+            echo(f"settled item {item_id}: take {take} ({plural(len(spans), 'consensus coding')})")
             return
         if not list_items:
             if len(_two_or_more(coders)) != 2:
@@ -263,14 +286,14 @@ def consensus(coders: tuple[str, ...], into: str, threshold: float, list_items: 
                                hint="e.g. --coders anna ben")
             a, b = coders
             s = project.build_consensus(a, b, into, threshold)
-            echo(f"{s['agreed']} agreed codings ({s['added']} new in '{into}'), "
-                       f"{s['new_items']} new item(s) to settle; {s['open']} open, {s['settled']} settled")
+            echo(f"{plural(s['agreed'], 'agreed coding')} ({s['added']} new in '{into}'), "
+                       f"{plural(s['new_items'], 'new item')} to settle; {s['open']} open, {s['settled']} settled")
         items = project.consensus_items(into, include_settled=show_all)
         texts = project.texts() if items else {}
     for item in items:
         echo(_consensus_item(item, texts[item["transcript_id"]]))
     if list_items or items:
-        echo(f"{sum(1 for i in items if i['decision'] is None)} item(s) open for '{into}'")
+        echo(f"{plural(sum(1 for i in items if i['decision'] is None), 'item')} open for '{into}'")
 
 
 

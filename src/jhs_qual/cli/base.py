@@ -182,6 +182,85 @@ def force_option(func):
     return click.option("--force", is_flag=True, help="Replace the output file if it exists.")(run)
 
 
+# What a file name's ending says about its format; formats that are not text cannot go to a terminal.
+FORMAT_OF_SUFFIX = {".md": "md", ".markdown": "md", ".csv": "csv", ".xlsx": "xlsx", ".html": "html", ".htm": "html",
+                    ".docx": "docx", ".json": "json", ".yaml": "yaml", ".yml": "yaml", ".qdc": "qdc", ".qdpx": "qdpx",
+                    ".jhsq": "jhsq"}
+NOT_TEXT = {"xlsx", "docx", "qdpx", "jhsq"}
+STDOUT = Path("-")
+
+
+class Output:
+    """Where a command's output goes and in which format, by one rule for every command:
+    `--format` if given, else the extension of `-o FILE`; no `-o` (or `-o -`) is standard
+    output in the first format; a `--format` the extension contradicts is an error."""
+
+    def __init__(self, path: Path | None, fmt: str | None, formats: tuple[str, ...], file_option: bool):
+        self.formats = formats
+        to_stdout = path is None or str(path) == "-"
+        if to_stdout:
+            if path is None and file_option:
+                raise BadInput("no output file given", field="-o", hint=f"name one: -o FILE.{formats[0]}")
+            self.fmt = fmt or formats[0]
+            if self.fmt in NOT_TEXT:
+                raise BadInput(f"{self.fmt} is not text for a terminal", field="-o",
+                               hint=f"write it to a file: -o FILE.{self.fmt}")
+            self.path = STDOUT
+            return
+        by_name = FORMAT_OF_SUFFIX.get(path.suffix.lower())
+        if fmt is not None and by_name is not None and by_name != fmt:
+            raise BadInput(f"--format {fmt} does not match the file name '{path.name}'", field="--format",
+                           hint=f"name the file .{fmt}, or leave --format out")
+        if by_name is not None and by_name not in formats:
+            raise BadInput(f"the extension of '{path.name}' says {by_name}; this command writes {self._kinds()}",
+                           field="-o", hint=f"name the file .{self._files()[0]}")
+        plain = len(formats) == 1 or not path.suffix  # a pipe, a device: the first format
+        self.fmt = fmt or by_name or (self._files()[0] if plain else None)
+        if self.fmt is None or self.fmt not in self._files():
+            raise BadInput(f"cannot tell the format from '{path.name}'", field="-o",
+                           hint=f"end the name in {', '.join('.' + f for f in self._files())}, or give --format")
+        self.path = path
+
+    @property
+    def to_stdout(self) -> bool:
+        return self.path == STDOUT
+
+    def _files(self) -> list[str]:
+        return [f for f in self.formats if f != "table"]
+
+    def _kinds(self) -> str:
+        return ", ".join(self.formats)
+
+    def report(self, message: str) -> None:
+        """A line about the file written; nothing when the output went to standard output
+        (where it would mix with the data in a shared terminal or log)."""
+        if not self.to_stdout:
+            echo(message)
+
+
+def output_options(*formats: str, file_help: str = "The file to write", needs_file: bool = False):
+    """-o/--output and --format (when there is a choice), resolved into `out: Output`.
+    formats[0] is what standard output gets without --format. `needs_file`: no -o is an
+    error (`-o -` still writes to standard output)."""
+    import functools
+
+    def wrap(func):
+        @functools.wraps(func)
+        def run(*args, output: Path | None = None, fmt: str | None = None, **kwargs):
+            return func(*args, out=Output(output, fmt, formats, needs_file), **kwargs)
+
+        stdout = "; '-' is standard output" if not set(formats) <= NOT_TEXT else ""
+        default = "" if needs_file else f" (default: standard output, {formats[0]})"
+        run = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                           help=f"{file_help}{default}; the format follows its extension{stdout}.")(run)
+        if len(formats) > 1:
+            run = click.option("--format", "fmt", type=click.Choice(formats),
+                               help="The format, when the file name does not say it.")(run)
+        return run
+
+    return wrap
+
+
 def raw_csv_option(func):
     """--raw-csv: CSV for programs, without the quote that keeps spreadsheets from running formulas."""
     import functools
@@ -272,6 +351,11 @@ def _write_atomically(path: Path, header: list[str], rows: list[list]) -> None:
         writer.writerows(csv_row(row) for row in rows)
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """'1 coding', '2 codings' ('1 analysis', '2 analyses' with `words`)."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
+
+
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -280,6 +364,17 @@ def _fmt(value: float, digits: int = 3) -> str:
     import math
 
     return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
+def _nan_to_none(value):
+    """JSON has no NaN: an undefined coefficient is null."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    return value
 
 
 def _resolve_codes(project, refs: tuple[str, ...]) -> list[str] | None:

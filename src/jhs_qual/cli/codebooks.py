@@ -7,8 +7,21 @@ from pathlib import Path
 import click
 
 from jhs_qual.errors import BadInput
-from jhs_qual.files import read_bytes, replacing
-from jhs_qual.cli.base import _load_codebook_files, _reserved_keys, _table, _write_bytes, cli, echo, force_option, open_project, project_option
+from jhs_qual.files import read_bytes
+from jhs_qual.cli.base import (
+    Output,
+    _load_codebook_files,
+    _reserved_keys,
+    _table,
+    _write_bytes,
+    cli,
+    echo,
+    force_option,
+    open_project,
+    output_options,
+    plural,
+    project_option,
+)
 
 
 # --- codebooks --------------------------------------------------------------------------------
@@ -25,7 +38,7 @@ def codebook_check(files: tuple[Path, ...]) -> None:
     codebooks = _load_codebook_files(files)
     for book in codebooks:
         keyed = sum(1 for c in book.codes if c.key)
-        echo(f"ok {book.source}: {book.id}, {len(book.codes)} codes, {keyed} with a shortcut key")
+        echo(f"ok {book.source}: {book.id}, {plural(len(book.codes), 'code')}, {keyed} with a shortcut key")
 
 
 @codebook.command("load")
@@ -37,7 +50,7 @@ def codebook_load(files: tuple[Path, ...], project_path: Path | None) -> None:
     with open_project(project_path) as project:
         for book in codebooks:
             status = project.load_codebook(book, _reserved_keys())
-            echo(f"{status} {book.id} ({len(book.codes)} codes) from {book.source}")
+            echo(f"{status} {book.id} ({plural(len(book.codes), 'code')}) from {book.source}")
 
 
 def _scope_text(scope: dict) -> str:
@@ -77,34 +90,31 @@ def codebook_scope(codebook_id: str, where: tuple[str, ...], everywhere: bool, f
             raise BadInput(f"no codebook '{codebook_id}' in this project", field="CODEBOOK")
         applying = [tid for tid, books in project.codebooks_by_transcript().items() if codebook_id in books]
     echo(f"{codebook_id} applies to: {_scope_text(scopes[codebook_id])} "
-               f"({len(applying)} transcript(s) in this project)")
+               f"({plural(len(applying), 'transcript')} in this project)")
 
 
 @codebook.command("save")
 @click.argument("codebook_id", metavar="CODEBOOK")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The YAML file to write.")
+@output_options("yaml", file_help="The YAML file to write", needs_file=True)
 @project_option
 @force_option
-def codebook_save(codebook_id: str, output: Path, project_path: Path | None) -> None:
+def codebook_save(codebook_id: str, out: Output, project_path: Path | None) -> None:
     """Write the project's CODEBOOK as YAML, with the codes created, renamed,
     moved or merged in the workbench (comments of the loaded file kept)."""
     with open_project(project_path) as project:
         text = project.codebook_yaml(codebook_id)
-    with replacing(output) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    echo(f"wrote {output}; check it with 'jhs-qual codebook check {output}'")
+    _write_bytes(out.path, text.encode("utf-8"))
+    out.report(f"wrote {out.path}; check it with 'jhs-qual codebook check {out.path}'")
 
 
 @codebook.command("export")
 @click.argument("codebook_ids", nargs=-1, metavar="[CODEBOOK]...")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The .qdc file to write.")
+@output_options("qdc", file_help="The .qdc file to write", needs_file=True)
 @click.option("--file", "files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Export this codebook YAML instead of the project's (repeatable).")
 @project_option
 @force_option
-def codebook_export(codebook_ids: tuple[str, ...], output: Path, files: tuple[Path, ...],
+def codebook_export(codebook_ids: tuple[str, ...], out: Output, files: tuple[Path, ...],
                     project_path: Path | None) -> None:
     """Write codebooks as a REFI-QDA codebook (.qdc) for NVivo, ATLAS.ti, MAXQDA, QualCoder.
 
@@ -125,20 +135,19 @@ def codebook_export(codebook_ids: tuple[str, ...], output: Path, files: tuple[Pa
             books = project.parsed_codebooks(list(codebook_ids) or None)
     if not books:
         raise BadInput("no codebook to export", hint="load one, or pass --file FILE.yaml")
-    _write_bytes(output, to_qdc(books))
-    echo(f"wrote {output}: {', '.join(f'{b.id} ({len(b.codes)} codes)' for b in books)}")
+    _write_bytes(out.path, to_qdc(books))
+    out.report(f"wrote {out.path}: " + ", ".join(f"{b.id} ({plural(len(b.codes), 'code')})" for b in books))
 
 
 @codebook.command("import")
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The codebook YAML to write.")
+@output_options("yaml", file_help="The codebook YAML to write", needs_file=True)
 @click.option("--codebook", "codebook_id", metavar="ID", help="Which codebook, when the file holds several; "
               "for another tool's file, the id to give it.")
 @click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
               help="The keywords' language, for another tool's codebook.")
 @force_option
-def codebook_import(source: Path, output: Path, codebook_id: str | None, language: str) -> None:
+def codebook_import(source: Path, out: Output, codebook_id: str | None, language: str) -> None:
     """Turn a REFI-QDA codebook (.qdc, or the codebook of a .qdpx project) into codebook YAML.
 
     Our own export comes back field for field; another tool's codes keep
@@ -148,8 +157,9 @@ def codebook_import(source: Path, output: Path, codebook_id: str | None, languag
 
     data = read_bytes(source)
     text = from_qdc(codebook_xml(data, source), source, codebook_id=codebook_id, language=language)
-    _write_bytes(output, text.encode("utf-8"))
-    echo(f"wrote {output}: {text.count(chr(10) + '- id: ')} codes; check it with 'jhs-qual codebook check {output}'")
+    _write_bytes(out.path, text.encode("utf-8"))
+    out.report(f"wrote {out.path}: {plural(text.count(chr(10) + '- id: '), 'code')}; "
+               f"check it with 'jhs-qual codebook check {out.path}'")
 
 
 @codebook.command("list")

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from pathlib import Path
 
 import click
 
 from jhs_qual.errors import BadInput
-from jhs_qual.export.safe import csv_row
-from jhs_qual.cli.base import _pseudonymiser, _write_atomically, cli, echo, force_option, open_project, project_option, raw_csv_option
+from jhs_qual.cli.base import (
+    Output,
+    _pseudonymiser,
+    _write_atomically,
+    cli,
+    echo,
+    force_option,
+    open_project,
+    output_options,
+    plural,
+    project_option,
+    raw_csv_option,
+)
 
 
 # --- codings ---------------------------------------------------------------------------------------
@@ -19,6 +28,9 @@ def _parse_span(span: str) -> tuple[int, int]:
     start, sep, end = span.partition(":")
     if not sep or not start.strip().isdigit() or not end.strip().isdigit():
         raise BadInput(f"'{span}' is not START:END", field="--span", hint="e.g. --span 120:184 (characters)")
+    if int(end) <= int(start):
+        raise BadInput(f"'{span}' ends before it starts", field="--span",
+                       hint=f"give the smaller number first: --span {end.strip()}:{start.strip()}")
     return int(start), int(end)
 
 
@@ -85,7 +97,7 @@ def code_remove(transcript: str, code_ref: str, turn: int | None, span: str | No
                 hint="see them with 'jhs-qual codings export'",
             )
         removed = project.remove_codings([row["id"] for row in found])
-    echo(f"removed {removed} coding(s)")
+    echo(f"removed {plural(removed, 'coding')}")
 
 
 @cli.group()
@@ -94,21 +106,21 @@ def codings() -> None:
 
 
 @codings.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write (default: standard output).")
+@output_options("csv", "xlsx")
 @click.option("--coder", help="Only this coder's codings.")
 @click.option("--no-pseudonymise", "raw", is_flag=True, help="Leave the names as they are (inside the team only).")
 @project_option
 @force_option
 @raw_csv_option
-def codings_export(fmt: str, output: Path | None, coder: str | None, raw: bool, project_path: Path | None) -> None:
+def codings_export(out: Output, coder: str | None, raw: bool, project_path: Path | None) -> None:
     """One row per coding: transcript, turn, speaker, code, coder, start, end, text, memo,
     origin (manual: by hand; suggested: an accepted suggestion; auto: autocode), attributes.
 
     Names on the pseudonym list are replaced in every text column (start and
     end stay offsets into the stored text)."""
     with open_project(project_path) as project:
+        if coder:
+            project.require_coders([coder], "--coder")
         pseudonymiser = _pseudonymiser(project, raw)
         clean = pseudonymiser.apply if pseudonymiser else str
         keys = project.attribute_keys()
@@ -121,10 +133,10 @@ def codings_export(fmt: str, output: Path | None, coder: str | None, raw: bool, 
              *(clean(attributes.get(r["transcript_id"], {}).get(k, "")) for k in used)]
             for r in project.coding_rows(coder)
         ]
-    if output is None:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(csv_row(header))
-        writer.writerows(csv_row(row) for row in rows)
-        return
-    _write_atomically(output, header, rows)
-    echo(f"wrote {len(rows)} codings to {output}", err=True)
+    if out.fmt == "xlsx":
+        from jhs_qual.export.tables import write_xlsx
+
+        write_xlsx(out.path, {"codings": (header, rows)})
+    else:
+        _write_atomically(out.path, header, rows)
+    out.report(f"wrote {plural(len(rows), 'coding')} to {out.path}")

@@ -7,7 +7,16 @@ from pathlib import Path
 import click
 
 from jhs_qual.errors import BadInput
-from jhs_qual.cli.base import cli, echo, force_option, open_project, project_option
+from jhs_qual.cli.base import (
+    Output,
+    cli,
+    echo,
+    force_option,
+    open_project,
+    output_options,
+    plural,
+    project_option,
+)
 
 
 @cli.command()
@@ -33,12 +42,12 @@ def merge(other: Path, coder: str | None, union: bool, project_path: Path | None
 
 @cli.command("export-coder")
 @click.argument("name")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The new project file to write.")
+@output_options("jhsq", file_help="The new project file to write", needs_file=True)
 @project_option
 @force_option
-def export_coder(name: str, output: Path, project_path: Path | None) -> None:
+def export_coder(name: str, out: Output, project_path: Path | None) -> None:
     """Write one coder's work to a small project file, for sending to a colleague to merge."""
+    output = out.path
     from jhs_qual.store.merge import export_coder as run_export
 
     from jhs_qual.files import overwrite_allowed
@@ -50,8 +59,8 @@ def export_coder(name: str, output: Path, project_path: Path | None) -> None:
             Path(str(output) + suffix).unlink(missing_ok=True)
     with open_project(project_path) as project:
         report = run_export(project, name, output)
-    echo(f"wrote {output}: {len(report.transcripts_added)} transcript(s), "
-               f"{report.codings_added} coding(s), {report.memos_added} memo(s) by {name}")
+    echo(f"wrote {output}: {plural(len(report.transcripts_added), 'transcript')}, "
+               f"{plural(report.codings_added, 'coding')}, {plural(report.memos_added, 'memo')} by {name}")
 
 
 def _echo_lists(lists) -> None:
@@ -66,29 +75,34 @@ def _print_merge(report) -> None:
                  ("codebooks in another version there (codes matched by id)", report.codebooks_differing),
                  ("transcripts added", report.transcripts_added),
                  ("coders added", report.coders_added)))
-    echo(f"{report.codings_added} coding(s) and {report.memos_added} memo(s) added")
+    echo(f"{plural(report.codings_added, 'coding')} and {plural(report.memos_added, 'memo')} added")
     for conflict in report.conflicts:
         echo(f"conflict: {conflict}")
     if report.conflicts:
-        echo(f"{len(report.conflicts)} conflict(s): nothing was overwritten")
+        echo(f"{plural(len(report.conflicts), 'conflict')}: nothing was overwritten")
 
 
 @cli.command("export-qdpx")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The .qdpx file to write.")
+@output_options("qdpx", file_help="The .qdpx file to write", needs_file=True)
 @click.option("--offsets", type=click.Choice(["codepoints", "utf16"]), default="codepoints", show_default=True,
               help="Positions in code points (the standard) or UTF-16 units (for NVivo 12 and QualCoder).")
+@click.option("--line-ends", type=click.Choice(["lf", "crlf"]), default="lf", show_default=True,
+              help="Line ends in the exported sources; with crlf (Windows) positions count each as two characters.")
 @project_option
 @force_option
-def export_qdpx(output: Path, offsets: str, project_path: Path | None) -> None:
-    """Write the whole coded project as a REFI-QDA project (.qdpx) for other QDA tools."""
+def export_qdpx(out: Output, offsets: str, line_ends: str, project_path: Path | None) -> None:
+    """Write the whole coded project as a REFI-QDA project (.qdpx) for other QDA tools.
+
+    Positions count the text as stored (NFC, one character per line end) unless
+    --offsets or --line-ends say otherwise; the sources in the archive are that text."""
     from jhs_qual.refi.project import export_qdpx as run_export
 
     with open_project(project_path) as project:
         project.require_sound("written")
-        counts = run_export(project, output, offsets=offsets)
-    echo(f"wrote {output}: {counts['transcripts']} transcript(s), {counts['codings']} coding(s) by "
-               f"{counts['coders']} coder(s), {counts['codebooks']} codebook(s); positions in {offsets}")
+        counts = run_export(project, out.path, offsets=offsets, crlf=line_ends == "crlf")
+    out.report(f"wrote {out.path}: {plural(counts['transcripts'], 'transcript')}, {plural(counts['codings'], 'coding')} by "
+               f"{plural(counts['coders'], 'coder')}, {plural(counts['codebooks'], 'codebook')}; positions in {offsets}"
+               + (", line ends CRLF (two characters each)" if line_ends == "crlf" else ""))
 
 
 @cli.command("import-qdpx")
@@ -115,4 +129,7 @@ def import_qdpx(source: Path, offsets: str | None, project_path: Path | None) ->
                  ("attribute names added", report.attribute_keys),
                  ("sources skipped", report.skipped_sources),
                  ("left out (no place for them in jhs-qual)", report.dropped)))
-    echo(f"{len(report.transcripts)} transcript(s), {report.codings} coding(s), {report.memos} memo(s) imported")
+    new = len(report.transcripts) - len(report.already_here)
+    here = f" ({len(report.already_here)} already here)" if report.already_here else ""
+    echo(f"imported {plural(new, 'new transcript')}{here}, {plural(report.codings, 'coding')}, "
+         f"{plural(report.memos, 'memo')}")

@@ -8,7 +8,20 @@ from pathlib import Path
 import click
 
 from jhs_qual.errors import BadInput
-from jhs_qual.cli.base import _pseudonymiser, _resolve_codes, _table, cli, echo, force_option, open_project, project_option, raw_csv_option
+from jhs_qual.cli.base import (
+    Output,
+    _pseudonymiser,
+    _resolve_codes,
+    _table,
+    cli,
+    echo,
+    force_option,
+    open_project,
+    output_options,
+    plural,
+    project_option,
+    raw_csv_option,
+)
 
 
 # --- quote sheets and pseudonyms ---------------------------------------------------------------------
@@ -60,35 +73,29 @@ def _where_options(where: tuple[str, ...], known: list[str]) -> dict[str, str]:
 @click.option("--min-length", type=click.IntRange(0), default=0, help="Leave out quotes shorter than this (characters).")
 @click.option("--max-length", type=click.IntRange(1), help="Leave out quotes longer than this (characters).")
 @click.option("--context", is_flag=True, help="Show the turn before each quote.")
-@click.option("--format", "fmt", type=click.Choice(["docx", "xlsx", "md", "csv", "html"]),
-              help="Default: from the file's extension.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@output_options("md", "docx", "xlsx", "csv", "html")
 @click.option("--title", default="Quotes per theme", show_default=True)
 @click.option("--no-pseudonymise", "raw", is_flag=True,
               help="Leave the names as they are. Only for use inside the research team.")
 @project_option
 @force_option
 @raw_csv_option
-def quotes(code_refs, children, where, coder, limit, min_length, max_length, context, fmt, output, title, raw,
+def quotes(code_refs, children, where, coder, limit, min_length, max_length, context, out: Output, title, raw,
            project_path) -> None:
     """Quote sheets: the verbatim quotes per theme with who said them, pseudonymised."""
-    from jhs_qual.export.quotes import FORMATS, gather, write
+    from jhs_qual.export.quotes import gather, write
 
-    fmt = fmt or output.suffix.lstrip(".").lower()
-    if fmt not in FORMATS:
-        raise BadInput(f"cannot tell the format from '{output.name}'", field="--format",
-                       hint=f"use one of {', '.join(FORMATS)}")
     with open_project(project_path) as project:
         if coder:
-            project.require_coders([coder])
+            project.require_coders([coder], "--coder")
         codes = _resolve_codes(project, code_refs)
         pseudonymiser = _pseudonymiser(project, raw)
         themes = gather(project, codes=codes, with_children=children, where=_where_options(where, project.attribute_keys()),
                         coder=coder, limit=limit, min_length=min_length, max_length=max_length, context=context,
                         pseudonymiser=pseudonymiser)
-        write(themes, output, fmt, title)
+        write(themes, out.path, out.fmt, title)
         total = sum(len(t.quotes) for t in themes)
-        echo(f"wrote {output}: {total} quote(s) in {sum(1 for t in themes if t.quotes)} theme(s)"
+        out.report(f"wrote {out.path}: {plural(total, 'quote')} in {plural(sum(1 for t in themes if t.quotes), 'theme')}"
                    + ("" if raw else f", pseudonymised ({len(project.pseudonyms())} names on the list)"))
         if raw:
             echo("warning: NOT pseudonymised; keep this file inside the research team", err=True)
@@ -101,28 +108,23 @@ def quotes(code_refs, children, where, coder, limit, min_length, max_length, con
 @click.option("--coder", help="Only this coder's codings (e.g. the consensus coder; default: all coders).")
 @click.option("--cooccurrence", type=click.Choice(["overlap", "turn"]), default="overlap", show_default=True,
               help="Codes co-occur on overlapping spans, or within the same turn.")
-@click.option("--format", "fmt", type=click.Choice(["table", "md", "csv", "xlsx", "html"]), default="table",
-              show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (not for table).")
+@output_options("table", "md", "csv", "xlsx", "html")
 @click.option("--no-pseudonymise", "raw", is_flag=True, help="Leave names in transcript names and labels as they are.")
 @project_option
 @force_option
 @raw_csv_option
-def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Path | None, raw: bool,
-            project_path: Path | None) -> None:
+def summary(by: str, coder: str | None, cooccurrence: str, out: Output, raw: bool, project_path: Path | None) -> None:
     """Which themes come up, for whom, how often: per code, by attribute, co-occurrence, per transcript."""
     import numpy as np
 
     from jhs_qual.analysis.summary import summarise_arrays
-    from jhs_qual.export import tables as out
+    from jhs_qual.export import tables
     from jhs_qual.ingest.attributes import check_key
 
-    if (fmt == "table") != (output is None):
-        raise BadInput("--format table prints; the other formats need -o FILE", field="-o")
     with open_project(project_path) as project:
         by = check_key(by, project.attribute_keys(), field="--by")
         if coder:
-            project.require_coders([coder])
+            project.require_coders([coder], "--coder")
         codes = project.codes()
         labels = [(f"{c['codebook_id']}/{c['code_id']}", c["label_nl"]) for c in codes]
         colours = {f"{c['codebook_id']}/{c['code_id']}": c["colour"] for c in codes}
@@ -130,7 +132,7 @@ def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Pat
         dangling = project.db.execute("SELECT count(*) FROM codings WHERE code_id NOT IN (SELECT id FROM codes)"
                                       ).fetchone()[0]
         if dangling:
-            echo(f"warning: {dangling} coding(s) point to a code that is not in the project and are left out; "
+            echo(f"warning: left out {plural(dangling, 'coding')} whose code is not in the project; "
                  "run 'jhs-qual check'", err=True)
         row_ids = np.array([c["id"] for c in codes], dtype=np.int64)
         order = np.argsort(row_ids)
@@ -144,8 +146,8 @@ def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Pat
     sheets = {
         "codes": (["code", "label", "codings", "transcripts", "speakers"],
                   [[ref, label, *result.totals[ref].values()] for ref, label in used]),
-        f"by {by}": (["code", "label", *(f"{v} codings" for v in result.values),
-                      *(f"{v} % of {result.transcripts_per_value[v]} transcripts" for v in result.values)],
+        f"by {by}": (["code", "label", *(f"{plural(v, 'coding')}" for v in result.values),
+                      *(f"{v} % of {plural(result.transcripts_per_value[v], 'transcript')}" for v in result.values)],
                      [[ref, label, *(result.breakdown[ref][v]["codings"] for v in result.values),
                        *(f"{100 * result.breakdown[ref][v]['share']:.0f}" for v in result.values)] for ref, label in used]),
         f"co-occurrence ({cooccurrence})": (["code", *(ref for ref, _ in used)],
@@ -160,8 +162,9 @@ def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Pat
                           [[pseudonymiser.apply(v) if isinstance(v, str) else v for v in row] for row in rows])
                   for title, (header, rows) in sheets.items()}
     who = f"coder {coder}" if coder else "all coders"
-    notes = [f"{name}: {len(result.transcripts)} transcripts, {sum(t['codings'] for t in result.totals.values())} "
+    notes = [f"{name}: {plural(len(result.transcripts), 'transcript')}, {sum(t['codings'] for t in result.totals.values())} "
              f"codings by {who}; broken down by {by}"]
+    fmt, output = out.fmt, out.path
     if fmt == "table":
         from rich.console import Console
         from rich.table import Table
@@ -177,19 +180,19 @@ def summary(by: str, coder: str | None, cooccurrence: str, fmt: str, output: Pat
             console.print(table if rows else f"{title}: no codings")
         return
     if fmt == "md":
-        out.write_markdown(output, f"Summary: {name}", sheets, notes)
+        tables.write_markdown(output, f"Summary: {name}", sheets, notes)
     elif fmt == "csv":
-        out.write_csv(output, sheets)
+        tables.write_csv(output, sheets)
     elif fmt == "xlsx":
-        out.write_xlsx(output, sheets, notes)
+        tables.write_xlsx(output, sheets, notes)
     else:
-        charts = [out.bar_chart(f"{by} = {v}: codings per code",
+        charts = [tables.bar_chart(f"{by} = {v}: codings per code",
                                 [(label, result.breakdown[ref][v]["codings"], colours[ref]) for ref, label in used])
                   for v in result.values]
-        charts.append(out.heat_map(f"co-occurrence ({cooccurrence})", [ref for ref, _ in used],
+        charts.append(tables.heat_map(f"co-occurrence ({cooccurrence})", [ref for ref, _ in used],
                                    result.cooccurrence))
-        out.write_html(output, f"Summary: {name}", sheets, charts, notes)
-    echo(f"wrote {output}: {len(used)} codes, {len(sheets)} tables")
+        tables.write_html(output, f"Summary: {name}", sheets, charts, notes)
+    out.report(f"wrote {output}: {plural(len(used), 'code')}, {len(sheets)} tables")
 
 
 @cli.group()
@@ -242,4 +245,4 @@ def pseudonyms_import(file: Path, project_path: Path | None) -> None:
         changes = project.add_pseudonyms(entries)
     for change in changes:
         echo(change)
-    echo(f"{len(entries)} name(s) read, {len(changes)} change(s); variants already listed are kept")
+    echo(f"{plural(len(entries), 'name')} read, {plural(len(changes), 'change')}; variants already listed are kept")

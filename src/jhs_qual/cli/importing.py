@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from jhs_qual.errors import JhsError
-from jhs_qual.cli.base import cli, echo, open_project, project_option
+from jhs_qual.cli.base import cli, echo, open_project, plural, project_option
 
 
 # --- import --------------------------------------------------------------------------------
@@ -53,7 +53,7 @@ def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: P
             matched |= {r.path.name, r.path.stem}
             if r.status == "imported":
                 who = ", ".join(r.speakers) or "no speaker labels"
-                echo(f"imported {r.path}: {r.turns} turns ({who})")
+                echo(f"imported {r.path}: {plural(r.turns, 'turn')} ({who})")
                 for warning in r.warnings:
                     echo(f"  warning: {r.path}: {warning}", err=True)
             elif r.status == "skipped":
@@ -62,11 +62,11 @@ def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: P
                 echo(f"Error: {r.message}", err=True)
     unmatched = [name for name in sheet if name not in matched]
     if unmatched:
-        echo(f"warning: {sheet_path}: {len(unmatched)} row(s) match no imported file: "
+        echo(f"warning: {sheet_path}: no imported file for {plural(len(unmatched), 'row')}: "
              f"{', '.join(unmatched[:10])}{', ...' if len(unmatched) > 10 else ''}", err=True)
     if ignored:
         names = ", ".join(p.name for p in ignored[:5]) + (", ..." if len(ignored) > 5 else "")
-        echo(f"ignored {len(ignored)} file(s) that are not transcripts: {names}")
+        echo(f"ignored {plural(len(ignored), 'file')} that are not transcripts: {names}")
     echo(f"{counts['imported']} imported, {counts['skipped']} skipped, {counts['error']} failed")
     if counts["error"]:
         sys.exit(2)
@@ -89,10 +89,10 @@ def _dry_run(paths: tuple[Path, ...]) -> None:
             failed += 1
             continue
         turns = Counter(t.speaker or "(no speaker)" for t in parsed.turns)
-        echo(f"{path}: {len(parsed.turns)} turns; " + ", ".join(f"{s} {n}" for s, n in turns.items()))
+        echo(f"{path}: {plural(len(parsed.turns), 'turn')}; " + ", ".join(f"{s} {n}" for s, n in turns.items()))
         for warning in parsed.warnings:
             echo(f"  warning: {path}: {warning}", err=True)
-    echo(f"{len(files) - failed} file(s) read, {failed} failed; nothing was stored (--dry-run)")
+    echo(f"{plural(len(files) - failed, 'file')} read, {failed} failed; nothing was stored (--dry-run)")
     if failed:
         sys.exit(2)
 
@@ -111,7 +111,7 @@ def _replace(paths: tuple[Path, ...], project_path: Path | None) -> None:
             parsed = read_transcript(path)
             report = project.replace_transcript(found["id"], parsed, source_name=path.name,
                                                 source_sha256=hashlib.sha256(path.read_bytes()).hexdigest())
-            echo(f"replaced {found['name']} with {path}: {len(parsed.turns)} turns; codings on the same words "
+            echo(f"replaced {found['name']} with {path}: {plural(len(parsed.turns), 'turn')}; codings on the same words "
                  f"{report['same']}, on corrected words {len(report['changed'])}, whose words are gone "
                  f"{len(report['lost'])}")
             for line in report["changed"]:

@@ -9,7 +9,17 @@ from pathlib import Path
 import click
 
 from jhs_qual.errors import BadInput
-from jhs_qual.cli.base import _load_codebook_files, _shorten, _table, cli, echo, find_project_path, open_project, project_option
+from jhs_qual.cli.base import (
+    _load_codebook_files,
+    _shorten,
+    _table,
+    cli,
+    echo,
+    find_project_path,
+    open_project,
+    plural,
+    project_option,
+)
 
 
 # --- init ------------------------------------------------------------------------------
@@ -29,7 +39,7 @@ def init(path: Path | None, codebook_files: tuple[Path, ...]) -> None:
     with project:
         for codebook in codebooks:
             project.load_codebook(codebook)
-    echo(f"created {path}" + (f" with {len(codebooks)} codebook(s)" if codebooks else ""))
+    echo(f"created {path}" + (f" with {plural(len(codebooks), 'codebook')}" if codebooks else ""))
 
 
 # --- transcripts ----------------------------------------------------------------------------
@@ -84,7 +94,7 @@ def attributes_set(transcript: str, assignments: tuple[str, ...], sheet_path: Pa
                 if row and transcript in ("all", name):
                     project.set_attributes(tid, row)
                     done += 1
-            echo(f"attributes set on {done} transcript(s) from {sheet_path}")
+            echo(f"attributes set on {plural(done, 'transcript')} from {sheet_path}")
             return
         if not assignments:
             raise BadInput("give KEY=VALUE (or --sheet FILE.csv)", field="KEY=VALUE")
@@ -133,7 +143,7 @@ def transcripts_remove(names: tuple[str, ...], with_codings: bool, project_path:
         for name in names:
             found = project.transcript(name)
             gone = project.remove_transcript(found["id"], with_codings=with_codings)
-            echo(f"removed {found['name']}" + (f" and its {gone} coding(s)" if gone else ""))
+            echo(f"removed {found['name']}" + (f" and its {plural(gone, 'coding')}" if gone else ""))
 
 
 @cli.group()
@@ -156,7 +166,7 @@ def speakers_rename(transcript: str, renames: tuple[str, ...], project_path: Pat
     with open_project(project_path) as project:
         found = project.transcript(transcript)
         for old, new in pairs:
-            echo(f"{found['name']}: {old} -> {new} on {project.rename_speaker(found['id'], old, new)} turn(s)")
+            echo(f"{found['name']}: {old} -> {new} on {plural(project.rename_speaker(found['id'], old, new), 'turn')}")
 
 
 @cli.command()
@@ -173,6 +183,6 @@ def check(project_path: Path | None) -> None:
     for problem in problems:
         echo(f"{path}: {problem}")
     if problems:
-        echo(f"{len(problems)} problem(s); restore the file from a backup, or ask for help with these lines", err=True)
+        echo(f"{plural(len(problems), 'problem')}; restore the file from a backup, or ask for help with these lines", err=True)
         sys.exit(1)
     echo(f"{path}: ok ({', '.join(f'{n} {t}' for t, n in counts.items())})")

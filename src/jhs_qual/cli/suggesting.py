@@ -9,8 +9,19 @@ from pathlib import Path
 import click
 
 from jhs_qual.errors import BadInput
-from jhs_qual.cli.base import (_fmt, _load_codebook_files, _shorten, _table, cli, echo, open_project, progress,
-                               project_option)
+from jhs_qual.cli.base import (
+    _fmt,
+    _nan_to_none,
+    _load_codebook_files,
+    _shorten,
+    _table,
+    cli,
+    echo,
+    open_project,
+    plural,
+    progress,
+    project_option,
+)
 
 
 # --- suggestions ------------------------------------------------------------------------------------
@@ -151,10 +162,11 @@ def _evaluate(project, engine, coder, transcript, unit, include_interviewers, mi
     if as_json:
         echo(json.dumps({"coder": coder, "unit": unit, "min_score": min_score, "units_coded": result.units,
                                "top1": _or_none(result.top1, result.units), "top3": _or_none(result.top3, result.units),
-                               "overall": result.overall, "per_code": result.per_code, "learning_curve": curve},
+                               "overall": _nan_to_none(result.overall), "per_code": _nan_to_none(result.per_code),
+                               "learning_curve": curve},
                               indent=2))
         return
-    echo(f"suggestions against {coder}'s codings: {len(units)} {unit}s in {len(ids)} transcript(s), "
+    echo(f"suggestions against {coder}'s codings: {len(units)} {unit}s in {plural(len(ids), 'transcript')}, "
                f"{result.units} of them coded; suggestions scoring {min_score} or more count")
     rows = [[code, _fmt(v["precision"]), _fmt(v["recall"]), _fmt(v["f1"]), int(v["support"])]
             for code, v in result.per_code.items()]
@@ -276,7 +288,7 @@ def autocode(transcripts: tuple[str, ...], coder: str, unit: str, top: int, incl
         rows = [(u.transcript_id, code_ids[code], u.start, u.end) for u, code in chosen
                 if not rejected.covers(u.transcript_id, code_ids[code], u.start, u.end)]
         added = project.replace_auto_codings(coder, ids, rows)
-    echo(f"{added} auto coding(s) by '{coder}' on {len(units)} {unit}s of {len(ids)} transcript(s) "
+    echo(f"{plural(added, 'auto coding')} by '{coder}' on {len(units)} {unit}s of {plural(len(ids), 'transcript')} "
                f"(min score {min_score}, at most {top} per {unit}{', semantic' if semantic else ''})")
 
 
@@ -306,7 +318,7 @@ def keywords_learn(code_ref: str, coder: str, top: int, min_count: int, min_z: f
     from jhs_qual.suggest.pipeline import load_pipeline
 
     with open_project(project_path) as project:
-        project.require_coders([coder])
+        project.require_coders([coder], "--coder")
         code = project.resolve_code(code_ref)
         ref = f"{code['codebook_id']}/{code['code_id']}"
         language = next(b["language"] for b in project.codebooks() if b["id"] == code["codebook_id"])
@@ -325,7 +337,7 @@ def keywords_learn(code_ref: str, coder: str, top: int, min_count: int, min_z: f
                      if not any(a < e and b > s for a, b in spans)]
         known = {pipeline.lemma(w.lower()) for w in code["keywords"]} | {w.lower() for w in code["keywords"]}
         found = candidates(in_code, rest, pipeline, known, top=top, min_count=min_count, min_z=min_z)
-        echo(f"{len(found)} candidate(s) for {ref} from {len(segments)} segment(s) by {coder}:")
+        echo(f"{plural(len(found), 'candidate')} for {ref} from {plural(len(segments), 'segment')} by {coder}:")
         echo(_table([[c.term, f"{c.z:.2f}", c.in_code, c.elsewhere] for c in found],
                           ["term", "z", "in segments", "elsewhere"]))
         chosen = [c for c in found if accept_all or c.term in accepted]
@@ -335,11 +347,11 @@ def keywords_learn(code_ref: str, coder: str, top: int, min_count: int, min_z: f
         if not chosen:
             return
         added = project.add_learned_keywords(code["id"], [(c.term, c.z) for c in chosen], coder)
-        echo(f"accepted {added} new term(s) for {ref}; score with them using --use-learned")
+        echo(f"accepted {plural(added, 'new term')} for {ref}; score with them using --use-learned")
         if codebook_file is not None:
             from jhs_qual.codebook import load_codebook
             from jhs_qual.codebook.edit import add_keywords
 
             written = add_keywords(codebook_file, code["codebook_id"], code["code_id"], [c.term for c in chosen])
-            echo(f"wrote {written} keyword(s) into {codebook_file}; "
+            echo(f"wrote {plural(written, 'keyword')} into {codebook_file}; "
                        f"{project.load_codebook(load_codebook(codebook_file))} {code['codebook_id']}")

@@ -18,7 +18,7 @@ from jhs_qual.files import read_bytes
 _SNIFF = 8192
 
 
-def decode_bytes(data: bytes, path: Path | str) -> tuple[str, list[str]]:
+def decode_bytes(data: bytes, path: Path | str, empty: str = "empty file: no text to import") -> tuple[str, list[str]]:
     """Return the text and warnings, or raise BadInput naming the file and line."""
     warnings: list[str] = []
     if data.startswith(codecs.BOM_UTF8):
@@ -50,7 +50,7 @@ def decode_bytes(data: bytes, path: Path | str) -> tuple[str, list[str]]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
     if not text.strip():
-        raise BadInput("empty file: no text to import", file=path)
+        raise BadInput(empty, file=path)
     return text, warnings
 
 
@@ -73,7 +73,7 @@ def read_csv(path: Path) -> list[list[str]]:
     import io
 
     data = read_bytes(path)
-    text, _ = decode_bytes(data, path)
+    text, _ = decode_bytes(data, path, empty="empty file: a CSV needs a header row and rows under it")
     header = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=header.count)  # Excel writes ';' in Dutch settings
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)

@@ -74,7 +74,35 @@ def utf16_offsets(text: str) -> list[int]:
     return offsets
 
 
-def export_qdpx(project, output: Path, *, offsets: str = "codepoints") -> dict[str, int]:
+POSITIONS_NOTE = "Exported by jhs-qual. Selection positions count "
+
+
+def _positions_note(offsets: str, crlf: bool) -> str:
+    """The project's Description: what the selection positions count (the standard leaves room to read it wrong)."""
+    unit = "UTF-16 code units" if offsets == "utf16" else "Unicode code points"
+    ends = "a CRLF line end as two" if crlf else "a line end as one (LF)"
+    return (f"{POSITIONS_NOTE}{unit} of each source file as shipped in sources/ (the text as stored in jhs-qual, "
+            f"NFC), {ends}; endPosition is exclusive.")
+
+
+def export_positions(text: str, offsets: str, crlf: bool) -> list[int] | None:
+    """Each stored code-point offset 0..len(text) as a position in the exported source
+    (UTF-16 units for "utf16"; with `crlf`, every line end counted as the two characters it
+    becomes in the file); None when they are the stored offsets themselves."""
+    import itertools
+
+    if offsets == "codepoints" and not crlf:
+        return None
+    base = utf16_offsets(text) if offsets == "utf16" else range(len(text) + 1)
+    if not crlf:
+        return list(base)
+    newlines_before = itertools.accumulate((char == "\n" for char in text), initial=0)
+    return [position + extra for position, extra in zip(base, newlines_before)]
+
+
+def export_qdpx(project, output: Path, *, offsets: str = "codepoints", crlf: bool = False) -> dict[str, int]:
+    """`crlf`: sources with Windows line ends (CRLF), for tools that expect the file as it
+    was; positions then count each line end as two characters."""
     if offsets not in OFFSETS:
         raise BadInput(f"offsets '{offsets}' unknown", field="--offsets", hint="codepoints or utf16")
     ET.register_namespace("", NS)
@@ -123,8 +151,9 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints") -> dict[s
             source = ET.SubElement(sources, f"{{{NS}}}TextSource", {
                 "guid": guid, "name": f"{t['name']}.txt", "plainTextPath": f"internal://{guid}.txt",
                 "creationDateTime": t["imported_at"]})
-            files[f"sources/{guid}.txt"] = printable(t["text"]).encode("utf-8")  # one for one: offsets hold
-            units = utf16_offsets(t["text"]) if offsets == "utf16" else None
+            text = printable(t["text"])  # one for one: offsets hold
+            files[f"sources/{guid}.txt"] = (text.replace("\n", "\r\n") if crlf else text).encode("utf-8")
+            units = export_positions(t["text"], offsets, crlf)
             for c in by_transcript.get(t["id"], []):
                 start, end = (units[c["start"]], units[c["end"]]) if units else (c["start"], c["end"])
                 key = f"{t['sha256']}:{c['codebook_id']}/{c['code_id']}:{c['coder']}:{c['start']}:{c['end']}"
@@ -146,6 +175,7 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints") -> dict[s
                 "guid": _guid("note", str(m["id"])), "name": m["title"] or "memo", "creatingUser": users[m["coder"]],
                 "creationDateTime": m["created_at"]})
             ET.SubElement(note, f"{{{NS}}}PlainTextContent").text = m["text"]
+    ET.SubElement(root, f"{{{NS}}}Description").text = _positions_note(offsets, crlf)
     ET.indent(root, space="  ")
     files["project.qde"] = xml_bytes(root)
     with replacing(output) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -160,6 +190,7 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints") -> dict[s
 @dataclass
 class ImportReport:
     transcripts: list[str] = field(default_factory=list)
+    already_here: list[str] = field(default_factory=list)  # of those, the ones the project held already
     conventions: dict[str, str] = field(default_factory=dict)  # transcript -> offsets convention used
     skipped_sources: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)  # what the project holds that has no place here, with counts
@@ -444,6 +475,8 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
         planned.append((name, sha, stored_text, attributes, codings, existing))
         source_names[(element.get("guid") or "").strip("{}").lower()] = name
         report.transcripts.append(name)
+        if existing:
+            report.already_here.append(name)
         report.conventions[name] = convention
 
     # Where a note hangs (a NoteRef inside a source or a code): it becomes a memo on that transcript or code.
@@ -465,7 +498,8 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
                 notes.append((who, note.get("name") or "", content.text.strip(),
                               note_on.get((note.get("guid") or "").strip("{}").lower())))
     description = child(root, "Description")
-    if description is not None and (description.text or "").strip():
+    if description is not None and (description.text or "").strip() \
+            and not description.text.startswith(POSITIONS_NOTE):  # ours says how positions count: no memo
         notes.append((default_coder, "project description", description.text.strip(), None))
     _count_dropped(root, report)
 

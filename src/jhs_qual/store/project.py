@@ -42,8 +42,8 @@ def verified_connection(path: Path, connect, *, hint: str):
     """`connect(path)` after the checks every reader of a project file makes: it is
     an SQLite file, ours (application_id), and of no newer schema than this code."""
     if not path.is_file():
-        raise BadInput("no project file here", file=path,
-                       hint="create one with 'jhs-qual init' or pass --project PATH")
+        raise BadInput("no such project file", file=path,
+                       hint="check the name, or create a project with 'jhs-qual init'")
     with open(path, "rb") as handle:
         if handle.read(16) != _SQLITE_HEADER:
             raise BadInput("not a jhs-qual project (not an SQLite file)", file=path)

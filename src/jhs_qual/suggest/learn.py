@@ -102,9 +102,10 @@ def evaluate(predicted: list[list[tuple[str, float]]], gold: list[set[str]], min
             hit3 += bool({code for code, _ in ranked[:3]} & truth)
 
     def prf(t: int, p: int, n: int) -> dict[str, float]:
-        precision = t / (t + p) if t + p else 0.0
-        recall = t / (t + n) if t + n else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        nan = float("nan")  # undefined: nothing suggested (precision) or nothing to find (recall)
+        precision = t / (t + p) if t + p else nan
+        recall = t / (t + n) if t + n else nan
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0  # nan stays nan
         return {"precision": precision, "recall": recall, "f1": f1, "support": t + n}
 
     codes = sorted(set(tp) | set(fp) | set(fn))
