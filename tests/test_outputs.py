@@ -90,3 +90,34 @@ def test_csv_on_standard_output_is_the_file(coded, tmp_path):
     coded("codings", "export", "-o", str(tmp_path / "c.csv"))
     piped = coded("codings", "export", "--format", "csv").output
     assert piped.encode() == (tmp_path / "c.csv").read_bytes()[3:].replace(b"\r\n", b"\n")
+
+
+def test_messages_name_what_the_user_gave(coded, tmp_path):
+    """Issue #15's list: the option as typed, the file that is missing, what was added."""
+    for command in (["summary"], ["quotes"], ["codings", "export"], ["keywords", "learn", "interdependence"]):
+        refused = coded(*command, "--coder", "nobody")
+        assert refused.exit_code == 2 and "--coder: no coder 'nobody'" in refused.output, command
+    missing = coded("transcripts", "--project", str(tmp_path / "elders.jhsq"), project=False)
+    assert missing.exit_code == 2 and "elders.jhsq: no such project file" in missing.output
+    assert "pass --project" not in missing.output
+    reversed_span = coded("code", "add", "po_leraar_de_linde", "flexibility", "--span", "10:5", "--coder", "anna")
+    assert reversed_span.exit_code == 2 and "'10:5' ends before it starts" in reversed_span.output
+    assert "A B [C ...]" not in coded("consensus", "--help", project=False).output
+    archive = tmp_path / "p.qdpx"
+    assert coded("export-qdpx", "-o", str(archive)).exit_code == 0
+    again = coded("import-qdpx", str(archive))
+    assert "imported 0 new transcripts (1 already here), 0 codings" in again.output
+
+
+def test_agreement_table_refuses_what_does_not_apply(run, tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("unit,a,b\n1,x,x\n2,y,x\n3,y,y\n", encoding="utf-8")
+    for args, message in ((["--metric", "fleiss", "--ci"], "--ci is for --metric alpha, not fleiss"),
+                          (["--metric", "alpha", "--weights", "linear"], "--weights linear is for --metric cohen"),
+                          (["--metric", "ac1", "--level", "ordinal"], "--level ordinal is for --metric alpha")):
+        refused = run("agreement-table", str(table), *args, project=False)
+        assert refused.exit_code == 2 and message in refused.output, args
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    refused = run("agreement-table", str(empty), project=False)
+    assert refused.exit_code == 2 and "empty file: a CSV needs a header row" in refused.output
