@@ -16,6 +16,7 @@ from jhs_qual.cli.base import (
     _shorten,
     _table,
     _write_atomically,
+    _write_bytes,
     cli,
     echo,
     force_option,
@@ -25,7 +26,6 @@ from jhs_qual.cli.base import (
     project_option,
     raw_csv_option,
 )
-from jhs_qual.files import replacing
 
 
 # --- agreement -------------------------------------------------------------------------------------
@@ -181,8 +181,7 @@ def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], thre
     if fmt == "json":
         data = asdict(result)
         data["transcripts"] = [names[t] for t in result.transcripts]
-        with replacing(out.path) as tmp:
-            tmp.write_text(json.dumps(_nan_to_none(data), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        _write_bytes(out.path, (json.dumps(_nan_to_none(data), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
         out.report(f"wrote {out.path}")
         return
     header, rows = _comparison_rows(result)
