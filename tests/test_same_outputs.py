@@ -1,0 +1,123 @@
+"""The outputs of the heavy operations stay the same when their implementation changes
+(the at-scale work of benchmarks/): compare in each unit, the quote and summary
+workbooks, the REFI-QDA export and what importing it gives, on a small coded project.
+
+The expected digests in tests/fixtures/outputs/digests.json were written by the code
+before the change; JHS_QUAL_WRITE_DIGESTS=1 rewrites them (only on purpose, after
+checking a change in output is wanted).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import SAMPLES, Cli
+from jhs_qual.store import Project
+
+DIGESTS = Path(__file__).parent / "fixtures" / "outputs" / "digests.json"
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def workbook(path: Path) -> dict:
+    """Every sheet's cells (value and type), bold headers, frozen panes, widths and wrapping."""
+    book = openpyxl.load_workbook(path)
+    sheets = {}
+    for sheet in book.worksheets:
+        rows = [[(c.value, c.data_type) for c in row] for row in sheet.iter_rows()]
+        sheets[sheet.title] = {
+            "cells": sha(json.dumps(rows, ensure_ascii=False, default=str).encode()),
+            "rows": len(rows),
+            "bold": [c.font.b for c in next(sheet.iter_rows(max_row=1), ())],
+            "wrapped": sorted({c.column_letter for row in sheet.iter_rows(min_row=2) for c in row
+                               if c.alignment.wrap_text}),
+            "freeze": sheet.freeze_panes,
+            "widths": {k: v.width for k, v in sorted(sheet.column_dimensions.items()) if v.width},
+        }
+    return sheets
+
+
+def qdpx(path: Path) -> dict:
+    """Each entry's bytes, with the times of export, import and coding set aside."""
+    with zipfile.ZipFile(path) as archive:
+        entries = {}
+        for name in sorted(archive.namelist()):
+            data = archive.read(name)
+            if name == "project.qde":
+                data = re.sub(rb'creationDateTime="[^"]*"', b'creationDateTime="-"', data)
+            entries[name] = sha(data)
+        return entries
+
+
+@pytest.fixture(scope="module")
+def coded(tmp_path_factory) -> tuple[Path, Cli]:
+    folder = tmp_path_factory.mktemp("same")
+    run = Cli(folder / "p.jhsq")
+    assert run("init", str(run.project_path), project=False).exit_code == 0
+    assert run("codebook", "load", str(SAMPLES.parent / "codebooks" / "bronstein.yaml")).exit_code == 0
+    assert run("import", str(SAMPLES)).exit_code == 0
+    with Project.open(run.project_path) as project:
+        codes = [r["id"] for r in project.codes()]
+        test = project.interviewer_test()
+        turns = list(project.db.execute("SELECT transcript_id, idx, speaker, content_start, end FROM turns"
+                                        " WHERE end > content_start ORDER BY transcript_id, idx"))
+        for tid, idx, speaker, start, end in turns:
+            if test(speaker) or idx % 3 == 1:
+                continue
+            code = codes[idx % len(codes)]
+            memo = "=1+1 <b>x</b>" if idx % 7 == 0 else ""
+            project.add_coding(tid, code, "anna", start, end, memo=memo)
+            if idx % 4:
+                project.add_coding(tid, code, "ben", start, end)
+            elif idx % 8 == 0:
+                project.add_coding(tid, codes[(idx + 1) % len(codes)], "ben", start, (start + end) // 2 + 1)
+    return folder, run
+
+
+def outputs(folder: Path, run: Cli) -> dict:
+    found = {}
+    for unit in ("turn", "sentence", "char"):
+        result = run("compare", "anna", "ben", "--unit", unit, "--format", "csv", "-o", "-")
+        assert result.exit_code == 0, result.output
+        found[f"compare {unit}"] = sha(result.output.encode())
+    result = run("compare", "anna", "ben", "--format", "json", "-o", "-")
+    found["compare json"] = sha(result.output.encode())
+    assert run("quotes", "-o", str(folder / "q.xlsx")).exit_code == 0
+    found["quotes xlsx"] = workbook(folder / "q.xlsx")
+    assert run("summary", "-o", str(folder / "s.xlsx")).exit_code == 0
+    found["summary xlsx"] = workbook(folder / "s.xlsx")
+    assert run("compare", "anna", "ben", "-o", str(folder / "c.xlsx")).exit_code == 0
+    found["compare xlsx"] = workbook(folder / "c.xlsx")
+    for options in ([], ["--offsets", "utf16", "--line-ends", "crlf"]):
+        out = folder / f"e{len(options)}.qdpx"
+        result = run("export-qdpx", "-o", str(out), *options)
+        assert result.exit_code == 0, result.output
+        found[f"export-qdpx {' '.join(options)}".strip()] = qdpx(out)
+        again = Cli(folder / f"again{len(options)}.jhsq")
+        assert again("init", str(again.project_path), project=False).exit_code == 0
+        result = again("import-qdpx", str(out))
+        assert result.exit_code == 0, result.output
+        found[f"import-qdpx {' '.join(options)}".strip()] = [
+            result.output, sha(again("codings", "export", "--format", "csv", "-o", "-").output.encode())]
+    return found
+
+
+def test_outputs_are_what_they_were(coded):
+    found = json.loads(json.dumps(outputs(*coded)))
+    if os.environ.get("JHS_QUAL_WRITE_DIGESTS") == "1":
+        DIGESTS.write_text(json.dumps(found, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    expected = json.loads(DIGESTS.read_text(encoding="utf-8"))
+    for name in expected:
+        assert found[name] == expected[name], name
+    assert found.keys() == expected.keys()
