@@ -80,10 +80,9 @@ class Ratings:
 
     def counts(self) -> np.ndarray:
         """n[u, c]: how many coders put unit u in category c."""
-        n_cat = len(self.categories)
-        counts = np.zeros((self.n_units, n_cat), dtype=np.float64)
-        units, coders = np.nonzero(self.codes >= 0)
-        np.add.at(counts, (units, self.codes[units, coders]), 1.0)
+        counts = np.empty((self.n_units, len(self.categories)), dtype=np.float64)
+        for category in range(len(self.categories)):  # a pass per category: memory stays units x coders bits
+            counts[:, category] = (self.codes == category).sum(axis=1)
         return counts
 
 

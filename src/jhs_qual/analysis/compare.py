@@ -38,7 +38,7 @@ from jhs_qual.analysis.agreement import (
 UNITS = ("turn", "sentence", "char")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     transcript_id: int
     turn: int  # 1-based turn number
@@ -84,24 +84,37 @@ def make_units(unit: str, texts: dict[int, str], turns: dict[int, list[tuple[int
     return units
 
 
+_SHIFT = 32  # a unit's place in the corpus as one integer: transcript id << 32 | offset
+
+
+def _keys(transcripts, offsets) -> np.ndarray:
+    return (np.asarray(transcripts, dtype=np.int64) << _SHIFT) | np.asarray(offsets, dtype=np.int64)
+
+
+def _overlapped(units: list[Unit], spans: list[Coding]) -> tuple[np.ndarray, np.ndarray]:
+    """For each span, the units it overlaps: indexes [first, last) into `units`, which are in
+    transcript order and do not overlap one another (so their starts and ends both ascend)."""
+    starts = _keys([u.transcript_id for u in units], [u.start for u in units])
+    ends = _keys([u.transcript_id for u in units], [u.end for u in units])
+    tids = [s.transcript_id for s in spans]
+    first = np.searchsorted(ends, _keys(tids, [s.start for s in spans]), side="right")
+    last = np.searchsorted(starts, _keys(tids, [s.end for s in spans]), side="left")
+    return first, last
+
+
 def presence(units: list[Unit], spans: list[Coding], coders: list[str], code: str) -> np.ndarray:
     """units x coders 0/1: did the coder apply `code` to a span overlapping the unit?"""
     table = np.zeros((len(units), len(coders)), dtype=np.int64)
-    column = {c: i for i, c in enumerate(coders)}
-    by_transcript: dict[int, list[int]] = defaultdict(list)
-    for i, u in enumerate(units):
-        by_transcript[u.transcript_id].append(i)
-    index = {
-        tid: (np.array([units[i].start for i in idx]), np.array([units[i].end for i in idx]), np.array(idx))
-        for tid, idx in by_transcript.items()
-    }
-    for span in spans:
-        if span.code != code or span.coder not in column or span.transcript_id not in index:
+    for column, coder in enumerate(coders):
+        mine = [s for s in spans if s.code == code and s.coder == coder]
+        if not mine or not units:
             continue
-        starts, ends, idx = index[span.transcript_id]
-        first = np.searchsorted(ends, span.start, side="right")
-        last = np.searchsorted(starts, span.end, side="left")
-        table[idx[first:last], column[span.coder]] = 1
+        first, last = _overlapped(units, mine)
+        # each span covers units first..last-1: +1 where a run begins, -1 after it ends
+        runs = np.zeros(len(units) + 1, dtype=np.int64)
+        np.add.at(runs, first, 1)
+        np.add.at(runs, last, -1)
+        table[:, column] = np.cumsum(runs[:-1]) > 0
     return table
 
 
@@ -158,19 +171,11 @@ def _compared(coders: list[str], unit: str, texts: dict[int, str], turns: dict, 
 
 def _on_units(spans: list[Coding], units: list[Unit], coders: list[str]) -> list[Coding]:
     """The coders' codings that touch a compared unit (so every figure counts the same codings)."""
-    ranges: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for u in units:
-        ranges[u.transcript_id].append((u.start, u.end))
-    index = {tid: (np.array([r[0] for r in rs]), np.array([r[1] for r in rs])) for tid, rs in ranges.items()}
-    kept = []
-    for span in spans:
-        if span.coder not in coders or span.transcript_id not in index:
-            continue
-        starts, ends = index[span.transcript_id]
-        first = np.searchsorted(ends, span.start, side="right")
-        if first < len(starts) and starts[first] < span.end:
-            kept.append(span)
-    return kept
+    spans = [s for s in spans if s.coder in coders]
+    if not spans or not units:
+        return []
+    first, last = _overlapped(units, spans)
+    return [span for span, touches in zip(spans, first < last) if touches]
 
 
 def _agreement(code: str, table: np.ndarray, coders: list[str]) -> CodeAgreement:

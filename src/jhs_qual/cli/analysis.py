@@ -173,7 +173,7 @@ def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], thre
         project.require_coders(coders)
         codes = _resolve_codes(project, code_refs)
         result = run_compare(
-            coders, unit, project.texts(), project.codable_turns(include_interviewers=include_interviewers),
+            coders, unit, project.text_lookup(), project.codable_turns(include_interviewers=include_interviewers),
             project.codings(coders), codes, threshold, project.codebooks_by_transcript(),
         )
         names = project.transcript_names()

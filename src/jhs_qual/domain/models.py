@@ -83,7 +83,7 @@ class Codebook:
         return next((c for c in self.codes if c.id == code_id), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Coding:
     """A stored coding as the analysis layer sees it: who applied which code where."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from jhs_qual.errors import BadInput
 from jhs_qual.export.pseudonyms import Pseudonymiser
-from jhs_qual.export.safe import csv_row, markup, printable, xlsx_append
+from jhs_qual.export.safe import csv_row, markup, printable
 from jhs_qual.files import replacing
 from jhs_qual.ingest.turns import format_timestamp
 
@@ -281,24 +281,17 @@ def _printable_theme(theme: Theme) -> Theme:
 
 
 def _xlsx(themes, path, title) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from jhs_qual.export.tables import XlsxBook
 
-    workbook = Workbook()
-    overview = workbook.active
-    overview.title = "overview"
-    xlsx_append(overview, ["theme", "label (nl)", "label (en)", "quotes", "definition", "memos"])
-    for theme in themes:
-        xlsx_append(overview, [theme.code, theme.label_nl, theme.label_en, len(theme.quotes), theme.definition,
-                               "\n".join(theme.memos)])
+    book = XlsxBook()
+    overview = [["theme", "label (nl)", "label (en)", "quotes", "definition", "memos"]]
+    overview += [[theme.code, theme.label_nl, theme.label_en, len(theme.quotes), theme.definition,
+                  "\n".join(theme.memos)] for theme in themes]
+    _xlsx_sheet(book, "overview", overview)
     used_titles = {"overview", "quote matrix"}
     for theme in themes:
-        name = _sheet_title(theme.code.split("/")[-1], used_titles)
-        sheet = workbook.create_sheet(name)
-        xlsx_append(sheet, COLUMNS[3:])
-        for row in _rows([theme]):
-            xlsx_append(sheet, row[3:])
-    matrix = workbook.create_sheet("quote matrix")
+        rows = [COLUMNS[3:]] + [row[3:] for row in _rows([theme])]
+        _xlsx_sheet(book, _sheet_title(theme.code.split("/")[-1], used_titles), rows)
     codes = [t.code for t in themes]
     segments: dict[tuple, dict] = {}
     for theme in themes:
@@ -306,24 +299,26 @@ def _xlsx(themes, path, title) -> None:
             key = (q.transcript, q.start, q.text)
             entry = segments.setdefault(key, {"q": q, "codes": set()})
             entry["codes"].add(theme.code)
-    xlsx_append(matrix, ["transcript", "turn", "text", "attribution", *codes])
+    matrix = [["transcript", "turn", "text", "attribution", *codes]]
     for (_, _, _), entry in sorted(segments.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         q = entry["q"]
-        xlsx_append(matrix, [q.transcript, q.turn, q.text, q.attribution_en,
-                             *(int(c in entry["codes"]) for c in codes)])
-    for sheet in workbook.worksheets:
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
-        for column in sheet.columns:
-            letter = column[0].column_letter
-            width = max(len(str(c.value or "")) for c in column[:200])
-            sheet.column_dimensions[letter].width = min(max(width + 2, 8), 80)
-            if width > 80:
-                for cell in column[1:]:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-    with replacing(path) as tmp:
-        workbook.save(tmp)
+        matrix.append([q.transcript, q.turn, q.text, q.attribution_en, *(int(c in entry["codes"]) for c in codes)])
+    _xlsx_sheet(book, "quote matrix", matrix)
+    book.save(path)
+
+
+def _xlsx_sheet(book, title: str, rows: list[list]) -> None:
+    """A sheet whose columns are as wide as their first 200 cells (8 to 80 characters);
+    a column with longer texts wraps them."""
+    from jhs_qual.export.safe import xlsx_value
+
+    widths, wrapped = {}, set()
+    for column in range(len(rows[0])):
+        width = max(len(str(xlsx_value(row[column]) if row[column] is not None else "")) for row in rows[:200])
+        widths[column] = min(max(width + 2, 8), 80)
+        if width > 80:
+            wrapped.add(column)
+    book.sheet(title, rows, freeze="A2", widths=widths, wrapped=wrapped)
 
 
 def _sheet_title(name: str, used: set[str]) -> str:

@@ -53,14 +53,6 @@ def xlsx_value(value):
     return value
 
 
-def xlsx_append(sheet, row) -> None:
-    """Append a row with every text as a string cell: '=1+1' stays text, never a formula."""
-    sheet.append([xlsx_value(v) for v in row])
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
-
-
 def markup(text) -> str:
     """Text for Markdown or HTML: control characters out, <, > and & escaped."""
     return html.escape(printable(str(text)), quote=True)

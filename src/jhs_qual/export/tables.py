@@ -3,39 +3,73 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
-from jhs_qual.export.safe import csv_row, markup, xlsx_append
+from jhs_qual.export.safe import csv_row, markup, xlsx_value
 from jhs_qual.files import replacing
 
 Table = tuple[list[str], list[list]]
 
 
+class XlsxBook:
+    """A workbook written row by row (openpyxl's write-only mode, styles named once):
+    memory stays that of a row, not of every cell. Every text is a string cell, never
+    a formula or an error value ('=1+1', '#N/A' stay text)."""
+
+    def __init__(self) -> None:
+        from openpyxl import Workbook
+        from openpyxl.styles import Alignment, Font, NamedStyle
+
+        self.book = Workbook(write_only=True)
+        self.book.add_named_style(NamedStyle("header", font=Font(bold=True)))
+        self.book.add_named_style(NamedStyle("wrapped", alignment=Alignment(wrap_text=True, vertical="top")))
+
+    def sheet(self, title: str, rows: Iterable[Sequence], *, header: bool = True, freeze: str | None = None,
+              widths: dict[int, float] | None = None, wrapped: Collection[int] = ()) -> None:
+        """One sheet: its first row bold when `header`; `widths` and `wrapped` by column (0-based)."""
+        from openpyxl.utils import get_column_letter
+
+        sheet = self.book.create_sheet(title)
+        for column, width in (widths or {}).items():
+            sheet.column_dimensions[get_column_letter(column + 1)].width = width
+        if freeze:
+            sheet.freeze_panes = freeze
+        for number, row in enumerate(rows):
+            style = "header" if header and number == 0 else None
+            sheet.append([self._cell(sheet, value, style or ("wrapped" if column in wrapped else None))
+                          for column, value in enumerate(row)])
+
+    @staticmethod
+    def _cell(sheet, value, style: str | None):
+        from openpyxl.cell import WriteOnlyCell
+
+        value = xlsx_value(value)
+        text = isinstance(value, str)
+        if style is None and not (text and value[:1] in ("=", "#")):
+            return value
+        cell = WriteOnlyCell(sheet, value)
+        if text:
+            cell.data_type = "s"
+        if style:
+            cell.style = style
+        return cell
+
+    def save(self, path: Path) -> None:
+        with replacing(path) as tmp:
+            self.book.save(tmp)
+
+
 def write_xlsx(path: Path, sheets: dict[str, Table], notes: list[str] = ()) -> None:
     """One sheet per table, bold frozen header, readable widths."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    book = XlsxBook()
     for title, (header, rows) in sheets.items():
-        sheet = workbook.create_sheet(title[:31])
-        xlsx_append(sheet, header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            xlsx_append(sheet, row)
-        sheet.freeze_panes = "B2" if len(header) > 2 else "A2"
-        for i, name in enumerate(header, start=1):
-            width = max([len(str(name))] + [len(str(r[i - 1])) for r in rows[:500]]) + 2
-            sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(width, 60)
+        widths = {i: min(max([len(str(name))] + [len(str(r[i])) for r in rows[:500]]) + 2, 60)
+                  for i, name in enumerate(header)}
+        book.sheet(title[:31], [header, *rows], freeze="B2" if len(header) > 2 else "A2", widths=widths)
     if notes:
-        about = workbook.create_sheet("about")
-        for note in notes:
-            xlsx_append(about, [note])
-        about.column_dimensions["A"].width = 120
-    with replacing(path) as tmp:
-        workbook.save(tmp)
+        book.sheet("about", [[note] for note in notes], header=False, widths={0: 120})
+    book.save(path)
 
 
 def write_markdown(path: Path, title: str, sheets: dict[str, Table], notes: list[str] = ()) -> None:

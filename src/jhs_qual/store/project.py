@@ -11,12 +11,13 @@ for the busy timeout.)
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -724,7 +725,10 @@ class Project(CodebookStore, NotesStore, VectorStore):
         if coders is not None:
             sql += " WHERE cd.name IN (SELECT value FROM json_each(?))"
             params.append(json.dumps(coders))
-        return [Coding(**row) for row in self.db.query(sql + " ORDER BY c.transcript_id, c.start", params)]
+        names: dict[str, str] = {}  # one string object per code and coder name, not one per coding
+        return [Coding(i, tid, names.setdefault(code, code), names.setdefault(coder, coder), start, end, memo)
+                for i, tid, code, coder, start, end, memo
+                in self.db.execute(sql + " ORDER BY c.transcript_id, c.start", params)]
 
     def coding_arrays(self, coder: str | None = None):
         """transcript_id, code row id, start, end and coder id of every coding (of one coder)
@@ -759,18 +763,23 @@ class Project(CodebookStore, NotesStore, VectorStore):
 
     def codable_turns(self, *, include_interviewers: bool = False) -> dict[int, list[tuple[int, int, int]]]:
         """{transcript_id: [(turn number, content_start, end), ...]} for turns with words."""
-        is_interviewer = self.interviewer_test()
+        is_interviewer = functools.lru_cache(maxsize=None)(self.interviewer_test())  # a handful of speakers
         turns: dict[int, list[tuple[int, int, int]]] = {}
-        for r in self.db.query(
+        for tid, idx, speaker, start, end in self.db.execute(
             "SELECT transcript_id, idx, speaker, content_start, end FROM turns"
             " WHERE end > content_start ORDER BY transcript_id, idx"
         ):
-            if include_interviewers or not is_interviewer(r["speaker"]):
-                turns.setdefault(r["transcript_id"], []).append((r["idx"] + 1, r["content_start"], r["end"]))
+            if include_interviewers or not is_interviewer(speaker):
+                turns.setdefault(tid, []).append((idx + 1, start, end))
         return turns
 
     def texts(self) -> dict[int, str]:
         return {r[0]: r[1] for r in self.db.execute("SELECT id, text FROM transcripts")}
+
+    def text_lookup(self) -> Mapping[int, str]:
+        """Each transcript's text, read when asked for: for a pass over a large corpus that
+        needs one text at a time (memory stays that of one transcript)."""
+        return _Texts(self.db.conn)
 
     def transcript_names(self) -> dict[int, str]:
         return {r[0]: r[1] for r in self.db.execute("SELECT id, name FROM transcripts")}
@@ -1020,3 +1029,20 @@ class Project(CodebookStore, NotesStore, VectorStore):
 
     def _one(self, sql: str, params: list) -> dict | None:
         return next(iter(self.db.query(sql, params)), None)
+
+
+class _Texts(Mapping):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __getitem__(self, transcript_id: int) -> str:
+        row = self._conn.execute("SELECT text FROM transcripts WHERE id = ?", [transcript_id]).fetchone()
+        if row is None:
+            raise KeyError(transcript_id)
+        return row[0]
+
+    def __iter__(self):
+        return (r[0] for r in self._conn.execute("SELECT id FROM transcripts ORDER BY id"))
+
+    def __len__(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM transcripts").fetchone()[0]

@@ -126,7 +126,7 @@ class CompareScreen(LiveScreen):
         table = self.query_one("#agreement", DataTable)
         table.clear(columns=True)
         table.add_columns("code", "units", f"A: {a}", f"B: {b}", "agree %", "kappa", "alpha")
-        result = compare([a, b], "turn", project.texts(), project.codable_turns(), project.codings([a, b]),
+        result = compare([a, b], "turn", project.text_lookup(), project.codable_turns(), project.codings([a, b]),
                          scopes=project.codebooks_by_transcript())
 
         def number(x: float, digits: int = 3) -> str:
