@@ -10,7 +10,6 @@ checking a change in output is wanted).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import re

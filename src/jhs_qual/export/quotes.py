@@ -10,8 +10,8 @@ pseudonymiser before it is written.
 from __future__ import annotations
 
 import csv
-import json
-from collections import defaultdict
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +52,7 @@ def attribution(attributes: dict[str, str]) -> tuple[str, str]:
     return f"een {nl_role}", f"{article} {en_role}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Quote:
     code: str
     transcript: str
@@ -94,54 +94,54 @@ def gather(project, *, codes: list[str] | None = None, with_children: bool = Fal
     attributes = project.attributes_by_transcript()
     where = where or {}
     clean = pseudonymiser.apply if pseudonymiser else (lambda text: text)
-    by_code: dict[str, list[dict]] = defaultdict(list)
     wanted = set(chosen)
     scoped = project.codebooks_by_transcript()  # a codebook's codes are quoted where it applies
-    for row in project.coding_rows(coder, [refs[ref]["id"] for ref in wanted]):  # one pass, in transcript order
-        if row["code"].partition("/")[0] in scoped.get(row["transcript_id"], ()):
-            by_code[row["code"]].append(row)
-    involved = sorted({row["transcript_id"] for rows in by_code.values() for row in rows})
-    texts = project.texts() if context else {}
-    turns_by_transcript: dict[int, list[dict]] = defaultdict(list)
-    for r in project.db.query(
-        "SELECT transcript_id, idx, speaker, content_start, end, ts_start FROM turns"
-        " WHERE transcript_id IN (SELECT value FROM json_each(?)) ORDER BY transcript_id, idx", [json.dumps(involved)]
-    ):
-        turns_by_transcript[r["transcript_id"]].append(r)
     turn_memos = {(m["transcript_id"], m["start"], m["coder"]): m["text"] for m in project.memos(coder)
                   if m["start"] is not None}
-    themes = []
+    themes = {}
     for ref in chosen:
         code = refs[ref]
-        theme = Theme(ref, clean(code["label_nl"]), clean(code["label_en"]), code["definition"], code["colour"],
-                      memos=[clean(f"{m['coder']}: {m['text']}") for m in project.memos(coder, code_row_id=code["id"])])
-        for row in by_code[ref]:
-            attrs = attributes.get(row["transcript_id"], {})
-            if any(attrs.get(k, "").lower() != v.lower() for k, v in where.items()):
-                continue
-            words = " ".join(row["text"].split())
-            if len(words) < min_length or (max_length is not None and len(words) > max_length):
-                continue
-            turns = turns_by_transcript[row["transcript_id"]]
-            index = (row["turn"] or 1) - 1
-            before = ""
-            if context and index > 0:
-                previous = turns[index - 1]
-                before = f"{previous['speaker'] or ''}: {texts[row['transcript_id']][previous['content_start']:previous['end']]}"
-            ts = turns[index]["ts_start"] if turns else None
-            nl, en = attribution(attrs)
-            theme.quotes.append(Quote(
-                code=ref, transcript=clean(row["transcript"]), turn=row["turn"],
-                time=format_timestamp(ts) if ts is not None else "", speaker=clean(row["speaker"] or ""),
-                coder=row["coder"], memo=clean(row["memo"]), text=clean(words), context=clean(" ".join(before.split())),
-                attribution_nl=nl, attribution_en=en, attributes={k: clean(v) for k, v in attrs.items()},
-                start=row["start"], turn_memo=clean(turn_memos.get(
-                    (row["transcript_id"], turns[index]["content_start"] if turns else None, row["coder"]), ""))))
-            if limit and len(theme.quotes) >= limit:
-                break
-        if theme.quotes or codes is not None:  # asked for by name: shown even when empty
-            themes.append(theme)
-    return themes
+        themes[ref] = Theme(ref, clean(code["label_nl"]), clean(code["label_en"]), code["definition"], code["colour"],
+                            memos=[clean(f"{m['coder']}: {m['text']}")
+                                   for m in project.memos(coder, code_row_id=code["id"])])
+    current, turns, text, about = None, [], "", None
+    for row in project.iter_coding_rows(coder, [refs[ref]["id"] for ref in wanted]):  # in transcript order
+        tid = row["transcript_id"]
+        theme = themes[row["code"]]
+        if row["code"].partition("/")[0] not in scoped.get(tid, ()) or (limit and len(theme.quotes) >= limit):
+            continue
+        if tid != current:  # what is said about a transcript, worked out once and shared by its quotes
+            current = tid
+            attrs = attributes.get(tid, {})
+            skipped = any(attrs.get(k, "").lower() != v.lower() for k, v in where.items())
+            turns = project.db.execute("SELECT speaker, content_start, end, ts_start FROM turns"
+                                       " WHERE transcript_id = ? ORDER BY idx", [tid]).fetchall()
+            text = project.text_lookup()[tid] if context else ""
+            about = (clean(row["transcript"]), *attribution(attrs), {k: clean(v) for k, v in attrs.items()}, {})
+        if skipped:
+            continue
+        words = " ".join(row["text"].split())
+        if len(words) < min_length or (max_length is not None and len(words) > max_length):
+            continue
+        name, nl, en, cleaned_attrs, speakers = about
+        index = (row["turn"] or 1) - 1
+        before = ""
+        if context and index > 0:
+            speaker, start, end, _ = turns[index - 1]
+            before = f"{speaker or ''}: {text[start:end]}"
+        ts = turns[index][3] if turns else None
+        speaker = row["speaker"] or ""
+        if speaker not in speakers:
+            speakers[speaker] = clean(speaker)
+        theme.quotes.append(Quote(
+            code=theme.code, transcript=name, turn=row["turn"],
+            time=format_timestamp(ts) if ts is not None else "", speaker=speakers[speaker],
+            coder=row["coder"], memo=clean(row["memo"]), text=clean(words), context=clean(" ".join(before.split())),
+            attribution_nl=nl, attribution_en=en, attributes=cleaned_attrs,
+            start=row["start"], turn_memo=clean(turn_memos.get(
+                (tid, turns[index][1] if turns else None, row["coder"]), ""))))
+    # asked for by name: shown even when empty
+    return [theme for theme in themes.values() if theme.quotes or codes is not None]
 
 
 def _with_children(chosen: list[str], codes: list[dict]) -> list[str]:
@@ -290,35 +290,33 @@ def _xlsx(themes, path, title) -> None:
     _xlsx_sheet(book, "overview", overview)
     used_titles = {"overview", "quote matrix"}
     for theme in themes:
-        rows = [COLUMNS[3:]] + [row[3:] for row in _rows([theme])]
-        _xlsx_sheet(book, _sheet_title(theme.code.split("/")[-1], used_titles), rows)
+        rows = (row[3:] for row in _rows([theme]))
+        _xlsx_sheet(book, _sheet_title(theme.code.split("/")[-1], used_titles), itertools.chain([COLUMNS[3:]], rows))
     codes = [t.code for t in themes]
-    segments: dict[tuple, dict] = {}
+    segments: dict[tuple, tuple[Quote, set]] = {}
     for theme in themes:
         for q in theme.quotes:
-            key = (q.transcript, q.start, q.text)
-            entry = segments.setdefault(key, {"q": q, "codes": set()})
-            entry["codes"].add(theme.code)
-    matrix = [["transcript", "turn", "text", "attribution", *codes]]
-    for (_, _, _), entry in sorted(segments.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        q = entry["q"]
-        matrix.append([q.transcript, q.turn, q.text, q.attribution_en, *(int(c in entry["codes"]) for c in codes)])
-    _xlsx_sheet(book, "quote matrix", matrix)
+            segments.setdefault((q.transcript, q.start, q.text), (q, set()))[1].add(theme.code)
+    matrix = ([q.transcript, q.turn, q.text, q.attribution_en, *(int(c in coded) for c in codes)]
+              for _, (q, coded) in sorted(segments.items(), key=lambda kv: (kv[0][0], kv[0][1])))
+    _xlsx_sheet(book, "quote matrix", itertools.chain([["transcript", "turn", "text", "attribution", *codes]], matrix))
     book.save(path)
 
 
-def _xlsx_sheet(book, title: str, rows: list[list]) -> None:
+def _xlsx_sheet(book, title: str, rows: Iterable[list]) -> None:
     """A sheet whose columns are as wide as their first 200 cells (8 to 80 characters);
-    a column with longer texts wraps them."""
+    a column with longer texts wraps them. Rows are written as they come."""
     from jhs_qual.export.safe import xlsx_value
 
+    rows = iter(rows)
+    first = list(itertools.islice(rows, 200))
     widths, wrapped = {}, set()
-    for column in range(len(rows[0])):
-        width = max(len(str(xlsx_value(row[column]) if row[column] is not None else "")) for row in rows[:200])
+    for column in range(len(first[0])):
+        width = max(len(str(xlsx_value(row[column]) if row[column] is not None else "")) for row in first)
         widths[column] = min(max(width + 2, 8), 80)
         if width > 80:
             wrapped.add(column)
-    book.sheet(title, rows, freeze="A2", widths=widths, wrapped=wrapped)
+    book.sheet(title, itertools.chain(first, rows), freeze="A2", widths=widths, wrapped=wrapped)
 
 
 def _sheet_title(name: str, used: set[str]) -> str:

@@ -676,10 +676,15 @@ class Project(CodebookStore, NotesStore, VectorStore):
 
     def coding_rows(self, coder: str | None = None, code_ids: list[int] | None = None) -> list[dict]:
         """Codings (all, or of these code rows) with turn, speaker, code reference and text,
-        in transcript order.
+        in transcript order."""
+        return list(self.iter_coding_rows(coder, code_ids))
 
-        Read in index order; the text is sliced and the turn found here, per
-        transcript from a cached list: asking SQLite would load the whole
+    def iter_coding_rows(self, coder: str | None = None, code_ids: list[int] | None = None) -> Iterator[dict]:
+        """coding_rows one at a time, for passes over a large corpus.
+
+        Read in transcript order (name, start, end, code, coder); the text is sliced
+        and the turn found here, from the current transcript's text and turn starts
+        (held for one transcript at a time): asking SQLite would load the whole
         transcript, or search the turns, once for every coding.
         """
         sql = (
@@ -697,23 +702,27 @@ class Project(CodebookStore, NotesStore, VectorStore):
             params.append(json.dumps(code_ids))
         if conditions:
             sql += " WHERE " + " AND ".join(conditions)
-        rows = list(self.db.query(sql, params))
-        texts: dict[int, str] = {}
-        turns: dict[int, tuple[list[int], list]] = {}
-        for row in rows:
+        # BINARY order of UTF-8 is code point order: Python's order of the same strings
+        sql += " ORDER BY t.name, c.start, c.end, code, cd.name"
+        columns = ("transcript_id", "transcript", "code", "coder", "start", "end", "memo", "origin")
+        names: dict[str, str] = {}  # one string object per name, code and coder
+        current, text, starts, speakers = None, "", [], []
+        for values in self.db.execute(sql, params):
+            row = dict(zip(columns, values))
             tid = row["transcript_id"]
-            if tid not in texts:
-                texts[tid] = self.db.execute("SELECT text FROM transcripts WHERE id = ?", [tid]).fetchone()[0]
+            if tid != current:
+                current = tid
+                text = self.db.execute("SELECT text FROM transcripts WHERE id = ?", [tid]).fetchone()[0]
                 found = self.db.execute("SELECT start, speaker FROM turns WHERE transcript_id = ? ORDER BY start",
                                         [tid]).fetchall()
-                turns[tid] = ([f[0] for f in found], [f[1] for f in found])
-            row["text"] = texts[tid][row["start"]:row["end"]]
-            starts, speakers = turns[tid]
+                starts, speakers = [f[0] for f in found], [f[1] for f in found]
+            for key in ("transcript", "code", "coder"):
+                row[key] = names.setdefault(row[key], row[key])
+            row["text"] = text[row["start"]:row["end"]]
             # The turn a coding starts in (or, starting between turns, the one before).
             index = bisect.bisect_right(starts, row["start"]) - 1
             row["turn"], row["speaker"] = (index + 1, speakers[index]) if index >= 0 else (None, None)
-        rows.sort(key=lambda r: (r["transcript"], r["start"], r["end"], r["code"], r["coder"]))
-        return rows
+            yield row
 
     def codings(self, coders: list[str] | None = None) -> list[Coding]:
         sql = (
