@@ -348,3 +348,41 @@ def test_a_bare_qde_with_its_sources_beside_it(run, tmp_path):
         source.unlink()
     missing = run("import-qdpx", str(qde), "--project", str(tmp_path / "other.jhsq"), project=False)
     assert missing.exit_code == 2 and "not beside it" in missing.output
+
+
+def test_guids_and_streamed_sources_are_what_elementtree_makes():
+    """export-qdpx writes each TextSource by hand (a large export would spend most of its
+    time in ElementTree): the bytes are those ElementTree's indent and tostring make,
+    also for names and memos with quotes, markup, tabs, line ends and control characters."""
+    import uuid
+    from xml.etree import ElementTree as ET
+
+    from jhs_qual.refi.codebook import GUID_NAMESPACE, guid5, xml_bytes
+    from jhs_qual.refi.project import _guid, _text_source, code_guid
+
+    for name in ("", "a", "bronstein/interdependence", "ü\U0001F600/x", "coding:abc:1:2"):
+        assert guid5(name) == str(uuid.uuid5(GUID_NAMESPACE, name))
+    text = 'Zei "hij" <b>&</b>\ttab\r\nen\x07 dat\n\nR: \U0001F600 ja'
+    t = {"sha256": "f" * 64, "name": 'naam "x" <&>\t', "imported_at": "2026-01-01T00:00:00+00:00", "text": text}
+    codings = [{"codebook_id": "b", "code_id": "x", "coder": "anna", "start": 0, "end": 20, "created_at": "t\n1",
+                "memo": 'memo <i>"&"</i>\n\x1b[31m\ttab'},
+               {"codebook_id": "b", "code_id": "y", "coder": "ben", "start": 5, "end": len(text), "created_at": "t2",
+                "memo": ""}]
+    users = {"anna": _guid("coder", "anna"), "ben": _guid("coder", "ben")}
+    guid = _guid("source", t["sha256"])
+    source = ET.Element("TextSource", {"guid": guid, "name": f"{t['name']}.txt",
+                                       "plainTextPath": f"internal://{guid}.txt", "creationDateTime": t["imported_at"]})
+    for c in codings:
+        key = f"{t['sha256']}:{c['codebook_id']}/{c['code_id']}:{c['coder']}:{c['start']}:{c['end']}"
+        selection = ET.SubElement(source, "PlainTextSelection", {
+            "guid": _guid("selection", key), "name": " ".join(text[c["start"]:c["end"]].split())[:80],
+            "startPosition": str(c["start"]), "endPosition": str(c["end"]), "creatingUser": users[c["coder"]],
+            "creationDateTime": c["created_at"]})
+        if c["memo"]:
+            ET.SubElement(selection, "Description").text = c["memo"]
+        coding = ET.SubElement(selection, "Coding", {"guid": _guid("coding", key), "creatingUser": users[c["coder"]]})
+        ET.SubElement(coding, "CodeRef", {"targetGUID": code_guid(c["codebook_id"], c["code_id"])})
+    ET.indent(source, space="  ", level=2)
+    assert _text_source(t, codings, users, "codepoints", False) == xml_bytes(source, declaration=False)
+    empty = ET.Element("TextSource", source.attrib)
+    assert _text_source(t, [], users, "codepoints", False) == xml_bytes(empty, declaration=False)

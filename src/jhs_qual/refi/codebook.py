@@ -32,6 +32,7 @@ import json
 import re
 import zipfile
 import unicodedata
+import hashlib
 import uuid
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -48,8 +49,21 @@ GUID_NAMESPACE = uuid.UUID("6b1d0c8e-3f4a-5e2b-9c7d-0a1b2c3d4e5f")
 MAX_BYTES = 50 * 1024 * 1024
 
 
+def guid5(name: str) -> str:
+    """str(uuid.uuid5(GUID_NAMESPACE, name)), without building a UUID object (a large export
+    makes one for every selection and coding)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_NAMESPACE_BYTES = GUID_NAMESPACE.bytes
+
+
 def code_guid(codebook_id: str, code_id: str | None = None) -> str:
-    return str(uuid.uuid5(GUID_NAMESPACE, f"{codebook_id}/{code_id}" if code_id else codebook_id))
+    return guid5(f"{codebook_id}/{code_id}" if code_id else codebook_id)
 
 
 # --- export --------------------------------------------------------------------------
@@ -80,7 +94,7 @@ def to_qdc(codebooks: list[Codebook], origin: str = "jhs-qual") -> bytes:
     return xml_bytes(root)
 
 
-def xml_bytes(root) -> bytes:
+def xml_bytes(root, declaration: bool = True) -> bytes:
     """The document as UTF-8 XML, every text and attribute without control characters
     (XML 1.0 cannot hold them: a reader would reject the whole file)."""
     from jhs_qual.export.safe import printable
@@ -92,7 +106,7 @@ def xml_bytes(root) -> bytes:
             element.tail = printable(element.tail)
         for key, value in element.attrib.items():
             element.attrib[key] = printable(value)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    return (b'<?xml version="1.0" encoding="utf-8"?>\n' if declaration else b"") + ET.tostring(root, encoding="utf-8")
 
 
 def add_codes(codes_element: ET.Element, codebooks: list[Codebook], ns: str) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import uuid
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -36,13 +35,13 @@ from jhs_qual.export.safe import printable
 from jhs_qual.files import read_bytes, replacing
 from jhs_qual.ingest.turns import turns_in_text
 from jhs_qual.refi.codebook import (
-    GUID_NAMESPACE,
     _children,
     _local,
     add_codes,
     open_archive,
     qde_from_archive,
     code_guid,
+    guid5,
     read_codes,
     read_entry,
     xml_bytes,
@@ -56,7 +55,7 @@ OFFSETS = ("codepoints", "utf16")
 
 
 def _guid(kind: str, key: str) -> str:
-    return str(uuid.uuid5(GUID_NAMESPACE, f"{kind}:{key}"))
+    return guid5(f"{kind}:{key}")
 
 
 def _datetime(value: str | None) -> str:
@@ -125,7 +124,8 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints", crlf: boo
         for key in keys:
             ET.SubElement(variables, f"{{{NS}}}Variable", {"guid": _guid("variable", key), "name": key,
                                                            "typeOfVariable": "Text"})
-    transcripts = list(project.db.query("SELECT id, name, text, sha256, imported_at FROM transcripts ORDER BY name"))
+    transcripts = [dict(zip(("id", "name", "sha256"), r))
+                   for r in project.db.execute("SELECT id, name, sha256 FROM transcripts ORDER BY name")]
     if transcripts and keys:
         cases = ET.SubElement(root, f"{{{NS}}}Cases")
         for t in transcripts:
@@ -136,36 +136,8 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints", crlf: boo
                     ET.SubElement(vv, f"{{{NS}}}VariableRef", {"targetGUID": _guid("variable", key)})
                     ET.SubElement(vv, f"{{{NS}}}TextValue").text = value
             ET.SubElement(case, f"{{{NS}}}SourceRef", {"targetGUID": _guid("source", t["sha256"])})
-    codings = list(project.db.query(
-        "SELECT c.transcript_id, k.codebook_id, k.code_id, cd.name AS coder, c.start, c.end, c.memo, c.created_at"
-        " FROM codings c JOIN codes k ON k.id = c.code_id JOIN coders cd ON cd.id = c.coder_id"
-        " ORDER BY c.transcript_id, c.start, c.end, cd.name"))
-    by_transcript: dict[int, list[dict]] = {}
-    for c in codings:
-        by_transcript.setdefault(c["transcript_id"], []).append(c)
-    files: dict[str, bytes] = {}
-    if transcripts:
-        sources = ET.SubElement(root, f"{{{NS}}}Sources")
-        for t in transcripts:
-            guid = _guid("source", t["sha256"])
-            source = ET.SubElement(sources, f"{{{NS}}}TextSource", {
-                "guid": guid, "name": f"{t['name']}.txt", "plainTextPath": f"internal://{guid}.txt",
-                "creationDateTime": t["imported_at"]})
-            text = printable(t["text"])  # one for one: offsets hold
-            files[f"sources/{guid}.txt"] = (text.replace("\n", "\r\n") if crlf else text).encode("utf-8")
-            units = export_positions(t["text"], offsets, crlf)
-            for c in by_transcript.get(t["id"], []):
-                start, end = (units[c["start"]], units[c["end"]]) if units else (c["start"], c["end"])
-                key = f"{t['sha256']}:{c['codebook_id']}/{c['code_id']}:{c['coder']}:{c['start']}:{c['end']}"
-                selection = ET.SubElement(source, f"{{{NS}}}PlainTextSelection", {
-                    "guid": _guid("selection", key), "name": " ".join(t["text"][c["start"]:c["end"]].split())[:80],
-                    "startPosition": str(start), "endPosition": str(end), "creatingUser": users[c["coder"]],
-                    "creationDateTime": c["created_at"]})
-                if c["memo"]:
-                    ET.SubElement(selection, f"{{{NS}}}Description").text = c["memo"]
-                coding = ET.SubElement(selection, f"{{{NS}}}Coding", {
-                    "guid": _guid("coding", key), "creatingUser": users[c["coder"]]})
-                ET.SubElement(coding, f"{{{NS}}}CodeRef", {"targetGUID": code_guid(c["codebook_id"], c["code_id"])})
+    if transcripts:  # filled one source at a time as the file is written
+        ET.SubElement(ET.SubElement(root, f"{{{NS}}}Sources"), _SOURCES_HERE)
     memos = list(project.db.query(
         "SELECT m.id, m.title, m.text, m.created_at, cd.name AS coder FROM memos m JOIN coders cd ON cd.id = m.coder_id"))
     if memos:
@@ -177,12 +149,95 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints", crlf: boo
             ET.SubElement(note, f"{{{NS}}}PlainTextContent").text = m["text"]
     ET.SubElement(root, f"{{{NS}}}Description").text = _positions_note(offsets, crlf)
     ET.indent(root, space="  ")
-    files["project.qde"] = xml_bytes(root)
+    head, _, tail = xml_bytes(root).partition(f"<{_SOURCES_HERE} />".encode())
+    codings = 0
     with replacing(output) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("project.qde", files.pop("project.qde"))
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return {"transcripts": len(transcripts), "codings": len(codings), "coders": len(coders), "codebooks": len(books)}
+        # Written as it is made, a source at a time: memory stays that of one transcript.
+        with archive.open("project.qde", "w", force_zip64=_may_pass_2_gib(project)) as qde:
+            qde.write(head)
+            for number, (t, selections) in enumerate(_texts_with_codings(project, transcripts)):
+                qde.write(b"\n    " if number else b"")
+                qde.write(_text_source(t, selections, users, offsets, crlf))
+                codings += len(selections)
+            qde.write(tail)
+        for t, _ in _texts_with_codings(project, transcripts, codings=False):
+            text = printable(t["text"])  # one for one: offsets hold
+            archive.writestr(f"sources/{_guid('source', t['sha256'])}.txt",
+                             (text.replace("\n", "\r\n") if crlf else text).encode("utf-8"))
+    return {"transcripts": len(transcripts), "codings": codings, "coders": len(coders), "codebooks": len(books)}
+
+
+def _may_pass_2_gib(project) -> bool:
+    """Could project.qde grow past what a plain zip entry holds? (Only then the ZIP64 form,
+    which some older readers lack.) A generous bound: each character of text as 4 bytes
+    of XML, each coding as 2 KB."""
+    text, codings = project.db.execute(
+        "SELECT (SELECT coalesce(sum(length(text)), 0) FROM transcripts), (SELECT count(*) FROM codings)").fetchone()
+    return 4 * text + 2048 * codings > 2**31 - 2**24
+
+
+_SOURCES_HERE = "jhsQualSourcesHere"  # where the streamed sources go in the serialised document
+
+
+def _texts_with_codings(project, transcripts: list[dict], codings: bool = True):
+    """Each transcript (in `transcripts`' order) with its text and, if asked, its codings,
+    read one transcript at a time."""
+    for t in transcripts:
+        text, imported_at = project.db.execute("SELECT text, imported_at FROM transcripts WHERE id = ?",
+                                               [t["id"]]).fetchone()
+        rows = []
+        if codings:
+            rows = [dict(zip(("codebook_id", "code_id", "coder", "start", "end", "memo", "created_at"), r))
+                    for r in project.db.execute(
+                        "SELECT k.codebook_id, k.code_id, cd.name AS coder, c.start, c.end, c.memo, c.created_at"
+                        " FROM codings c JOIN codes k ON k.id = c.code_id JOIN coders cd ON cd.id = c.coder_id"
+                        " WHERE c.transcript_id = ? ORDER BY c.start, c.end, cd.name, k.codebook_id, k.code_id",
+                        [t["id"]])]
+        yield {**t, "text": text, "imported_at": imported_at}, rows
+
+
+def _text_source(t: dict, codings: list[dict], users: dict[str, str], offsets: str, crlf: bool) -> bytes:
+    """One TextSource with its selections, serialised as it stands inside <Sources>: written
+    out here, byte for byte what ElementTree's indent and tostring make of it (the tags
+    carry no namespace of their own: the document's default one holds), at a fifth of
+    the time."""
+    a, x = _attribute, _text
+    guid = _guid("source", t["sha256"])
+    head = (f'<TextSource guid="{guid}" name="{a(t["name"] + ".txt")}" plainTextPath="internal://{guid}.txt" '
+            f'creationDateTime="{a(t["imported_at"])}"')
+    if not codings:
+        return f"{head} />".encode("utf-8")
+    parts = [head, ">"]
+    units = export_positions(t["text"], offsets, crlf)
+    code_guids: dict[tuple[str, str], str] = {}
+    for c in codings:
+        start, end = (units[c["start"]], units[c["end"]]) if units else (c["start"], c["end"])
+        key = f"{t['sha256']}:{c['codebook_id']}/{c['code_id']}:{c['coder']}:{c['start']}:{c['end']}"
+        user = users[c["coder"]]
+        code = (c["codebook_id"], c["code_id"])
+        if code not in code_guids:
+            code_guids[code] = code_guid(*code)
+        parts.append(
+            f'\n      <PlainTextSelection guid="{_guid("selection", key)}" '
+            f'name="{a(" ".join(t["text"][c["start"]:c["end"]].split())[:80])}" startPosition="{start}" '
+            f'endPosition="{end}" creatingUser="{user}" creationDateTime="{a(c["created_at"])}">')
+        if c["memo"]:
+            parts.append(f'\n        <Description>{x(c["memo"])}</Description>')
+        parts.append(f'\n        <Coding guid="{_guid("coding", key)}" creatingUser="{user}">'
+                     f'\n          <CodeRef targetGUID="{code_guids[code]}" />\n        </Coding>\n      </PlainTextSelection>')
+    parts.append("\n    </TextSource>")
+    return "".join(parts).encode("utf-8")
+
+
+def _text(value: str) -> str:
+    """Character data as ElementTree writes it, without control characters (XML 1.0 cannot hold them)."""
+    return printable(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attribute(value: str) -> str:
+    """An attribute value as ElementTree writes it."""
+    return (_text(value).replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;")
+            .replace("\t", "&#09;"))
 
 
 # --- import ------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -212,12 +213,19 @@ class Project(CodebookStore, NotesStore, VectorStore):
                     json.loads(value)
                 except (TypeError, ValueError):
                     problems.append(f"setting '{key}' is not JSON")
-            problems += [f"transcript {r[0]}: turn {r[1] + 1} lies outside the text" for r in self.db.execute(
-                "SELECT t.name, u.idx FROM turns u JOIN transcripts t ON t.id = u.transcript_id"
-                " WHERE u.end > length(t.text) OR u.start > u.content_start OR u.content_start > u.end LIMIT 50")]
-            problems += [f"coding {r[0]} in {r[1]} lies outside the text" for r in self.db.execute(
-                "SELECT c.id, t.name FROM codings c JOIN transcripts t ON t.id = c.transcript_id"
-                " WHERE c.end > length(t.text) LIMIT 50")]
+            # Each text's length measured once: length(t.text) in a join would read the whole
+            # text again for every turn and coding (seconds on a large project).
+            lengths = dict(self.db.execute("SELECT id, length(text) FROM transcripts"))
+            names = dict(self.db.execute("SELECT id, name FROM transcripts"))
+            problems += list(itertools.islice(
+                (f"transcript {names[tid]}: turn {idx + 1} lies outside the text"
+                 for tid, idx, start, content_start, end in self.db.execute(
+                     "SELECT transcript_id, idx, start, content_start, end FROM turns")
+                 if tid in lengths and (end > lengths[tid] or start > content_start or content_start > end)), 50))
+            problems += list(itertools.islice(
+                (f"coding {cid} in {names[tid]} lies outside the text"
+                 for cid, tid, end in self.db.execute("SELECT id, transcript_id, end FROM codings")
+                 if tid in lengths and end > lengths[tid]), 50))
         except sqlite3.DatabaseError as error:
             problems.append(f"the file cannot be read through: {error}")
         return problems
