@@ -229,6 +229,9 @@ def _text_source(t: dict, codings: list[dict], users: dict[str, str], offsets: s
     return "".join(parts).encode("utf-8")
 
 
+_PLAIN = re.compile(r'[^&<>"\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*')  # nothing to escape or replace
+
+
 def _text(value: str) -> str:
     """Character data as ElementTree writes it, without control characters (XML 1.0 cannot hold them)."""
     return printable(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -236,6 +239,8 @@ def _text(value: str) -> str:
 
 def _attribute(value: str) -> str:
     """An attribute value as ElementTree writes it."""
+    if _PLAIN.fullmatch(value):
+        return value
     return (_text(value).replace('"', "&quot;").replace("\r", "&#13;").replace("\n", "&#10;")
             .replace("\t", "&#09;"))
 

@@ -199,13 +199,15 @@ class Project(CodebookStore, NotesStore, VectorStore):
             raise Failure(f"the setting '{key}' is damaged (not JSON)", file=self.path, field=key,
                           hint="run 'jhs-qual check'; restore the file from a backup") from None
 
-    def check(self) -> list[str]:
+    def check(self, quick: bool = False) -> list[str]:
         """What is wrong with the file, for `jhs-qual check`: SQLite's integrity check, foreign
-        keys, settings that are not JSON, turns and codings outside their transcript's text."""
+        keys, settings that are not JSON, turns and codings outside their transcript's text.
+        `quick`: SQLite's quick check (every page and record, not the indexes' agreement with
+        their tables), before an export or merge of a large project."""
         problems = []
         try:
-            problems += [f"integrity: {r[0]}" for r in self.db.execute("PRAGMA integrity_check(20)")
-                         if r[0] != "ok"]
+            problems += [f"integrity: {r[0]}" for r in self.db.execute(
+                f"PRAGMA {'quick_check' if quick else 'integrity_check'}(20)") if r[0] != "ok"]
             problems += [f"table {r[0]} row {r[1]} points to a missing row of {r[2]}"
                          for r in self.db.execute("PRAGMA foreign_key_check").fetchmany(50)]
             for key, value in self.db.execute("SELECT key, value FROM settings"):
@@ -232,7 +234,7 @@ class Project(CodebookStore, NotesStore, VectorStore):
 
     def require_sound(self, before: str) -> None:
         """Refuse to go on with a damaged file (before a merge or an export of everything)."""
-        problems = self.check()
+        problems = self.check(quick=True)
         if problems:
             raise Failure(f"the project file has {len(problems)} problem(s), first: {problems[0]}",
                           file=self.path, hint=f"see 'jhs-qual check'; nothing was {before}")
