@@ -386,3 +386,30 @@ def test_guids_and_streamed_sources_are_what_elementtree_makes():
     assert _text_source(t, codings, users, "codepoints", False) == xml_bytes(source, declaration=False)
     empty = ET.Element("TextSource", source.attrib)
     assert _text_source(t, [], users, "codepoints", False) == xml_bytes(empty, declaration=False)
+
+
+def test_offset_maps_are_those_counted_character_by_character():
+    """offset_maps works on arrays and shares the tables of conventions that cannot differ;
+    every table is still the one a walk over the characters gives."""
+    import random
+
+    from jhs_qual.refi.project import offset_maps
+
+    def walked(raw: str, utf16: bool, crlf: bool) -> list[int]:
+        table, stored, i = [], 0, 0
+        while i < len(raw):
+            if raw[i] == "\r" and raw[i + 1:i + 2] == "\n":
+                table += [stored] if crlf else []
+            else:
+                table += [stored] * (2 if utf16 and ord(raw[i]) > 0xFFFF else 1)
+                stored += 1
+            i += 1
+        return table + [stored]
+
+    rng = random.Random(4)
+    pieces = ["a", "\r", "\n", "\r\n", "\U0001F600", "é", " "]
+    for _ in range(2000):
+        raw = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        maps = offset_maps(raw)
+        for name in ("codepoints", "codepoints+crlf", "utf16", "utf16+crlf"):
+            assert list(maps[name]) == walked(raw, name.startswith("utf16"), name.endswith("crlf")), (raw, name)

@@ -46,7 +46,8 @@ MARK = "[jhs-qual] "
 RULE = "---- jhs-qual: data for re-import, leave unchanged ----"
 # Fixed: the GUIDs of our codes must not change between versions of jhs-qual.
 GUID_NAMESPACE = uuid.UUID("6b1d0c8e-3f4a-5e2b-9c7d-0a1b2c3d4e5f")
-MAX_BYTES = 50 * 1024 * 1024
+MAX_BYTES = 50 * 1024 * 1024  # a codebook (.qdc)
+MAX_PROJECT_XML = 1024 * 1024 * 1024  # a project.qde: some 15,000 coded interviews
 
 
 def guid5(name: str) -> str:
@@ -159,13 +160,13 @@ def parse_colour(value: str | None) -> str | None:
     return None
 
 
-def read_xml(data: bytes, path: Path | str):
+def read_xml(data: bytes, path: Path | str, limit: int = MAX_BYTES):
     """Parse untrusted XML safely; one clear error for anything malicious or broken."""
     import defusedxml.ElementTree as SafeET
     from defusedxml import DefusedXmlException
 
-    if len(data) > MAX_BYTES:
-        raise BadInput(f"larger than {MAX_BYTES // (1024 * 1024)} MiB", file=path)
+    if len(data) > limit:
+        raise BadInput(f"larger than {limit // (1024 * 1024)} MiB", file=path)
     try:
         return SafeET.fromstring(data)
     except DefusedXmlException as error:
@@ -355,7 +356,7 @@ def qde_from_archive(archive, names: dict[str, str], path: Path | str) -> bytes:
     if len(chosen) != 1:
         raise BadInput("no project.qde in the archive" if not qde else "several .qde files in the archive",
                        file=path, hint="a .qdpx holds one project.qde beside its sources/")
-    return read_entry(archive, names[chosen[0]], path, MAX_BYTES)
+    return read_entry(archive, names[chosen[0]], path, MAX_PROJECT_XML)
 
 
 MAX_SOURCE = 32 * 1024 * 1024  # a transcript of 32 MiB is some 5 million words: far beyond any interview
@@ -393,9 +394,9 @@ def codebook_xml(data: bytes, path: Path | str) -> bytes:
     if data[:2] != b"PK":
         if Path(str(path)).suffix.lower() != ".qde":
             return data  # a .qdc
-        project = read_xml(data, path)  # a bare .qde: its codebook
+        project = read_xml(data, path, MAX_PROJECT_XML)  # a bare .qde: its codebook
     else:
-        project = read_xml(project_xml_from_qdpx(data, path), path)
+        project = read_xml(project_xml_from_qdpx(data, path), path, MAX_PROJECT_XML)
     book = next((child for child in project if _local(child.tag) == "CodeBook"), None)
     if book is None:
         raise BadInput("the project has no <CodeBook>", file=path)

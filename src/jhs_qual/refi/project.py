@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -45,6 +46,7 @@ from jhs_qual.refi.codebook import (
     read_codes,
     read_entry,
     xml_bytes,
+    MAX_PROJECT_XML,
     MAX_SOURCE,
     read_xml,
     slug,
@@ -281,31 +283,39 @@ def _source_text(archive: zipfile.ZipFile, names: dict[str, str], element, path:
     return None
 
 
-def offset_maps(raw: str) -> dict[str, list[int]]:
+def offset_maps(raw: str) -> dict[str, Sequence[int]]:
     """For each convention, the stored-text offset of every raw offset.
 
     The stored text is `raw` with CRLF and lone CR made LF. Conventions:
-    code points or UTF-16 units, counting CRLF as one character or as two."""
-    maps = {}
-    for units in ("codepoints", "utf16"):
-        for crlf in (False, True):
-            table: list[int] = []
-            stored = 0
-            i = 0
-            while i < len(raw):
-                char = raw[i]
-                if char == "\r" and i + 1 < len(raw) and raw[i + 1] == "\n":
-                    if crlf:
-                        table.append(stored)  # the CR counts, and maps to the LF's place
-                    i += 1
-                    continue
-                width = 2 if units == "utf16" and ord(char) > 0xFFFF else 1
-                table.extend([stored] * width)
-                stored += 1
-                i += 1
-            table.append(stored)
-            maps[f"{units}{'+crlf' if crlf else ''}"] = table
-    return maps
+    code points or UTF-16 units, counting CRLF as one character or as two.
+    Conventions that cannot differ for this text (no CRLF; no character beyond
+    the BMP) share one table; when all four agree it is the identity."""
+    import numpy as np
+
+    crlf_here = "\r\n" in raw
+    astral = _ASTRAL.search(raw) is not None
+    if not crlf_here and not astral:
+        identity = range(len(raw) + 1)
+        return dict.fromkeys(("codepoints", "codepoints+crlf", "utf16", "utf16+crlf"), identity)
+    points = np.frombuffer(raw.encode("utf-32-le"), dtype=np.uint32)
+    skipped = np.zeros(len(points), dtype=bool)  # the CR of each CRLF: not in the stored text
+    skipped[:-1] = (points[:-1] == 13) & (points[1:] == 10)
+    stored = np.concatenate([[0], np.cumsum(~skipped)])  # stored offset before each raw character, and the end
+    maps: dict[str, Sequence[int]] = {}
+    for units in ("codepoints", "utf16") if astral else ("codepoints",):
+        width = (1 + (points > 0xFFFF)).astype(np.int64) if units == "utf16" else np.ones(len(points), np.int64)
+        for crlf in (False, True) if crlf_here else (False,):
+            # each raw character stands for `width` positions, a skipped CR for one (crlf) or none
+            counts = np.where(skipped, int(crlf), width)
+            maps[f"{units}{'+crlf' if crlf else ''}"] = np.repeat(stored[:-1], counts).tolist() + [int(stored[-1])]
+    tables = {}
+    for name in ("codepoints", "codepoints+crlf", "utf16", "utf16+crlf"):  # those not made: the same as one made
+        units, _, crlf = name.partition("+")
+        tables[name] = maps[(units if astral else "codepoints") + ("+crlf" if crlf and crlf_here else "")]
+    return tables
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
 
 def _choose_convention(raw: str, stored: str, selections: list[tuple[int, int, str]], label: str = "",
@@ -319,7 +329,11 @@ def _choose_convention(raw: str, stored: str, selections: list[tuple[int, int, s
         chosen = [n for n in maps if n.split("+")[0] == forced]
         best = max(chosen, key=lambda n: _fit(maps[n], stored, selections))
         return best, maps[best]
-    scores = {name: _fit(table, stored, selections) for name, table in maps.items()}
+    fits: dict[int, tuple[int, int, int]] = {}  # conventions sharing a table share its fit
+    for table in maps.values():
+        if id(table) not in fits:
+            fits[id(table)] = _fit(table, stored, selections)
+    scores = {name: fits[id(table)] for name, table in maps.items()}
     best = max(maps, key=lambda n: (scores[n], n == "codepoints"))  # on a true tie: the standard's unit
     rivals = [n for n in maps if n != best and scores[n] == scores[best]
               and any(maps[n][s] != maps[best][s] or maps[n][e] != maps[best][e] for s, e, _ in selections
@@ -404,7 +418,7 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
     if Path(path).suffix.lower() == ".qde" and data[:2] != b"PK":  # a bare .qde: its sources lie beside it
         data = _bare_qde(data, path)
     archive, names = open_archive(data, path)
-    root = read_xml(qde_from_archive(archive, names, path), path)
+    root = read_xml(qde_from_archive(archive, names, path), path, MAX_PROJECT_XML)
     if _local(root.tag) != "Project":
         raise BadInput(f"the root element is <{_local(root.tag)}>, not <Project>", file=path)
     report = ImportReport()
