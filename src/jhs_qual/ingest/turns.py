@@ -14,6 +14,7 @@ is a known label, recurs in the file, or opens a paragraph with a capital.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -102,6 +103,7 @@ def format_timestamp(seconds: float) -> str:
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
+@functools.lru_cache(maxsize=4096)  # a transcript repeats a handful of labels thousands of times
 def normalise_label(label: str) -> str:
     """`INTERVIEWER` -> `Interviewer`, `LEERLING 2` -> `Leerling 2`; `JHV`, `I` stay."""
     label = " ".join(label.split())

@@ -28,12 +28,13 @@ entities). Colours may come as #RGB, #RRGGBB, #RRGGBBAA or rgb(r, g, b).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import re
-import zipfile
 import unicodedata
-import hashlib
 import uuid
+import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -176,8 +177,9 @@ def read_xml(data: bytes, path: Path | str, limit: int = MAX_BYTES):
         raise BadInput(f"not well-formed XML ({error})", file=path, line=line) from None
 
 
+@functools.lru_cache(maxsize=256)  # a document has a few dozen tags, met hundreds of thousands of times
 def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def _children(element, name: str):

@@ -588,6 +588,7 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
             project._put_codebook(book, replacing=False)
         code_ids = {(r["codebook_id"], r["code_id"]): r["id"] for r in project.codes()}
         before = {r[0] for r in db.execute("SELECT name FROM coders")}
+        coder_ids: dict[str, int] = {}
         for name, sha, text, attributes, codings, existing in planned:
             if existing:
                 transcript_id = db.execute("SELECT id FROM transcripts WHERE sha256 = ?", [sha]).fetchone()[0]
@@ -595,9 +596,12 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
                 transcript_id = project._put_transcript(
                     name, text, "refi", turns_in_text(text), attributes,
                     source_name=path.name, source_sha256=sha)
-            for (book_id, code_id), coder, start, end, memo in codings:
-                report.codings += project._insert_coding(transcript_id, code_ids[(book_id, code_id)],
-                                                         project._coder_id(coder), start, end, memo)
+            for _, coder, _, _, _ in codings:
+                if coder not in coder_ids:
+                    coder_ids[coder] = project._coder_id(coder)
+            report.codings += project._insert_codings([
+                (transcript_id, code_ids[code], coder_ids[coder], start, end, memo)
+                for code, coder, start, end, memo in codings])
         source_ids = {guid: db.execute("SELECT id FROM transcripts WHERE name = ?", [name]).fetchone()[0]
                       for guid, name in source_names.items()}
         code_rows = {guid: code_ids.get(ref) for guid, ref in guid_to_code.items()}

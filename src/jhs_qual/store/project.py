@@ -1033,11 +1033,16 @@ class Project(CodebookStore, NotesStore, VectorStore):
     def _insert_coding(self, transcript_id: int, code_id: int, coder_id: int, start: int, end: int,
                        memo: str, origin: str = "manual") -> int:
         """Inside a write: add a coding unless the same one exists. Returns 1 if added."""
+        return self._insert_codings([(transcript_id, code_id, coder_id, start, end, memo)], origin)
+
+    def _insert_codings(self, rows: list[tuple[int, int, int, int, int, str]], origin: str = "manual") -> int:
+        """Inside a write: add codings (transcript, code row, coder row, start, end, memo) unless the
+        same exist. Returns how many were added."""
         now = _now()
-        return self.db.execute(
+        return self.db.conn.executemany(
             "INSERT OR IGNORE INTO codings(transcript_id, code_id, coder_id, start, end, memo, origin,"
             " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [transcript_id, code_id, coder_id, start, end, memo, origin, now, now],
+            [(*row, origin, now, now) for row in rows],
         ).rowcount
 
     def attributes_by_transcript(self) -> dict[int, dict[str, str]]:
