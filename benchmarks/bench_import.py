@@ -74,6 +74,7 @@ def main() -> None:
         folder = Path(tmp)
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_corpus.py"), str(folder / "corpus"),
                         "--transcripts", str(args.transcripts)], check=True, capture_output=True)
+        (folder / "corpus" / "turns.txt").unlink()  # the suggest-text input, not a transcript
         ours, limit = [], []
         for run in range(args.runs):
             project = folder / f"p{run}.jhsq"

@@ -68,7 +68,11 @@ class Ratings:
 
     @classmethod
     def from_codes(cls, codes: np.ndarray, categories: Sequence) -> "Ratings":
-        return cls(np.asarray(codes, dtype=np.int64), tuple(categories))
+        """Codes of any signed integer type are kept as they are (a byte each for a large 0/1 table)."""
+        codes = np.asarray(codes)
+        if not np.issubdtype(codes.dtype, np.signedinteger):
+            codes = codes.astype(np.int64)
+        return cls(codes, tuple(categories))
 
     @property
     def n_units(self) -> int:

@@ -104,7 +104,7 @@ def _overlapped(units: list[Unit], spans: list[Coding]) -> tuple[np.ndarray, np.
 
 def presence(units: list[Unit], spans: list[Coding], coders: list[str], code: str) -> np.ndarray:
     """units x coders 0/1: did the coder apply `code` to a span overlapping the unit?"""
-    table = np.zeros((len(units), len(coders)), dtype=np.int64)
+    table = np.zeros((len(units), len(coders)), dtype=np.int8)  # 0/1: a byte a cell keeps the pooled table small
     for column, coder in enumerate(coders):
         mine = [s for s in spans if s.code == code and s.coder == coder]
         if not mine or not units:
@@ -133,7 +133,7 @@ def char_presence(units: list[Unit], spans: list[Coding], coders: list[str], cod
             if span.code == code and span.coder == coder and span.transcript_id in covered:
                 covered[span.transcript_id][span.start:span.end] = True
         columns.append(np.concatenate([covered[t][masks[t]] for t in sorted(masks)]) if masks else np.zeros(0))
-    return np.stack(columns, axis=1).astype(np.int64) if columns else np.zeros((0, 0), dtype=np.int64)
+    return np.stack(columns, axis=1).astype(np.int8) if columns else np.zeros((0, 0), dtype=np.int8)
 
 
 def match_segments(a: list[tuple[int, int]], b: list[tuple[int, int]], threshold: float):
