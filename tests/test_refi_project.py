@@ -360,7 +360,7 @@ def test_guids_and_streamed_sources_are_what_elementtree_makes():
     from jhs_qual.refi.codebook import GUID_NAMESPACE, guid5, xml_bytes
     from jhs_qual.refi.project import _guid, _text_source, code_guid
 
-    for name in ("", "a", "bronstein/interdependence", "ü\U0001F600/x", "coding:abc:1:2"):
+    for name in ("", "a", "bronstein/interdependence", "ü\U0001F600/x", *(f"coding:{i}" for i in range(500))):
         assert guid5(name) == str(uuid.uuid5(GUID_NAMESPACE, name))
     text = 'Zei "hij" <b>&</b>\ttab\r\nen\x07 dat\n\nR: \U0001F600 ja'
     t = {"sha256": "f" * 64, "name": 'naam "x" <&>\t', "imported_at": "2026-01-01T00:00:00+00:00", "text": text}
