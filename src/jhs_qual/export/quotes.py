@@ -293,11 +293,11 @@ def _xlsx(themes, path, title) -> None:
         rows = (row[3:] for row in _rows([theme]))
         _xlsx_sheet(book, _sheet_title(theme.code.split("/")[-1], used_titles), itertools.chain([COLUMNS[3:]], rows))
     codes = [t.code for t in themes]
-    segments: dict[tuple, tuple[Quote, set]] = {}
-    for theme in themes:
+    segments: dict[tuple, list] = {}  # (transcript, start, text) -> [a quote, its themes as bits]
+    for bit, theme in enumerate(themes):
         for q in theme.quotes:
-            segments.setdefault((q.transcript, q.start, q.text), (q, set()))[1].add(theme.code)
-    matrix = ([q.transcript, q.turn, q.text, q.attribution_en, *(int(c in coded) for c in codes)]
+            segments.setdefault((q.transcript, q.start, q.text), [q, 0])[1] |= 1 << bit
+    matrix = ([q.transcript, q.turn, q.text, q.attribution_en, *((coded >> bit) & 1 for bit in range(len(codes)))]
               for _, (q, coded) in sorted(segments.items(), key=lambda kv: (kv[0][0], kv[0][1])))
     _xlsx_sheet(book, "quote matrix", itertools.chain([["transcript", "turn", "text", "attribution", *codes]], matrix))
     book.save(path)
