@@ -1,13 +1,16 @@
-"""Import speed, beside its limit in the same run, and how it grows with a transcript's size.
+"""Import speed at two corpus sizes, beside its limit and a peer in the same run, and how
+it grows with a transcript's size.
 
-Prints (medians of --runs):
+Prints (medians of --runs, interleaved):
 - `jhs-qual import` of N generated transcripts (benchmarks/make_corpus.py) into a
-  new project, against the limit: raw SQLite inserts of the same transcripts and
-  turn rows (parsed beforehand, one transaction), and the ratio;
+  new project, at two sizes, against the limit: raw SQLite inserts of the same
+  transcripts and turn rows (parsed beforehand, one transaction), and, with --qc,
+  the peer `qc corpus import -r -i verbatim` (pip install qualitative-coding) on
+  the same files;
 - one transcript of 5 MB against one of 1 MB: linear growth would be 5x;
 - the project file's size against the text it holds.
 
-    .venv/bin/python benchmarks/bench_import.py [--transcripts 200] [--runs 3]
+    .venv/bin/python benchmarks/bench_import.py [--sizes 200 1000] [--runs 3] [--qc PATH/TO/qc]
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 JHS = str(Path(sys.executable).with_name("jhs-qual"))
 
 
-def timed(args: list[str]) -> float:
+def timed(args: list[str], cwd: Path | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(args, check=True, capture_output=True)
+    subprocess.run(args, check=True, capture_output=True, cwd=cwd)
     return time.perf_counter() - start
 
 
@@ -67,26 +70,42 @@ def raw_inserts(folder: Path, db_path: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--transcripts", type=int, default=200)
+    parser.add_argument("--sizes", type=int, nargs=2, default=(200, 1000), metavar=("SMALL", "LARGE"))
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--qc", help="the qc program (qualitative-coding), to time beside jhs-qual")
     args = parser.parse_args()
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from scale import corpus
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_corpus.py"), str(folder / "corpus"),
-                        "--transcripts", str(args.transcripts)], check=True, capture_output=True)
-        (folder / "corpus" / "turns.txt").unlink()  # the suggest-text input, not a transcript
-        ours, limit = [], []
-        for run in range(args.runs):
-            project = folder / f"p{run}.jhsq"
-            subprocess.run([JHS, "init", str(project)], check=True, capture_output=True)
-            ours.append(timed([JHS, "import", str(folder / "corpus"), "--project", str(project)]))
-            limit.append(raw_inserts(folder / "corpus", folder / f"raw{run}.db"))
-        text = sum(len(p.read_bytes()) for p in (folder / "corpus").glob("*.txt"))
-        print(f"import of {args.transcripts} transcripts: {statistics.median(ours):.2f} s; raw inserts of the same "
-              f"rows {statistics.median(limit):.2f} s; ratio {statistics.median(ours) / statistics.median(limit):.1f}x"
-              f" (the import also reads and parses the files, and commits once a file)")
-        print(f"project file {(folder / 'p0.jhsq').stat().st_size / 1e6:.1f} MB for {text / 1e6:.1f} MB of text: "
-              f"{(folder / 'p0.jhsq').stat().st_size / text:.2f}x (target at most 2.2x)")
+        times = {}
+        for size in args.sizes:
+            source = corpus(folder, size)
+            ours, limit, peer = [], [], []
+            for run in range(args.runs):
+                project = folder / f"p{size}-{run}.jhsq"
+                subprocess.run([JHS, "init", str(project)], check=True, capture_output=True)
+                ours.append(timed([JHS, "import", str(source), "--project", str(project)]))
+                limit.append(raw_inserts(source, folder / f"raw{size}-{run}.db"))
+                if args.qc:
+                    where = folder / f"qc{size}-{run}"
+                    where.mkdir()
+                    subprocess.run([args.qc, "init"], cwd=where, check=True, capture_output=True)
+                    peer.append(timed([args.qc, "corpus", "import", "-r", "-i", "verbatim", str(source)], cwd=where))
+            mine = times[size] = statistics.median(ours)
+            line = (f"import of {size} transcripts: jhs-qual {mine:.2f} s | raw inserts of the same rows "
+                    f"{statistics.median(limit):.2f} s ({mine / statistics.median(limit):.1f}x)")
+            if peer:
+                line += f" | qc {statistics.median(peer):.2f} s ({mine / statistics.median(peer):.2f}x; target 1.5x)"
+            print(line)
+            text = sum(len(p.read_bytes()) for p in source.glob("*.txt"))
+            stored = (folder / f"p{size}-0.jhsq").stat().st_size
+            print(f"  project file {stored / 1e6:.1f} MB for {text / 1e6:.1f} MB of text: {stored / text:.2f}x "
+                  "(target at most 2.2x)")
+        small, large = args.sizes
+        print(f"growth from {small} to {large} transcripts: {times[large] / times[small]:.1f}x "
+              f"(linear {large / small:.1f}x)")
         sizes = {}
         for label, size in (("1 MB", 1_000_000), ("5 MB", 5_000_000)):
             source = one_transcript(folder / f"{label.replace(' ', '')}.txt", size)

@@ -267,3 +267,20 @@ def test_search_index_follows_imports_and_removals(run, tmp_path):
         project.remove_transcript(project.transcript("a")["id"])
         assert project.search_turns("stoplicht") == [] and project.search_turns("tent")
         assert project.check() == []
+
+
+def test_search_words_in_reading_order(run, tmp_path):
+    """The index keeps no positions (a third of its size): each query word is its own term,
+    split as the tokenizer splits ('leraren/juf' is two), hits come in reading order, and
+    a slash, quote or bracket in the query is no FTS syntax."""
+    from tests.conftest import write
+
+    write(tmp_path / "a.txt", "Interviewer: vraag\nLeraar: de leraren en de juffen\nLeraar: de klas\n")
+    write(tmp_path / "b.txt", "Interviewer: vraag\nLeraar: leraren/juffen samen\n")
+    assert run("import", str(tmp_path / "a.txt"), str(tmp_path / "b.txt")).exit_code == 0
+    with Project.open(run.project_path) as project:
+        hits = project.search_turns("leraren/juf")
+        assert [(h["transcript"], h["turn"]) for h in hits] == [("a", 2), ("b", 2)]
+        assert [(h["transcript"], h["turn"]) for h in project.search_turns("de")] == [("a", 2), ("a", 3)]
+        assert project.search_turns('"klas (') == project.search_turns("klas") != []
+        assert project.search_turns("/ ( ") == []

@@ -37,6 +37,7 @@ DEFAULT_NAME = "project.jhsq"
 BUSY_TIMEOUT_MS = 30_000  # two or three coders on one file wait for each other, up to 30 s
 DEFAULT_INTERVIEWERS = ("Interviewer", "Interviewster", "I", "Int", "Onderzoeker")
 _SQLITE_HEADER = b"SQLite format 3\x00"
+_SEARCH_WORD = re.compile(r"[^\W_]+")  # what FTS5's unicode61 tokenizer takes as one token
 _DAMAGED = "restore it from a backup; 'jhs-qual check' tells what is wrong"
 
 
@@ -847,9 +848,12 @@ class Project(CodebookStore, NotesStore, VectorStore):
         return self.db.execute("PRAGMA data_version").fetchone()[0]
 
     def search_turns(self, query: str, limit: int = 200) -> list[dict]:
-        """Turns whose words match every word of `query` (the last one as a prefix).
-        The snippet marks the hits with \x02 ... \x03 (brackets occur in transcripts)."""
-        words = [w.replace('"', '""') for w in query.split()]
+        """Turns whose words match every word of `query` (the last one as a prefix), in
+        reading order (transcripts as imported, turns in order). The snippet marks the hits
+        with \x02 ... \x03 (brackets occur in transcripts). A query word is split where the
+        index's tokenizer splits it ('leraren/juf' is two words): the index keeps no
+        positions, so a term is one word."""
+        words = _SEARCH_WORD.findall(query)
         if not words:
             return []
         match = " ".join(f'"{w}"' for w in words) + "*"
@@ -857,7 +861,7 @@ class Project(CodebookStore, NotesStore, VectorStore):
             "SELECT t.id AS transcript_id, t.name AS transcript, u.idx + 1 AS turn, u.speaker,"
             " snippet(turns_fts, 0, char(2), char(3), '…', 12) AS snippet"
             " FROM turns_fts JOIN turns u ON u.rowid = turns_fts.rowid JOIN transcripts t ON t.id = u.transcript_id"
-            " WHERE turns_fts MATCH ? ORDER BY rank LIMIT ?",
+            " WHERE turns_fts MATCH ? ORDER BY turns_fts.rowid LIMIT ?",
             [match, limit],
         ))
 
