@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,20 @@ run("code", "add", "so_jeugdhulpverlener_de_horizon", "flexibility", "--turn", "
     "--project", "p.jhsq")
 run("quotes", "-o", "q.docx", "--project", "p.jhsq")
 assert (work / "q.docx").stat().st_size > 10_000 and oct((work / "q.docx").stat().st_mode)[-3:] == "600"
+
+if shutil.which("mpv"):  # the recording of a turn, played to a null output by the installed package
+    import struct
+    import wave
+
+    with wave.open(str(work / "horizon.wav"), "wb") as recording:
+        recording.setnchannels(1)
+        recording.setsampwidth(2)
+        recording.setframerate(8000)
+        recording.writeframes(struct.pack("<h", 0) * 8000 * 20)
+    run("media", "link", "so_leerlingen_de_horizon", "horizon.wav", "--project", "p.jhsq")
+    os.environ["JHS_QUAL_AUDIO_OUTPUT"] = "null"
+    out = run("play", "so_leerlingen_de_horizon", "--turn", "1", "--speed", "2", "--project", "p.jhsq")
+    assert "played 0:03.0" in out, out
 
 
 async def workbench() -> None:

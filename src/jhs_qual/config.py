@@ -14,6 +14,10 @@
 
     [files]           # exports and other files jhs-qual creates: readable by you only unless set
     mode = "0600"
+
+    [media]           # playing a turn's recording (jhs_qual/listen/player.py)
+    player = "auto"         # auto (mpv, else ffplay), mpv or ffplay
+    audio_output = "auto"   # or "null": no sound device, for tests (JHS_QUAL_AUDIO_OUTPUT overrides)
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)
     suggest: Settings = field(default_factory=Settings)
     file_mode: int | None = None  # [files] mode: of the files jhs-qual creates (default 0600)
+    player: str = "auto"  # [media] player
+    audio_output: str = "auto"  # [media] audio_output
     path: Path = field(default_factory=config_path)
 
     @classmethod
@@ -55,9 +61,11 @@ class Config:
         keys = data.get("keys", {})
         if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
             raise BadInput("[keys] maps binding ids to key strings", file=path, field="keys")
+        player, output = _media(data.get("media", {}), path)
         return cls(coder=str(data.get("coder", "")), theme=str(data.get("theme", "")),
                    keys=dict(keys), suggest=Settings.from_table(data.get("suggest", {}), path),
-                   file_mode=_file_mode(data.get("files", {}), path), path=path)
+                   file_mode=_file_mode(data.get("files", {}), path), player=player, audio_output=output,
+                   path=path)
 
     def save(self) -> None:
         lines = []
@@ -71,6 +79,10 @@ class Config:
                    if getattr(self.suggest, f.name) != f.default}
         if self.file_mode is not None:
             lines += ["", "[files]", f'mode = "{self.file_mode:04o}"']
+        media = [(key, value) for key, value in (("player", self.player), ("audio_output", self.audio_output))
+                 if value != "auto"]
+        if media:
+            lines += ["", "[media]"] + [f"{k} = {_quote(v)}" for k, v in media]
         if changed:
             lines += ["", "[suggest]"] + [f"{k} = {_value(v)}" for k, v in changed.items()]
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,6 +101,22 @@ def _file_mode(table, path: Path) -> int | None:
         raise BadInput(f"mode must be octal like \"0600\" or \"0640\", readable by you (got {value!r})",
                        file=path, field="files.mode")
     return int(value, 8)
+
+
+def _media(table, path: Path) -> tuple[str, str]:
+    """[media] player and audio_output, each checked against what it may be."""
+    from jhs_qual.listen.player import OUTPUTS, PLAYERS
+
+    if not isinstance(table, dict):
+        raise BadInput("[media] must be a table", file=path, field="media")
+    values = []
+    for key, allowed in (("player", ("auto", *PLAYERS)), ("audio_output", OUTPUTS)):
+        value = table.get(key, "auto")
+        if value not in allowed:
+            raise BadInput(f"{key} must be one of {', '.join(allowed)} (got {value!r})", file=path,
+                           field=f"media.{key}")
+        values.append(value)
+    return values[0], values[1]
 
 
 def _value(value) -> str:

@@ -47,6 +47,10 @@ CODING = (
     Key("edit_code", "*", "Edit code: rename, define, move, merge"),
     Key("search", "/", "Search"),
     Key("toggle_definition", "i", "Definition"),
+    Key("play_turn", "p", "Play the turn's recording (again: stop)"),
+    Key("replay_turn", "P", "Play the turn again from its start"),
+    Key("skip_back", "<", "Recording: back 5 seconds"),
+    Key("slower", "-", "Recording: slower (0.75x, 0.5x, normal)"),
     Key("back", "escape", "Back"),
 )
 

@@ -16,6 +16,7 @@ from jhs_qual.cli import (  # noqa: F401  (each registers its commands on `cli`)
     exchange,
     exports,
     importing,
+    media,
     project,
     suggesting,
     workbench,

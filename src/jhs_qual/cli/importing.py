@@ -48,12 +48,15 @@ def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: P
         files, ignored = expand_paths(list(paths))
         counts = {"imported": 0, "skipped": 0, "error": 0}
         matched: set[str] = set()
+        linked: set[Path] = set()  # recordings linked at import: not "ignored"
         for r in import_files(project, files, attributes=attributes, sheet=sheet):  # a line per file, as stored
             counts[r.status] += 1
             matched |= {r.path.name, r.path.stem}
             if r.status == "imported":
                 who = ", ".join(r.speakers) or "no speaker labels"
-                echo(f"imported {r.path}: {plural(r.turns, 'turn')} ({who})")
+                echo(f"imported {r.path}: {plural(r.turns, 'turn')} ({who})"
+                     + (f"; recording {r.recording.name} linked" if r.recording else ""))
+                linked |= {r.recording} if r.recording else set()
                 for warning in r.warnings:
                     echo(f"  warning: {r.path}: {warning}", err=True)
             elif r.status == "skipped":
@@ -64,6 +67,7 @@ def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: P
     if unmatched:
         echo(f"warning: {sheet_path}: no imported file for {plural(len(unmatched), 'row')}: "
              f"{', '.join(unmatched[:10])}{', ...' if len(unmatched) > 10 else ''}", err=True)
+    ignored = [p for p in ignored if p not in linked]
     if ignored:
         names = ", ".join(p.name for p in ignored[:5]) + (", ..." if len(ignored) > 5 else "")
         echo(f"ignored {plural(len(ignored), 'file')} that are not transcripts: {names}")

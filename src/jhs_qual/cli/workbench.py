@@ -34,6 +34,8 @@ def tui(coder: str | None, open_name: str | None, turn: int | None, project_path
       + / *        new code (from the words) / edit the highlighted code
       u / ctrl+r   undo / redo                 /  search all transcripts
       tab          to the codes or suggestions i  show a code's definition
+      p / P        play the turn's recording (again: stop) / from its start again
+      < / -        recording: back 5 s / slower
       F2 transcripts  F3 quotes of a code  F4 summary  F5 compare and consensus
       ctrl+t light/dark   ?  all keys   escape back   ctrl+q quit
     """
@@ -58,6 +60,10 @@ def tui(coder: str | None, open_name: str | None, turn: int | None, project_path
             opening = (found["id"], turn - 1 if turn else None)
         from jhs_qual.tui.app import JhsApp
 
-        JhsApp(project, coder=coder or "", config=config, open_transcript=opening).run()
+        app = JhsApp(project, coder=coder or "", config=config, open_transcript=opening)
+        try:
+            app.run()
+        finally:
+            app.stop_playback()  # however the workbench ended, no recording plays on
     finally:
         project.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 from jhs_qual.errors import BadInput, JhsError
 from jhs_qual.ingest import SUPPORTED, read_transcript
 from jhs_qual.ingest.attributes import check_key, sheet_row
+from jhs_qual.store.media import sibling_recording
 from jhs_qual.store.project import Project
 
 
@@ -27,6 +28,7 @@ class ImportResult:
     turns: int = 0
     speakers: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    recording: Path | None = None  # linked at import: the file with the same stem beside it
 
 
 # Documentation that lives beside transcripts in a folder, never an interview.
@@ -84,10 +86,19 @@ def _import_one(project: Project, path: Path, attributes: dict, sheet: dict) -> 
     if duplicate is not None:
         return ImportResult(path, "skipped", f"same content as '{duplicate}' already in the project",
                             name=duplicate)
-    project.add_transcript(
+    transcript_id = project.add_transcript(
         path.stem, parsed, source_name=path.name, source_sha256=source_sha256, attributes=merged
     )
+    warnings = list(parsed.warnings)
+    recording = sibling_recording(path)
+    if recording is not None:
+        try:
+            project.link_media(transcript_id, recording)
+        except (JhsError, OSError) as error:
+            message = error.one_line() if isinstance(error, JhsError) else error.strerror
+            warnings.append(f"{recording.name} not linked as its recording: {message}")
+            recording = None
     return ImportResult(
         path, "imported", name=path.stem, turns=len(parsed.turns),
-        speakers=parsed.speakers, warnings=parsed.warnings,
+        speakers=parsed.speakers, warnings=warnings, recording=recording,
     )

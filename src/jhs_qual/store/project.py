@@ -29,6 +29,7 @@ from jhs_qual.errors import BadInput, Failure
 from jhs_qual.ingest.attributes import DEFAULT_KEYS, check_key, check_new_key
 from jhs_qual.store.codebooks import CodebookStore
 from jhs_qual.store.common import now as _now
+from jhs_qual.store.media import MediaStore
 from jhs_qual.store.notes import NotesStore
 from jhs_qual.store.vectors import VectorStore
 from jhs_qual.store.schema import APPLICATION_ID, MIGRATION_NAMES, MIGRATION_SET, migrations
@@ -99,7 +100,7 @@ def _read_only(path: Path) -> bool:
     return not (os.access(path, os.W_OK) and os.access(Path(path).parent, os.W_OK))
 
 
-class Project(CodebookStore, NotesStore, VectorStore):
+class Project(CodebookStore, NotesStore, MediaStore, VectorStore):
     def __init__(self, db: Database, path: Path):
         self.db = db
         self.path = path
@@ -560,6 +561,12 @@ class Project(CodebookStore, NotesStore, VectorStore):
             ).fetchone()[0]
             raise BadInput(f"no turn {number}", field="--turn", hint=f"turns run from 1 to {count}")
         return row
+
+    def transcript_turns(self, transcript_id: int) -> list[dict]:
+        """Every turn of a transcript in reading order, with its spans and timestamps."""
+        return list(self.db.query(
+            "SELECT idx, speaker, start, content_start, end, ts_start, ts_end FROM turns WHERE transcript_id = ?"
+            " ORDER BY idx", [transcript_id]))
 
     def transcript_overview(self) -> list[dict]:
         """Every transcript with attributes, turn counts, speakers and progress per coder."""

@@ -314,3 +314,22 @@ CREATE VIRTUAL TABLE turns_fts USING fts5(
 INSERT INTO turns_fts(turns_fts) VALUES ('rebuild');
 """,
     )
+
+
+@_migration("m011_media")
+def m011_media(db: Database) -> None:
+    """A transcript's recording: where it is, and its size, modification time and hash to
+    notice a moved or changed file. The media itself never enters the project."""
+    _run(
+        db,
+        """
+CREATE TABLE media (
+    transcript_id INTEGER PRIMARY KEY REFERENCES transcripts(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,  -- absolute
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    linked_at TEXT NOT NULL
+);
+""",
+    )

@@ -62,6 +62,8 @@ class JhsApp(App):
         self._seen_version = project.data_version()
         self._open_first = open_transcript  # (transcript id, turn index or None) from `tui --open`
         self._mode_trail: list[str] = []
+        self.playback = None  # listen.player.Playback: the recording playing, one at a time
+        self.listen_speed = 1.0
 
     def on_mount(self) -> None:
         if self.config.theme:
@@ -99,7 +101,13 @@ class JhsApp(App):
         target.post_message(QuitWhenDone())
 
     def on_quit_when_done(self, message: QuitWhenDone) -> None:
+        self.stop_playback()
         self.exit()
+
+    def stop_playback(self) -> None:
+        if self.playback is not None:
+            self.playback.stop()
+            self.playback = None
 
     # --- suggestions ---------------------------------------------------------------------
 

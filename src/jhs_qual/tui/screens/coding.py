@@ -24,6 +24,7 @@ from jhs_qual.tui.dialogs import PickOne, SearchDialog
 from jhs_qual.tui.keymap import bindings
 from jhs_qual.tui.screens.base import LiveScreen, guarded
 from jhs_qual.tui.screens.code_edit import CodeEditing
+from jhs_qual.tui.screens.listening import Listening
 from jhs_qual.tui.widgets.code_tree import CodeTree
 from jhs_qual.tui.widgets.transcript import TranscriptView
 
@@ -32,7 +33,7 @@ _ACTIONS = {"accept_suggestion": "accept", "accept_1": "accept_nth(0)", "accept_
 ACCEPT_LABELS = ("⏎", "@", "#")  # shown before the first three suggestions
 
 
-class CodingScreen(CodeEditing, LiveScreen):
+class CodingScreen(CodeEditing, Listening, LiveScreen):
     AUTO_FOCUS = "#transcript"  # focus once, straight away: each focus change rebuilds the footer
     BINDINGS = bindings(CODING, _ACTIONS)
 
@@ -70,9 +71,7 @@ class CodingScreen(CodeEditing, LiveScreen):
         project = self.app.project
         row = project.db.execute("SELECT name, text FROM transcripts WHERE id = ?", [self.transcript_id]).fetchone()
         self.transcript_name, text = row
-        turns = list(project.db.query(
-            "SELECT idx, speaker, start, content_start, end, ts_start FROM turns WHERE transcript_id = ?"
-            " ORDER BY idx", [self.transcript_id]))
+        turns = project.transcript_turns(self.transcript_id)
         is_interviewer = project.interviewer_test()
         view = self.query_one(TranscriptView)
         view.load(text, turns, [is_interviewer(t["speaker"]) for t in turns], self._codings())
