@@ -30,11 +30,12 @@ def sha(data: bytes) -> str:
 
 
 def workbook(path: Path) -> dict:
-    """Every sheet's cells (value and type), bold headers, frozen panes, widths and wrapping."""
+    """Every sheet's cells (value and type), bold headers, frozen panes, widths and wrapping.
+    An empty cell is empty whether it was left out or written as an empty string."""
     book = openpyxl.load_workbook(path)
     sheets = {}
     for sheet in book.worksheets:
-        rows = [[(c.value, c.data_type) for c in row] for row in sheet.iter_rows()]
+        rows = [[(c.value, c.data_type if c.value is not None else None) for c in row] for row in sheet.iter_rows()]
         sheets[sheet.title] = {
             "cells": sha(json.dumps(rows, ensure_ascii=False, default=str).encode()),
             "rows": len(rows),
@@ -42,9 +43,18 @@ def workbook(path: Path) -> dict:
             "wrapped": sorted({c.column_letter for row in sheet.iter_rows(min_row=2) for c in row
                                if c.alignment.wrap_text}),
             "freeze": sheet.freeze_panes,
-            "widths": {k: v.width for k, v in sorted(sheet.column_dimensions.items()) if v.width},
+            "widths": widths(sheet),
         }
     return sheets
+
+
+def widths(sheet) -> dict:
+    """Column widths in whole characters, a column at a time: writers store the same width with
+    or without Excel's padding (80 or 80.71) and adjacent equal columns as one range or each."""
+    from openpyxl.utils import get_column_letter
+
+    return {get_column_letter(i): int(v.width) for _, v in sorted(sheet.column_dimensions.items()) if v.width
+            for i in range(v.min, v.max + 1)}
 
 
 def qdpx(path: Path) -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -283,24 +284,23 @@ def _printable_theme(theme: Theme) -> Theme:
 def _xlsx(themes, path, title) -> None:
     from jhs_qual.export.tables import XlsxBook
 
-    book = XlsxBook()
-    overview = [["theme", "label (nl)", "label (en)", "quotes", "definition", "memos"]]
-    overview += [[theme.code, theme.label_nl, theme.label_en, len(theme.quotes), theme.definition,
-                  "\n".join(theme.memos)] for theme in themes]
-    _xlsx_sheet(book, "overview", overview)
-    used_titles = {"overview", "quote matrix"}
-    for theme in themes:
-        rows = (row[3:] for row in _rows([theme]))
-        _xlsx_sheet(book, _sheet_title(theme.code.split("/")[-1], used_titles), itertools.chain([COLUMNS[3:]], rows))
-    codes = [t.code for t in themes]
-    segments: dict[tuple, list] = {}  # (transcript, start, text) -> [a quote, its themes as bits]
-    for bit, theme in enumerate(themes):
-        for q in theme.quotes:
-            segments.setdefault((q.transcript, q.start, q.text), [q, 0])[1] |= 1 << bit
-    matrix = ([q.transcript, q.turn, q.text, q.attribution_en, *((coded >> bit) & 1 for bit in range(len(codes)))]
-              for _, (q, coded) in sorted(segments.items(), key=lambda kv: (kv[0][0], kv[0][1])))
-    _xlsx_sheet(book, "quote matrix", itertools.chain([["transcript", "turn", "text", "attribution", *codes]], matrix))
-    book.save(path)
+    with XlsxBook(path) as book:
+        overview = [["theme", "label (nl)", "label (en)", "quotes", "definition", "memos"]]
+        overview += [[theme.code, theme.label_nl, theme.label_en, len(theme.quotes), theme.definition,
+                      "\n".join(theme.memos)] for theme in themes]
+        _xlsx_sheet(book, "overview", overview)
+        used_titles = {"overview", "quote matrix"}
+        for theme in themes:
+            rows = (row[3:] for row in _rows([theme]))
+            _xlsx_sheet(book, _sheet_title(theme.code.split("/")[-1], used_titles), itertools.chain([COLUMNS[3:]], rows))
+        codes = [t.code for t in themes]
+        segments: dict[tuple, list] = {}  # (transcript, start, text) -> [a quote, its themes as bits]
+        for bit, theme in enumerate(themes):
+            for q in theme.quotes:
+                segments.setdefault((q.transcript, q.start, q.text), [q, 0])[1] |= 1 << bit
+        matrix = ([q.transcript, q.turn, q.text, q.attribution_en, *((coded >> bit) & 1 for bit in range(len(codes)))]
+                  for _, (q, coded) in sorted(segments.items(), key=lambda kv: (kv[0][0], kv[0][1])))
+        _xlsx_sheet(book, "quote matrix", itertools.chain([["transcript", "turn", "text", "attribution", *codes]], matrix))
 
 
 def _xlsx_sheet(book, title: str, rows: Iterable[list]) -> None:
@@ -320,10 +320,13 @@ def _xlsx_sheet(book, title: str, rows: Iterable[list]) -> None:
 
 
 def _sheet_title(name: str, used: set[str]) -> str:
+    """A sheet title unique among `used` (lower-cased, as Excel compares them), without the characters
+    Excel forbids, at most 31 characters."""
+    name = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'") or "theme"
     title = name[:31]
     n = 1
-    while title in used:
+    while title.lower() in used:
         n += 1
         title = f"{name[:28]}_{n}"
-    used.add(title)
+    used.add(title.lower())
     return title

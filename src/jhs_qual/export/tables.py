@@ -13,63 +13,70 @@ Table = tuple[list[str], list[list]]
 
 
 class XlsxBook:
-    """A workbook written row by row (openpyxl's write-only mode, styles named once):
-    memory stays that of a row, not of every cell. Every text is a string cell, never
-    a formula or an error value ('=1+1', '#N/A' stay text)."""
+    """A workbook written row by row (XlsxWriter's constant_memory mode: each row goes to
+    disk as it is written, strings inline, so memory stays that of a row however many
+    quotes there are). Every text is a string cell, never a formula, a link or an error
+    value ('=1+1', '#N/A', 'https://...' stay text). Used as `with XlsxBook(path) as book:`;
+    the file appears, complete, when the block ends (written beside, then renamed)."""
 
-    def __init__(self) -> None:
-        from openpyxl import Workbook
-        from openpyxl.styles import Alignment, Font, NamedStyle
+    def __init__(self, path: Path) -> None:
+        self.path = path
 
-        self.book = Workbook(write_only=True)
-        self.book.add_named_style(NamedStyle("header", font=Font(bold=True)))
-        self.book.add_named_style(NamedStyle("wrapped", alignment=Alignment(wrap_text=True, vertical="top")))
+    def __enter__(self) -> "XlsxBook":
+        import xlsxwriter
+
+        self._replacing = replacing(self.path)
+        tmp = self._replacing.__enter__()
+        self.book = xlsxwriter.Workbook(str(tmp), {
+            "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+            "strings_to_numbers": False, "tmpdir": str(tmp.parent)})
+        self.styles = {"header": self.book.add_format({"bold": True}),
+                       "wrapped": self.book.add_format({"text_wrap": True, "valign": "top"})}
+        return self
+
+    def __exit__(self, kind, error, trace):
+        if kind is None:
+            try:
+                self.book.close()
+            except BaseException as failure:  # the half-written file goes, the error stays
+                self._replacing.__exit__(type(failure), failure, failure.__traceback__)
+                raise
+        return self._replacing.__exit__(kind, error, trace)
 
     def sheet(self, title: str, rows: Iterable[Sequence], *, header: bool = True, freeze: str | None = None,
               widths: dict[int, float] | None = None, wrapped: Collection[int] = ()) -> None:
         """One sheet: its first row bold when `header`; `widths` and `wrapped` by column (0-based)."""
-        from openpyxl.utils import get_column_letter
+        from xlsxwriter.utility import xl_cell_to_rowcol
 
-        sheet = self.book.create_sheet(title)
+        sheet = self.book.add_worksheet(title)
         for column, width in (widths or {}).items():
-            sheet.column_dimensions[get_column_letter(column + 1)].width = width
+            sheet.set_column(column, column, width, self.styles["wrapped"] if column in wrapped else None)
         if freeze:
-            sheet.freeze_panes = freeze
+            sheet.freeze_panes(*xl_cell_to_rowcol(freeze))
         for number, row in enumerate(rows):
-            style = "header" if header and number == 0 else None
-            sheet.append([self._cell(sheet, value, style or ("wrapped" if column in wrapped else None))
-                          for column, value in enumerate(row)])
-
-    @staticmethod
-    def _cell(sheet, value, style: str | None):
-        from openpyxl.cell import WriteOnlyCell
-
-        value = xlsx_value(value)
-        text = isinstance(value, str)
-        if style is None and not (text and value[:1] in ("=", "#")):
-            return value
-        cell = WriteOnlyCell(sheet, value)
-        if text:
-            cell.data_type = "s"
-        if style:
-            cell.style = style
-        return cell
-
-    def save(self, path: Path) -> None:
-        with replacing(path) as tmp:
-            self.book.save(tmp)
+            for column, value in enumerate(row):
+                style = self.styles["header"] if header and number == 0 else (
+                    self.styles["wrapped"] if column in wrapped else None)
+                value = xlsx_value(value)
+                if value is None or value == "":
+                    continue
+                if isinstance(value, bool):
+                    sheet.write_boolean(number, column, value, style)
+                elif isinstance(value, (int, float)):
+                    sheet.write_number(number, column, value, style)
+                else:
+                    sheet.write_string(number, column, str(value), style)
 
 
 def write_xlsx(path: Path, sheets: dict[str, Table], notes: list[str] = ()) -> None:
     """One sheet per table, bold frozen header, readable widths."""
-    book = XlsxBook()
-    for title, (header, rows) in sheets.items():
-        widths = {i: min(max([len(str(name))] + [len(str(r[i])) for r in rows[:500]]) + 2, 60)
-                  for i, name in enumerate(header)}
-        book.sheet(title[:31], [header, *rows], freeze="B2" if len(header) > 2 else "A2", widths=widths)
-    if notes:
-        book.sheet("about", [[note] for note in notes], header=False, widths={0: 120})
-    book.save(path)
+    with XlsxBook(path) as book:
+        for title, (header, rows) in sheets.items():
+            widths = {i: min(max([len(str(name))] + [len(str(r[i])) for r in rows[:500]]) + 2, 60)
+                      for i, name in enumerate(header)}
+            book.sheet(title[:31], [header, *rows], freeze="B2" if len(header) > 2 else "A2", widths=widths)
+        if notes:
+            book.sheet("about", [[note] for note in notes], header=False, widths={0: 120})
 
 
 def write_markdown(path: Path, title: str, sheets: dict[str, Table], notes: list[str] = ()) -> None:
