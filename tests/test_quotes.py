@@ -35,6 +35,15 @@ def test_suspects_are_capitalised_unlisted_words_mid_sentence():
     assert p.suspects(texts) == ["Fleur"]
 
 
+def test_name_checks_read_the_texts_a_batch_at_a_time_and_find_what_the_whole_holds():
+    p = Pseudonymiser([Pseudonym("Sanne", "Lotte", ("Saan",))])
+    filler = ["Ja, dat klopt wel zo."] * 4999
+    texts = ["Toen zei Fleur het, en Noor ook.", *filler, "Ik vond de noor wel mooi.", *filler, "Met Saan erbij."]
+    given = iter(texts)  # one pass over an iterator, as the quote sheet's check gives them
+    assert p.suspects(given) == ["Fleur"]  # "Noor" stands in lower case two batches later
+    assert p.leaks(iter(texts)) == ["Saan"] and p.leaks(iter(filler)) == []
+
+
 def test_attribution_in_words():
     assert attribution({"role": "leraar", "school_type": "PO"}) == ("een basisschoolleraar", "a primary school teacher")
     assert attribution({"role": "jeugdhulpverlener", "school_type": "SO"}) == (

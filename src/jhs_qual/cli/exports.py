@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import click
@@ -34,18 +35,19 @@ _NOT_NAMES = {"ik", "juf", "meester", "meneer", "mevrouw", "mentor", "interviewe
               "nederlander", "nederland"}
 
 
-def _warn_names(pseudonymiser, texts: list[str], project) -> None:
+def _warn_names(pseudonymiser, texts: Callable[[], Iterable[str]], project) -> None:
+    """Warnings on names left in the texts; `texts` gives them afresh for each of the two checks."""
     from jhs_qual.export.pseudonyms import Pseudonymiser
 
     checker = pseudonymiser or Pseudonymiser([])
     if pseudonymiser:
-        leaked = pseudonymiser.leaks(texts)
+        leaked = pseudonymiser.leaks(texts())
         if leaked:
             echo(f"warning: names on the pseudonym list are still in the output: {', '.join(leaked)}; "
                        "do not share it, and report this as a bug", err=True)
     speakers = [r[0] for r in project.db.execute("SELECT DISTINCT speaker FROM turns WHERE speaker IS NOT NULL")]
     common = _NOT_NAMES | {w.lower() for s in speakers for w in s.split()}
-    suspects = checker.suspects(texts, common)
+    suspects = checker.suspects(texts(), common)
     if suspects:
         shown = ", ".join(suspects[:20]) + (f" and {len(suspects) - 20} more" if len(suspects) > 20 else "")
         echo(f"warning: words that may be names and are not on the pseudonym list: {shown}; "
@@ -99,7 +101,7 @@ def quotes(code_refs, children, where, coder, limit, min_length, max_length, con
                    + ("" if raw else f", pseudonymised ({len(project.pseudonyms())} names on the list)"))
         if raw:
             echo("warning: NOT pseudonymised; keep this file inside the research team", err=True)
-        _warn_names(pseudonymiser, [q.text + " " + q.context for t in themes for q in t.quotes], project)
+        _warn_names(pseudonymiser, lambda: (f"{q.text} {q.context}" for t in themes for q in t.quotes), project)
 
 
 @cli.command()

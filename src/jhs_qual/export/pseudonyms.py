@@ -13,7 +13,9 @@ are not on the list: a warning for the researcher, never an error.
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,28 +98,37 @@ class Pseudonymiser:
         replacement = self._fuzzy_cache[key]
         return _cased(replacement, word) if replacement else word
 
-    def leaks(self, texts: list[str]) -> list[str]:
+    def leaks(self, texts: Iterable[str]) -> list[str]:
         """Listed names and variants still standing as whole words in texts that were pseudonymised."""
-        joined = "\n".join(texts)
-        found = []
-        for p in self.pseudonyms:
-            for name in (p.name, *p.variants):
-                if name.strip() and re.search(rf"(?<!\w){re.escape(name.strip())}(?!\w)", joined, re.IGNORECASE):
-                    found.append(name)
-        return found
+        names = [name.strip() for p in self.pseudonyms for name in (p.name, *p.variants) if name.strip()]
+        patterns = {name: re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE) for name in names}
+        found: set[str] = set()
+        for joined in _batches(texts):
+            found.update(name for name, pattern in patterns.items() if name not in found and pattern.search(joined))
+        return [name for name in names if name in found]
 
-    def suspects(self, texts: list[str], common: set[str] = frozenset()) -> list[str]:
+    def suspects(self, texts: Iterable[str], common: set[str] = frozenset()) -> list[str]:
         """Capitalised words not at a sentence start, not on the list, not common: perhaps names.
         A word that also stands in lower case somewhere is an ordinary word ("Samen", "Toen")."""
         listed = set(self._by_form) | {p.replacement.lower() for p in self.pseudonyms}
-        joined = "\n".join(texts)
-        lower = set(_LOWER_WORD.findall(joined))
+        lower: set[str] = set()
         found: dict[str, int] = {}
-        for word in _MID_SENTENCE_CAPITAL.findall(joined):  # two passes of the regex engine, not a word loop
-            key = word.lower()
-            if not word.isupper() and len(word) >= 3 and key not in listed and key not in common and key not in lower:
-                found[word] = found.get(word, 0) + 1
+        for joined in _batches(texts):
+            lower.update(_LOWER_WORD.findall(joined))
+            for word in _MID_SENTENCE_CAPITAL.findall(joined):  # two passes of the regex engine, not a word loop
+                key = word.lower()
+                if not word.isupper() and len(word) >= 3 and key not in listed and key not in common:
+                    found[word] = found.get(word, 0) + 1
+        found = {word: n for word, n in found.items() if word.lower() not in lower}
         return sorted(found, key=lambda w: (-found[w], w))
+
+
+def _batches(texts: Iterable[str], size: int = 2000) -> Iterator[str]:
+    """The texts joined by newlines a few thousand at a time: the regexes above never match across a
+    newline, so a batch finds what the whole would, and memory stays that of one batch."""
+    texts = iter(texts)
+    while batch := list(itertools.islice(texts, size)):
+        yield "\n".join(batch)
 
 
 def read_pseudonym_file(path: Path) -> list[Pseudonym]:

@@ -10,9 +10,11 @@ pseudonymiser before it is written.
 from __future__ import annotations
 
 import csv
+import heapq
 import itertools
+import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,26 +174,38 @@ def write(themes: list[Theme], path: Path, fmt: str, title: str) -> None:
 
 
 def _markdown(themes, path, title) -> None:
+    _stream(path, _markdown_lines(themes, title), "\n")
+
+
+def _markdown_lines(themes, title) -> Iterator[str]:
     m = markup  # no raw HTML from a transcript in a Markdown file
-    lines = [f"# {m(title)}", ""]
+    yield from [f"# {m(title)}", ""]
     for theme in themes:
-        lines += [f"## {m(theme.label_nl)} / {m(theme.label_en)}", ""]
+        yield from [f"## {m(theme.label_nl)} / {m(theme.label_en)}", ""]
         if theme.definition:
-            lines += [f"*{m(theme.definition)}*", ""]
-        lines += [f"Memo: {m(memo)}" for memo in theme.memos] + ([""] if theme.memos else [])
-        lines += [f"{len(theme.quotes)} quote(s)", ""]
+            yield from [f"*{m(theme.definition)}*", ""]
+        yield from [f"Memo: {m(memo)}" for memo in theme.memos] + ([""] if theme.memos else [])
+        yield from [f"{len(theme.quotes)} quote(s)", ""]
         for q in theme.quotes:
             if q.context:
-                lines += [f"> *{m(q.context)}*", ">"]
-            lines += [f"> {m(q.text)}", "",
-                      f"— {m(q.attribution_nl)} / {m(q.attribution_en)} ({m(_where(q))}; coder {m(q.coder)})"]
+                yield from [f"> *{m(q.context)}*", ">"]
+            yield from [f"> {m(q.text)}", "",
+                        f"— {m(q.attribution_nl)} / {m(q.attribution_en)} ({m(_where(q))}; coder {m(q.coder)})"]
             if q.memo:
-                lines.append(f"  memo: {m(q.memo)}")
+                yield f"  memo: {m(q.memo)}"
             if q.turn_memo:
-                lines.append(f"  memo on the turn: {m(q.turn_memo)}")
-            lines.append("")
-    with replacing(path) as tmp:
-        tmp.write_text("\n".join(lines), encoding="utf-8")
+                yield f"  memo on the turn: {m(q.turn_memo)}"
+            yield ""
+
+
+def _stream(path: Path, pieces: Iterable[str], separator: str) -> None:
+    """UTF-8 text written as it is made: a quote sheet of any size in the memory of one piece."""
+    with replacing(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        pieces = iter(pieces)
+        handle.write(next(pieces, ""))
+        for piece in pieces:
+            handle.write(separator)
+            handle.write(piece)
 
 
 COLUMNS = ["theme", "label_nl", "label_en", "text", "attribution_nl", "attribution_en", "transcript", "turn",
@@ -213,29 +227,31 @@ def _csv(themes, path, title) -> None:
 
 
 def _html(themes, path, title) -> None:
+    _stream(path, _html_parts(themes, title), "")
+
+
+def _html_parts(themes, title) -> Iterator[str]:
     e = markup
-    parts = [f"<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>{e(title)}</title>",
-             "<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;line-height:1.5}"
-             "blockquote{margin:1rem 0 .2rem;padding:.4rem 1rem;border-left:.3rem solid #999;background:#f6f6f6}"
-             ".context{color:#666;font-style:italic}.by{color:#444;font-size:.9rem;margin-bottom:1rem}</style>"
-             f"</head><body><h1>{e(title)}</h1>"]
+    yield (f"<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>{e(title)}</title>"
+           "<style>body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;line-height:1.5}"
+           "blockquote{margin:1rem 0 .2rem;padding:.4rem 1rem;border-left:.3rem solid #999;background:#f6f6f6}"
+           ".context{color:#666;font-style:italic}.by{color:#444;font-size:.9rem;margin-bottom:1rem}</style>"
+           f"</head><body><h1>{e(title)}</h1>")
     for theme in themes:
-        parts.append(f"<section><h2 style=\"border-bottom:.2rem solid {e(theme.colour)}\">{e(theme.label_nl)} / "
-                     f"{e(theme.label_en)}</h2>")
+        yield (f"<section><h2 style=\"border-bottom:.2rem solid {e(theme.colour)}\">{e(theme.label_nl)} / "
+               f"{e(theme.label_en)}</h2>")
         if theme.definition:
-            parts.append(f"<p><em>{e(theme.definition)}</em></p>")
-        parts += [f"<p>Memo: {e(memo)}</p>" for memo in theme.memos]
-        parts.append(f"<p>{len(theme.quotes)} quote(s)</p>")
+            yield f"<p><em>{e(theme.definition)}</em></p>"
+        yield from (f"<p>Memo: {e(memo)}</p>" for memo in theme.memos)
+        yield f"<p>{len(theme.quotes)} quote(s)</p>"
         for q in theme.quotes:
             context = f"<p class=\"context\">{e(q.context)}</p>" if q.context else ""
             memo = (f"<br>memo: {e(q.memo)}" if q.memo else "") + (
                 f"<br>memo on the turn: {e(q.turn_memo)}" if q.turn_memo else "")
-            parts.append(f"<blockquote>{context}<p>{e(q.text)}</p></blockquote><p class=\"by\">— {e(q.attribution_nl)}"
-                         f" / {e(q.attribution_en)} ({e(_where(q))}; coder {e(q.coder)}){memo}</p>")
-        parts.append("</section>")
-    parts.append("</body></html>")
-    with replacing(path) as tmp:
-        tmp.write_text("".join(parts), encoding="utf-8")
+            yield (f"<blockquote>{context}<p>{e(q.text)}</p></blockquote><p class=\"by\">— {e(q.attribution_nl)}"
+                   f" / {e(q.attribution_en)} ({e(_where(q))}; coder {e(q.coder)}){memo}</p>")
+        yield "</section>"
+    yield "</body></html>"
 
 
 def _docx(themes, path, title) -> None:
@@ -293,14 +309,23 @@ def _xlsx(themes, path, title) -> None:
         for theme in themes:
             rows = (row[3:] for row in _rows([theme]))
             _xlsx_sheet(book, _sheet_title(theme.code.split("/")[-1], used_titles), itertools.chain([COLUMNS[3:]], rows))
-        codes = [t.code for t in themes]
-        segments: dict[tuple, list] = {}  # (transcript, start, text) -> [a quote, its themes as bits]
-        for bit, theme in enumerate(themes):
-            for q in theme.quotes:
-                segments.setdefault((q.transcript, q.start, q.text), [q, 0])[1] |= 1 << bit
-        matrix = ([q.transcript, q.turn, q.text, q.attribution_en, *((coded >> bit) & 1 for bit in range(len(codes)))]
-                  for _, (q, coded) in sorted(segments.items(), key=lambda kv: (kv[0][0], kv[0][1])))
-        _xlsx_sheet(book, "quote matrix", itertools.chain([["transcript", "turn", "text", "attribution", *codes]], matrix))
+        header = ["transcript", "turn", "text", "attribution", *(t.code for t in themes)]
+        _xlsx_sheet(book, "quote matrix", itertools.chain([header], _matrix(themes)))
+
+
+def _matrix(themes: list[Theme]) -> Iterator[list]:
+    """The quote matrix's rows: each quoted segment once, in (transcript, start) order, with a 0/1 column
+    per theme. The themes' quotes are merged in that order, so no table of all segments is ever built;
+    a segment's row takes the first quote of it (by theme, then by place)."""
+    place = operator.attrgetter("transcript", "start")
+    merged = heapq.merge(*(zip(sorted(theme.quotes, key=place), itertools.repeat(1 << bit))
+                           for bit, theme in enumerate(themes)), key=lambda item: place(item[0]))
+    for _, group in itertools.groupby(merged, key=lambda item: place(item[0])):
+        segments: dict[str, list] = {}  # text -> [its first quote, its themes as bits]
+        for q, bit in group:
+            segments.setdefault(q.text, [q, 0])[1] |= bit
+        for q, coded in segments.values():
+            yield [q.transcript, q.turn, q.text, q.attribution_en, *((coded >> bit) & 1 for bit in range(len(themes)))]
 
 
 def _xlsx_sheet(book, title: str, rows: Iterable[list]) -> None:
