@@ -159,3 +159,32 @@ def test_file_derived_names_are_pseudonymised_too(sheet_project, tmp_path):
     assert sheet_project("codings", "export", "-o", str(codings)).exit_code == 0
     exported = codings.read_text(encoding="utf-8-sig")
     assert not re.search(r"\b(Sanne|Daan)\b|linde", exported, re.IGNORECASE) and "Lotte" in exported
+
+
+def test_a_streamed_word_file_holds_what_python_docx_itself_writes(tmp_path, monkeypatch):
+    import zipfile
+
+    from docx.shared import Pt
+
+    from jhs_qual.export import wordfile
+
+    monkeypatch.setattr(wordfile, "BATCH", 3)  # spooled several times over
+    paragraphs = [("Citaten", "Title", None), ("Flexibiliteit / flexibility", "Heading 1", None),
+                  ("Juf zei: “dat doen we samen” — échte <samen>werking & zo", "Intense Quote", None),
+                  ("— een basisschoolleraar (t1, turn 2; coder anna)", None, 9), (None, "Quote", None),
+                  *((f"citaat {n}", "Intense Quote", None) for n in range(10))]
+    plain = docx.Document()
+    for text, style, size in paragraphs:
+        made = plain.add_paragraph(text, style)
+        if size:
+            made.runs[0].font.size = Pt(size)
+    with wordfile.StreamedDocx(("Title", "Heading 1", "Quote", "Intense Quote"), spool_dir=tmp_path) as streamed:
+        for text, style, size in paragraphs:
+            streamed.add(text, style, size)
+        streamed.save(tmp_path / "streamed.docx")
+    plain.save(tmp_path / "plain.docx")
+    with zipfile.ZipFile(tmp_path / "plain.docx") as a, zipfile.ZipFile(tmp_path / "streamed.docx") as b:
+        assert sorted(a.namelist()) == sorted(b.namelist())
+        assert all(a.read(name) == b.read(name) for name in a.namelist() if name != "docProps/core.xml")
+    assert [p.text for p in docx.Document(tmp_path / "streamed.docx").paragraphs] == [t or "" for t, _, _ in paragraphs]
+    assert sorted(tmp_path.iterdir()) == [tmp_path / "plain.docx", tmp_path / "streamed.docx"]  # no spool left

@@ -104,6 +104,10 @@ def outputs(folder: Path, run: Cli) -> dict:
     found["compare json"] = sha(result.output.encode())
     assert run("quotes", "-o", str(folder / "q.xlsx")).exit_code == 0
     found["quotes xlsx"] = workbook(folder / "q.xlsx")
+    for fmt in ("md", "html", "csv", "docx"):
+        assert run("quotes", "--context", "-o", str(folder / f"q.{fmt}")).exit_code == 0
+        found[f"quotes {fmt}"] = sha(zipfile.ZipFile(folder / "q.docx").read("word/document.xml") if fmt == "docx"
+                                     else (folder / f"q.{fmt}").read_bytes())
     assert run("summary", "-o", str(folder / "s.xlsx")).exit_code == 0
     found["summary xlsx"] = workbook(folder / "s.xlsx")
     assert run("compare", "anna", "ben", "-o", str(folder / "c.xlsx")).exit_code == 0

@@ -255,46 +255,39 @@ def _html_parts(themes, title) -> Iterator[str]:
 
 
 def _docx(themes, path, title) -> None:
-    import docx
-    from docx.shared import Pt, RGBColor
+    from docx.shared import RGBColor
 
-    themes = [_printable_theme(t) for t in themes]  # Word refuses control characters
+    from jhs_qual.export.wordfile import StreamedDocx
 
-    document = docx.Document()
-    document.add_heading(title, level=0)
-    for theme in themes:
-        document.add_heading(f"{theme.label_nl} / {theme.label_en}", level=1)
-        if theme.definition:
-            document.add_paragraph(theme.definition).runs[0].italic = True
-        for memo in theme.memos:
-            document.add_paragraph(f"Memo: {memo}")
-        document.add_paragraph(f"{len(theme.quotes)} quote(s)")
-        for q in theme.quotes:
-            if q.context:
-                run = document.add_paragraph(style="Quote").add_run(q.context)
-                run.font.color.rgb = RGBColor(0x66, 0x66, 0x66)
-            document.add_paragraph(q.text, style="Intense Quote")
-            by = document.add_paragraph(f"— {q.attribution_nl} / {q.attribution_en} ({_where(q)}; coder {q.coder})")
-            by.runs[0].font.size = Pt(9)
-            for label, text in (("memo", q.memo), ("memo on the turn", q.turn_memo)):
-                if text:
-                    memo = document.add_paragraph(f"{label}: {text}")
-                    memo.runs[0].font.size = Pt(9)
-    with replacing(path) as tmp:
-        document.save(tmp)
+    with StreamedDocx(("Title", "Heading 1", "Quote", "Intense Quote"), spool_dir=path.parent) as document:
+        add = document.add
+        add(title, "Title")
+        for theme in themes:
+            theme = _printable(theme)  # Word refuses control characters
+            add(f"{theme.label_nl} / {theme.label_en}", "Heading 1")
+            if theme.definition:
+                add(theme.definition).runs[0].italic = True
+            for memo in theme.memos:
+                add(f"Memo: {printable(memo)}")
+            add(f"{len(theme.quotes)} quote(s)")
+            for q in map(_printable, theme.quotes):
+                if q.context:
+                    add(style="Quote").add_run(q.context).font.color.rgb = RGBColor(0x66, 0x66, 0x66)
+                add(q.text, "Intense Quote")
+                add(f"— {q.attribution_nl} / {q.attribution_en} ({_where(q)}; coder {q.coder})", size=9)
+                for label, text in (("memo", q.memo), ("memo on the turn", q.turn_memo)):
+                    if text:
+                        add(f"{label}: {text}", size=9)
+        with replacing(path) as tmp:
+            document.save(tmp)
 
 
-def _printable_theme(theme: Theme) -> Theme:
+def _printable(item):
+    """A copy of a quote or theme whose text fields hold only characters Word accepts."""
     from dataclasses import fields, replace
 
-    def clean(item):
-        return replace(item, **{f.name: printable(getattr(item, f.name)) for f in fields(item)
-                                if isinstance(getattr(item, f.name), str)})
-
-    cleaned = clean(theme)
-    cleaned.quotes = [clean(q) for q in theme.quotes]
-    cleaned.memos = [printable(m) for m in theme.memos]
-    return cleaned
+    return replace(item, **{f.name: printable(getattr(item, f.name)) for f in fields(item)
+                            if isinstance(getattr(item, f.name), str)})
 
 
 def _xlsx(themes, path, title) -> None:
