@@ -208,3 +208,16 @@ def test_merge_paths_with_uri_characters(run, tmp_path, name):
     result = run("merge", str(other))
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".jhsq") == sorted(["cli.jhsq", name])
+
+
+def test_sheet_titles_are_ones_excel_takes(tmp_path):
+    import openpyxl
+
+    from jhs_qual.export.tables import XlsxBook
+
+    names = ["overview", "Overview", "a/b:c*d?e[f]g\\h", "x" * 40, "x" * 40, "'quoted'"]
+    with XlsxBook(tmp_path / "t.xlsx") as book:
+        for name in names:
+            book.sheet(name, [["h"], ["v"]])
+    assert openpyxl.load_workbook(tmp_path / "t.xlsx").sheetnames == [
+        "overview", "Overview_2", "a_b_c_d_e_f_g_h", "x" * 31, "x" * 28 + "_2", "quoted"]

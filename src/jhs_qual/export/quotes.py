@@ -13,7 +13,6 @@ import csv
 import heapq
 import itertools
 import operator
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,10 +297,9 @@ def _xlsx(themes, path, title) -> None:
         overview += [[theme.code, theme.label_nl, theme.label_en, len(theme.quotes), theme.definition,
                       "\n".join(theme.memos)] for theme in themes]
         _xlsx_sheet(book, "overview", overview)
-        used_titles = {"overview", "quote matrix"}
         for theme in themes:
             rows = (row[3:] for row in _rows([theme]))
-            _xlsx_sheet(book, _sheet_title(theme.code.split("/")[-1], used_titles), itertools.chain([COLUMNS[3:]], rows))
+            _xlsx_sheet(book, theme.code.split("/")[-1], itertools.chain([COLUMNS[3:]], rows))
         header = ["transcript", "turn", "text", "attribution", *(t.code for t in themes)]
         _xlsx_sheet(book, "quote matrix", itertools.chain([header], _matrix(themes)))
 
@@ -335,16 +333,3 @@ def _xlsx_sheet(book, title: str, rows: Iterable[list]) -> None:
         if width > 80:
             wrapped.add(column)
     book.sheet(title, itertools.chain(first, rows), freeze="A2", widths=widths, wrapped=wrapped)
-
-
-def _sheet_title(name: str, used: set[str]) -> str:
-    """A sheet title unique among `used` (lower-cased, as Excel compares them), without the characters
-    Excel forbids, at most 31 characters."""
-    name = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'") or "theme"
-    title = name[:31]
-    n = 1
-    while title.lower() in used:
-        n += 1
-        title = f"{name[:28]}_{n}"
-    used.add(title.lower())
-    return title

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
@@ -21,6 +22,18 @@ class XlsxBook:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._titles: set[str] = set()  # lower-cased, as Excel compares them
+
+    def _title(self, name: str) -> str:
+        """`name` as a sheet title Excel takes: without the characters it forbids, at most 31
+        characters, and unique ignoring case (`_2`, `_3` added)."""
+        name = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'") or "sheet"
+        title, n = name[:31], 1
+        while title.lower() in self._titles:
+            n += 1
+            title = f"{name[:28]}_{n}"
+        self._titles.add(title.lower())
+        return title
 
     def __enter__(self) -> "XlsxBook":
         import xlsxwriter
@@ -45,10 +58,11 @@ class XlsxBook:
 
     def sheet(self, title: str, rows: Iterable[Sequence], *, header: bool = True, freeze: str | None = None,
               widths: dict[int, float] | None = None, wrapped: Collection[int] = ()) -> None:
-        """One sheet: its first row bold when `header`; `widths` and `wrapped` by column (0-based)."""
+        """One sheet, under a title Excel takes (`_title`): its first row bold when `header`;
+        `widths` and `wrapped` by column (0-based)."""
         from xlsxwriter.utility import xl_cell_to_rowcol
 
-        sheet = self.book.add_worksheet(title)
+        sheet = self.book.add_worksheet(self._title(title))
         for column, width in (widths or {}).items():
             sheet.set_column(column, column, width, self.styles["wrapped"] if column in wrapped else None)
         if freeze:
@@ -74,7 +88,7 @@ def write_xlsx(path: Path, sheets: dict[str, Table], notes: list[str] = ()) -> N
         for title, (header, rows) in sheets.items():
             widths = {i: min(max([len(str(name))] + [len(str(r[i])) for r in rows[:500]]) + 2, 60)
                       for i, name in enumerate(header)}
-            book.sheet(title[:31], [header, *rows], freeze="B2" if len(header) > 2 else "A2", widths=widths)
+            book.sheet(title, [header, *rows], freeze="B2" if len(header) > 2 else "A2", widths=widths)
         if notes:
             book.sheet("about", [[note] for note in notes], header=False, widths={0: 120})
 
