@@ -74,6 +74,14 @@ TRANSCRIPT = (
 )
 
 ALL = APP + CODING + TRANSCRIPT
+
+# Keys a browser keeps for itself: the page never sees them (Chrome, Firefox, Edge).
+BROWSER_KEEPS = frozenset({
+    "ctrl+t", "ctrl+w", "ctrl+n", "ctrl+shift+t", "ctrl+shift+w", "ctrl+shift+n", "ctrl+shift+q",
+    "ctrl+tab", "ctrl+shift+tab", "ctrl+pageup", "ctrl+pagedown", "f11", "alt+f4",
+})
+# In the browser workbench (`serve`) these replace defaults that are in BROWSER_KEEPS.
+IN_BROWSER = {"toggle_theme": "f9"}
 _NAMES = {"space": " ", "at": "@", "plus": "+", "slash": "/", "minus": "-", "underscore": "_"}
 
 
@@ -108,6 +116,21 @@ def effective(remap: dict[str, str] | None = None) -> dict[str, str]:
     keys = {k.id: k.keys for k in ALL}
     keys.update({i: v for i, v in (remap or {}).items() if i in keys})
     return keys
+
+
+def for_browser(remap: dict[str, str] | None = None) -> dict[str, str]:
+    """The remapping to use in a browser: IN_BROWSER under the user's own (the config's [keys])."""
+    return {**IN_BROWSER, **(remap or {})}
+
+
+def kept_by_browser(remap: dict[str, str] | None = None) -> dict[str, str]:
+    """binding id -> the keys of it a browser keeps for itself, after `remap`."""
+    found = {}
+    for binding_id, keys in effective(remap).items():
+        kept = [k.strip() for k in keys.split(",") if k.strip().lower() in BROWSER_KEEPS]
+        if kept:
+            found[binding_id] = ",".join(kept)
+    return found
 
 
 def reserved_keys(remap: dict[str, str] | None = None) -> dict[str, str]:

@@ -18,6 +18,7 @@ from jhs_qual.cli import (  # noqa: F401  (each registers its commands on `cli`)
     importing,
     media,
     project,
+    serving,
     suggesting,
     workbench,
 )

@@ -17,8 +17,11 @@ from jhs_qual.cli.base import cli, open_project, project_option
 @click.option("--coder", envvar="JHS_QUAL_CODER", help="Who codes (default: from your config, else asked once).")
 @click.option("--open", "open_name", metavar="TRANSCRIPT", help="Open this transcript (name or id) straight away.")
 @click.option("--turn", type=click.IntRange(1), help="With --open: on turn N (default: the first answer not coded yet).")
+@click.option("--served", is_flag=True, hidden=True, help="Run by `jhs-qual serve`, in a browser tab.")
+@click.option("--theme", "served_theme", hidden=True, help="With --served: the theme.")
 @project_option
-def tui(coder: str | None, open_name: str | None, turn: int | None, project_path: Path | None) -> None:
+def tui(coder: str | None, open_name: str | None, turn: int | None, served: bool, served_theme: str | None,
+        project_path: Path | None) -> None:
     """Open the coding workbench (a bare `jhs-qual` does the same).
 
     \b
@@ -37,21 +40,23 @@ def tui(coder: str | None, open_name: str | None, turn: int | None, project_path
       p / P        play the turn's recording (again: stop) / from its start again
       < / -        recording: back 5 s / slower
       F2 transcripts  F3 quotes of a code  F4 summary  F5 compare and consensus
-      ctrl+t light/dark   ?  all keys   escape back   ctrl+q quit
+      ctrl+t light/dark (f9 in the browser)   ?  all keys   escape back   ctrl+q quit
     """
     from jhs_qual.config import Config
 
     if turn is not None and open_name is None:
         raise BadInput("--turn needs --open TRANSCRIPT", field="--turn")
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if served and not coder:
+        raise BadInput("--served needs --coder", field="--coder")
+    if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise BadInput("the workbench needs a terminal (standard input and output are not one)",
                        hint="run it in a terminal; for scripts use the other commands")
-    from jhs_qual.keys import reserved_keys
+    from jhs_qual.keys import for_browser, reserved_keys
 
     config = Config.load()
     project = open_project(project_path)
     try:
-        project.check_keys(reserved_keys(config.keys))  # a remapped workbench key may now take a code's
+        project.check_keys(reserved_keys(for_browser(config.keys) if served else config.keys))  # a remapped key may take a code's
         opening = None
         if open_name is not None:
             found = project.transcript(open_name)
@@ -60,7 +65,8 @@ def tui(coder: str | None, open_name: str | None, turn: int | None, project_path
             opening = (found["id"], turn - 1 if turn else None)
         from jhs_qual.tui.app import JhsApp
 
-        app = JhsApp(project, coder=coder or "", config=config, open_transcript=opening)
+        app = JhsApp(project, coder=coder or "", config=config, open_transcript=opening,
+                     served_theme=(served_theme or "textual-light") if served else None)
         try:
             app.run()
         finally:

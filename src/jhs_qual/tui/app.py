@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from jhs_qual.config import Config
-from jhs_qual.keys import APP
+from jhs_qual.keys import APP, for_browser
 from jhs_qual.store import Project
 from jhs_qual.tui.dialogs import AskText
 from jhs_qual.tui.history import History
@@ -46,8 +46,11 @@ class JhsApp(App):
     }
 
     def __init__(self, project: Project, coder: str = "", config: Config | None = None,
-                 suggester: Callable | None = None, open_transcript: tuple[int, int | None] | None = None) -> None:
+                 suggester: Callable | None = None, open_transcript: tuple[int, int | None] | None = None,
+                 served_theme: str | None = None) -> None:
         super().__init__()
+        self.served = served_theme is not None  # in a browser (`serve`): its theme, browser-safe keys, no config writes
+        self._served_theme = served_theme
         self._modes = {name: _lazy(path) for name, path in self.MODES.items()}
         self.project = project
         self.config = config or Config()
@@ -66,10 +69,10 @@ class JhsApp(App):
         self.listen_speed = 1.0
 
     def on_mount(self) -> None:
-        if self.config.theme:
-            self.theme = self.config.theme
-        if self.config.keys:
-            self.set_keymap(self.config.keys)
+        if self.config.theme or self._served_theme:
+            self.theme = self._served_theme or self.config.theme
+        if keymap := self.remap():
+            self.set_keymap(keymap)
         self.theme_changed_signal.subscribe(self, self._save_theme)
         self.set_interval(POLL_SECONDS, self._poll)
         if self.coder:
@@ -77,6 +80,10 @@ class JhsApp(App):
         else:
             self.push_screen(AskText("Your name as a coder (saved in your config)", allow_empty=False),
                              self._got_coder)
+
+    def remap(self) -> dict[str, str]:
+        """The config's [keys], and in a browser the browser-safe defaults under them."""
+        return for_browser(self.config.keys) if self.served else self.config.keys
 
     def _got_coder(self, name: str | None) -> None:
         if not name:
@@ -257,7 +264,7 @@ class JhsApp(App):
 
     def _save_theme(self, theme) -> None:
         """Any change of theme (ctrl+t, the command palette) is kept in the config."""
-        if self.config.theme != theme.name and self.coder:
+        if self.config.theme != theme.name and self.coder and not self.served:
             self.config.theme = theme.name
             self.config.save()
 

@@ -122,7 +122,7 @@ class CodeEditing:
     def _reserved(self) -> dict[str, str]:
         from jhs_qual.keys import reserved_keys
 
-        return reserved_keys(self.app.config.keys)
+        return reserved_keys(self.app.remap())
 
     def _change_codes(self, description: str, do, undo, done: str, *, code_gone: bool = False) -> bool:
         """Make one undoable change to the codes; say so, or the error, in the status line."""

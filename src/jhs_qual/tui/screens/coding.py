@@ -105,7 +105,7 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
         from textual.keys import _character_to_key
 
         self._bindings = type(self)._merged_bindings.copy()  # the codes' keys bound afresh: they may have changed
-        taken = set(reserved_keys(self.app.config.keys)) | set(self.by_key)
+        taken = set(reserved_keys(self.app.remap())) | set(self.by_key)
         for key, code in self.by_key.items():
             self._bindings.bind(_character_to_key(key) if not key.isalnum() else key, f"code({code['id']})",
                                 f"Code: {code['label_nl']}", show=False)

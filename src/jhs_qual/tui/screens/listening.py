@@ -11,6 +11,7 @@ One recording plays at a time, in the whole app; leaving the screen stops it.
 
 from __future__ import annotations
 
+from jhs_qual.errors import BadInput
 from jhs_qual.listen import player as players
 from jhs_qual.listen.clips import clock, turn_clip
 from jhs_qual.tui.screens.base import guarded
@@ -54,6 +55,9 @@ class Listening:
                          f"{'normal' if self.app.listen_speed == 0.5 else 'slower'})")
 
     def _play(self, turn_index: int) -> None:
+        if self.app.served:
+            raise BadInput("recordings do not play in the browser workbench (they would play on the server)",
+                           hint="play them in the terminal workbench, or with `jhs-qual play`")
         view = self.query_one(TranscriptView)
         project, config = self.app.project, self.app.config
         recording = project.playable_media(self.transcript_id, self.transcript_name)

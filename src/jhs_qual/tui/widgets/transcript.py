@@ -365,7 +365,7 @@ class TranscriptView(ScrollView, can_focus=True):
         index = y + self.scroll_offset.y
         width = self.size.width
         if index >= len(self._lines):
-            return Strip.blank(width)
+            return Strip.blank(width, self.rich_style)
         line = self._lines[index]
         theme = self.app.current_theme
         background = theme.background or ("#1e1e1e" if theme.dark else "#ffffff")
@@ -384,7 +384,9 @@ class TranscriptView(ScrollView, can_focus=True):
         strip = Strip(segments).adjust_cell_length(width)
         if selected and line.kind != "blank":
             strip = strip.apply_style(Style(bgcolor=blend(accent, background, 0.08)))
-        return strip
+        # the widget's own colours under every cell: no cell is left to the terminal's default
+        # background (black in a browser's xterm.js and in many terminals, whatever the theme)
+        return strip.apply_style(self.rich_style)
 
     def _header(self, turn_index: int, base: Style, background: str, dark: bool) -> list[Segment]:
         turn = self.turns[turn_index]

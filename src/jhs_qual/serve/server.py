@@ -1,0 +1,418 @@
+"""`jhs-qual serve`: the workbench in a browser, for coders who sign in.
+
+Built on aiohttp and textual-serve's parts (its page script, xterm.js, its
+font, and `AppService`, which runs one Textual app per browser tab and relays
+its screen over a websocket). What textual-serve alone does not do is here:
+- sign-in: a login page (name and password, checked against the users file's
+  argon2id hashes, off the event loop), a CSRF token on the form, failed
+  attempts slowed down and counted; a session is a random 256-bit id in an
+  HttpOnly, SameSite=Strict cookie, kept in memory (a restart signs everyone out);
+- each tab's workbench runs as the signed-in coder (`tui --served --coder NAME`,
+  started without a shell: the name is one argument, never a command line);
+- every request's Host, and the websocket's Origin, must be this server's own
+  address (`--public-url` behind a proxy): another site's page cannot open a
+  workbench with the coder's cookie;
+- limits: workbenches in all and per coder, an idle timeout, the size of a
+  message from the browser;
+- a page that needs nothing from elsewhere (the font comes from textual-serve's
+  package, a Content-Security-Policy says so) in the workbench's own theme.
+A closed tab, a dropped connection, an idle timeout or a stopped server quit
+the workbench the way ctrl+q does; codings are stored as they are made, so
+none is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import secrets
+import signal
+import sys
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jinja2
+import textual_serve
+from aiohttp import WSMsgType, web
+from textual_serve.app_service import AppService
+from textual_serve.download_manager import DownloadManager
+
+from jhs_qual.errors import BadInput
+from jhs_qual.serve.users import Users
+
+log = logging.getLogger("jhs_qual.serve")
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "jhsq_session"
+CSRF_COOKIE = "jhsq_login"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+THEMES = {  # the page around the terminal, in the workbench's colours (Textual's built-in themes)
+    "light": {"textual": "textual-light", "background": "#E0E0E0", "foreground": "#1F1F1F", "accent": "#004578"},
+    "dark": {"textual": "textual-dark", "background": "#121212", "foreground": "#E0E0E0", "accent": "#0178D4"},
+}
+MAX_MESSAGE = 64 * 1024  # a key or a paste from the browser; more is refused
+FAILED_WINDOW = 600  # seconds in which failed sign-ins from one address are counted
+MAX_FAILED = 10
+
+
+@dataclass(frozen=True)
+class Limits:
+    total: int = 8  # workbenches open at once, all coders (each 60 MB, 285 MB once it suggests)
+    per_coder: int = 2
+    idle_minutes: float = 30
+    session_hours: float = 12
+
+
+@dataclass
+class Session:
+    coder: str
+    csrf: str
+    expires: float
+
+
+@dataclass
+class Workbench:
+    coder: str
+    session_id: str
+    websocket: object
+    last_input: float = field(default_factory=time.monotonic)
+    closed_because: str = ""
+
+
+def origin_of(url: str) -> tuple[str, str]:
+    """(scheme, host[:port]) of a URL, lower case, default ports left out."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadInput(f"{url!r} is not an http(s) address", field="--public-url",
+                       hint="give it as the coders type it, e.g. https://qual.example.org")
+    host = parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    default = {"http": 80, "https": 443}[parts.scheme]
+    netloc = host if parts.port in (None, default) else f"{host}:{parts.port}"
+    return parts.scheme, netloc
+
+
+class WorkbenchServer:
+    def __init__(self, project_path: Path, users: Users, *, host: str = "127.0.0.1", port: int = 8765,
+                 public_url: str | None = None, limits: Limits = Limits(), theme: str = "light") -> None:
+        if not users.names():
+            raise BadInput(f"no coder can sign in: {users.path.name} lists nobody", file=users.path,
+                           hint=f"add one with `jhs-qual users add NAME --project {project_path}`")
+        if host not in LOOPBACK and public_url is None:
+            raise BadInput(f"--host {host} lets other machines in, so the server must know the address "
+                           "they use", field="--public-url",
+                           hint="add --public-url http://NAME:PORT (or the https address of the proxy in front)")
+        self.project_path = Path(project_path).absolute()
+        self.users = users
+        self.host, self.port = host, port
+        self.public_url = public_url
+        self.limits = limits
+        self.theme = THEMES[theme]
+        self.sessions: dict[str, Session] = {}
+        self.workbenches: list[Workbench] = []
+        self._failed: dict[str, deque] = defaultdict(deque)
+        self._origins: set[str] = set()
+        self._hosts: set[str] = set()
+
+    # --- addresses -------------------------------------------------------------------------
+
+    def _allow_addresses(self, port: int) -> None:
+        """The Host values and Origins this server answers to: its public address, and on
+        loopback the loopback names at the port it listens on."""
+        if self.public_url is not None:
+            scheme, netloc = origin_of(self.public_url)
+            self._hosts.add(netloc)
+            self._origins.add(f"{scheme}://{netloc}")
+        if self.host in LOOPBACK:
+            for name in ("127.0.0.1", "localhost", "[::1]"):
+                self._hosts.add(f"{name}:{port}")
+                self._origins.add(f"http://{name}:{port}")
+
+    @property
+    def secure(self) -> bool:
+        return self.public_url is not None and self.public_url.lower().startswith("https:")
+
+    def address(self) -> str:
+        return self.public_url.rstrip("/") + "/" if self.public_url else f"http://{self.host}:{self.port}/"
+
+    # --- the web application ------------------------------------------------------------------
+
+    def make_app(self):
+        self._templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
+                                             autoescape=True)
+        app = web.Application(middlewares=[self._guard], client_max_size=16 * 1024)
+        app.add_routes([
+            web.get("/", self.index),
+            web.get("/login", self.login_page),
+            web.post("/login", self.login),
+            web.post("/logout", self.logout),
+            web.get("/ws", self.websocket),
+            web.get("/favicon.ico", lambda request: web.Response(status=204)),
+            web.static("/static/textual", Path(textual_serve.__file__).parent / "static"),
+            web.static("/static/jhs", HERE / "static"),
+        ])
+        app.on_shutdown.append(self._close_all)
+        return app
+
+    def _page(self, template: str, status: int = 200, **context):
+        html = self._templates.get_template(template).render(theme=self.theme, project=self.project_path.name,
+                                                             **context)
+        return web.Response(text=html, content_type="text/html", status=status)
+
+    @property
+    def _guard(self):
+        @web.middleware
+        async def guard(request, handler):
+            if request.host.lower() not in self._hosts:
+                log.warning("refused a request for host %r", request.host)
+                return web.Response(status=421, text="This server does not answer to that host name.\n")
+            try:
+                response = await handler(request)
+            except web.HTTPException as answer:  # an error page (not found, too large): the same headers
+                answer.headers.update(self._headers(request))
+                raise
+            response.headers.update(self._headers(request))
+            return response
+
+        return guard
+
+    def _headers(self, request) -> dict[str, str]:
+        csp = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; font-src 'self'; "
+               f"img-src 'self' data:; connect-src 'self' {self._websocket_url(request)}; "
+               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        return {"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+                "X-Frame-Options": "DENY", "Cache-Control": "no-store"}
+
+    def _websocket_url(self, request) -> str:
+        scheme = "wss" if self.secure or request.secure else "ws"
+        return f"{scheme}://{request.host}/ws"
+
+    def _session(self, request) -> tuple[str, Session] | None:
+        session_id = request.cookies.get(SESSION_COOKIE, "")
+        session = self.sessions.get(session_id)
+        if session is None:
+            return None
+        if session.expires < time.time():
+            del self.sessions[session_id]
+            return None
+        return session_id, session
+
+    def _same_origin(self, request) -> bool:
+        origin = request.headers.get("Origin")
+        return origin is not None and origin.lower() in self._origins
+
+    # --- pages -----------------------------------------------------------------------------
+
+    async def index(self, request):
+        found = self._session(request)
+        if found is None:
+            return _redirect("/login")
+        session_id, session = found
+        return self._page("workbench.html", coder=session.coder, csrf=session.csrf,
+                          websocket_url=self._websocket_url(request), idle_minutes=self.limits.idle_minutes)
+
+    async def login_page(self, request, message: str = "", status: int = 200):
+        token = secrets.token_urlsafe(32)
+        response = self._page("login.html", status=status, csrf=token, message=message)
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=self.secure,
+                            path="/login", max_age=3600)
+        return response
+
+    async def login(self, request):
+        form = await request.post()
+        token = request.cookies.get(CSRF_COOKIE, "")
+        if not (self._same_origin(request) and token and hmac.compare_digest(token, str(form.get("csrf", "")))):
+            log.warning("refused a sign-in from %s: not from this server's own login page", request.remote)
+            return await self.login_page(request, "That sign-in did not come from this page. Please try again.",
+                                         status=403)
+        address = request.remote or "?"
+        failures = self._failed[address]
+        while failures and failures[0] < time.monotonic() - FAILED_WINDOW:
+            failures.popleft()
+        if len(failures) >= MAX_FAILED:
+            return await self.login_page(request, "Too many failed sign-ins from here; wait ten minutes.",
+                                         status=429)
+        name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+        try:
+            self.users = Users.load(self.project_path)  # read afresh: `users add` and `remove` count at once
+        except BadInput as error:
+            log.error("%s (the coders read before are kept)", error.one_line())
+        loop = asyncio.get_running_loop()
+        if not await loop.run_in_executor(None, self.users.verify, name, password):
+            failures.append(time.monotonic())
+            log.warning("failed sign-in for %r from %s", name[:64], address)
+            await asyncio.sleep(1.0)
+            return await self.login_page(request, "Wrong name or password.", status=401)
+        failures.clear()
+        session_id = secrets.token_urlsafe(32)
+        self.sessions[session_id] = Session(name, secrets.token_urlsafe(32),
+                                            time.time() + self.limits.session_hours * 3600)
+        log.info("%s signed in from %s", name, address)
+        response = _redirect("/")
+        response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="Strict", secure=self.secure,
+                            path="/", max_age=int(self.limits.session_hours * 3600))
+        response.del_cookie(CSRF_COOKIE, path="/login")
+        return response
+
+    async def logout(self, request):
+        form = await request.post()
+        found = self._session(request)
+        if found is not None and self._same_origin(request) and hmac.compare_digest(
+                found[1].csrf, str(form.get("csrf", ""))):
+            session_id, session = found
+            del self.sessions[session_id]
+            for workbench in [w for w in self.workbenches if w.session_id == session_id]:
+                await self._close(workbench, "signed out")
+            log.info("%s signed out", session.coder)
+        response = _redirect("/login")
+        response.del_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    # --- the workbench over a websocket --------------------------------------------------------
+
+    async def websocket(self, request):
+        if not self._same_origin(request):
+            log.warning("refused a websocket from origin %r", request.headers.get("Origin"))
+            return web.Response(status=403, text="Not from this server's page.\n")
+        found = self._session(request)
+        if found is None:
+            return web.Response(status=401, text="Sign in first.\n")
+        session_id, session = found
+        if refusal := self._over_limit(session.coder):
+            log.warning("refused a workbench for %s: %s", session.coder, refusal)
+            return web.Response(status=429, text=refusal + "\n")
+        websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
+        await websocket.prepare(request)
+        workbench = Workbench(session.coder, session_id, websocket)
+        self.workbenches.append(workbench)
+        process = None
+        try:
+            process = self._process(workbench)
+            await process.start(_size(request.query.get("width"), 80), _size(request.query.get("height"), 24))
+            log.info("workbench opened for %s (%d open)", session.coder, len(self.workbenches))
+            await self._relay(workbench, process)
+        except (asyncio.CancelledError, ConnectionError):
+            pass
+        finally:
+            self.workbenches.remove(workbench)
+            if process is not None:
+                await process.stop()
+            if not websocket.closed:
+                await websocket.close()
+            log.info("workbench closed for %s%s", session.coder,
+                     f" ({workbench.closed_because})" if workbench.closed_because else "")
+        return websocket
+
+    def _over_limit(self, coder: str) -> str:
+        if len(self.workbenches) >= self.limits.total:
+            return f"The server has {self.limits.total} workbenches open, its limit; try again later."
+        if sum(w.coder == coder for w in self.workbenches) >= self.limits.per_coder:
+            return (f"You have {self.limits.per_coder} workbenches open already; "
+                    "close one of those tabs first.")
+        return ""
+
+    def _process(self, workbench: Workbench):
+        argv = [sys.executable, "-m", "jhs_qual", "tui", "--served", "--theme", self.theme["textual"],
+                "--project", str(self.project_path), "--coder", workbench.coder]
+
+        class WorkbenchProcess(AppService):
+            async def _open_app_process(self, width: int = 80, height: int = 24):
+                env = self._build_environment(width=width, height=height)
+                self._process = await asyncio.create_subprocess_exec(
+                    *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.PIPE, env=env)
+                self._stdin = self._process.stdin
+                return self._process
+
+            async def on_meta(self, data: bytes) -> None:
+                if json.loads(data).get("type") in ("exit", "open_url"):  # no downloads, no links opened
+                    await super().on_meta(data)
+
+        websocket = workbench.websocket
+        return WorkbenchProcess("", write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+                                close=websocket.close, download_manager=DownloadManager())
+
+    async def _relay(self, workbench: Workbench, process) -> None:
+        """The browser's keys, paste and size to the workbench (the screen goes back in AppService)."""
+        async for message in workbench.websocket:
+            if message.type != WSMsgType.TEXT:
+                continue
+            try:
+                kind, *rest = json.loads(message.data)
+            except (ValueError, TypeError):
+                continue
+            if kind == "stdin" and rest and isinstance(rest[0], str):
+                workbench.last_input = time.monotonic()
+                await process.send_bytes(rest[0].encode("utf-8"))
+            elif kind == "resize" and rest and isinstance(rest[0], dict):
+                await process.set_terminal_size(_size(rest[0].get("width"), 80), _size(rest[0].get("height"), 24))
+            elif kind == "ping" and rest:
+                await workbench.websocket.send_json(["pong", str(rest[0])[:32]])
+            elif kind == "blur":
+                await process.blur()
+            elif kind == "focus":
+                await process.focus()
+
+    async def _close(self, workbench: Workbench, because: str) -> None:
+        workbench.closed_because = because
+        await workbench.websocket.close(code=4000, message=because.encode("utf-8"))
+
+    async def _watch_idle(self) -> None:
+        idle = self.limits.idle_minutes * 60
+        while True:
+            await asyncio.sleep(min(30.0, max(idle / 4, 0.5)))
+            now = time.monotonic()
+            for workbench in [w for w in self.workbenches if now - w.last_input > idle]:
+                await self._close(workbench, f"idle for {self.limits.idle_minutes:g} minutes")
+            for session_id in [s for s, v in self.sessions.items() if v.expires < time.time()]:
+                del self.sessions[session_id]
+
+    async def _close_all(self, app) -> None:
+        for workbench in list(self.workbenches):
+            await self._close(workbench, "the server stops")
+
+    # --- running ---------------------------------------------------------------------------
+
+    async def run(self, ready=print) -> None:
+        """Listen until SIGINT or SIGTERM; `ready(line)` is told the address once it listens."""
+        runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError as error:
+            await runner.cleanup()
+            raise BadInput(f"cannot listen on {self.host}:{self.port}: {error.strerror or error}",
+                           field="--port", hint="another program may use that port; pick another") from None
+        self.port = site._server.sockets[0].getsockname()[1]  # the one chosen, for --port 0
+        self._allow_addresses(self.port)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        watcher = asyncio.create_task(self._watch_idle())
+        ready(f"jhs-qual serve: {self.address()} ({self.project_path.name}; {len(self.users.names())} "
+              f"coder(s) can sign in; at most {self.limits.total} workbenches, {self.limits.per_coder} per coder, "
+              f"closed after {self.limits.idle_minutes:g} idle minutes); ctrl+c stops")
+        try:
+            await stop.wait()
+        finally:
+            watcher.cancel()
+            await runner.cleanup()  # closes every workbench first (on_shutdown)
+
+
+def _redirect(to: str):
+    return web.Response(status=303, headers={"Location": to})
+
+
+def _size(value, default: int) -> int:
+    """A terminal size from the browser: a whole number from 10 to 1000, else the default."""
+    try:
+        return min(max(int(value), 10), 1000)
+    except (TypeError, ValueError):
+        return default

@@ -1,0 +1,159 @@
+"""`jhs-qual serve` and `jhs-qual users` without a browser: who may sign in, what the server
+refuses (another Host, another Origin, a login form from elsewhere, a wrong password, one tab too
+many), and the keys a browser keeps for itself. The browser itself: test_serve_browser.py."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import aiohttp
+import pytest
+
+from jhs_qual.keys import BROWSER_KEEPS, effective, for_browser, kept_by_browser
+from jhs_qual.serve.users import Users, users_path
+from served import PASSWORDS, jhs, make_project, serving
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory):
+    return make_project(tmp_path_factory.mktemp("team"))
+
+
+# --- users ----------------------------------------------------------------------------------
+
+def test_users_file_holds_argon2id_hashes_for_the_owner_only(team):
+    path = users_path(team)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    data = json.loads(path.read_text())
+    assert sorted(data["users"]) == ["anna", "bram"]
+    assert all(entry["hash"].startswith("$argon2id$") for entry in data["users"].values())
+    assert PASSWORDS["anna"] not in path.read_text()
+    users = Users.load(team)
+    assert users.verify("anna", PASSWORDS["anna"])
+    assert not users.verify("anna", PASSWORDS["bram"])
+    assert not users.verify("nobody", PASSWORDS["anna"])
+    assert jhs("users", "list", "--project", str(team)).stdout.split() == ["anna", "bram"]
+
+
+def test_users_refuse_short_passwords_known_names_and_control_characters(tmp_path):
+    path = make_project(tmp_path)
+    short = jhs("users", "add", "carla", "--password-stdin", "--project", str(path), input="kort\n")
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr and "Traceback" not in short.stderr
+    again = jhs("users", "add", "anna", "--password-stdin", "--project", str(path), input="een ander wachtwoord\n")
+    assert again.returncode == 2 and "--replace" in again.stderr
+    odd = jhs("users", "add", "an\tna", "--password-stdin", "--project", str(path), input="een ander wachtwoord\n")
+    assert odd.returncode == 2 and "control characters" in odd.stderr
+    replaced = jhs("users", "add", "anna", "--replace", "--password-stdin", "--project", str(path),
+                   input="een ander wachtwoord\n")
+    assert replaced.returncode == 0, replaced.stderr
+    assert Users.load(path).verify("anna", "een ander wachtwoord")
+    assert jhs("users", "remove", "bram", "--project", str(path)).returncode == 0
+    assert Users.load(path).names() == ["anna"]
+    gone = jhs("users", "remove", "bram", "--project", str(path))
+    assert gone.returncode == 2 and "no coder 'bram'" in gone.stderr
+
+
+def test_a_broken_users_file_is_one_line_and_exit_2(tmp_path):
+    path = make_project(tmp_path)
+    users_path(path).write_text('{"version": 1, "users": ["anna"]}')
+    for args in (["users", "list"], ["serve"]):
+        done = jhs(*args, "--project", str(path))
+        assert done.returncode == 2, done.stderr
+        assert "team.jhsq.users" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_serve_refuses_without_coders_and_an_open_host_without_its_address(tmp_path):
+    path = make_project(tmp_path)
+    open_host = jhs("serve", "--host", "0.0.0.0", "--project", str(path))
+    assert open_host.returncode == 2 and "--public-url" in open_host.stderr
+    users_path(path).unlink()
+    nobody = jhs("serve", "--project", str(path))
+    assert nobody.returncode == 2 and "users add" in nobody.stderr and "Traceback" not in nobody.stderr
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+def test_in_a_browser_no_default_key_is_one_the_browser_keeps():
+    assert kept_by_browser() == {"toggle_theme": "ctrl+t"}  # fine in a terminal
+    assert kept_by_browser(for_browser()) == {}
+    assert effective(for_browser())["toggle_theme"] == "f9"
+    assert effective(for_browser({"toggle_theme": "f7"}))["toggle_theme"] == "f7"  # the user's own still wins
+    assert "ctrl+w" in BROWSER_KEEPS
+
+
+# --- the server over HTTP ---------------------------------------------------------------------
+
+async def _login(session: aiohttp.ClientSession, url: str, name: str, password: str, origin: str | None = None):
+    async with session.get(url + "login") as page:
+        html = await page.text()
+    csrf = html.split('name="csrf" value="')[1].split('"')[0]
+    headers = {"Origin": origin or url.rstrip("/")}
+    async with session.post(url + "login", data={"csrf": csrf, "name": name, "password": password},
+                            headers=headers, allow_redirects=False) as answer:
+        return answer.status, answer.headers, await answer.text()
+
+
+def _jar():
+    return aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1 too
+
+
+async def test_sign_in_sets_a_strict_http_only_cookie_and_wrong_passwords_are_refused(team):
+    with serving(team) as served:
+        async with aiohttp.ClientSession(cookie_jar=_jar()) as session:
+            async with session.get(served.url, allow_redirects=False) as first:
+                assert first.status == 303 and first.headers["Location"] == "/login"
+                assert "frame-ancestors 'none'" in first.headers["Content-Security-Policy"]
+            status, _, text = await _login(session, served.url, "anna", "niet het wachtwoord")
+            assert status == 401 and "Wrong name or password" in text
+            status, _, _ = await _login(session, served.url, "nobody", PASSWORDS["anna"])
+            assert status == 401
+            status, _, text = await _login(session, served.url, "anna", PASSWORDS["anna"], origin="http://evil.example")
+            assert status == 403
+            status, headers, _ = await _login(session, served.url, "anna", PASSWORDS["anna"])
+            assert status == 303 and headers["Location"] == "/"
+            cookie = headers["Set-Cookie"]
+            assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+            async with session.get(served.url) as page:
+                html = await page.text()
+                assert page.status == 200 and "anna" in html and "googleapis" not in html
+
+
+async def test_login_form_needs_its_own_token(team):
+    with serving(team) as served:
+        async with aiohttp.ClientSession(cookie_jar=_jar()) as session:
+            async with session.post(served.url + "login", data={"name": "anna", "password": PASSWORDS["anna"]},
+                                    headers={"Origin": served.url.rstrip("/")}, allow_redirects=False) as forged:
+                assert forged.status == 403 and "jhsq_session" not in forged.headers.get("Set-Cookie", "")
+
+
+async def test_another_host_name_is_refused(team):
+    with serving(team) as served:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(served.url + "login", headers={"Host": "rebound.example:80"}) as answer:
+                assert answer.status == 421  # a DNS-rebinding page reaches the port but not the server
+
+
+async def test_websocket_checks_origin_session_and_limits(team):
+    with serving(team, "--max-per-coder", "1") as served:
+        ws_url = served.url.replace("http:", "ws:") + "ws?width=100&height=30"
+        origin = served.url.rstrip("/")
+        async with aiohttp.ClientSession(cookie_jar=_jar()) as anna:
+            assert (await _login(anna, served.url, "anna", PASSWORDS["anna"]))[0] == 303
+            with pytest.raises(aiohttp.WSServerHandshakeError) as foreign:
+                await anna.ws_connect(ws_url, origin="http://evil.example")
+            assert foreign.value.status == 403
+            with pytest.raises(aiohttp.WSServerHandshakeError) as bare:
+                await anna.ws_connect(ws_url)  # no Origin at all: not a browser on our page
+            assert bare.value.status == 403
+            async with aiohttp.ClientSession() as stranger:
+                with pytest.raises(aiohttp.WSServerHandshakeError) as signed_out:
+                    await stranger.ws_connect(ws_url, origin=origin)
+                assert signed_out.value.status == 401
+            first = await anna.ws_connect(ws_url, origin=origin)
+            screen = await first.receive(timeout=30)  # the workbench draws its first screen
+            assert screen.type == aiohttp.WSMsgType.BINARY and len(served.workbenches()) == 1
+            with pytest.raises(aiohttp.WSServerHandshakeError) as second:
+                await anna.ws_connect(ws_url, origin=origin)
+            assert second.value.status == 429
+            await first.close()
