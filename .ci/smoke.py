@@ -79,4 +79,24 @@ async def workbench() -> None:
 
 
 asyncio.run(workbench())
-print(f"smoke: the installed wheel works ({jhs_qual.__file__})")
+
+# the browser workbench is an extra: without it, one line that says how to get it
+bare = subprocess.run([jhs, "serve", "--project", "p.jhsq"], capture_output=True, text=True)
+assert bare.returncode == 2 and "pip install 'jhs_qual[serve]'" in bare.stderr, bare.stderr
+wheel = next((root / "dist").glob("jhs_qual-*.whl"))
+subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"{wheel}[serve]"], check=True)
+subprocess.run([jhs, "users", "add", "smoke", "--password-stdin", "--project", "p.jhsq"], input="smoke-wachtwoord\n",
+               text=True, check=True, capture_output=True)
+server = subprocess.Popen([jhs, "serve", "--port", "0", "--project", "p.jhsq"], stdout=subprocess.PIPE, text=True)
+try:
+    url = re.search(r"(http://\S+/) ", server.stdout.readline())[1]
+    from urllib.request import urlopen
+
+    for path, needle in (("login", 'name="csrf"'), ("static/jhs/jhs.css", "Roboto Mono"),
+                         ("static/textual/fonts/RobotoMono-VariableFont_wght.ttf", "")):
+        with urlopen(url + path) as answer:  # templates, our static files and the font come from the packages
+            assert answer.status == 200 and needle in answer.read().decode("latin-1"), path
+finally:
+    server.terminate()
+    server.wait(20)
+print(f"smoke: the installed wheel works ({jhs_qual.__file__}), and its browser workbench serves")

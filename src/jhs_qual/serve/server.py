@@ -56,6 +56,7 @@ THEMES = {  # the page around the terminal, in the workbench's colours (Textual'
     "dark": {"textual": "textual-dark", "background": "#121212", "foreground": "#E0E0E0", "accent": "#0178D4"},
 }
 MAX_MESSAGE = 64 * 1024  # a key or a paste from the browser; more is refused
+QUIT_SECONDS = 10
 FAILED_WINDOW = 600  # seconds in which failed sign-ins from one address are counted
 MAX_FAILED = 10
 
@@ -328,6 +329,16 @@ class WorkbenchServer:
                     stderr=asyncio.subprocess.PIPE, env=env)
                 self._stdin = self._process.stdin
                 return self._process
+
+            async def stop(self) -> None:
+                """Quit as ctrl+q does: after every key the browser sent before (a code key
+                pressed as the tab closed is stored); textual-serve's own quit after 10 s."""
+                if self._task is not None and await self.send_bytes(b"\x11"):
+                    try:
+                        await asyncio.wait_for(asyncio.shield(self._task), QUIT_SECONDS)
+                    except TimeoutError:
+                        log.warning("a workbench for %s did not quit in %d s", workbench.coder, QUIT_SECONDS)
+                await super().stop()
 
             async def on_meta(self, data: bytes) -> None:
                 if json.loads(data).get("type") in ("exit", "open_url"):  # no downloads, no links opened

@@ -1,0 +1,171 @@
+"""`jhs-qual serve` in a real browser: Debian's Chromium driven by Playwright (no browser
+download; `.ci/run` installs the package). A coder signs in, opens a transcript, codes a turn by
+key and the row is in the project; a wrong password and another site's page are refused; two
+coders code at once and nothing is lost; a closed tab and an idle timeout end the workbench
+process with every coding kept; the page asks nothing of another server."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from served import CHROMIUM, CHROMIUM_ARGS, PASSWORDS, codings, make_project, serving
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium package (.ci/run does), "
+                "or point JHS_QUAL_CHROMIUM at one", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is in the test extras")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def team(tmp_path):
+    return make_project(tmp_path)
+
+
+class Tab:
+    """One browser tab on the server: its requests, and the screen updates it receives."""
+
+    def __init__(self, browser, url: str):
+        self.url = url
+        self.context = browser.new_context(viewport={"width": 1200, "height": 760})
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.frames: list[float] = []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("websocket", lambda ws: ws.on("framereceived", lambda _: self.frames.append(time.monotonic())))
+
+    def sign_in(self, name: str, password: str) -> None:
+        self.page.goto(self.url)
+        self.page.fill("#name", name)
+        self.page.fill("#password", password)
+        self.page.click("button[type=submit]")
+
+    def open_workbench(self, name: str) -> None:
+        self.sign_in(name, PASSWORDS[name])
+        self.page.wait_for_selector("body.-first-byte", timeout=30_000)
+        self.page.click("#terminal")
+        self.quiet()
+
+    def quiet(self, seconds: float = 0.6, timeout: float = 20) -> None:
+        """Until the screen has not changed for `seconds`."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            time.sleep(0.1)
+            if not self.frames or time.monotonic() - self.frames[-1] > seconds:
+                return
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            self.page.keyboard.press(key)
+            self.quiet(0.3)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _wait_for(condition, timeout: float = 15.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if value := condition():
+            return value
+        time.sleep(0.1)
+    return condition()
+
+
+def test_a_coder_signs_in_opens_a_transcript_and_codes_a_turn_by_key(browser, team):
+    with serving(team) as served:
+        tab = Tab(browser, served.url)
+        tab.open_workbench("anna")
+        assert tab.page.inner_text("#coder") == "anna"
+        tab.keys("Enter")  # opens the first transcript, on its first answer not coded yet (turn 2)
+        tab.keys("r")  # bronstein/process_reflection
+        assert _wait_for(lambda: codings(team)) == [("anna", "process_reflection", 2)]
+        # self-contained: every request went to this server, the font included; no CSP violation
+        assert {urlsplit(url).netloc for url in tab.requests} == {urlsplit(served.url).netloc}
+        assert any(url.endswith(".ttf") for url in tab.requests)
+        assert tab.errors == []
+        # the light theme all over: xterm.js's own black is the theme's background
+        colour = tab.page.evaluate("getComputedStyle(document.querySelector('.xterm-viewport')).backgroundColor")
+        assert colour == "rgb(224, 224, 224)"
+        tab.close()
+
+
+def test_a_wrong_password_is_refused_in_the_browser(browser, team):
+    with serving(team) as served:
+        tab = Tab(browser, served.url)
+        tab.sign_in("anna", "bijna goed maar niet")
+        assert "Wrong name or password" in tab.page.inner_text(".message")
+        assert urlsplit(tab.page.url).path == "/login"
+        assert not any(c["name"] == "jhsq_session" for c in tab.context.cookies())
+        assert served.workbenches() == []
+        tab.close()
+
+
+def test_another_sites_page_cannot_open_a_workbench_with_the_coders_cookie(browser, team):
+    with serving(team) as served:
+        tab = Tab(browser, served.url)
+        tab.sign_in("anna", PASSWORDS["anna"])
+        tab.page.wait_for_selector("body.-first-byte", timeout=30_000)
+        tab.page.goto(served.url + "login")  # leave the workbench: its process ends
+        _wait_for(lambda: served.workbenches() == [])
+        ws_url = served.url.replace("http:", "ws:") + "ws"
+        evil = ("<html><body><script>const ws = new WebSocket(%r);"
+                "ws.onopen = () => document.title = 'opened'; ws.onclose = () => document.title = 'refused';"
+                "</script></body></html>") % ws_url
+        tab.page.route("http://evil.example/**", lambda route: route.fulfill(body=evil, content_type="text/html"))
+        tab.page.goto("http://evil.example/")
+        assert _wait_for(lambda: tab.page.title() in ("opened", "refused")) and tab.page.title() == "refused"
+        assert served.workbenches() == []
+        tab.close()
+
+
+def test_two_coders_code_at_once_and_nothing_is_lost(browser, team):
+    with serving(team) as served:
+        anna, bram = Tab(browser, served.url), Tab(browser, served.url)
+        anna.open_workbench("anna")
+        bram.open_workbench("bram")
+        anna.keys("Enter")
+        bram.keys("Enter")
+        for _ in range(4):  # interleaved: each codes a turn and moves on (shift+key), the other at once
+            anna.page.keyboard.press("Shift+R")
+            bram.page.keyboard.press("Shift+N")
+        found = _wait_for(lambda: len(codings(team)) == 8 and codings(team))
+        assert sorted(found) == sorted([("anna", "process_reflection", n) for n in (2, 4, 6, 8)]
+                                       + [("bram", "new_activities", n) for n in (2, 4, 6, 8)])
+        anna.close()
+        bram.close()
+
+
+def test_a_closed_tab_ends_its_workbench_and_keeps_its_coding(browser, team):
+    with serving(team) as served:
+        tab = Tab(browser, served.url)
+        tab.open_workbench("anna")
+        tab.keys("Enter")
+        assert len(served.workbenches()) == 1
+        tab.page.keyboard.press("f")  # bronstein/flexibility; the tab closes at once
+        tab.close()
+        assert _wait_for(lambda: served.workbenches() == [])
+        assert codings(team) == [("anna", "flexibility", 2)]
+
+
+def test_an_idle_workbench_is_closed(browser, team):
+    with serving(team, "--idle-minutes", "0.1") as served:  # 6 seconds
+        tab = Tab(browser, served.url)
+        tab.open_workbench("bram")
+        tab.page.wait_for_selector("body.-closed", timeout=30_000)
+        assert "Every coding you made is stored" in tab.page.inner_text(".notice.closed")
+        assert _wait_for(lambda: served.workbenches() == [])
+        tab.close()
