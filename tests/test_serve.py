@@ -157,3 +157,36 @@ async def test_websocket_checks_origin_session_and_limits(team):
                 await anna.ws_connect(ws_url, origin=origin)
             assert second.value.status == 429
             await first.close()
+
+
+async def test_signing_out_needs_the_pages_token_and_ends_the_session(team):
+    with serving(team) as served:
+        async with aiohttp.ClientSession(cookie_jar=_jar()) as session:
+            assert (await _login(session, served.url, "anna", PASSWORDS["anna"]))[0] == 303
+            async with session.get(served.url) as page:
+                csrf = (await page.text()).split('name="csrf" value="')[1].split('"')[0]
+            origin = {"Origin": served.url.rstrip("/")}
+            async with session.post(served.url + "logout", data={"csrf": "forged"}, headers=origin,
+                                    allow_redirects=False) as forged:
+                assert forged.status == 403
+            async with session.get(served.url, allow_redirects=False) as still:
+                assert still.status == 200  # a forged sign-out signs nobody out
+            async with session.post(served.url + "logout", data={"csrf": csrf}, headers=origin,
+                                    allow_redirects=False) as out:
+                assert out.status == 303 and out.headers["Location"] == "/login"
+            async with session.get(served.url, allow_redirects=False) as after:
+                assert after.status == 303 and after.headers["Location"] == "/login"
+
+
+async def test_a_tab_over_the_limit_says_why(team):
+    with serving(team, "--max-sessions", "1") as served:
+        async with aiohttp.ClientSession(cookie_jar=_jar()) as anna, \
+                aiohttp.ClientSession(cookie_jar=_jar()) as bram:
+            assert (await _login(anna, served.url, "anna", PASSWORDS["anna"]))[0] == 303
+            assert (await _login(bram, served.url, "bram", PASSWORDS["bram"]))[0] == 303
+            ws_url = served.url.replace("http:", "ws:") + "ws"
+            first = await anna.ws_connect(ws_url, origin=served.url.rstrip("/"))
+            await first.receive(timeout=30)
+            async with bram.get(served.url) as page:
+                assert page.status == 429 and "1 workbenches open, its limit" in await page.text()
+            await first.close()

@@ -149,6 +149,24 @@ def test_two_coders_code_at_once_and_nothing_is_lost(browser, team):
         bram.close()
 
 
+def test_each_coder_sees_the_others_codings_appear(browser, team):
+    with serving(team) as served:
+        anna, bram = Tab(browser, served.url), Tab(browser, served.url)
+        anna.open_workbench("anna")
+        bram.open_workbench("bram")
+        anna.keys("Enter")
+        bram.keys("F4", "a")  # bram on the summary of all coders' codings
+        bram.quiet(1.5)
+        seen = len(bram.frames)
+        time.sleep(2.5)
+        assert len(bram.frames) == seen  # nothing changes on bram's screen by itself
+        anna.keys("r")
+        assert _wait_for(lambda: len(bram.frames) > seen, timeout=5)  # anna's coding redraws it
+        assert codings(team) == [("anna", "process_reflection", 2)]
+        anna.close()
+        bram.close()
+
+
 def test_a_closed_tab_ends_its_workbench_and_keeps_its_coding(browser, team):
     with serving(team) as served:
         tab = Tab(browser, served.url)

@@ -24,6 +24,7 @@ none is lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -83,6 +84,51 @@ class Workbench:
     websocket: object
     last_input: float = field(default_factory=time.monotonic)
     closed_because: str = ""
+
+
+class WorkbenchProcess(AppService):
+    """One tab's workbench: `argv` started without a shell (the coder's name is one argument,
+    never part of a command line), its screen relayed to `websocket`."""
+
+    def __init__(self, argv: list[str], coder: str, websocket) -> None:
+        super().__init__("", write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+                         close=websocket.close, download_manager=DownloadManager())
+        self.argv, self.coder = argv, coder
+
+    async def _open_app_process(self, width: int = 80, height: int = 24):
+        self._process = await asyncio.create_subprocess_exec(
+            *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=self._build_environment(width=width, height=height))
+        self._stdin = self._process.stdin
+        return self._process
+
+    async def run(self) -> None:
+        await super().run()
+        await self.remote_close()  # the workbench ended (quit, or failed to start): so does its page
+
+    async def on_meta(self, data: bytes) -> None:
+        if json.loads(data).get("type") == "exit":  # no downloads, no pages opened
+            await super().on_meta(data)
+
+    async def stop(self) -> None:
+        """Quit as ctrl+q does, after every key the browser sent before it (a code key pressed
+        as the tab closed is stored); else textual-serve's quit; else kill."""
+        if self._task is None:
+            return
+        if not self._task.done() and not (await self.send_bytes(b"\x11") and await self._ended()) and not (
+                await self.send_meta({"type": "quit"}) and await self._ended()):
+            log.warning("a workbench for %s did not quit in %d s: killed", self.coder, QUIT_SECONDS)
+            with contextlib.suppress(ProcessLookupError):
+                self._process.kill()
+        await self._task
+        self._task = None
+
+    async def _ended(self) -> bool:
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), QUIT_SECONDS)
+            return True
+        except TimeoutError:
+            return False
 
 
 def origin_of(url: str) -> tuple[str, str]:
@@ -214,6 +260,8 @@ class WorkbenchServer:
         if found is None:
             return _redirect("/login")
         session_id, session = found
+        if refusal := self._over_limit(session.coder):
+            return self._page("message.html", status=429, message=refusal)
         return self._page("workbench.html", coder=session.coder, csrf=session.csrf,
                           websocket_url=self._websocket_url(request), idle_minutes=self.limits.idle_minutes)
 
@@ -263,8 +311,11 @@ class WorkbenchServer:
     async def logout(self, request):
         form = await request.post()
         found = self._session(request)
-        if found is not None and self._same_origin(request) and hmac.compare_digest(
-                found[1].csrf, str(form.get("csrf", ""))):
+        if found is not None and not (self._same_origin(request) and hmac.compare_digest(
+                found[1].csrf, str(form.get("csrf", "")))):
+            log.warning("refused a sign-out for %s: not from the workbench page", found[1].coder)
+            return web.Response(status=403, text="That sign-out did not come from the workbench page.\n")
+        if found is not None:
             session_id, session = found
             del self.sessions[session_id]
             for workbench in [w for w in self.workbenches if w.session_id == session_id]:
@@ -317,36 +368,10 @@ class WorkbenchServer:
                     "close one of those tabs first.")
         return ""
 
-    def _process(self, workbench: Workbench):
+    def _process(self, workbench: Workbench) -> WorkbenchProcess:
         argv = [sys.executable, "-m", "jhs_qual", "tui", "--served", "--theme", self.theme["textual"],
                 "--project", str(self.project_path), "--coder", workbench.coder]
-
-        class WorkbenchProcess(AppService):
-            async def _open_app_process(self, width: int = 80, height: int = 24):
-                env = self._build_environment(width=width, height=height)
-                self._process = await asyncio.create_subprocess_exec(
-                    *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.PIPE, env=env)
-                self._stdin = self._process.stdin
-                return self._process
-
-            async def stop(self) -> None:
-                """Quit as ctrl+q does: after every key the browser sent before (a code key
-                pressed as the tab closed is stored); textual-serve's own quit after 10 s."""
-                if self._task is not None and await self.send_bytes(b"\x11"):
-                    try:
-                        await asyncio.wait_for(asyncio.shield(self._task), QUIT_SECONDS)
-                    except TimeoutError:
-                        log.warning("a workbench for %s did not quit in %d s", workbench.coder, QUIT_SECONDS)
-                await super().stop()
-
-            async def on_meta(self, data: bytes) -> None:
-                if json.loads(data).get("type") in ("exit", "open_url"):  # no downloads, no links opened
-                    await super().on_meta(data)
-
-        websocket = workbench.websocket
-        return WorkbenchProcess("", write_bytes=websocket.send_bytes, write_str=websocket.send_str,
-                                close=websocket.close, download_manager=DownloadManager())
+        return WorkbenchProcess(argv, workbench.coder, workbench.websocket)
 
     async def _relay(self, workbench: Workbench, process) -> None:
         """The browser's keys, paste and size to the workbench (the screen goes back in AppService)."""
