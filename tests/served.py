@@ -55,7 +55,7 @@ def serving(project_path: Path, *args: str) -> Iterator[Served]:
     process = subprocess.Popen([sys.executable, "-m", "jhs_qual", "serve", "--project", str(project_path),
                                 "--port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = process.stdout.readline()
-    found = re.search(r"(http://\S+/) ", line)
+    found = re.search(r"(http://[^\s,]+/)", line)  # where it listens (after an https public address)
     if not found:
         process.kill()
         raise AssertionError(f"serve did not start: {line}{process.stderr.read()}")

@@ -190,3 +190,36 @@ async def test_a_tab_over_the_limit_says_why(team):
             async with bram.get(served.url) as page:
                 assert page.status == 429 and "1 workbenches open, its limit" in await page.text()
             await first.close()
+
+
+def test_public_addresses_are_compared_as_browsers_send_them():
+    from jhs_qual.errors import BadInput
+    from jhs_qual.serve.server import origin_of
+
+    assert origin_of("https://Qual.Example.org:443/") == ("https", "qual.example.org")
+    assert origin_of("http://10.0.0.5:8765") == ("http", "10.0.0.5:8765")
+    with pytest.raises(BadInput, match="not an http"):
+        origin_of("qual.example.org")
+
+
+async def test_behind_a_tls_proxy_the_public_name_is_answered_and_the_cookie_is_secure(team):
+    with serving(team, "--public-url", "https://qual.example.org") as served:
+        async with aiohttp.ClientSession(cookie_jar=_jar()) as session:
+            proxied = {"Host": "qual.example.org"}  # as nginx passes it on (proxy_set_header Host $host)
+            async with session.get(served.url + "login", headers=proxied) as page:
+                assert page.status == 200 and "Secure" in page.headers["Set-Cookie"]
+                csrf = (await page.text()).split('name="csrf" value="')[1].split('"')[0]
+                token = page.cookies["jhsq_login"].value
+            secure_cookie = {"Cookie": f"jhsq_login={token}"}  # a Secure cookie is not sent over http by itself
+            async with session.post(served.url + "login", headers={**proxied, **secure_cookie,
+                                                                  "Origin": "https://qual.example.org"},
+                                    data={"csrf": csrf, "name": "bram", "password": PASSWORDS["bram"]},
+                                    allow_redirects=False) as answer:
+                assert answer.status == 303 and "Secure" in answer.headers["Set-Cookie"]
+            async with session.get(served.url + "login", headers={"Host": "qual.example.org.evil"}) as other:
+                assert other.status == 421
+
+
+def test_a_bad_public_url_is_one_line_before_listening(team):
+    done = jhs("serve", "--public-url", "qual.example.org", "--project", str(team))
+    assert done.returncode == 2 and "--public-url" in done.stderr and "Traceback" not in done.stderr

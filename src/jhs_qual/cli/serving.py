@@ -30,7 +30,7 @@ def _users(project_path: Path | None):
 @click.option("--public-url", metavar="URL",
               help="The address coders open, e.g. https://qual.example.org behind a TLS proxy.")
 @click.option("--max-sessions", type=click.IntRange(1), default=8, show_default=True,
-              help="Workbenches open at once, all coders together (each 60 MB, 285 MB once it suggests).")
+              help="Workbenches open at once, all coders together (each 61 MiB, 302 MiB once it suggests).")
 @click.option("--max-per-coder", type=click.IntRange(1), default=2, show_default=True,
               help="Workbenches (browser tabs) open at once per coder.")
 @click.option("--idle-minutes", type=click.FloatRange(0.1), default=30, show_default=True,

@@ -64,7 +64,7 @@ MAX_FAILED = 10
 
 @dataclass(frozen=True)
 class Limits:
-    total: int = 8  # workbenches open at once, all coders (each 60 MB, 285 MB once it suggests)
+    total: int = 8  # workbenches open at once, all coders (each 61 MiB, 302 MiB once it suggests)
     per_coder: int = 2
     idle_minutes: float = 30
     session_hours: float = 12
@@ -154,6 +154,8 @@ class WorkbenchServer:
             raise BadInput(f"--host {host} lets other machines in, so the server must know the address "
                            "they use", field="--public-url",
                            hint="add --public-url http://NAME:PORT (or the https address of the proxy in front)")
+        if public_url is not None:
+            origin_of(public_url)  # a usable address, said before anything listens
         self.project_path = Path(project_path).absolute()
         self.users = users
         self.host, self.port = host, port
@@ -432,7 +434,8 @@ class WorkbenchServer:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         watcher = asyncio.create_task(self._watch_idle())
-        ready(f"jhs-qual serve: {self.address()} ({self.project_path.name}; {len(self.users.names())} "
+        listening = f", listening on http://{self.host}:{self.port}/" if self.public_url else ""
+        ready(f"jhs-qual serve: {self.address()}{listening} ({self.project_path.name}; {len(self.users.names())} "
               f"coder(s) can sign in; at most {self.limits.total} workbenches, {self.limits.per_coder} per coder, "
               f"closed after {self.limits.idle_minutes:g} idle minutes); ctrl+c stops")
         try:
