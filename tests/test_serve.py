@@ -4,6 +4,7 @@ many), and the keys a browser keeps for itself. The browser itself: test_serve_b
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
 
@@ -223,3 +224,20 @@ async def test_behind_a_tls_proxy_the_public_name_is_answered_and_the_cookie_is_
 def test_a_bad_public_url_is_one_line_before_listening(team):
     done = jhs("serve", "--public-url", "qual.example.org", "--project", str(team))
     assert done.returncode == 2 and "--public-url" in done.stderr and "Traceback" not in done.stderr
+
+
+async def test_failed_sign_ins_are_slowed_and_counted_per_address_behind_a_proxy(team):
+    with serving(team) as served:
+        async with aiohttp.ClientSession(cookie_jar=_jar()) as session:
+            async def attempt(address: str, password: str = "niet het wachtwoord") -> int:
+                async with session.get(served.url + "login") as page:
+                    csrf = (await page.text()).split('name="csrf" value="')[1].split('"')[0]
+                async with session.post(served.url + "login", data={"csrf": csrf, "name": "anna", "password": password},
+                                        headers={"Origin": served.url.rstrip("/"), "X-Forwarded-For": address},
+                                        allow_redirects=False) as answer:
+                    return answer.status
+
+            statuses = await asyncio.gather(*(attempt("198.51.100.7") for _ in range(10)))
+            assert statuses == [401] * 10
+            assert await attempt("198.51.100.7", PASSWORDS["anna"]) == 429  # even the right password, for now
+            assert await attempt("203.0.113.9", PASSWORDS["anna"]) == 303  # another coder behind the same proxy

@@ -278,10 +278,10 @@ class WorkbenchServer:
         form = await request.post()
         token = request.cookies.get(CSRF_COOKIE, "")
         if not (self._same_origin(request) and token and hmac.compare_digest(token, str(form.get("csrf", "")))):
-            log.warning("refused a sign-in from %s: not from this server's own login page", request.remote)
+            log.warning("refused a sign-in from %s: not from this server's own login page", _client(request))
             return await self.login_page(request, "That sign-in did not come from this page. Please try again.",
                                          status=403)
-        address = request.remote or "?"
+        address = _client(request)
         failures = self._failed[address]
         while failures and failures[0] < time.monotonic() - FAILED_WINDOW:
             failures.popleft()
@@ -443,6 +443,16 @@ class WorkbenchServer:
         finally:
             watcher.cancel()
             await runner.cleanup()  # closes every workbench first (on_shutdown)
+
+
+def _client(request) -> str:
+    """The browser's address: behind a proxy on this machine, the last one it names in
+    X-Forwarded-For (else every coder would share the proxy's address, and its failed sign-ins)."""
+    remote = request.remote or "?"
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and remote in ("127.0.0.1", "::1"):
+        return forwarded.split(",")[-1].strip()[:64] or remote
+    return remote
 
 
 def _redirect(to: str):
