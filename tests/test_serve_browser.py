@@ -132,39 +132,43 @@ def test_another_sites_page_cannot_open_a_workbench_with_the_coders_cookie(brows
         tab.close()
 
 
-def test_two_coders_code_at_once_and_nothing_is_lost(browser, team):
+@pytest.fixture
+def two_coders(browser, team):
+    """anna and bram signed in at once, each in a workbench of their own on one project."""
     with serving(team) as served:
         anna, bram = Tab(browser, served.url), Tab(browser, served.url)
-        anna.open_workbench("anna")
-        bram.open_workbench("bram")
-        anna.keys("Enter")
-        bram.keys("Enter")
-        for _ in range(4):  # interleaved: each codes a turn and moves on (shift+key), the other at once
-            anna.page.keyboard.press("Shift+R")
-            bram.page.keyboard.press("Shift+N")
-        found = _wait_for(lambda: len(codings(team)) == 8 and codings(team))
-        assert sorted(found) == sorted([("anna", "process_reflection", n) for n in (2, 4, 6, 8)]
-                                       + [("bram", "new_activities", n) for n in (2, 4, 6, 8)])
-        anna.close()
-        bram.close()
+        try:
+            anna.open_workbench("anna")
+            bram.open_workbench("bram")
+            yield anna, bram
+        finally:
+            anna.close()
+            bram.close()
 
 
-def test_each_coder_sees_the_others_codings_appear(browser, team):
-    with serving(team) as served:
-        anna, bram = Tab(browser, served.url), Tab(browser, served.url)
-        anna.open_workbench("anna")
-        bram.open_workbench("bram")
-        anna.keys("Enter")
-        bram.keys("F4", "a")  # bram on the summary of all coders' codings
-        bram.quiet(1.5)
-        seen = len(bram.frames)
-        time.sleep(2.5)
-        assert len(bram.frames) == seen  # nothing changes on bram's screen by itself
-        anna.keys("r")
-        assert _wait_for(lambda: len(bram.frames) > seen, timeout=5)  # anna's coding redraws it
-        assert codings(team) == [("anna", "process_reflection", 2)]
-        anna.close()
-        bram.close()
+def test_two_coders_code_at_once_and_nothing_is_lost(two_coders, team):
+    anna, bram = two_coders
+    anna.keys("Enter")
+    bram.keys("Enter")
+    for _ in range(4):  # interleaved: each codes a turn and moves on (shift+key), the other at once
+        anna.page.keyboard.press("Shift+R")
+        bram.page.keyboard.press("Shift+N")
+    found = _wait_for(lambda: len(codings(team)) == 8 and codings(team))
+    assert sorted(found) == sorted([("anna", "process_reflection", n) for n in (2, 4, 6, 8)]
+                                   + [("bram", "new_activities", n) for n in (2, 4, 6, 8)])
+
+
+def test_each_coder_sees_the_others_codings_appear(two_coders, team):
+    anna, bram = two_coders
+    anna.keys("Enter")
+    bram.keys("F4", "a")  # bram on the summary of all coders' codings
+    bram.quiet(1.5)
+    seen = len(bram.frames)
+    time.sleep(2.5)
+    assert len(bram.frames) == seen  # nothing changes on bram's screen by itself
+    anna.keys("r")
+    assert _wait_for(lambda: len(bram.frames) > seen, timeout=5)  # anna's coding redraws it
+    assert codings(team) == [("anna", "process_reflection", 2)]
 
 
 def test_a_closed_tab_ends_its_workbench_and_keeps_its_coding(browser, team):

@@ -51,12 +51,11 @@ def tui(coder: str | None, open_name: str | None, turn: int | None, served: bool
     if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise BadInput("the workbench needs a terminal (standard input and output are not one)",
                        hint="run it in a terminal; for scripts use the other commands")
-    from jhs_qual.keys import for_browser, reserved_keys
+    from jhs_qual.keys import reserved_keys
 
     config = Config.load()
     project = open_project(project_path)
     try:
-        project.check_keys(reserved_keys(for_browser(config.keys) if served else config.keys))  # a remapped key may take a code's
         opening = None
         if open_name is not None:
             found = project.transcript(open_name)
@@ -67,6 +66,7 @@ def tui(coder: str | None, open_name: str | None, turn: int | None, served: bool
 
         app = JhsApp(project, coder=coder or "", config=config, open_transcript=opening,
                      served_theme=(served_theme or "textual-light") if served else None)
+        project.check_keys(reserved_keys(app.remap()))  # a remapped workbench key may now take a code's
         try:
             app.run()
         finally:

@@ -251,6 +251,12 @@ class WorkbenchServer:
             return None
         return session_id, session
 
+    def _set_cookie(self, response, name: str, value: str, *, path: str, max_age: int) -> None:
+        """Every cookie of ours: never readable by scripts, never sent from another site's page,
+        only over TLS when the server is reached by https."""
+        response.set_cookie(name, value, httponly=True, samesite="Strict", secure=self.secure, path=path,
+                            max_age=max_age)
+
     def _same_origin(self, request) -> bool:
         origin = request.headers.get("Origin")
         return origin is not None and origin.lower() in self._origins
@@ -270,18 +276,17 @@ class WorkbenchServer:
     async def login_page(self, request, message: str = "", status: int = 200):
         token = secrets.token_urlsafe(32)
         response = self._page("login.html", status=status, csrf=token, message=message)
-        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=self.secure,
-                            path="/login", max_age=3600)
+        self._set_cookie(response, CSRF_COOKIE, token, path="/login", max_age=3600)
         return response
 
     async def login(self, request):
         form = await request.post()
         token = request.cookies.get(CSRF_COOKIE, "")
+        address = _client(request)
         if not (self._same_origin(request) and token and hmac.compare_digest(token, str(form.get("csrf", "")))):
-            log.warning("refused a sign-in from %s: not from this server's own login page", _client(request))
+            log.warning("refused a sign-in from %s: not from this server's own login page", address)
             return await self.login_page(request, "That sign-in did not come from this page. Please try again.",
                                          status=403)
-        address = _client(request)
         failures = self._failed[address]
         while failures and failures[0] < time.monotonic() - FAILED_WINDOW:
             failures.popleft()
@@ -305,8 +310,7 @@ class WorkbenchServer:
                                             time.time() + self.limits.session_hours * 3600)
         log.info("%s signed in from %s", name, address)
         response = _redirect("/")
-        response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="Strict", secure=self.secure,
-                            path="/", max_age=int(self.limits.session_hours * 3600))
+        self._set_cookie(response, SESSION_COOKIE, session_id, path="/", max_age=int(self.limits.session_hours * 3600))
         response.del_cookie(CSRF_COOKIE, path="/login")
         return response
 

@@ -360,12 +360,19 @@ class TranscriptView(ScrollView, can_focus=True):
 
     # --- drawing --------------------------------------------------------------------------------
 
+    def render_lines(self, crop):
+        # the widget's own colours, for every cell render_line draws: no cell is left to the
+        # terminal's default background (black in a browser's xterm.js and in many terminals,
+        # whatever the theme); once per frame, as rich_style walks every ancestor's styles
+        self._base_style = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         self._layout()
         index = y + self.scroll_offset.y
         width = self.size.width
         if index >= len(self._lines):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base_style)
         line = self._lines[index]
         theme = self.app.current_theme
         background = theme.background or ("#1e1e1e" if theme.dark else "#ffffff")
@@ -384,9 +391,7 @@ class TranscriptView(ScrollView, can_focus=True):
         strip = Strip(segments).adjust_cell_length(width)
         if selected and line.kind != "blank":
             strip = strip.apply_style(Style(bgcolor=blend(accent, background, 0.08)))
-        # the widget's own colours under every cell: no cell is left to the terminal's default
-        # background (black in a browser's xterm.js and in many terminals, whatever the theme)
-        return strip.apply_style(self.rich_style)
+        return strip.apply_style(self._base_style)
 
     def _header(self, turn_index: int, base: Style, background: str, dark: bool) -> list[Segment]:
         turn = self.turns[turn_index]
