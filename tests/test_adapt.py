@@ -47,7 +47,7 @@ def test_examples_carry_the_question(run):
                "--attributes", str(SAMPLES / "attributes.csv")).exit_code == 0
     run("code", "add", "so_leerlingen_de_horizon", "intervention", "--turn", "13", "--coder", "anna")
     with Project.open(run.project_path) as project:
-        (code, text), = learning_examples(project).values()
+        (code, text), = learning_examples(project, "anna").values()
     assert code == "pupil_topics/intervention"
     assert text.startswith("Leuk.") and "Wat vonden jullie van de lessen?" in text
 

@@ -83,7 +83,7 @@ def test_suggest_ranks_the_rest_by_the_codings(run, tmp_path):
             assert run("code", "add", name, code, "--turn", "2", "--coder", "anna").exit_code == 0
     for names, rows in groups:
         rest = list(zip(names, rows))[15:]
-        learned = top_codes(run, [n for n, _ in rest])
+        learned = top_codes(run, [n for n, _ in rest], "--coder", "anna")
         before = top_codes(run, [n for n, _ in rest], "--no-learning", "--no-semantic")
         right = sum(learned[n][0]["code"].endswith("/" + code) for n, (_, code) in rest)
         right_before = sum(bool(before[n]) and before[n][0]["code"].endswith("/" + code) for n, (_, code) in rest)
@@ -98,8 +98,8 @@ def test_learn_from_one_coder_and_the_curve(run, tmp_path):
     assert run("import", str(folder)).exit_code == 0
     for name, (_, code) in zip(names, STAFF):
         run("code", "add", name, code, "--turn", "2", "--coder", "ben")
-    bad = run("suggest", names[0], "--learn-from", "nobody")
-    assert bad.exit_code == 2 and "--learn-from" in bad.output
+    bad = run("suggest", names[0], "--coder", "nobody")
+    assert bad.exit_code == 2 and "--coder" in bad.output
     report = json.loads(run("suggest", "--evaluate", "--coder", "ben", "--json").output)
     curve = {row["n"]: row for row in report["learning_curve"]}
     assert set(curve) == {0, 5, 10, 15}

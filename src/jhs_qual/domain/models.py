@@ -7,9 +7,23 @@ Offsets everywhere are Unicode code-point offsets into the stored text
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 ORIGINS = ("manual", "suggested", "auto")
+
+
+def question_before(interviewer: Sequence[bool], index: int) -> int | None:
+    """The turn an answer answers: the nearest interviewer turn before turn `index`
+    (0-based; `interviewer[i]`: is turn i the interviewer's), or None."""
+    return next((i for i in range(index - 1, -1, -1) if interviewer[i]), None)
+
+
+def previous_codes(codes_by_turn: Sequence[set[str]], interviewer: Sequence[bool], index: int) -> frozenset[str] | None:
+    """The codes a coder gave the last coded answer before turn `index` (None: no answer before it
+    is coded); `codes_by_turn[i]`: the coder's codes on turn i."""
+    return next((frozenset(codes_by_turn[i]) for i in range(index - 1, -1, -1)
+                 if not interviewer[i] and codes_by_turn[i]), None)
 
 
 @dataclass(frozen=True)

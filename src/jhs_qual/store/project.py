@@ -742,6 +742,19 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore):
             row["turn"], row["speaker"] = (index + 1, speakers[index]) if index >= 0 else (None, None)
             yield row
 
+    def learning_rows(self, coder: str, *, limit: int = 20_000) -> list[tuple[int, int, str, int, int]]:
+        """(coding id, transcript id, code reference, start, end) of `coder`'s latest `limit`
+        codings made by a person (not autocode's): what that coder's suggestions learn from."""
+        return self.db.execute(
+            "SELECT c.id, c.transcript_id, k.codebook_id || '/' || k.code_id, c.start, c.end FROM codings c"
+            " JOIN codes k ON k.id = c.code_id JOIN coders cd ON cd.id = c.coder_id"
+            " WHERE cd.name = ? AND c.origin != 'auto' ORDER BY c.id DESC LIMIT ?", [coder, limit]).fetchall()
+
+    def turn_rows(self, transcript_id: int) -> list[tuple[int, int, int, str | None]]:
+        """(start, content_start, end, speaker) of a transcript's turns, in order."""
+        return self.db.execute("SELECT start, content_start, end, speaker FROM turns WHERE transcript_id = ?"
+                               " ORDER BY start", [transcript_id]).fetchall()
+
     def codings(self, coders: list[str] | None = None) -> list[Coding]:
         sql = (
             "SELECT c.id, c.transcript_id, k.codebook_id || '/' || k.code_id AS code, cd.name AS coder,"

@@ -44,13 +44,29 @@ class Learner:
         self.units: Counter = Counter()  # coded units per code
         self._seen: dict[int, tuple[str, tuple[str, ...]]] = {}  # coding id -> (code, its words)
         self.vocabulary: set[str] = set()
-        for code, doc in code_docs.items():
-            words = lemmas(doc)
-            counts = Counter(words)
-            scale = PRIOR_WEIGHT * 20.0 / max(len(words), 1)  # the codebook as a document of ~20 words
-            self.words[code] = Counter({w: n * scale for w, n in counts.items()})
-            self.totals[code] = sum(self.words[code].values())
-            self.vocabulary |= counts.keys()
+        self._docs: dict[str, str] = {}
+        self.set_codes(code_docs)
+
+    def set_codes(self, code_docs: dict[str, str]) -> None:
+        """The codes and what the codebook says of each (the prior); codes made or changed
+        since are read again, what was learned of the others is kept."""
+        with self._lock:
+            for code in [c for c in self._docs if c not in code_docs]:
+                del self._docs[code], self.words[code], self.totals[code]
+            for code, doc in code_docs.items():
+                if self._docs.get(code) == doc:
+                    continue
+                self._docs[code] = doc
+                words = self.lemmas(doc)
+                counts = Counter(words)
+                scale = PRIOR_WEIGHT * 20.0 / max(len(words), 1)  # the codebook as a document of ~20 words
+                self.words[code] = Counter({w: n * scale for w, n in counts.items()})
+                self.totals[code] = sum(self.words[code].values())
+                self.vocabulary |= counts.keys()
+                for seen_code, seen_words in self._seen.values():  # what was learned of it stays
+                    if seen_code == code:
+                        self.words[code].update(seen_words)
+                        self.totals[code] += len(seen_words)
 
     @property
     def known(self) -> set[int]:
@@ -69,9 +85,11 @@ class Learner:
                     self._count(code, words, +1)
 
     def _count(self, code: str, words: tuple[str, ...], sign: int) -> None:
+        self.units[code] += sign
+        if code not in self.words:  # a code deleted since
+            return
         self.words[code].update({w: sign for w in words})
         self.totals[code] += sign * len(words)
-        self.units[code] += sign
         if sign > 0:
             self.vocabulary.update(words)
 
@@ -105,6 +123,11 @@ def _z(values: list[float]) -> list[float]:
     return [(v - mean) / spread if spread > 1e-9 else 0.0 for v in values]
 
 
+def learned_weight(n: int) -> float:
+    """How much the learned signal counts after n coded units (see the module docstring)."""
+    return n / (n + HALF_WEIGHT_AT)
+
+
 def fuse(keyword: dict[str, float], learned: dict[str, float], n: int, codes: list[str]) -> dict[str, float]:
     """One score per code: standardised keyword score plus the standardised posterior,
     weighted by the amount coded (see the module docstring)."""
@@ -114,7 +137,7 @@ def fuse(keyword: dict[str, float], learned: dict[str, float], n: int, codes: li
     if not learned or n == 0:
         return dict(zip(codes, k))
     p = _z([learned.get(c, 0.0) for c in codes])
-    weight = n / (n + HALF_WEIGHT_AT)
+    weight = learned_weight(n)
     return {c: a + weight * b for c, a, b in zip(codes, k, p)}
 
 

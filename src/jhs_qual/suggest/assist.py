@@ -1,24 +1,123 @@
-"""The whole engine over a project, for the command line: keywords, the question, the
-codings (learning) and the semantic layer, per unit of a transcript.
+"""The suggestion engine, built in one place for the workbench, the command line and the
+benchmarks: keywords (with the question before each answer), learning from one coder's
+codings, the semantic layer, and one calibrated score (calibrate.py).
 
-The workbench builds the same pieces itself (tui/app.py), in a worker thread;
-here everything runs in the command's process and the vectors made are
-stored in the project at the end (`save`).
+`EngineInputs` is what the engine needs from a project (or from codebook files): read
+on the caller's thread, since the workbench builds the engine in a worker that never
+touches the database. `Engine` is the engine itself; the semantic layer can load after
+the rest (`load_semantic`), so the keyword suggestions show at once and the meaning
+refines them. Codes made, renamed or merged update it in place (`update_codes`): the
+spaCy pipeline, the encoder and every vector made are kept. `ProjectEngine` adds what
+the command line needs: the units of transcripts, vectors stored in the project.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from jhs_qual.suggest.adapt import Learner, code_document
 from jhs_qual.suggest.engine import Suggestion
-from jhs_qual.suggest.semantic import Semantic, code_texts, load_encoder, text_key
-from jhs_qual.suggest.service import Suggester, learning_examples, project_units, sources_from_project
-
+from jhs_qual.suggest.semantic import Semantic, code_texts, shared_encoder, text_key
+from jhs_qual.suggest.service import (CodeSource, Suggester, learning_examples, project_units,
+                                      sources_from_codebooks, sources_from_project)
+from jhs_qual.suggest.settings import Settings
 
 BATCH = 500  # texts encoded at once: bigger batches are barely faster and take more memory
+
+
+@dataclass
+class EngineInputs:
+    sources: list[CodeSource]  # the codes' terms, per codebook
+    docs: dict[str, str]  # code -> what the codebook says of it (the learner's prior)
+    prototypes: dict[str, list[str]]  # code -> its prototype texts (the semantic layer)
+    examples: dict[int, tuple[str, str | None]] = field(default_factory=dict)  # the coder's codings to learn from
+
+    @classmethod
+    def from_project(cls, project, *, coder: str | None, codebooks: list[str] | None = None,
+                     use_learned: bool = False) -> EngineInputs:
+        """The project's codes, and `coder`'s own codings to learn from (none without a coder)."""
+        codes = {f"{c['codebook_id']}/{c['code_id']}": c for c in project.codes()
+                 if (codebooks is None or c["codebook_id"] in codebooks) and c.get("codable", 1)}
+        return cls(sources_from_project(project, use_learned=use_learned, codebooks=codebooks),
+                   {r: code_document(c) for r, c in codes.items()}, {r: code_texts(c) for r, c in codes.items()},
+                   learning_examples(project, coder))
+
+    @classmethod
+    def from_codebooks(cls, books) -> EngineInputs:
+        """Parsed codebook files, without a project (nothing to learn from)."""
+        from dataclasses import asdict
+
+        codes = {f"{b.id}/{c.id}": asdict(c) for b in books for c in b.codes if c.codable}
+        return cls(sources_from_codebooks(books), {r: code_document(c) for r, c in codes.items()},
+                   {r: code_texts(c) for r, c in codes.items()})
+
+
+class Engine:
+    """The one suggestion engine (see the module docstring)."""
+
+    def __init__(self, inputs: EngineInputs, settings: Settings = Settings(), *, learn: bool = True,
+                 semantic: bool = True):
+        self.settings = settings
+        self.learns = learn and settings.learn
+        self.inputs = inputs
+        self.examples = dict(inputs.examples) if self.learns else {}
+        self.suggester = Suggester(inputs.sources, settings)
+        self.learner = Learner(inputs.docs, self.suggester.lemmas) if self.learns else None
+        if self.learner is not None:
+            self.learner.sync(self.examples)
+        self.semantic: Semantic | None = None
+        if semantic:
+            self.load_semantic()
+
+    def load_semantic(self) -> bool:
+        """Load the semantic layer (the encoder is loaded once per process); False where the
+        config turns it off."""
+        encoder = shared_encoder(self.settings.encoder)
+        if encoder is None:
+            return False
+        semantic = Semantic(encoder, self.inputs.prototypes)
+        if self.learns:
+            semantic.sync(self.examples)
+        self.semantic = semantic
+        return True
+
+    @property
+    def known(self) -> set[int]:
+        return set(self.examples)
+
+    def follow(self, examples: dict[int, tuple[str, str | None]]) -> None:
+        """The coder's codings as they are now ({coding id: (code, text, or None for one known)}):
+        new ones learned, removed ones forgotten."""
+        if not self.learns:
+            return
+        self.examples = {i: (code, text if text is not None else self.examples[i][1])
+                         for i, (code, text) in examples.items() if text is not None or i in self.examples}
+        self.learner.sync(examples)
+        if self.semantic is not None:
+            self.semantic.sync(examples)
+
+    def update_codes(self, inputs: EngineInputs) -> None:
+        """Codes were made, changed, merged or deleted: the keyword index of the codebooks that
+        changed is rebuilt (the others are cached), the learner's and the semantic layer's codes
+        follow; what was learned and every vector made are kept."""
+        self.inputs = inputs
+        self.suggester = Suggester(inputs.sources, self.settings)
+        if self.learner is not None:
+            self.learner.set_codes(inputs.docs)
+        if self.semantic is not None:
+            self.semantic.set_codes(inputs.prototypes)
+
+    def rank(self, text: str, start: int, end: int, *, codebooks: set[str] | None = None,
+             question: tuple[int, int] | None = None, previous: frozenset[str] | None = None, top: int = 5,
+             min_score: float | None = None, learner=..., semantic=...) -> list[Suggestion]:
+        """The suggestions for the answer text[start:end] (see Suggester.for_unit); `previous`:
+        the codes the coder gave the last coded answer before it (None: none coded before)."""
+        return self.suggester.for_unit(
+            text, start, end, codebooks=codebooks, question=question, previous=previous,
+            learner=self.learner if learner is ... else learner, semantic=self.semantic if semantic is ... else semantic,
+            top=top, min_score=min_score)
 
 
 @dataclass
@@ -29,36 +128,31 @@ class Unit:
     codebooks: set[str]
 
 
-class ProjectEngine:
-    def __init__(self, project, settings, *, learn_from: str | None = None, learn: bool = True,
-                 semantic: bool = True, codebooks: list[str] | None = None):
+class ProjectEngine(Engine):
+    """The engine over a project's transcripts, for the command line: units, their vectors
+    read from and stored in the project."""
+
+    def __init__(self, project, settings: Settings, *, coder: str | None, learn: bool = True, semantic: bool = True,
+                 codebooks: list[str] | None = None):
+        super().__init__(EngineInputs.from_project(project, coder=coder if learn else None, codebooks=codebooks),
+                         settings, learn=learn, semantic=semantic)
         self.project = project
-        self.suggester = Suggester(sources_from_project(project, codebooks=codebooks), settings)
-        codes = {f"{c['codebook_id']}/{c['code_id']}": c for c in project.codes()
-                 if codebooks is None or c["codebook_id"] in codebooks}
-        self.docs = {ref: code_document(c) for ref, c in codes.items()}
-        self.examples = learning_examples(project, coder=learn_from) if learn and settings.learn else {}
-        self.learner = Learner(self.docs, self.suggester.lemmas) if learn and settings.learn else None
-        if self.learner is not None:
-            self.learner.sync(self.examples)
-        encoder = load_encoder(settings.encoder) if semantic else None
-        self.semantic = Semantic(encoder, {r: code_texts(c) for r, c in codes.items()}) if encoder else None
-        if self.semantic is not None and self.learner is not None:
-            self.semantic.sync(self.examples)
-        self.texts = project.texts()
+        self._texts = project.text_lookup()  # one transcript's text at a time: units come in transcript order
+        self._last: tuple[int | None, str] = (None, "")
         self.scopes = project.codebooks_by_transcript()
 
     def units(self, transcript_ids: list[int], unit: str, include_interviewers: bool) -> list[Unit]:
+        from jhs_qual.domain.models import question_before
+
         is_interviewer = self.project.interviewer_test()
-        turns: dict[int, list] = {}
-        for r in self.project.db.query("SELECT transcript_id, idx, speaker, content_start, end FROM turns"
-                                       " ORDER BY transcript_id, idx"):
-            turns.setdefault(r["transcript_id"], []).append(r)
-        found = []
+        found, turns = [], {}
         for u, text in project_units(self.project, transcript_ids, unit, include_interviewers):
-            rows = turns[u.transcript_id]
-            asked = next((rows[i] for i in range(u.turn - 2, -1, -1) if is_interviewer(rows[i]["speaker"])), None)
-            found.append(Unit(u, text, (asked["content_start"], asked["end"]) if asked else None,
+            if u.transcript_id not in turns:
+                rows = self.project.turn_rows(u.transcript_id)
+                turns[u.transcript_id] = (rows, [is_interviewer(r[3]) for r in rows])
+            rows, asks = turns[u.transcript_id]
+            asked = question_before(asks, u.turn - 1)
+            found.append(Unit(u, text, (rows[asked][1], rows[asked][2]) if asked is not None else None,
                               self.scopes.get(u.transcript_id, set())))
         return found
 
@@ -79,20 +173,41 @@ class ProjectEngine:
             chunk = units[first:first + size]
             self.prepare(chunk)
             for u in chunk:
-                yield u, self.rank(u, **options)
+                yield u, self.rank_unit(u, **options)
             self.save()
             if self.semantic is not None:
                 self.semantic.forget()
 
+    def text(self, transcript_id: int) -> str:
+        if self._last[0] != transcript_id:
+            self._last = (transcript_id, self._texts[transcript_id])
+        return self._last[1]
+
     def _joined(self, u: Unit) -> str:
-        text = self.texts[u.unit.transcript_id]
+        text = self.text(u.unit.transcript_id)
         return " ".join([u.text] + ([text[u.question[0]:u.question[1]]] if u.question else []))
 
-    def rank(self, u: Unit, *, top: int = 5, min_score: float = 0.2, learner=..., semantic=...) -> list[Suggestion]:
-        return self.suggester.for_unit(
-            self.texts[u.unit.transcript_id], u.unit.start, u.unit.end, codebooks=u.codebooks, question=u.question,
-            learner=self.learner if learner is ... else learner, semantic=self.semantic if semantic is ... else semantic,
-            top=top, min_score=min_score)
+    def previous_codes(self, units: list[Unit], coder: str | None) -> list[frozenset[str] | None]:
+        """Per unit: the codes `coder` gave the last coded answer before it (see Engine.rank)."""
+        if coder is None:
+            return [None] * len(units)
+        import bisect
+
+        found, codings = [], {}
+        for u in units:
+            tid = u.unit.transcript_id
+            if tid not in codings:
+                rows = [(c["start"], c["code"]) for c in self.project.transcript_codings(tid, coder)]
+                codings[tid] = ([r[0] for r in rows], rows)
+            starts, rows = codings[tid]
+            before = rows[:bisect.bisect_left(starts, u.unit.start)]
+            last = before[-1][0] if before else None
+            found.append(frozenset(code for start, code in before if start == last) if before else None)
+        return found
+
+    def rank_unit(self, u: Unit, **options) -> list[Suggestion]:
+        return self.rank(self.text(u.unit.transcript_id), u.unit.start, u.unit.end, codebooks=u.codebooks,
+                         question=u.question, **options)
 
     def save(self) -> None:
         """Store the vectors made (a later run, or the workbench, need not encode them again)."""
@@ -130,18 +245,18 @@ def learning_curve(engine: ProjectEngine, units: list[Unit], gold: list[set[str]
         for fold in range(draws):
             chosen = set(random.Random(seed + 1000 * n + fold).sample(coded, n))
             examples = {cid: (code, engine._joined(units[i])) for i in chosen for cid, code in coding_of[i].items()}
-            learner = Learner(engine.docs, engine.suggester.lemmas)
+            learner = Learner(engine.inputs.docs, engine.suggester.lemmas)
             learner.sync(examples)
             if engine.semantic is not None:
                 engine.semantic.sync(examples)
             for i in coded:
                 if i in chosen:
                     continue
-                ranked = [s.code for s in engine.rank(units[i], top=3, min_score=0.0, learner=learner)]
+                ranked = [s.code for s in engine.rank_unit(units[i], top=3, min_score=0.0, learner=learner)]
                 hits1 += bool(ranked[:1] and ranked[0] in gold[i])
                 hits3 += bool(set(ranked) & gold[i])
                 tested += 1
-        baseline = [random_hits(gold[i], sum(1 for d in engine.docs if d.partition("/")[0] in units[i].codebooks))
+        baseline = [random_hits(gold[i], sum(1 for d in engine.inputs.docs if d.partition("/")[0] in units[i].codebooks))
                     for i in coded]
         rows.append({"n": n, "top1": hits1 / tested, "top3": hits3 / tested, "tested": tested // draws,
                      "random_top1": sum(b[0] for b in baseline) / len(baseline),

@@ -67,6 +67,7 @@ class Suggestion:
     learned: int = 0  # coded units of this code that support it (see adapt.py); 0: keywords alone
     rank: int = 0  # 1 for the first; suggestions that tie share a rank (their order means nothing)
     similar: str = ""  # close in meaning (semantic.py): "meaning" (to the codebook's words) or "coded"
+    previous: bool = False  # the coder gave this code to the answer before
 
     def evidence(self) -> str:
         """The matched words for people: 'klas, pestten~pesten, klassfeer~sfeer (compound)',
@@ -82,6 +83,8 @@ class Suggestion:
         if self.similar:
             labels.append("close in meaning to its definition" if self.similar == "meaning"
                           else "close in meaning to turns coded with it")
+        if self.previous:
+            labels.append("your code for the answer before")
         return ", ".join(dict.fromkeys(labels))
 
 
@@ -148,6 +151,18 @@ class Found:
                    cat([p.match_of + o for p, o in zip(parts, suggestions)]), cat([p.start for p in parts]),
                    cat([p.end for p in parts]), cat([p.kind + o for p, o in zip(parts, kinds)]),
                    Kinds(*([x for p in parts for x in getattr(p.kinds, f)] for f in Kinds.__dataclass_fields__)))
+
+    def calibrated(self, model) -> Found:
+        """The same suggestions with each keyword score turned into the calibrated probability
+        (calibrate.py's `keywords` model: the score and the text's length); unranked."""
+        from dataclasses import replace
+
+        from jhs_qual.suggest.calibrate import without_evidence, word_feature
+
+        words = np.fromiter((word_feature(t) for t in self.texts), dtype=np.float64, count=len(self.texts))
+        rows = np.column_stack([self.score, words[self.text]]) if len(self.text) else np.zeros((0, 2))
+        silent = np.fromiter((without_evidence(t, True) for t in self.texts), dtype=bool, count=len(self.texts))
+        return replace(self, score=np.where(silent[self.text], 0.0, model.probability(rows)))
 
     def ranked(self, top: int | None = None, min_score: float = 0.0, allowed: np.ndarray | None = None) -> Found:
         """Per text, by score, at most `top`, none below `min_score`

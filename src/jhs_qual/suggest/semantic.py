@@ -69,6 +69,19 @@ def load_encoder(name: str):
     return encoder
 
 
+_SHARED: dict[str, object] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_encoder(name: str):
+    """load_encoder, once per process and name: a new engine (another coder, codes edited)
+    reuses the loaded model."""
+    with _SHARED_LOCK:
+        if name not in _SHARED:
+            _SHARED[name] = load_encoder(name)
+        return _SHARED[name]
+
+
 def text_key(encoder_id: str, text: str) -> str:
     return hashlib.sha256(f"{encoder_id}\x00{text}".encode("utf-8")).hexdigest()
 
@@ -81,8 +94,15 @@ class Semantic:
         self._lock = threading.Lock()
         self._cache: dict[str, np.ndarray] = {}
         self.new: dict[str, np.ndarray] = {}  # vectors made since the last `take_new` (to store)
+        self._base: dict[str, np.ndarray] = {}
+        self._learned: dict[str, dict[int, np.ndarray]] = {}
+        self.set_codes(code_texts)
+
+    def set_codes(self, code_texts: dict[str, list[str]]) -> None:
+        """The codes and their prototype texts (only texts not seen before are encoded); the
+        coded units learned as prototypes of codes that stay are kept."""
         self._base = {code: self.vectors([t for t in texts if t.strip()]) for code, texts in code_texts.items()}
-        self._learned: dict[str, dict[int, np.ndarray]] = {code: {} for code in code_texts}
+        self._learned = {code: self._learned.get(code, {}) for code in code_texts}
 
     def preload(self, vectors: dict[str, np.ndarray]) -> None:
         """Vectors read from the project (by text key)."""

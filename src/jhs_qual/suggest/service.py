@@ -47,70 +47,116 @@ class Suggester:
             self.indexes.append(_INDEXES[key])
 
     def suggest(self, texts: list[str], *, top: int | None = None, min_score: float = 0.0,
-                codebooks: list[set[str]] | None = None) -> Found:
+                codebooks: list[set[str]] | None = None, calibrated: bool = True) -> Found:
         """Ranked suggestions: `found[i]` lists text i's, `found.json(i)` gives them as JSON.
         With `codebooks`, text i gets codes of the codebooks in codebooks[i] only
-        (the ones that apply to its transcript)."""
+        (the ones that apply to its transcript). Scores are the calibrated probability of the
+        keyword path (calibrate.py), or with `calibrated=False` the raw keyword scores."""
+        from jhs_qual.suggest.calibrate import shipped
+
         found = Found.join(texts, [index.match(texts) for index in self.indexes])
+        if calibrated:
+            found = found.calibrated(shipped().keywords)
         return found.ranked(top, min_score, None if codebooks is None else allowed_codes(found.code_names, codebooks))
-
-    def for_span(self, text: str, start: int, end: int, *, top: int = 5, min_score: float = 0.2,
-                 codebooks: set[str] | None = None) -> list[Suggestion]:
-        """Suggestions for text[start:end], with match spans as offsets into `text` (for the workbench)."""
-        (found,) = self.suggest([text[start:end]], top=top, min_score=min_score,
-                                codebooks=None if codebooks is None else [codebooks])
-        for suggestion in found:
-            suggestion.matched = [m._replace(start=m.start + start, end=m.end + start) for m in suggestion.matched]
-        return found
-
 
     def lemmas(self, text: str) -> list[str]:
         return self.indexes[0].lemmas(text) if self.indexes else []
 
-    def for_unit(self, text: str, start: int, end: int, *, codebooks: set[str] | None = None,
-                 question: tuple[int, int] | None = None, learner=None, semantic=None, top: int = 5,
-                 min_score: float = 0.2) -> list[Suggestion]:
-        """Suggestions for the answer text[start:end], reading the question text[question] too,
-        with what `learner` (adapt.Learner) learned from the codings and, given `semantic`
-        (semantic.Semantic), how close the answer is in meaning to each code. Match spans are
-        offsets into `text`. The score shown is the keyword score; the order is the fused one."""
-        from jhs_qual.suggest.adapt import QUESTION_WEIGHT, fuse
+    def signals(self, text: str, start: int, end: int, *, codebooks: set[str] | None = None,
+                question: tuple[int, int] | None = None, learner=None, semantic=None,
+                previous: frozenset[str] | None = None) -> Signals:
+        """Everything the engine knows of the answer text[start:end] (with the question
+        text[question]) against each code that applies: one row of calibrate.FEATURES per code.
+        `previous`: the codes the coder gave the answer before this one (None: no answer before
+        it was coded)."""
+        import numpy as np
+
+        from jhs_qual.suggest.adapt import QUESTION_WEIGHT, fuse, learned_weight
+        from jhs_qual.suggest.calibrate import word_feature
 
         spans = [(start, end)] + ([question] if question else [])
         texts = [text[a:b] for a, b in spans]
-        found = self.suggest(texts, codebooks=None if codebooks is None else [codebooks] * len(texts))
+        found = self.suggest(texts, codebooks=None if codebooks is None else [codebooks] * len(texts),
+                             calibrated=False)
         codes = [c for c in found.code_names if codebooks is None or c.partition("/")[0] in codebooks]
         answer = {s.code: s for s in found[0]}
         asked = {s.code: s for s in found[1]} if question else {}
-        keyword = {}
-        for code in codes:
-            a = answer[code].score if code in answer else 0.0
-            q = asked[code].score if code in asked else 0.0
-            keyword[code] = a + QUESTION_WEIGHT * q * (1.0 - a)
+        keyword = {c: answer[c].score if c in answer else 0.0 for c in codes}
+        in_question = {c: asked[c].score if c in asked else 0.0 for c in codes}
+        joined = {c: keyword[c] + QUESTION_WEIGHT * in_question[c] * (1.0 - keyword[c]) for c in codes}
         n = learner.learned(codes) if learner is not None else 0
         posterior = learner.posterior(" ".join(texts), codes) if n else {}
-        fused = fuse(keyword, posterior, n, codes)
+        fused = fuse(joined, posterior, n, codes)
         close, why = {}, {}
         if semantic is not None and codes:
-            similarity, why = semantic.similarity(" ".join(texts), codes)
-            close = fuse(similarity, {}, 0, codes)  # standardised over the codes, like the others
-            fused = {c: fused[c] + SEMANTIC_WEIGHT * close[c] for c in codes}
-        wanted = [c for c in codes if keyword[c] >= min_score or posterior.get(c, 0.0) >= 2.0 / len(codes)
-                  or close.get(c, 0.0) >= 1.0]
+            close, why = semantic.similarity(" ".join(texts), codes)
+            standard = fuse(close, {}, 0, codes)  # standardised over the codes, like the others
+            fused = {c: fused[c] + SEMANTIC_WEIGHT * standard[c] for c in codes}
+        weight = learned_weight(n)
+        best_close = sorted(close.values(), reverse=True) + [0.0, 0.0]
+        words, strongest = word_feature(texts[0]), max(keyword.values(), default=0.0)
+        rows = np.array([[keyword[c], in_question[c], weight * posterior.get(c, 0.0), close.get(c, 0.0),
+                          (close[c] - (best_close[1] if close[c] >= best_close[0] else best_close[0])) if close else 0.0,
+                          fused[c], words, strongest, float(bool(previous) and c in previous), float(bool(question)),
+                          float(previous is not None)] for c in codes],
+                        dtype=np.float64).reshape(len(codes), -1)
+        learned = {c: learner.units[c] for c in codes if n and posterior.get(c, 0.0) >= 1.0 / len(codes)}
+        return Signals(codes, rows, answer, asked, learned, why, start, question)
+
+    def for_unit(self, text: str, start: int, end: int, *, codebooks: set[str] | None = None,
+                 question: tuple[int, int] | None = None, learner=None, semantic=None, top: int = 5,
+                 min_score: float | None = None, previous: frozenset[str] | None = None) -> list[Suggestion]:
+        """Suggestions for the answer text[start:end], reading the question text[question] too,
+        with what `learner` (adapt.Learner) learned from the codings and, given `semantic`
+        (semantic.Semantic), how close the answer is in meaning to each code. Each score is the
+        calibrated probability that the code applies (calibrate.py); they are ranked by it, and
+        none below `min_score` (default: the calibration's `show_at`) is kept; a unit without
+        evidence (calibrate.without_evidence) gets none. Match spans are offsets into `text`."""
+        from jhs_qual.suggest.calibrate import shipped, without_evidence
+
+        calibration = shipped()
+        signals = self.signals(text, start, end, codebooks=codebooks, question=question, learner=learner,
+                               semantic=semantic, previous=previous)
+        if without_evidence(text[start:end], bool(signals.answer)):
+            return []
+        floor = calibration.show_at if min_score is None else min_score
+        scores = [round(float(p), 4) for p in calibration.engine.probability(signals.rows)] if signals.codes else []
+        ranked = sorted(((p, c) for c, p in zip(signals.codes, scores) if p >= floor), key=lambda pc: (-pc[0], pc[1]))
         result = []
-        ranked = sorted(wanted, key=lambda c: -fused[c])
-        for code in ranked[:top]:
-            matched = [m._replace(start=m.start + start, end=m.end + start) for m in
-                       (answer[code].matched if code in answer else [])]
-            if code in asked:
-                matched += [m._replace(how="question", start=m.start + question[0], end=m.end + question[0])
-                            for m in asked[code].matched]
-            share = posterior.get(code, 0.0)
-            result.append(Suggestion(code, round(keyword[code], 4), matched,
-                                     learned=learner.units[code] if n and share >= 1.0 / len(codes) else 0,
-                                     similar=why.get(code, "") if close.get(code, 0.0) >= 0.5 else "",
-                                     rank=1 + sum(1 for c in ranked if fused[c] > fused[code] + 1e-9)))
+        for p, code in ranked[:top]:
+            result.append(Suggestion(code, p, signals.matches(code), learned=signals.learned.get(code, 0),
+                                     similar=signals.similar(code), rank=1 + sum(1 for q, _ in ranked if q > p),
+                                     previous=bool(previous) and code in previous))
         return result
+
+
+@dataclass
+class Signals:
+    """One unit's signals per code (rows of calibrate.FEATURES) and what explains them."""
+
+    codes: list[str]
+    rows: object  # numpy array, codes x FEATURES
+    answer: dict  # code -> keyword Suggestion of the answer
+    asked: dict  # code -> keyword Suggestion of the question
+    learned: dict[str, int]  # code -> coded units that support it
+    why: dict[str, str]  # code -> 'meaning' or 'coded' (semantic layer)
+    start: int
+    question: tuple[int, int] | None
+
+    def matches(self, code: str) -> list:
+        found = [m._replace(start=m.start + self.start, end=m.end + self.start)
+                 for m in (self.answer[code].matched if code in self.answer else [])]
+        if code in self.asked:
+            found += [m._replace(how="question", start=m.start + self.question[0], end=m.end + self.question[0])
+                      for m in self.asked[code].matched]
+        return found
+
+    def similar(self, code: str) -> str:
+        """Why the semantic layer backs the code, where it leads the others (see calibrate.FEATURES)."""
+        from jhs_qual.suggest.calibrate import FEATURES
+
+        i = self.codes.index(code)
+        return self.why.get(code, "") if self.why and self.rows[i][FEATURES.index("meaning_lead")] >= 0 else ""
 
 
 def allowed_codes(code_names: list[str], codebooks: list[set[str]]):
@@ -208,33 +254,33 @@ def project_units(project, transcript_ids: list[int], unit: str, include_intervi
     return [(u, texts[u.transcript_id][u.start:u.end]) for u in make_units(unit, texts, chosen)]
 
 
-def learning_examples(project, limit: int = 20_000, known=frozenset(),
-                      coder: str | None = None) -> dict[int, tuple[str, str | None]]:
-    """{coding id: (code, its words and its question's)} of the project's latest `limit` codings
-    (of one coder, or all), for adapt.Learner; each coded span is read with the interviewer turn
-    before it. Codings in `known` (already learned) come without their text: only new ones are read."""
+def learning_examples(project, coder: str | None, limit: int = 20_000,
+                      known=frozenset()) -> dict[int, tuple[str, str | None]]:
+    """{coding id: (code, its words and its question's)} of `coder`'s latest `limit` codings made
+    by hand or by accepting a suggestion (never autocode's, never another coder's: a coder's
+    suggestions learn from that coder alone), for adapt.Learner and the semantic prototypes;
+    each coded span is read with the interviewer turn before it. Codings in `known` (learned
+    already) come without their text: only new ones are read. No coder: nothing to learn from."""
     import bisect
 
+    from jhs_qual.domain.models import question_before
+
+    if not coder:
+        return {}
     is_interviewer = project.interviewer_test()
-    rows = project.db.execute(
-        "SELECT c.id, c.transcript_id, k.codebook_id || '/' || k.code_id, c.start, c.end FROM codings c"
-        " JOIN codes k ON k.id = c.code_id JOIN coders cd ON cd.id = c.coder_id"
-        " WHERE (? IS NULL OR cd.name = ?) ORDER BY c.id DESC LIMIT ?", [coder, coder, limit]).fetchall()
     texts: dict[int, str] = {}
-    turns: dict[int, tuple[list[int], list]] = {}
+    turns: dict[int, tuple[list[int], list, list[bool]]] = {}
     examples: dict[int, tuple[str, str | None]] = {}
-    for coding_id, tid, code, start, end in rows:
+    for coding_id, tid, code, start, end in project.learning_rows(coder, limit=limit):
         if coding_id in known:
             examples[coding_id] = (code, None)
             continue
         if tid not in texts:
-            texts[tid] = project.db.execute("SELECT text FROM transcripts WHERE id = ?", [tid]).fetchone()[0]
-            found = project.db.execute("SELECT start, content_start, end, speaker FROM turns WHERE transcript_id = ?"
-                                       " ORDER BY start", [tid]).fetchall()
-            turns[tid] = ([f[0] for f in found], found)
-        starts, found = turns[tid]
-        index = bisect.bisect_right(starts, start) - 1
-        question = next((found[i] for i in range(index - 1, -1, -1) if is_interviewer(found[i][3])), None)
-        asked = texts[tid][question[1]:question[2]] if question else ""
+            texts[tid] = project.text_lookup()[tid]
+            found = project.turn_rows(tid)
+            turns[tid] = ([f[0] for f in found], found, [is_interviewer(f[3]) for f in found])
+        starts, found, asks = turns[tid]
+        question = question_before(asks, bisect.bisect_right(starts, start) - 1)
+        asked = texts[tid][found[question][1]:found[question][2]] if question is not None else ""
         examples[coding_id] = (code, texts[tid][start:end] + " " + asked)
     return examples

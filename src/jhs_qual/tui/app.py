@@ -9,7 +9,6 @@ project (`PRAGMA data_version`) and refreshes the screens.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 
 from textual.app import App, SystemCommand
@@ -56,12 +55,9 @@ class JhsApp(App):
         self.config = config or Config()
         self.coder = coder or self.config.coder
         self.history = History(project)
-        self.suggester = suggester  # (text, start, end, codebooks) -> suggestions; built on first use when None
-        self._sources = None
-        self._own_engine = suggester is None  # a suggester handed in (tests) is kept as it is
-        self._engine_lock = threading.Lock()
-        self.learner = None  # adapt.Learner, once the engine is built
-        self.semantic = None  # semantic.Semantic, once the engine is built (unless the encoder is "none")
+        self.suggester = suggester  # tests: (text, start, end, codebooks) -> suggestions, instead of the engine
+        self.engine = None  # suggest.assist.Engine, built on first use (request_engine)
+        self._engine_layer = "none"
         self._seen_version = project.data_version()
         self._open_first = open_transcript  # (transcript id, turn index or None) from `tui --open`
         self._mode_trail: list[str] = []
@@ -118,55 +114,65 @@ class JhsApp(App):
 
     # --- suggestions ---------------------------------------------------------------------
 
-    def suggestion_sources(self):
-        """What the engine needs from the project, read on the main thread (the worker that
-        builds the engine never touches the database): the codes' terms, what the codebooks
-        say of each code (the learner's prior), and the codings to learn from."""
-        if self._sources is None:
-            from jhs_qual.suggest.adapt import code_document
-            from jhs_qual.suggest.semantic import code_texts
-            from jhs_qual.suggest.service import learning_examples, sources_from_project
+    class EngineReady(Message):
+        """The suggestion engine can answer: `layer` is 'keywords' (keywords, the question and
+        the coder's own codings) or 'meaning' (the semantic layer too)."""
 
-            codes = {f"{c['codebook_id']}/{c['code_id']}": c for c in self.project.codes()}
-            self._sources = (sources_from_project(self.project), {r: code_document(c) for r, c in codes.items()},
-                             {r: code_texts(c) for r, c in codes.items()}, learning_examples(self.project))
-        return self._sources
+        def __init__(self, layer: str) -> None:
+            super().__init__()
+            self.layer = layer
 
-    def load_suggester(self) -> Callable:
-        """(text, start, end, codebooks, question) -> suggestions. The engine (spaCy) and the
-        learner are built here, on first use, in a worker thread; a suggester handed in (tests)
-        is called as (text, start, end, codebooks)."""
-        with self._engine_lock:
-            if self.suggester is None:
-                from jhs_qual.suggest.adapt import Learner
-                from jhs_qual.suggest.semantic import Semantic, load_encoder
-                from jhs_qual.suggest.service import Suggester
+    def engine_layer(self) -> str:
+        """'none' (not asked for yet), 'loading', 'keywords' or 'meaning'."""
+        if self.suggester is not None:
+            return "meaning"  # a suggester handed in (tests) is the whole engine
+        return self._engine_layer
 
-                sources, docs, texts, examples = self._sources or ([], {}, {}, {})
-                engine = Suggester(sources, self.config.suggest)
-                learner = Learner(docs, engine.lemmas) if self.config.suggest.learn else None
-                if learner is not None:
-                    learner.sync(examples)
-                encoder = load_encoder(self.config.suggest.encoder)
-                semantic = Semantic(encoder, texts) if encoder is not None else None
-                if semantic is not None and self.config.suggest.learn:
-                    semantic.sync(examples)
-                self.learner, self.semantic = learner, semantic
+    def request_engine(self) -> None:
+        """Build the engine once per workbench, in a worker: what it needs is read here, on
+        the main thread (the worker never touches the database). The keyword layer comes
+        first (spaCy's tokenizer, ~1 s), then the semantic layer refines it (the encoder)."""
+        if self._engine_layer != "none" or self.suggester is not None:
+            return
+        from jhs_qual.suggest.assist import EngineInputs
 
-                def suggester(text, start, end, codebooks=None, question=None):
-                    return engine.for_unit(text, start, end, codebooks=codebooks, question=question, learner=learner,
-                                           semantic=semantic)
+        self._engine_layer = "loading"
+        inputs = EngineInputs.from_project(self.project, coder=self.coder)
+        self.run_worker(lambda: self._build_engine(inputs), thread=True, exclusive=True, group="engine")
 
-                self.suggester = suggester
-            elif not self._own_engine:
-                stub = self.suggester
-                return lambda text, start, end, codebooks=None, question=None: stub(text, start, end, codebooks)
-        return self.suggester
+    def _build_engine(self, inputs) -> None:
+        from jhs_qual.suggest.assist import Engine
+
+        engine = Engine(inputs, self.config.suggest, semantic=False)
+        self.call_from_thread(self._engine_built, engine, "keywords")
+        if engine.load_semantic():
+            self.call_from_thread(self._engine_built, engine, "meaning")
+
+    def _engine_built(self, engine, layer: str) -> None:
+        self.engine, self._engine_layer = engine, layer
+        self._learn()  # codings made while it loaded
+        for stack in self._screen_stacks.values():  # a coding screen under another mode's hears it too
+            for screen in stack:
+                screen.post_message(self.EngineReady(layer))
+
+    def suggest_for(self, text: str, start: int, end: int, codebooks=None, question=None,
+                    previous=None) -> list | None:
+        """The suggestions for the answer text[start:end] (None: the engine is not ready)."""
+        if self.suggester is not None:
+            return self.suggester(text, start, end, codebooks)
+        engine = self.engine
+        return None if engine is None else engine.rank(text, start, end, codebooks=codebooks, question=question,
+                                                       previous=previous)
 
     def codes_changed(self) -> None:
-        """A code was created, renamed or merged: the engine reads the codes again (on next use)."""
-        if self._own_engine:
-            self._sources, self.suggester, self.learner, self.semantic = None, None, None, None
+        """A code was created, renamed or merged: the engine follows in place (no reload)."""
+        if self.engine is None:
+            return
+        from jhs_qual.suggest.assist import EngineInputs
+
+        engine, inputs = self.engine, EngineInputs.from_project(self.project, coder=self.coder)
+        self.run_worker(lambda: (engine.update_codes(inputs), self.call_from_thread(
+            self._engine_built, engine, self._engine_layer)), thread=True, group="engine-codes")
 
     # --- changes -------------------------------------------------------------------
 
@@ -177,18 +183,17 @@ class JhsApp(App):
         self._refresh_screens()
 
     def _learn(self) -> None:
-        """The learner and the semantic prototypes follow the codings as they are now (new ones
-        read, removed ones forgotten); vectors made since are stored in the project."""
-        if self.learner is None and self.semantic is None:
+        """The engine follows this coder's codings as they are now (new ones read, removed ones
+        forgotten; never another coder's: see README, "Suggestions"); vectors made since are
+        stored in the project."""
+        engine = self.engine
+        if engine is None:
             return
         from jhs_qual.suggest.service import learning_examples
 
-        examples = learning_examples(self.project, known=(self.learner or self.semantic).known)
-        for follower in (self.learner, self.semantic if self.config.suggest.learn else None):
-            if follower is not None:
-                follower.sync(examples)
-        if self.semantic is not None:
-            self.project.store_embeddings(self.semantic.take_new())
+        engine.follow(learning_examples(self.project, self.coder, known=engine.known))
+        if engine.semantic is not None:
+            self.project.store_embeddings(engine.semantic.take_new())
 
     def _poll(self) -> None:
         version = self.project.data_version()

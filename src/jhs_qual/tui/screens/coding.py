@@ -20,6 +20,7 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from jhs_qual.keys import CODING, reserved_keys
+from jhs_qual.tui.app import JhsApp
 from jhs_qual.tui.dialogs import PickOne, SearchDialog
 from jhs_qual.tui.keymap import bindings
 from jhs_qual.tui.screens.base import LiveScreen, guarded
@@ -375,27 +376,46 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
         if not view.turns or view.interviewer[turn_index]:
             self._shown_for = turn_index
             return
-        if self.app.suggester is None:
-            panel.add_option(Option(Text("loading the suggestion engine…", style="dim"), disabled=True))
-            self.app.suggestion_sources()  # read here, on the main thread: the worker never touches the database
-        self._load_suggestions(turn_index)
+        if self.app.engine_layer() in ("none", "loading"):
+            panel.add_option(Option(Text("loading the suggestion engine… (Enter waits for it)", style="dim"),
+                                    disabled=True))
+            self.app.request_engine()  # spaCy loads in a worker, on first use, never at startup
+            return
+        from jhs_qual.domain.models import previous_codes
 
-    def _find(self, turn_index: int) -> list:
+        coded = [{c["code"] for c in view.codings_on(i)} for i in range(turn_index)]
+        self._load_suggestions(turn_index, previous_codes(coded, view.interviewer, turn_index))
+
+    @on(JhsApp.EngineReady)
+    def _engine_ready(self, event) -> None:
+        """The engine came (keywords first), or the semantic layer refined it: the cursor turn's
+        suggestions are found again and the change is said (never a silent reorder)."""
+        view = self.query_one(TranscriptView)
+        if not view.turns:
+            return
+        refined = event.layer == "meaning" and self._shown_for == view.cursor
+        self._suggest(view.cursor)
+        if refined:
+            self._status("suggestions refined by meaning (the semantic layer has loaded)")
+
+    def _find(self, turn_index: int, previous: frozenset[str] | None) -> list | None:
+        from jhs_qual.domain.models import question_before
+
         view = self.query_one(TranscriptView)
         turn = view.turns[turn_index]
-        asked = next((view.turns[i] for i in range(turn_index - 1, -1, -1) if view.interviewer[i]), None)
-        suggester = self.app.load_suggester()  # spaCy loads here, on first use, never at startup
-        return suggester(view.text, turn["content_start"], turn["end"], self.codebooks,
-                         (asked["content_start"], asked["end"]) if asked else None)
+        asked = question_before(view.interviewer, turn_index)
+        question = (view.turns[asked]["content_start"], view.turns[asked]["end"]) if asked is not None else None
+        return self.app.suggest_for(view.text, turn["content_start"], turn["end"], self.codebooks, question, previous)
 
     @work(thread=True, exclusive=True, group="suggest")
-    def _load_suggestions(self, turn_index: int) -> None:
+    def _load_suggestions(self, turn_index: int, previous: frozenset[str] | None) -> None:
         try:
-            found = self._find(turn_index)
+            found = self._find(turn_index, previous)
         except Exception as error:  # no engine is no reason to stop coding
             self.app.call_from_thread(self._status, f"suggestions unavailable: {error}")
             return
-        self.app.call_from_thread(self._show_suggestions, turn_index, found)
+        if found is not None:
+            self.app.call_from_thread(self._show_suggestions, turn_index, found)
 
     def _show_suggestions(self, turn_index: int, found: list) -> None:
         view = self.query_one(TranscriptView)
@@ -447,19 +467,14 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
         return {c["code"] for c in view.codings_on(turn_index) if not view.is_partial(c, turn_index)}
 
     def _ready(self) -> bool:
-        """The suggestions of the cursor turn are on screen; if not, find them now (keys typed
-        ahead of the worker must act on this turn's suggestions, in order)."""
+        """The suggestions of the cursor turn are on screen. If not (the engine is loading, or
+        they are on their way), a key that would act on them does nothing and says so: Enter
+        never applies a suggestion the researcher has not seen."""
         view = self.query_one(TranscriptView)
-        if self._shown_for == view.cursor:
+        if self._shown_for == view.cursor or view.interviewer[view.cursor]:
             return True
-        if view.interviewer[view.cursor]:
-            return True
-        try:
-            self._show_suggestions(view.cursor, self._find(view.cursor))
-        except Exception as error:
-            self._status(f"suggestions unavailable: {error}")
-            return False
-        return True
+        self._status("the suggestions for this answer are not on screen yet: nothing applied")
+        return False
 
     @on(OptionList.OptionHighlighted, "#suggestions")
     def _suggestion_highlighted(self, event: OptionList.OptionHighlighted) -> None:
