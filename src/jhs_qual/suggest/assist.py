@@ -109,13 +109,23 @@ class Engine:
         if self.semantic is not None:
             self.semantic.set_codes(inputs.prototypes)
 
+    def rank_many(self, units: list[tuple[str, int, int, set[str] | None, tuple[int, int] | None,
+                                         frozenset[str] | None]], **options) -> list[list[Suggestion]]:
+        """`rank` of many (text, start, end, codebooks, question, previous) units: their words
+        matched as one batch, their vectors encoded as one, each then ranked as `rank` would."""
+        keyword = self.suggester.keyword_batch([(text, a, b, q) for text, a, b, _, q, _ in units])
+        if self.semantic is not None:
+            self.semantic.vectors([" ".join([t[a:b]] + ([t[q[0]:q[1]]] if q else [])) for t, a, b, _, q, _ in units])
+        return [self.rank(text, a, b, codebooks=books, question=q, previous=previous, keyword=found, **options)
+                for (text, a, b, books, q, previous), found in zip(units, keyword)]
+
     def rank(self, text: str, start: int, end: int, *, codebooks: set[str] | None = None,
              question: tuple[int, int] | None = None, previous: frozenset[str] | None = None, top: int = 5,
-             min_score: float | None = None, learner=..., semantic=...) -> list[Suggestion]:
+             min_score: float | None = None, learner=..., semantic=..., keyword=None) -> list[Suggestion]:
         """The suggestions for the answer text[start:end] (see Suggester.for_unit); `previous`:
         the codes the coder gave the last coded answer before it (None: none coded before)."""
         return self.suggester.for_unit(
-            text, start, end, codebooks=codebooks, question=question, previous=previous,
+            text, start, end, codebooks=codebooks, question=question, previous=previous, keyword=keyword,
             learner=self.learner if learner is ... else learner, semantic=self.semantic if semantic is ... else semantic,
             top=top, min_score=min_score)
 
@@ -172,8 +182,7 @@ class ProjectEngine(Engine):
         for first in range(0, len(units), size):
             chunk = units[first:first + size]
             self.prepare(chunk)
-            for u in chunk:
-                yield u, self.rank_unit(u, **options)
+            yield from zip(chunk, self.rank_units(chunk, **options))
             self.save()
             if self.semantic is not None:
                 self.semantic.forget()
@@ -206,8 +215,19 @@ class ProjectEngine(Engine):
         return found
 
     def rank_unit(self, u: Unit, **options) -> list[Suggestion]:
-        return self.rank(self.text(u.unit.transcript_id), u.unit.start, u.unit.end, codebooks=u.codebooks,
-                         question=u.question, **options)
+        (found,) = self.rank_units([u], **options)
+        return found
+
+    def rank_units(self, units: list[Unit], previous: list[frozenset[str] | None] | None = None,
+                   **options) -> list[list[Suggestion]]:
+        """`rank_many` of units of the project (see `previous_codes` for `previous`)."""
+        previous = previous or [None] * len(units)
+        found: list[list[Suggestion]] = []
+        for first in range(0, len(units), BATCH):  # one transcript's text held at a time within a batch
+            batch = units[first:first + BATCH]
+            found += self.rank_many([(self.text(u.unit.transcript_id), u.unit.start, u.unit.end, u.codebooks,
+                                      u.question, p) for u, p in zip(batch, previous[first:first + BATCH])], **options)
+        return found
 
     def save(self) -> None:
         """Store the vectors made (a later run, or the workbench, need not encode them again)."""

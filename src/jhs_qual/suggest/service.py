@@ -59,16 +59,31 @@ class Suggester:
             found = found.calibrated(shipped().keywords)
         return found.ranked(top, min_score, None if codebooks is None else allowed_codes(found.code_names, codebooks))
 
+    @property
+    def code_names(self) -> list[str]:
+        """Every code of the indexes, sorted."""
+        return sorted(code for index in self.indexes for code in index.codes)
+
+    def keyword_batch(self, units: list[tuple[str, int, int, tuple[int, int] | None]]) -> list[tuple[list, list]]:
+        """The uncalibrated keyword suggestions of many (text, start, end, question) units, their
+        answers and questions matched as one batch: what `signals` would match one at a time."""
+        texts = [text[start:end] for text, start, end, _ in units]
+        asked = [(i, text[q[0]:q[1]]) for i, (text, _, _, q) in enumerate(units) if q]
+        found = self.suggest(texts + [t for _, t in asked], calibrated=False)
+        questions = {i: found[len(texts) + k] for k, (i, _) in enumerate(asked)}
+        return [(found[i], questions.get(i, [])) for i in range(len(texts))]
+
     def lemmas(self, text: str) -> list[str]:
         return self.indexes[0].lemmas(text) if self.indexes else []
 
     def signals(self, text: str, start: int, end: int, *, codebooks: set[str] | None = None,
                 question: tuple[int, int] | None = None, learner=None, semantic=None,
-                previous: frozenset[str] | None = None) -> Signals:
+                previous: frozenset[str] | None = None, keyword: tuple[list, list] | None = None) -> Signals:
         """Everything the engine knows of the answer text[start:end] (with the question
         text[question]) against each code that applies: one row of calibrate.FEATURES per code.
         `previous`: the codes the coder gave the answer before this one (None: no answer before
-        it was coded)."""
+        it was coded). `keyword`: the keyword suggestions (uncalibrated) of the answer and of the
+        question, where a batch matched them already (see `keyword_batch`)."""
         import numpy as np
 
         from jhs_qual.suggest.adapt import QUESTION_WEIGHT, fuse, learned_weight
@@ -76,11 +91,13 @@ class Suggester:
 
         spans = [(start, end)] + ([question] if question else [])
         texts = [text[a:b] for a, b in spans]
-        found = self.suggest(texts, codebooks=None if codebooks is None else [codebooks] * len(texts),
-                             calibrated=False)
-        codes = [c for c in found.code_names if codebooks is None or c.partition("/")[0] in codebooks]
-        answer = {s.code: s for s in found[0]}
-        asked = {s.code: s for s in found[1]} if question else {}
+        if keyword is None:
+            found = self.suggest(texts, codebooks=None if codebooks is None else [codebooks] * len(texts),
+                                 calibrated=False)
+            keyword = (found[0], found[1] if question else [])
+        codes = [c for c in self.code_names if codebooks is None or c.partition("/")[0] in codebooks]
+        answer = {s.code: s for s in keyword[0]}
+        asked = {s.code: s for s in keyword[1]}
         keyword = {c: answer[c].score if c in answer else 0.0 for c in codes}
         in_question = {c: asked[c].score if c in asked else 0.0 for c in codes}
         joined = {c: keyword[c] + QUESTION_WEIGHT * in_question[c] * (1.0 - keyword[c]) for c in codes}
@@ -105,7 +122,8 @@ class Suggester:
 
     def for_unit(self, text: str, start: int, end: int, *, codebooks: set[str] | None = None,
                  question: tuple[int, int] | None = None, learner=None, semantic=None, top: int = 5,
-                 min_score: float | None = None, previous: frozenset[str] | None = None) -> list[Suggestion]:
+                 min_score: float | None = None, previous: frozenset[str] | None = None,
+                 keyword: tuple[list, list] | None = None) -> list[Suggestion]:
         """Suggestions for the answer text[start:end], reading the question text[question] too,
         with what `learner` (adapt.Learner) learned from the codings and, given `semantic`
         (semantic.Semantic), how close the answer is in meaning to each code. Each score is the
@@ -116,7 +134,7 @@ class Suggester:
 
         calibration = shipped()
         signals = self.signals(text, start, end, codebooks=codebooks, question=question, learner=learner,
-                               semantic=semantic, previous=previous)
+                               semantic=semantic, previous=previous, keyword=keyword)
         if without_evidence(text[start:end], bool(signals.answer)):
             return []
         floor = calibration.show_at if min_score is None else min_score

@@ -58,6 +58,7 @@ class JhsApp(App):
         self.suggester = suggester  # tests: (text, start, end, codebooks) -> suggestions, instead of the engine
         self.engine = None  # suggest.assist.Engine, built on first use (request_engine)
         self._engine_layer = "none"
+        self._semantic_requested = False
         self._seen_version = project.data_version()
         self._open_first = open_transcript  # (transcript id, turn index or None) from `tui --open`
         self._mode_trail: list[str] = []
@@ -93,6 +94,10 @@ class JhsApp(App):
     def _start(self) -> None:
         self.sub_title = f"{self.project.path.name} · {self.coder}"
         self.switch_mode("project")
+        if not self.served:  # in a browser every idle tab would hold an engine (~240 MiB)
+            # spaCy (~1.1 s) loads in a worker once the first screen is drawn, so that a transcript
+            # opened a moment later has its suggestions at once; startup itself never waits on it
+            self.call_after_refresh(self.request_engine)
         if self._open_first is not None:
             transcript_id, turn = self._open_first
             self.open_transcript(transcript_id, turn=turn)
@@ -131,7 +136,7 @@ class JhsApp(App):
     def request_engine(self) -> None:
         """Build the engine once per workbench, in a worker: what it needs is read here, on
         the main thread (the worker never touches the database). The keyword layer comes
-        first (spaCy's tokenizer, ~1 s), then the semantic layer refines it (the encoder)."""
+        first (spaCy's tokenizer, ~1 s); the semantic layer refines it later (request_semantic)."""
         if self._engine_layer != "none" or self.suggester is not None:
             return
         from jhs_qual.suggest.assist import EngineInputs
@@ -145,8 +150,21 @@ class JhsApp(App):
 
         engine = Engine(inputs, self.config.suggest, semantic=False)
         self.call_from_thread(self._engine_built, engine, "keywords")
-        if engine.load_semantic():
-            self.call_from_thread(self._engine_built, engine, "meaning")
+
+    def request_semantic(self) -> None:
+        """Load the semantic layer, once the first suggestions are on screen: loading it (the
+        encoder and the codes' prototypes, ~1 s of CPU) while a transcript opens would hold the
+        interpreter's lock away from the screen."""
+        engine = self.engine
+        if engine is None or self._engine_layer != "keywords" or self._semantic_requested:
+            return
+        self._semantic_requested = True
+
+        def load() -> None:
+            if engine.load_semantic():
+                self.call_from_thread(self._engine_built, engine, "meaning")
+
+        self.run_worker(load, thread=True, group="engine-semantic")
 
     def _engine_built(self, engine, layer: str) -> None:
         self.engine, self._engine_layer = engine, layer

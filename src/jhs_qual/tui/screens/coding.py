@@ -424,6 +424,7 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
         self._shown_for = turn_index
         self._found = found
         self._render_suggestions()
+        self.app.request_semantic()  # the first suggestions are on screen: now the meaning may refine them
 
     def _render_suggestions(self) -> None:
         """The cursor turn's suggestions in the order they first came: accepted ones stay (ticked),
