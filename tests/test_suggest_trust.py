@@ -135,3 +135,25 @@ def test_a_coders_suggestions_learn_from_that_coder_only(sample):
     after_a = _suggestions(sample, name, "--coder", "anna", "--no-semantic", "--top", "3")
     assert after_a != before_b
     assert any(s["learned"] for u in after_a for s in u["suggestions"] if s["code"] == "bronstein/flexibility")
+
+
+def test_a_code_made_updates_the_engine_in_place():
+    """No reload when a code is made: the new code is suggested at once, what was learned stays."""
+    from dataclasses import replace
+
+    from jhs_qual.suggest.assist import Engine, EngineInputs
+    from jhs_qual.suggest.engine import CodeTerms
+    from jhs_qual.suggest.service import CodeSource
+    from jhs_qual.suggest.settings import Settings
+
+    source = CodeSource("nl", "v1", (CodeTerms("b/samen", ("samenwerken",)), CodeTerms("b/pesten", ("pesten",))))
+    inputs = EngineInputs([source], {"b/samen": "samenwerken", "b/pesten": "pesten"}, {},
+                          {1: ("b/samen", "we werken samen met de jeugdhulp")})
+    engine = Engine(inputs, Settings(encoder="none"))
+    learner = engine.learner
+    text = "De kinderen vonden het kampvuur het leukst."
+    assert not any(s.code == "b/kamp" for s in engine.rank(text, 0, len(text), min_score=0.0))
+    made = replace(source, sha256="v2", codes=source.codes + (CodeTerms("b/kamp", ("kampvuur",)),))
+    engine.update_codes(EngineInputs([made], {**inputs.docs, "b/kamp": "kampvuur"}, {}, inputs.examples))
+    assert engine.learner is learner and learner.units["b/samen"] == 1
+    assert engine.rank(text, 0, len(text), min_score=0.0)[0].code == "b/kamp"
