@@ -17,7 +17,8 @@ after 0, 5, 10, 15 and 30 gold-coded answers of other interviews of the same kin
 - keywords: the keyword path alone (`suggest-text`'s);
 - engine, no learning: keywords, the question and the semantic layer.
 
-Figures per interview kind: top-1 and top-3 over coded answers; keys per coded answer
+Figures per interview kind: top-1 and top-3 over coded answers, of the suggestions shown
+(above the floor) and of the ranking alone ("ranked", nothing held back); keys per coded answer
 for a careful coder who presses Enter only when the top suggestion is right and
 otherwise the code's key with shift (two keys), and the wrong codings a trusting
 coder would store by pressing Enter on every top suggestion shown; silence: the share
@@ -256,6 +257,8 @@ def report(rows, results, left_out, random_hits, FEATURES) -> dict:
                         totals["coded"] += 1
                         totals["top1"] += r1
                         totals["top3"] += r3
+                        totals["ranked_top1"] += r1
+                        totals["ranked_top3"] += r3
                         totals["keys"] += r1 * 1 + (1 - r1) * 2
                     continue
                 if method == "engine":
@@ -264,6 +267,9 @@ def report(rows, results, left_out, random_hits, FEATURES) -> dict:
                     ranked = ranking(name, method, position)
                 shown = [c for p, c in ranked if method == "previous" or (p >= SHOW_AT[method] and not a.silent)]
                 if a.gold:
+                    ordered = [c for p, c in ranked]  # the ranking alone, nothing held back by the floor
+                    totals["ranked_top1"] += bool(ordered[:1] and ordered[0] in a.gold)
+                    totals["ranked_top3"] += bool(set(ordered[:3]) & a.gold)
                     totals["coded"] += 1
                     totals["top1"] += bool(shown[:1] and shown[0] in a.gold)
                     totals["top3"] += bool(set(shown[:3]) & a.gold)
@@ -330,6 +336,8 @@ def report(rows, results, left_out, random_hits, FEATURES) -> dict:
                     total[k] += v
             table_rows.append({"kind": kind, "method": label, "coded": int(total["coded"]),
                                "top1": total["top1"] / total["coded"], "top3": total["top3"] / total["coded"],
+                               "ranked_top1": total["ranked_top1"] / total["coded"],
+                               "ranked_top3": total["ranked_top3"] / total["coded"],
                                "keys": total["keys"] / total["coded"],
                                "trusting_wrong": total["trusting_wrong"],
                                "silent": total["silent"] / total["uncoded"] if total["uncoded"] else None,
@@ -349,9 +357,10 @@ SHOW_AT: dict[str, float] = {}
 def print_report(result: dict, markdown: bool) -> None:
     print("left out (they hold codebook examples): " + "; ".join(f"{k} ({v})" for k, v in result["left_out"].items()))
     print("evaluated: " + ", ".join(result["evaluated"]))
-    head = ["kind", "method", "coded", "top-1", "top-3", "keys/coded", "trusting: wrong", "silent on uncoded",
-            "silent on back-channel"]
-    lines = [[r["kind"], r["method"], str(r["coded"]), f"{r['top1']:.0%}", f"{r['top3']:.0%}", f"{r['keys']:.2f}",
+    head = ["kind", "method", "coded", "top-1", "top-3", "ranked top-1", "ranked top-3", "keys/coded",
+            "trusting: wrong", "silent on uncoded", "silent on back-channel"]
+    lines = [[r["kind"], r["method"], str(r["coded"]), f"{r['top1']:.0%}", f"{r['top3']:.0%}",
+              f"{r['ranked_top1']:.0%}", f"{r['ranked_top3']:.0%}", f"{r['keys']:.2f}",
               f"{r['trusting_wrong']:.1f}", "" if r["silent"] is None else f"{r['silent']:.0%}",
               "" if r["short_silent"] is None else f"{r['short_silent']:.0%}"] for r in result["rows"]]
     if markdown:

@@ -40,16 +40,22 @@ def test_the_evaluation_leaves_out_interviews_that_hold_codebook_examples(qualit
 
 
 def test_the_engine_beats_every_baseline_on_held_out_interviews(quality):
-    """Top-1 over coded answers, each interview in a fresh project, its calibration fitted
-    without it. After 15 coded answers of its kind the engine beats random, the previous
-    turn's code and the keywords alone, and the engine without learning, on both kinds."""
+    """Each interview in a fresh project, its calibration fitted without it. The ranking,
+    cold and after 15 coded answers of its kind, beats random, the previous turn's code and
+    the keywords alone on both kinds; it stores fewer wrong codings for a coder who trusts
+    Enter than the previous turn's code; and learning helps. Targets of the issue: cold
+    top-1 >= 50% and top-3 >= 80%; after 15, top-1 >= 60% and top-3 >= 85%."""
     for kind in ("professionals", "pupils"):
-        learned = _row(quality, kind, "engine, learned 15")
-        for baseline in ("random", "previous turn", "keywords", "engine, no learning"):
-            assert learned["top1"] > _row(quality, kind, baseline)["top1"], (kind, baseline)
-        assert learned["keys"] < _row(quality, kind, "keywords")["keys"]
-    cold = _row(quality, "professionals", "engine, no learning")
-    assert cold["top1"] >= 0.5 and _row(quality, "professionals", "engine, learned 15")["top1"] >= 0.6
+        cold, learned = _row(quality, kind, "engine, no learning"), _row(quality, kind, "engine, learned 15")
+        for baseline in ("random", "previous turn", "keywords"):
+            base = _row(quality, kind, baseline)
+            assert cold["ranked_top1"] > base["ranked_top1"] and cold["ranked_top3"] > base["ranked_top3"], baseline
+            assert learned["ranked_top1"] > base["ranked_top1"], (kind, baseline)
+            assert learned["keys"] < base["keys"] or baseline == "previous turn", (kind, baseline)
+        assert learned["ranked_top1"] > cold["ranked_top1"] and learned["top1"] > cold["top1"]
+        assert cold["trusting_wrong"] < _row(quality, kind, "previous turn")["trusting_wrong"]
+        assert cold["ranked_top1"] >= 0.5 and cold["ranked_top3"] >= 0.8
+        assert learned["ranked_top1"] >= 0.6 and learned["ranked_top3"] >= 0.85
 
 
 def test_the_score_is_calibrated_on_held_out_interviews(quality):
