@@ -163,3 +163,38 @@ def test_a_code_made_updates_the_engine_in_place():
     engine.update_codes(EngineInputs([made], {**inputs.docs, "b/kamp": "kampvuur"}, {}, inputs.examples))
     assert engine.learner is learner and learner.units["b/samen"] == 1
     assert engine.rank(text, 0, len(text), min_score=0.0)[0].code == "b/kamp"
+
+
+def test_the_score_is_refitted_to_how_the_coder_codes(sample):
+    """A coder who gives no code to the answers the shipped score is surest of, and codes others:
+    after 30 coded answers their score for those suggestions falls; another coder's stays."""
+    from jhs_qual.config import Config
+    from jhs_qual.store import Project
+    from jhs_qual.suggest.assist import ProjectEngine
+
+    with Project.open(sample.project_path) as project:
+        shipped_engine = ProjectEngine(project, Config().suggest, coder=None, semantic=False)
+        names = ["po_leerlingen_groep6_de_linde", "so_leerlingen_de_horizon", "vo_mbo_leerlingen_het_baken"]
+        units = shipped_engine.units([project.transcript(n)["id"] for n in names], "turn", False)
+        top = [(u, found[0]) for u, found in zip(units, shipped_engine.rank_units(units, min_score=0.0)) if found]
+    coded = 0
+    for u, best in top:  # always a code other than the engine's first: a coder unlike the gold
+        other = "improvements" if best.code != "pupil_topics/improvements" else "intervention"
+        assert sample("code", "add", str(u.unit.transcript_id), other, "--turn", str(u.unit.turn),
+                      "--coder", "contrarian").exit_code == 0
+        coded += 1
+    assert coded >= 30
+    with Project.open(sample.project_path) as project:
+        own = ProjectEngine(project, Config().suggest, coder="contrarian", learn=True, semantic=False)
+        assert own.model is not None
+        other = ProjectEngine(project, Config().suggest, coder="nobody", semantic=False)
+        assert other.model is None
+        sample_unit = top[0][0]
+        before = shipped_engine.suggester.signals(
+            own.text(sample_unit.unit.transcript_id), sample_unit.unit.start, sample_unit.unit.end,
+            codebooks=sample_unit.codebooks, question=sample_unit.question)
+        code = top[0][1].code
+        row = before.rows[before.codes.index(code)][None, :]
+        from jhs_qual.suggest.calibrate import shipped
+
+        assert own.model.probability(row)[0] < shipped().engine.probability(row)[0]

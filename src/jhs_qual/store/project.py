@@ -750,6 +750,12 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore):
             " JOIN codes k ON k.id = c.code_id JOIN coders cd ON cd.id = c.coder_id"
             " WHERE cd.name = ? AND c.origin != 'auto' ORDER BY c.id DESC LIMIT ?", [coder, limit]).fetchall()
 
+    def coded_transcripts(self, coder: str) -> list[int]:
+        """The transcripts `coder` has coded by hand or by accepting suggestions, by their latest coding."""
+        return [r[0] for r in self.db.execute(
+            "SELECT c.transcript_id FROM codings c JOIN coders cd ON cd.id = c.coder_id"
+            " WHERE cd.name = ? AND c.origin != 'auto' GROUP BY c.transcript_id ORDER BY max(c.id)", [coder])]
+
     def turn_rows(self, transcript_id: int) -> list[tuple[int, int, int, str | None]]:
         """(start, content_start, end, speaker) of a transcript's turns, in order."""
         return self.db.execute("SELECT start, content_start, end, speaker FROM turns WHERE transcript_id = ?"

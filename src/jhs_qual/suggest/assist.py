@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from jhs_qual.suggest.adapt import Learner, code_document
 from jhs_qual.suggest.engine import Suggestion
 from jhs_qual.suggest.semantic import Semantic, code_texts, shared_encoder, text_key
-from jhs_qual.suggest.service import (CodeSource, Suggester, learning_examples, project_units,
+from jhs_qual.suggest.service import (CodeSource, Suggester, learning_examples, project_units, seen_answers,
                                       sources_from_codebooks, sources_from_project)
 from jhs_qual.suggest.settings import Settings
 
@@ -33,6 +33,7 @@ class EngineInputs:
     docs: dict[str, str]  # code -> what the codebook says of it (the learner's prior)
     prototypes: dict[str, list[str]]  # code -> its prototype texts (the semantic layer)
     examples: dict[int, tuple[str, str | None]] = field(default_factory=dict)  # the coder's codings to learn from
+    seen: list[tuple] = field(default_factory=list)  # the answers the coder decided on (service.seen_answers)
 
     @classmethod
     def from_project(cls, project, *, coder: str | None, codebooks: list[str] | None = None,
@@ -42,7 +43,7 @@ class EngineInputs:
                  if (codebooks is None or c["codebook_id"] in codebooks) and c.get("codable", 1)}
         return cls(sources_from_project(project, use_learned=use_learned, codebooks=codebooks),
                    {r: code_document(c) for r, c in codes.items()}, {r: code_texts(c) for r, c in codes.items()},
-                   learning_examples(project, coder))
+                   learning_examples(project, coder), seen_answers(project, coder))
 
     @classmethod
     def from_codebooks(cls, books) -> EngineInputs:
@@ -68,8 +69,11 @@ class Engine:
         if self.learner is not None:
             self.learner.sync(self.examples)
         self.semantic: Semantic | None = None
+        self.model = None  # the score refitted to the coder (calibrate.refit); None: the shipped one
         if semantic:
             self.load_semantic()
+        else:
+            self.recalibrate()
 
     def load_semantic(self) -> bool:
         """Load the semantic layer (the encoder is loaded once per process); False where the
@@ -81,7 +85,42 @@ class Engine:
         if self.learns:
             semantic.sync(self.examples)
         self.semantic = semantic
+        self.recalibrate()
         return True
+
+    def recalibrate(self) -> None:
+        """Refit the score on what the coder decided (inputs.seen), with the layers loaded now.
+        The signals are those the engine had before learning from the coder (learned: 0; the
+        semantic layer's codebook prototypes only), so no answer is scored by a learner that saw it."""
+        from jhs_qual.suggest.calibrate import REFIT_FROM, refit, shipped
+
+        seen = self.inputs.seen if self.learns else []
+        coded = sum(1 for unit in seen if unit[6])
+        if coded < REFIT_FROM:
+            self.model = None
+            return
+        import numpy as np
+
+        keyword = self.suggester.keyword_batch([(text, a, b, q) for text, a, b, _, q, _, _ in seen])
+        cold = None
+        if self.semantic is not None:
+            cold = Semantic(self.semantic.encoder, self.inputs.prototypes)
+            cold.preload(self.semantic.cached())
+            joined = [" ".join([t[a:b]] + ([t[q[0]:q[1]]] if q else [])) for t, a, b, _, q, _, _ in seen]
+            for first in range(0, len(joined), BATCH):
+                cold.vectors(joined[first:first + BATCH])
+        rows, labels = [], []
+        for (text, a, b, books, q, previous, given), found in zip(seen, keyword):
+            signals = self.suggester.signals(text, a, b, codebooks=books, question=q, semantic=cold,
+                                             previous=previous, keyword=found)
+            rows += list(signals.rows)
+            labels += [code in given for code in signals.codes]
+        self.model = refit(shipped().engine, np.array(rows), np.array(labels, dtype=float), coded)
+
+    def refit_on(self, seen: list[tuple]) -> None:
+        """Refit the score on what the coder has decided now (service.seen_answers)."""
+        self.inputs = replace(self.inputs, seen=seen)
+        self.recalibrate()
 
     @property
     def known(self) -> set[int]:
@@ -102,7 +141,7 @@ class Engine:
         """Codes were made, changed, merged or deleted: the keyword index of the codebooks that
         changed is rebuilt (the others are cached), the learner's and the semantic layer's codes
         follow; what was learned and every vector made are kept."""
-        self.inputs = inputs
+        self.inputs = replace(inputs, seen=self.inputs.seen)  # what the coder decided is the same
         self.suggester = Suggester(inputs.sources, self.settings)
         if self.learner is not None:
             self.learner.set_codes(inputs.docs)
@@ -126,6 +165,7 @@ class Engine:
         the codes the coder gave the last coded answer before it (None: none coded before)."""
         return self.suggester.for_unit(
             text, start, end, codebooks=codebooks, question=question, previous=previous, keyword=keyword,
+            model=self.model,
             learner=self.learner if learner is ... else learner, semantic=self.semantic if semantic is ... else semantic,
             top=top, min_score=min_score)
 

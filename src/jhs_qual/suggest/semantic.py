@@ -121,6 +121,11 @@ class Semantic:
         with self._lock:
             return np.stack([self._cache[k] for k in keys]) if keys else np.zeros((0, 1), dtype=np.float32)
 
+    def cached(self) -> dict[str, np.ndarray]:
+        """The vectors made or read so far, by text key (for another Semantic over the same encoder)."""
+        with self._lock:
+            return dict(self._cache)
+
     def forget(self) -> None:
         """Let go of the cached vectors of units (the codes' prototypes stay)."""
         with self._lock:

@@ -123,13 +123,14 @@ class Suggester:
     def for_unit(self, text: str, start: int, end: int, *, codebooks: set[str] | None = None,
                  question: tuple[int, int] | None = None, learner=None, semantic=None, top: int = 5,
                  min_score: float | None = None, previous: frozenset[str] | None = None,
-                 keyword: tuple[list, list] | None = None) -> list[Suggestion]:
+                 keyword: tuple[list, list] | None = None, model=None) -> list[Suggestion]:
         """Suggestions for the answer text[start:end], reading the question text[question] too,
         with what `learner` (adapt.Learner) learned from the codings and, given `semantic`
         (semantic.Semantic), how close the answer is in meaning to each code. Each score is the
         calibrated probability that the code applies (calibrate.py); they are ranked by it, and
         none below `min_score` (default: the calibration's `show_at`) is kept; a unit without
-        evidence (calibrate.without_evidence) gets none. Match spans are offsets into `text`."""
+        evidence (calibrate.without_evidence) gets none. `model`: the coder's refitted score
+        (calibrate.refit; default the shipped one). Match spans are offsets into `text`."""
         from jhs_qual.suggest.calibrate import shipped, without_evidence
 
         calibration = shipped()
@@ -138,7 +139,8 @@ class Suggester:
         if without_evidence(text[start:end], bool(signals.answer)):
             return []
         floor = calibration.show_at if min_score is None else min_score
-        scores = [round(float(p), 4) for p in calibration.engine.probability(signals.rows)] if signals.codes else []
+        model = model or calibration.engine
+        scores = [round(float(p), 4) for p in model.probability(signals.rows)] if signals.codes else []
         ranked = sorted(((p, c) for c, p in zip(signals.codes, scores) if p >= floor), key=lambda pc: (-pc[0], pc[1]))
         result = []
         for p, code in ranked[:top]:
@@ -270,6 +272,44 @@ def project_units(project, transcript_ids: list[int], unit: str, include_intervi
     texts = project.texts()
     chosen = {t: turns[t] for t in transcript_ids if t in turns}
     return [(u, texts[u.transcript_id][u.start:u.end]) for u in make_units(unit, texts, chosen)]
+
+
+def seen_answers(project, coder: str | None, limit: int = 2_000) -> list[tuple]:
+    """What `coder` decided on, for refitting the score to them (calibrate.refit): each answer up
+    to the last one they coded in each transcript they coded (the latest `limit`), as
+    (text, start, end, codebooks, question, previous codes, the codes they gave it)."""
+    import bisect
+
+    from jhs_qual.domain.models import previous_codes, question_before
+
+    if not coder:
+        return []
+    is_interviewer = project.interviewer_test()
+    scopes = project.codebooks_by_transcript()
+    texts = project.text_lookup()
+    found: list[tuple] = []
+    for tid in reversed(project.coded_transcripts(coder)):  # the latest first, until `limit`
+        if len(found) >= limit:
+            break
+        rows = project.turn_rows(tid)
+        starts, asks = [r[0] for r in rows], [is_interviewer(r[3]) for r in rows]
+        codes: list[set[str]] = [set() for _ in rows]
+        for c in project.transcript_codings(tid, coder):
+            index = bisect.bisect_right(starts, c["start"]) - 1
+            if index >= 0:
+                codes[index].add(c["code"])
+        last = max((i for i, given in enumerate(codes) if given), default=-1)
+        text = texts[tid]
+        units = []
+        for i in range(last + 1):
+            if asks[i] or rows[i][2] <= rows[i][1]:
+                continue
+            q = question_before(asks, i)
+            units.append((text, rows[i][1], rows[i][2], scopes.get(tid, set()),
+                          (rows[q][1], rows[q][2]) if q is not None else None,
+                          previous_codes(codes, asks, i), frozenset(codes[i])))
+        found = units + found
+    return found[-limit:]
 
 
 def learning_examples(project, coder: str | None, limit: int = 20_000,

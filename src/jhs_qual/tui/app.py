@@ -24,6 +24,7 @@ from jhs_qual.tui.history import History
 from jhs_qual.tui.keymap import bindings
 
 POLL_SECONDS = 1.0
+REFIT_EVERY = 30  # codings between refits of the score to the coder (suggest/calibrate.py: refit)
 _ACTIONS = {"quit": "quit", "project_screen": "project", "quotes_screen": "quotes", "summary_screen": "summary",
             "compare_screen": "compare"}
 
@@ -59,6 +60,7 @@ class JhsApp(App):
         self.engine = None  # suggest.assist.Engine, built on first use (request_engine)
         self._engine_layer = "none"
         self._semantic_requested = False
+        self._refit_at = 0  # codings learned at which the score is next refitted to the coder
         self._seen_version = project.data_version()
         self._open_first = open_transcript  # (transcript id, turn index or None) from `tui --open`
         self._mode_trail: list[str] = []
@@ -168,6 +170,7 @@ class JhsApp(App):
 
     def _engine_built(self, engine, layer: str) -> None:
         self.engine, self._engine_layer = engine, layer
+        self._refit_at = len(engine.examples) + REFIT_EVERY  # it was fitted to the coder as it was built
         self._learn()  # codings made while it loaded
         for stack in self._screen_stacks.values():  # a coding screen under another mode's hears it too
             for screen in stack:
@@ -212,6 +215,12 @@ class JhsApp(App):
         engine.follow(learning_examples(self.project, self.coder, known=engine.known))
         if engine.semantic is not None:
             self.project.store_embeddings(engine.semantic.take_new())
+        if len(engine.examples) >= self._refit_at:  # the score follows how this coder codes
+            from jhs_qual.suggest.service import seen_answers
+
+            self._refit_at = len(engine.examples) + REFIT_EVERY
+            seen = seen_answers(self.project, self.coder)
+            self.run_worker(lambda: engine.refit_on(seen), thread=True, group="engine-refit")
 
     def _poll(self) -> None:
         version = self.project.data_version()
