@@ -1,6 +1,6 @@
 """autocode --semantic at scale: time and peak memory at two sizes, against the encoder alone
-encoding the same answers in the same run (the work autocode cannot avoid). Target: under
-500 MiB at 5,000 transcripts, growth linear.
+encoding the same answers, each with its question as the engine reads it, in the same run (the
+work autocode cannot avoid). Target: under 500 MiB at 5,000 transcripts, growth linear.
 
 Each run codes a fresh copy of the coded project (no vectors stored yet).
 
@@ -17,16 +17,20 @@ from scale import JHS, coded_project, compare_at_sizes, python  # noqa: E402
 
 ENCODE_ALONE = """
 import sys
+from jhs_qual.domain.models import question_before
 from jhs_qual.store import Project
 from jhs_qual.suggest.semantic import USEncoder
 encoder = USEncoder()
 with Project.open(sys.argv[1]) as project:
-    texts = project.text_lookup()
-    batch = []
-    for tid, turns in project.codable_turns().items():
-        text = texts[tid]
-        for _, start, end in turns:
-            batch.append(text[start:end])
+    texts, is_interviewer, batch = project.text_lookup(), project.interviewer_test(), []
+    for tid in project.transcript_names():
+        text, rows = texts[tid], project.turn_rows(tid)
+        asks = [is_interviewer(r[3]) for r in rows]
+        for i, (_, start, end, _) in enumerate(rows):
+            if asks[i] or end <= start:
+                continue
+            q = question_before(asks, i)  # the engine reads each answer with its question
+            batch.append(" ".join([text[start:end]] + ([text[rows[q][1]:rows[q][2]]] if q is not None else [])))
             if len(batch) == 500:
                 encoder.encode(batch)
                 batch = []
@@ -46,4 +50,4 @@ def limit(folder: Path, size: int) -> list[str]:
 
 if __name__ == "__main__":
     compare_at_sizes("autocode --semantic: a fresh project's answers ranked and stored", ours, limit,
-                     "the encoder alone on the same answers", prepare=coded_project)
+                     "the encoder alone on the same answers with their questions", prepare=coded_project)

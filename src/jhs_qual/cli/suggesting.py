@@ -36,6 +36,9 @@ def suggestion_options(func):
     return func
 
 
+AUTOCODE_TRANSCRIPTS = 200  # autocode --semantic works through this many transcripts at a time
+
+
 def _floor(min_score: float | None) -> float:
     from jhs_qual.suggest.calibrate import shipped
 
@@ -296,15 +299,19 @@ def autocode(transcripts: tuple[str, ...], coder: str, unit: str, top: int, incl
             if learn_from is not None:
                 project.require_coders([learn_from], option="--learn-from")
             engine = _engine(project, codebook_ids, coder=learn_from, learn=learn_from is not None, semantic=True)
-            found_units = engine.units(ids, unit, include_interviewers)
-            units = [u.unit for u in found_units]
-            ranked = progress(engine.ranked_in_chunks(found_units, top=top, min_score=floor), len(found_units),
-                              f"suggesting for {len(found_units)} {unit}s")
-            chosen = [(u.unit, s.code) for u, found in ranked for s in found]
+            chosen, count = [], 0
+            for first in range(0, len(ids), AUTOCODE_TRANSCRIPTS):  # memory: one slice's texts and units at a time
+                found_units = engine.units(ids[first:first + AUTOCODE_TRANSCRIPTS], unit, include_interviewers)
+                count += len(found_units)
+                ranked = progress(engine.ranked_in_chunks(found_units, top=top, min_score=floor), len(found_units),
+                                  f"suggesting for {len(found_units)} {unit}s (transcripts {first + 1}-"
+                                  f"{min(first + AUTOCODE_TRANSCRIPTS, len(ids))} of {len(ids)})")
+                chosen += [(u.unit, s.code) for u, found in ranked for s in found]
         else:
             suggester = _suggester(project, use_learned, codebook_ids)
             pairs = project_units(project, ids, unit, include_interviewers)
             units = [u for u, _ in pairs]
+            count = len(units)
             scoped = project.codebooks_by_transcript()
             found = suggester.suggest([text for _, text in pairs], top=top, min_score=floor,
                                       codebooks=[scoped[u.transcript_id] for u in units])
@@ -315,7 +322,7 @@ def autocode(transcripts: tuple[str, ...], coder: str, unit: str, top: int, incl
         added = project.replace_auto_codings(coder, ids, rows)
     expected = (f"; from {threshold.at:.2f} on, {threshold.precision:.0%} of the top suggestions were right "
                 "on held-out interviews" if min_score is None else "")
-    echo(f"{plural(added, 'auto coding')} by '{coder}' on {len(units)} {unit}s of {plural(len(ids), 'transcript')} "
+    echo(f"{plural(added, 'auto coding')} by '{coder}' on {count} {unit}s of {plural(len(ids), 'transcript')} "
          f"(min score {floor:.2f}, at most {top} per {unit}{', semantic' if semantic else ''}{expected})")
 
 

@@ -807,13 +807,17 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore):
         speakers = np.fromiter((labels.setdefault(r[1], len(labels) - 2) for r in rows), dtype=np.int64, count=len(rows))
         return keys >> 32, keys & 0xFFFFFFFF, speakers
 
-    def codable_turns(self, *, include_interviewers: bool = False) -> dict[int, list[tuple[int, int, int]]]:
-        """{transcript_id: [(turn number, content_start, end), ...]} for turns with words."""
+    def codable_turns(self, *, include_interviewers: bool = False,
+                      transcript_ids: list[int] | None = None) -> dict[int, list[tuple[int, int, int]]]:
+        """{transcript_id: [(turn number, content_start, end), ...]} for turns with words (of
+        every transcript, or of these)."""
         is_interviewer = functools.lru_cache(maxsize=None)(self.interviewer_test())  # a handful of speakers
         turns: dict[int, list[tuple[int, int, int]]] = {}
+        chosen = "" if transcript_ids is None else " AND transcript_id IN (SELECT value FROM json_each(?))"
         for tid, idx, speaker, start, end in self.db.execute(
             "SELECT transcript_id, idx, speaker, content_start, end FROM turns"
-            " WHERE end > content_start ORDER BY transcript_id, idx"
+            f" WHERE end > content_start{chosen} ORDER BY transcript_id, idx",
+            [] if transcript_ids is None else [json.dumps(transcript_ids)]
         ):
             if include_interviewers or not is_interviewer(speaker):
                 turns.setdefault(tid, []).append((idx + 1, start, end))
@@ -972,6 +976,7 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore):
             raise BadInput(f"the consensus coder must not be {into}, one of the two compared",
                            field="--into", hint="e.g. --into consensus")
         self.require_coders([coder_a, coder_b])
+        self._require_consensus_coder(into, coder_a, coder_b)
         found = clusters(self.codings([coder_a, coder_b]), coder_a, coder_b, threshold)
         code_ids = {f"{r['codebook_id']}/{r['code_id']}": r["id"] for r in self.codes()}
         summary = {"agreed": 0, "added": 0, "new_items": 0, "open": 0, "settled": 0}
@@ -1013,6 +1018,24 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore):
             ).fetchone()
         summary["open"], summary["settled"] = counts
         return summary
+
+    def _require_consensus_coder(self, into: str, coder_a: str, coder_b: str) -> None:
+        """A consensus is written only into a coder of its own: a new name, or the consensus
+        started for these two coders. Never into a person's codings (they are theirs), nor
+        into another pair's consensus."""
+        exists = self.db.execute("SELECT 1 FROM coders WHERE name = ?", [into]).fetchone() is not None
+        if exists and into not in self.setting("consensus_coders", []):
+            raise BadInput(f"'{into}' is a coder with codings of their own; a consensus goes into a coder of its own",
+                           field="--into", hint=f"name a new one, e.g. --into consensus_{coder_a}_{coder_b}")
+        pairs = {(r[0], r[1]) for r in self.db.execute(
+            "SELECT a.name, b.name FROM consensus_items i JOIN coders a ON a.id = i.coder_a_id"
+            " JOIN coders b ON b.id = i.coder_b_id JOIN coders c ON c.id = i.consensus_coder_id WHERE c.name = ?",
+            [into])}
+        other = pairs - {(coder_a, coder_b), (coder_b, coder_a)}
+        if other:
+            a, b = sorted(other)[0]
+            raise BadInput(f"the consensus '{into}' was started for {a} and {b}, not {coder_a} and {coder_b}",
+                           field="--into", hint=f"name a new one, e.g. --into consensus_{coder_a}_{coder_b}")
 
     def consensus_items(self, into: str, *, include_settled: bool = False) -> list[dict]:
         sql = (

@@ -45,6 +45,7 @@ class Suggester:
             if key not in _INDEXES:  # lemmatised once per codebook version
                 _INDEXES[key] = KeywordIndex(terms, load_pipeline(language), settings)
             self.indexes.append(_INDEXES[key])
+        self.code_names = sorted(code for index in self.indexes for code in index.codes)
 
     def suggest(self, texts: list[str], *, top: int | None = None, min_score: float = 0.0,
                 codebooks: list[set[str]] | None = None, calibrated: bool = True) -> Found:
@@ -59,10 +60,6 @@ class Suggester:
             found = found.calibrated(shipped().keywords)
         return found.ranked(top, min_score, None if codebooks is None else allowed_codes(found.code_names, codebooks))
 
-    @property
-    def code_names(self) -> list[str]:
-        """Every code of the indexes, sorted."""
-        return sorted(code for index in self.indexes for code in index.codes)
 
     def keyword_batch(self, units: list[tuple[str, int, int, tuple[int, int] | None]]) -> list[tuple[list, list]]:
         """The uncalibrated keyword suggestions of many (text, start, end, question) units, their
@@ -98,9 +95,9 @@ class Suggester:
         codes = [c for c in self.code_names if codebooks is None or c.partition("/")[0] in codebooks]
         answer = {s.code: s for s in keyword[0]}
         asked = {s.code: s for s in keyword[1]}
-        keyword = {c: answer[c].score if c in answer else 0.0 for c in codes}
+        in_answer = {c: answer[c].score if c in answer else 0.0 for c in codes}
         in_question = {c: asked[c].score if c in asked else 0.0 for c in codes}
-        joined = {c: keyword[c] + QUESTION_WEIGHT * in_question[c] * (1.0 - keyword[c]) for c in codes}
+        joined = {c: in_answer[c] + QUESTION_WEIGHT * in_question[c] * (1.0 - in_answer[c]) for c in codes}
         n = learner.learned(codes) if learner is not None else 0
         posterior = learner.posterior(" ".join(texts), codes) if n else {}
         fused = fuse(joined, posterior, n, codes)
@@ -110,12 +107,12 @@ class Suggester:
             standard = fuse(close, {}, 0, codes)  # standardised over the codes, like the others
             fused = {c: fused[c] + SEMANTIC_WEIGHT * standard[c] for c in codes}
         weight = learned_weight(n)
-        best_close = sorted(close.values(), reverse=True) + [0.0, 0.0]
-        words, strongest = word_feature(texts[0]), max(keyword.values(), default=0.0)
-        rows = np.array([[keyword[c], in_question[c], weight * posterior.get(c, 0.0), close.get(c, 0.0),
-                          (close[c] - (best_close[1] if close[c] >= best_close[0] else best_close[0])) if close else 0.0,
-                          fused[c], words, strongest, float(bool(previous) and c in previous), float(bool(question)),
-                          float(previous is not None)] for c in codes],
+        best, second = (sorted(close.values(), reverse=True) + [0.0, 0.0])[:2]
+        lead = {c: close[c] - (second if close[c] >= best else best) for c in close}  # over the best other code
+        words, strongest = word_feature(texts[0]), max(in_answer.values(), default=0.0)
+        rows = np.array([[in_answer[c], in_question[c], weight * posterior.get(c, 0.0), close.get(c, 0.0),
+                          lead.get(c, 0.0), fused[c], words, strongest, float(bool(previous) and c in previous),
+                          float(bool(question)), float(previous is not None)] for c in codes],
                         dtype=np.float64).reshape(len(codes), -1)
         learned = {c: learner.units[c] for c in codes if n and posterior.get(c, 0.0) >= 1.0 / len(codes)}
         return Signals(codes, rows, answer, asked, learned, why, start, question)
@@ -268,9 +265,8 @@ def project_units(project, transcript_ids: list[int], unit: str, include_intervi
     """(unit, its text) for the codable turns or sentences of these transcripts."""
     from jhs_qual.analysis.compare import make_units
 
-    turns = project.codable_turns(include_interviewers=include_interviewers)
-    texts = project.texts()
-    chosen = {t: turns[t] for t in transcript_ids if t in turns}
+    chosen = project.codable_turns(include_interviewers=include_interviewers, transcript_ids=transcript_ids)
+    texts = {tid: project.text_lookup()[tid] for tid in chosen}  # these transcripts' texts only
     return [(u, texts[u.transcript_id][u.start:u.end]) for u in make_units(unit, texts, chosen)]
 
 
