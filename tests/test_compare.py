@@ -140,6 +140,8 @@ def coded(run, tmp_path):
     for turn in (36, 40, 42):
         run("code", "add", name, "interdependence", "--turn", str(turn), "--coder", "ben")
     run("code", "add", name, "flexibility", "--turn", "46", "--coder", "ben", "--memo", "loslaten")
+    for coder in ("anna", "ben"):  # both read it to the end: every unit counts
+        assert run("transcripts", "done", name, "--coder", coder).exit_code == 0
     return run
 
 

@@ -56,6 +56,8 @@ def two_coders(run):
         run("code", "add", name, "interdependence", "--turn", str(turn), "--coder", "anna")
     for turn in (36, 40):
         run("code", "add", name, "interdependence", "--turn", str(turn), "--coder", "ben")
+    for coder in ("anna", "ben"):  # both read it to the end: every unit counts
+        assert run("transcripts", "done", name, "--coder", coder).exit_code == 0
     return run
 
 

@@ -33,3 +33,30 @@ def test_a_consensus_never_writes_into_a_coder_who_codes_by_hand(run):
     assert other_pair.exit_code == 2 and "was started for anna and ben" in other_pair.output
     with Project.open(run.project_path) as project:
         assert len(project.codings(["agreed"])) == 2  # the two agreed codings, nothing of carla's
+
+
+def test_compare_counts_only_what_both_coders_reached(run):
+    """B coded turns 2-6, A coded 2-16: no disagreement past turn 6 until B marks the
+    transcript finished; compare says what it left out; --all-units counts everything."""
+    import json
+
+    assert run("import", str(SAMPLES / f"{NAME}.txt"), "--attributes", str(SAMPLES / "attributes.csv")).exit_code == 0
+    _coded(run, "anna", {t: "flexibility" for t in range(2, 17, 2)})
+    _coded(run, "bea", {t: "flexibility" for t in range(2, 7, 2)})
+    shared = run("disagreements", "--coders", "anna", "bea")
+    assert shared.exit_code == 0 and shared.output.startswith("0 units where anna and bea differ")
+    assert "not every coder reached left out" in shared.output
+    both = json.loads(run("compare", "--coders", "anna", "bea", "--format", "json").output)
+    assert both["overall"]["units"] == 3 and both["overall"]["percent"] == 1.0  # answers 2, 4, 6: read by both
+    assert both["unreached_turns_left_out"] > 0
+    every = json.loads(run("compare", "--coders", "anna", "bea", "--format", "json", "--all-units").output)
+    assert every["overall"]["units"] > both["overall"]["units"] and every["overall"]["percent"] < 1.0
+    assert every["unreached_turns_left_out"] is None
+    assert run("transcripts", "done", NAME, "--coder", "bea").exit_code == 0
+    assert "bea 3/31 finished" in run("transcripts").output
+    after = run("disagreements", "--coders", "anna", "bea", "--json")
+    assert {json.loads(line)["turn"] for line in after.output.splitlines()} == {8, 10, 12, 14, 16}
+    assert run("transcripts", "done", NAME, "--coder", "bea", "--undo").exit_code == 0
+    assert run("disagreements", "--coders", "anna", "bea", "--json").output == ""
+    built = run("consensus", "--coders", "anna", "bea", "--into", "agreed")
+    assert "0 new items" in built.output and "3 agreed codings" in built.output

@@ -223,6 +223,7 @@ async def test_compare_screen_settles(project_path, run):
     for coder, turns in (("anna", (36, 38)), ("ben", (36, 40))):
         for turn in turns:
             run("code", "add", NAME, "interdependence", "--turn", str(turn), "--coder", coder)
+        run("transcripts", "done", NAME, "--coder", coder)
     run("consensus", "--coders", "anna", "ben", "--into", "consensus")
     app = make_app(project_path)
     async with app.run_test(size=(140, 45)) as pilot:
@@ -331,3 +332,26 @@ async def test_enter_while_the_engine_loads_applies_nothing(project_path, monkey
         await pilot.press("enter")
         await wait_for(pilot, lambda: view.cursor != first)
         assert [c[0] for c in codings(project_path)] == shown[:1]
+
+
+async def test_moving_on_records_how_far_the_coder_read_and_f8_marks_finished(project_path):
+    app = make_app(project_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        view = await open_teacher(pilot)
+        with Project.open(project_path) as project:
+            tid = project.transcript(NAME)["id"]
+            assert tid not in project.reached("anna")  # opening is not reading
+        start = view.cursor
+        await pilot.press("j", "j")
+        await wait_for(pilot, lambda: view.cursor > start)
+        with Project.open(project_path) as project:
+            offset, finished = project.reached("anna")[tid]
+        assert offset == view.turns[view.cursor - 1]["end"] and not finished
+        await pilot.press("f8")
+        await pilot.pause()
+        with Project.open(project_path) as project:
+            assert project.reached("anna")[tid][1]
+        await pilot.press("f8")
+        await pilot.pause()
+        with Project.open(project_path) as project:
+            assert not project.reached("anna")[tid][1]

@@ -51,6 +51,7 @@ CODING = (
     Key("replay_turn", "P", "Play the turn again from its start"),
     Key("skip_back", "<", "Recording: back 5 seconds"),
     Key("slower", "-", "Recording: slower (0.75x, 0.5x, normal)"),
+    Key("mark_finished", "f8", "Transcript finished: compare counts all of it (again: not)"),
     Key("back", "escape", "Back"),
 )
 

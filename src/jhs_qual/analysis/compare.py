@@ -161,6 +161,23 @@ def _shared_transcripts(coders: list[str], turns: dict, spans: list[Coding]) -> 
     return sorted(set.intersection(*coded) & set(turns))
 
 
+def within_reached(turns: dict[int, list[tuple[int, int, int]]],
+                   reached: dict[int, int | None]) -> tuple[dict[int, list[tuple[int, int, int]]], int]:
+    """The turns every compared coder reached (Project.reached_by: {transcript id: offset, or
+    None where all finished it}): those ending at or before the offset; none of a transcript
+    not every coder touched. With how many turns of the touched transcripts were left out."""
+    kept, left_out = {}, 0
+    for tid, rows in turns.items():
+        if tid not in reached:
+            continue
+        limit = reached[tid]
+        chosen = rows if limit is None else [r for r in rows if r[2] <= limit]
+        left_out += len(rows) - len(chosen)
+        if chosen:
+            kept[tid] = chosen
+    return kept, left_out
+
+
 def _compared(coders: list[str], unit: str, texts: dict[int, str], turns: dict, spans: list[Coding]):
     """What compare and disagreements look at: the transcripts every coder coded, their
     units, and the coders' codings on those units."""

@@ -133,13 +133,40 @@ def _comparison_rows(result) -> tuple[list[str], list[list]]:
     return header, rows
 
 
-def _comparison_intro(result, names: dict[int, str], include_interviewers: bool) -> str:
+def _comparison_intro(result, names: dict[int, str], include_interviewers: bool, unread: int | None) -> str:
     who = " and ".join(result.coders)
     per = {"turn": "turn", "sentence": "sentence", "char": "character"}[result.unit]
     left_out = "" if include_interviewers else "; interviewer turns left out"
     listed = ", ".join(names[t] for t in result.transcripts)
     return (f"Comparing {who} per {per} over the {plural(len(result.transcripts), 'transcript')} all of them coded"
-            f"{left_out}: {listed or 'none'}")
+            f" ({listed or 'none'}){left_out}{_unread_note(unread)}")
+
+
+def _unread_note(unread: int | None) -> str:
+    """What was left out because not every coder reached it (None: --all-units)."""
+    if unread is None:
+        return "; every unit counted (--all-units), read or not"
+    if not unread:
+        return ""
+    return (f"; {plural(unread, 'turn')} not every coder reached left out (their codes are unknown, not 'none':"
+            " --all-units counts them)")
+
+
+def _reached_turns(project, coders: list[str], include_interviewers: bool, all_units: bool):
+    """The codable turns to compare, and how many were left out because not every coder
+    reached them (None with --all-units)."""
+    from jhs_qual.analysis.compare import within_reached
+
+    turns = project.codable_turns(include_interviewers=include_interviewers)
+    if all_units:
+        return turns, None
+    return within_reached(turns, project.reached_by(coders))
+
+
+def all_units_option(func):
+    return click.option("--all-units", is_flag=True,
+                        help="Count every unit of the transcripts compared, also those a coder never reached "
+                             "(default: only the units every coder coded, moved past, or marked finished).")(func)
 
 
 @cli.command()
@@ -151,18 +178,23 @@ def _comparison_intro(result, names: dict[int, str], include_interviewers: bool)
 @click.option("--threshold", type=click.FloatRange(0.01, 1.0), default=0.8, show_default=True,
               help="Segments match when they overlap by this share of the longer one.")
 @click.option("--include-interviewers", is_flag=True, help="Count interviewer turns as units too.")
+@all_units_option
 @click.option("--json", "as_json", is_flag=True, hidden=True, help="The same as --format json.")
 @output_options("table", "csv", "xlsx", "json", "md")
 @project_option
 @force_option
 @raw_csv_option
 def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], threshold: float,
-            include_interviewers: bool, as_json: bool, out: Output, project_path: Path | None) -> None:
+            include_interviewers: bool, all_units: bool, as_json: bool, out: Output, project_path: Path | None) -> None:
     """Agreement between coders per code and overall: percent agreement, Cohen's
     (2 coders) or Fleiss' kappa, Krippendorff's alpha, and segment overlap.
 
-    Only transcripts that every coder has coded are compared. With --unit char,
-    also NVivo's figures (A and B, neither, A not B, B not A, as % of characters).
+    Only transcripts that every coder has coded are compared, and in them only
+    the units every coder reached (coded at or past, moved past in the
+    workbench, or the transcript marked finished with `transcripts done`): a
+    turn a coder never read is not their "no code". The output says how many
+    were left out; --all-units counts them all. With --unit char, also
+    NVivo's figures (A and B, neither, A not B, B not A, as % of characters).
     """
     from dataclasses import asdict
 
@@ -172,20 +204,22 @@ def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], thre
     with open_project(project_path) as project:
         project.require_coders(coders)
         codes = _resolve_codes(project, code_refs)
+        turns, unread = _reached_turns(project, coders, include_interviewers, all_units)
         result = run_compare(
-            coders, unit, project.text_lookup(), project.codable_turns(include_interviewers=include_interviewers),
-            project.codings(coders), codes, threshold, project.codebooks_by_transcript(),
+            coders, unit, project.text_lookup(), turns, project.codings(coders), codes, threshold,
+            project.codebooks_by_transcript(),
         )
         names = project.transcript_names()
     fmt = "json" if as_json else out.fmt
     if fmt == "json":
         data = asdict(result)
         data["transcripts"] = [names[t] for t in result.transcripts]
+        data["unreached_turns_left_out"] = unread
         _write_bytes(out.path, (json.dumps(_nan_to_none(data), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
         out.report(f"wrote {out.path}")
         return
     header, rows = _comparison_rows(result)
-    intro = _comparison_intro(result, names, include_interviewers)
+    intro = _comparison_intro(result, names, include_interviewers, unread)
     about = f"overall pools every (unit, code) decision; segments match at {threshold:.0%} overlap of the longer"
     if fmt != "table":
         from jhs_qual.export import tables
@@ -212,11 +246,13 @@ def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], thre
 @click.option("--code", "code_refs", multiple=True, metavar="CODE", help="Only this code (repeatable).")
 @click.option("--unit", type=click.Choice(["turn", "sentence"]), default="turn", show_default=True)
 @click.option("--include-interviewers", is_flag=True, help="Count interviewer turns as units too.")
+@all_units_option
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
 @project_option
 def disagreements(coders: tuple[str, ...], code_refs: tuple[str, ...], unit: str,
-                  include_interviewers: bool, as_json: bool, project_path: Path | None) -> None:
-    """Every unit where the coders' codes differ, with its text and each coder's codes and memos."""
+                  include_interviewers: bool, all_units: bool, as_json: bool, project_path: Path | None) -> None:
+    """Every unit where the coders' codes differ, with its text and each coder's codes and memos:
+    of the units every coder reached (see compare; --all-units for all)."""
     from jhs_qual.analysis.compare import disagreements as find
 
     coders = _two_or_more(coders)
@@ -224,8 +260,8 @@ def disagreements(coders: tuple[str, ...], code_refs: tuple[str, ...], unit: str
         project.require_coders(coders)
         codes = _resolve_codes(project, code_refs)
         texts = project.texts()
-        found = find(coders, unit, texts, project.codable_turns(include_interviewers=include_interviewers),
-                     project.codings(coders), codes)
+        turns, unread = _reached_turns(project, coders, include_interviewers, all_units)
+        found = find(coders, unit, texts, turns, project.codings(coders), codes)
         names = project.transcript_names()
     for item in found:
         u = item.unit
@@ -245,7 +281,7 @@ def disagreements(coders: tuple[str, ...], code_refs: tuple[str, ...], unit: str
             echo(f"  {coder}: {listed}")
         echo()
     if not as_json:
-        echo(f"{plural(len(found), 'unit')} where {' and '.join(coders)} differ")
+        echo(f"{plural(len(found), 'unit')} where {' and '.join(coders)} differ{_unread_note(unread)}")
 
 
 @cli.command()
@@ -257,9 +293,10 @@ def disagreements(coders: tuple[str, ...], code_refs: tuple[str, ...], unit: str
 @click.option("--all", "show_all", is_flag=True, help="With --list: settled items too.")
 @click.option("--settle", "item_id", type=int, metavar="ID", help="Settle this item ...")
 @click.option("--take", type=click.Choice(["a", "b", "both", "neither"]), help="... with this decision.")
+@all_units_option
 @project_option
 def consensus(coders: tuple[str, ...], into: str, threshold: float, list_items: bool, show_all: bool,
-              item_id: int | None, take: str | None, project_path: Path | None) -> None:
+              item_id: int | None, take: str | None, all_units: bool, project_path: Path | None) -> None:
     """Build a consensus coder from two coders' agreed codings, then settle the rest.
 
     \b
@@ -269,8 +306,10 @@ def consensus(coders: tuple[str, ...], into: str, threshold: float, list_items: 
 
     Agreed: one coding by each of the same code that overlap by --threshold
     (the consensus gets the union of both spans). Everything else is an item
-    to settle: take A's codings, B's, both, or neither. Building again after
-    more coding adds what is new and keeps every decision.
+    to settle: take A's codings, B's, both, or neither; only of what both
+    coders reached (see compare; --all-units for everything). Building again
+    after more coding adds what is new and keeps every decision. The consensus
+    goes into a coder of its own: never a coder who codes by hand.
     """
     with open_project(project_path) as project:
         if item_id is not None or take is not None:
@@ -284,7 +323,7 @@ def consensus(coders: tuple[str, ...], into: str, threshold: float, list_items: 
                 raise BadInput("consensus is between exactly two coders", field="--coders",
                                hint="e.g. --coders anna ben")
             a, b = coders
-            s = project.build_consensus(a, b, into, threshold)
+            s = project.build_consensus(a, b, into, threshold, all_units=all_units)
             echo(f"{plural(s['agreed'], 'agreed coding')} ({s['added']} new in '{into}'), "
                        f"{plural(s['new_items'], 'new item')} to settle; {s['open']} open, {s['settled']} settled")
         items = project.consensus_items(into, include_settled=show_all)

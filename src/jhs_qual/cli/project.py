@@ -124,13 +124,32 @@ def transcripts(ctx: click.Context, as_json: bool, project_path: Path | None) ->
     used = [k for k in keys if any(k in r["attributes"] for r in rows)]
     table = []
     for r in rows:
-        progress = ", ".join(f"{c} {n}/{r['codable_turns']}" for c, n in sorted(r["coded_turns"].items()))
+        progress = ", ".join(f"{c} {r['coded_turns'].get(c, 0)}/{r['codable_turns']}"
+                             + (" finished" if c in r["finished_by"] else "")
+                             for c in sorted(set(r["coded_turns"]) | set(r["finished_by"])))
         table.append([
             r["id"], r["name"], r["format"], r["turn_count"], _shorten(", ".join(r["speakers"]), 36),
             *(r["attributes"].get(k, "") for k in used), progress or "-",
         ])
     echo(_table(table, ["id", "name", "format", "turns", "speakers", *used, "coded turns"]))
-    echo("coded turns: turns with a coding by that coder / turns not spoken by an interviewer")
+    echo("coded turns: turns with a coding by that coder / turns not spoken by an interviewer; "
+         "finished: marked with 'transcripts done' (or f8 in the workbench)")
+
+
+@transcripts.command("done")
+@click.argument("names", nargs=-1, required=True, metavar="TRANSCRIPT...")
+@click.option("--coder", required=True, envvar="JHS_QUAL_CODER", help="Whose reading is finished.")
+@click.option("--undo", is_flag=True, help="No longer finished.")
+@project_option
+def transcripts_done(names: tuple[str, ...], coder: str, undo: bool, project_path: Path | None) -> None:
+    """Mark transcripts as read to the end by a coder: comparisons then count every unit of
+    them for that coder, coded or not (until then, only what the coder reached)."""
+    with open_project(project_path) as project:
+        found = [project.transcript(name) for name in names]
+        for t in found:
+            project.set_finished(t["id"], coder, not undo)
+    echo(f"{plural(len(found), 'transcript')} {'no longer ' if undo else ''}marked finished by {coder}: "
+         + ", ".join(t["name"] for t in found))
 
 
 @transcripts.command("remove")

@@ -31,6 +31,7 @@ from jhs_qual.store.codebooks import CodebookStore
 from jhs_qual.store.common import now as _now
 from jhs_qual.store.media import MediaStore
 from jhs_qual.store.notes import NotesStore
+from jhs_qual.store.progress import ProgressStore
 from jhs_qual.store.vectors import VectorStore
 from jhs_qual.store.schema import APPLICATION_ID, MIGRATION_NAMES, MIGRATION_SET, migrations
 
@@ -100,7 +101,7 @@ def _read_only(path: Path) -> bool:
     return not (os.access(path, os.W_OK) and os.access(Path(path).parent, os.W_OK))
 
 
-class Project(CodebookStore, NotesStore, MediaStore, VectorStore):
+class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore):
     def __init__(self, db: Database, path: Path):
         self.db = db
         self.path = path
@@ -613,12 +614,18 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore):
             [json.dumps(interviewer_names)],
         ):
             progress.setdefault(r["transcript_id"], {})[r["coder"]] = r["coded"]
+        finished: dict[int, list[str]] = {}
+        for tid, coder in self.db.execute(
+                "SELECT p.transcript_id, cd.name FROM progress p JOIN coders cd ON cd.id = p.coder_id"
+                " WHERE p.finished_at IS NOT NULL ORDER BY cd.name"):
+            finished.setdefault(tid, []).append(coder)
         for row in rows:
             tid = row["id"]
             row["attributes"] = attributes.get(tid, {})
             row["speakers"] = speakers.get(tid, {})
             row["codable_turns"] = row["turn_count"] - interviewer_turns.get(tid, 0)
             row["coded_turns"] = progress.get(tid, {})
+            row["finished_by"] = finished.get(tid, [])
         return rows
 
     # --- coders and codings ------------------------------------------------------
@@ -967,9 +974,11 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore):
 
     # --- consensus ------------------------------------------------------------------
 
-    def build_consensus(self, coder_a: str, coder_b: str, into: str, threshold: float = 0.8) -> dict[str, int]:
+    def build_consensus(self, coder_a: str, coder_b: str, into: str, threshold: float = 0.8,
+                        all_units: bool = False) -> dict[str, int]:
         """Copy agreed codings of A and B to the consensus coder and record what is
-        left to settle. Additive: run again after more coding, decisions are kept."""
+        left to settle, of what both reached (see ProgressStore; `all_units`: of everything).
+        Additive: run again after more coding, decisions are kept."""
         from jhs_qual.analysis.consensus import clusters, decided_spans
 
         if into in (coder_a, coder_b):
@@ -977,7 +986,12 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore):
                            field="--into", hint="e.g. --into consensus")
         self.require_coders([coder_a, coder_b])
         self._require_consensus_coder(into, coder_a, coder_b)
-        found = clusters(self.codings([coder_a, coder_b]), coder_a, coder_b, threshold)
+        codings = self.codings([coder_a, coder_b])
+        if not all_units:  # a span one of them never read is not a disagreement yet
+            reached = self.reached_by([coder_a, coder_b])
+            codings = [c for c in codings if c.transcript_id in reached
+                       and (reached[c.transcript_id] is None or c.end <= reached[c.transcript_id])]
+        found = clusters(codings, coder_a, coder_b, threshold)
         code_ids = {f"{r['codebook_id']}/{r['code_id']}": r["id"] for r in self.codes()}
         summary = {"agreed": 0, "added": 0, "new_items": 0, "open": 0, "settled": 0}
         with self._write() as db:

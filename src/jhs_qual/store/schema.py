@@ -333,3 +333,22 @@ CREATE TABLE media (
 );
 """,
     )
+
+
+@_migration("m012_progress")
+def m012_progress(db: Database) -> None:
+    """How far each coder has read each transcript: the end of the furthest turn they moved
+    past in the workbench (codings count by themselves), and whether they marked it finished.
+    Comparing coders counts only what every one of them reached."""
+    _run(
+        db,
+        """
+CREATE TABLE progress (
+    coder_id INTEGER NOT NULL REFERENCES coders(id) ON DELETE CASCADE,
+    transcript_id INTEGER NOT NULL REFERENCES transcripts(id) ON DELETE CASCADE,
+    reached INTEGER NOT NULL DEFAULT 0,  -- a character offset: every unit ending at or before it was read
+    finished_at TEXT,  -- marked finished: the whole transcript counts as read
+    PRIMARY KEY (coder_id, transcript_id)
+) WITHOUT ROWID;
+""",
+    )

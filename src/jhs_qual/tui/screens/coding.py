@@ -53,6 +53,8 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
         self._shown_for: int | None = None  # the turn self.suggestions belong to
         self.rejected = None
         self.highlighted_code: dict | None = None
+        self._reading_from: int | None = None  # the turn the transcript opened on
+        self._reached = 0  # how far this coder has read this transcript, as stored
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -78,6 +80,7 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
         view.load(text, turns, [is_interviewer(t["speaker"]) for t in turns], self._codings())
         self.codebooks = project.codebooks_by_transcript().get(self.transcript_id, set())
         self.rejected = project.rejections(self.app.coder, self.transcript_id)
+        self._reached = project.reached(self.app.coder).get(self.transcript_id, (0, False))[0]
         self.load_codes()
         self.sub_title = self.transcript_name
         if self.start_turn is not None:
@@ -86,6 +89,7 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
             view.go_to(self.first_uncoded(-1, wrap=True) or 0)
         if self.find and self.start_turn is not None:
             self.go_to_words(min(self.start_turn, len(turns) - 1), self.find)
+        self._reading_from = view.cursor
         if self.start_span:
             view.target = self.start_span  # shown, not selected: a key press must not act on it
             view.point = self.start_span[0]
@@ -149,8 +153,28 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
 
     @on(TranscriptView.CursorMoved)
     def _cursor_moved(self, event: TranscriptView.CursorMoved) -> None:
+        self._note_reached(event.turn)
         self._show_turn(event.turn)
         self._suggest(event.turn)
+
+    def _note_reached(self, turn_index: int) -> None:
+        """Moving on from a turn means it was read: the project keeps how far this coder read
+        (compare counts only what both coders reached). The turns before the one the transcript
+        opened on were not read here."""
+        view = self.query_one(TranscriptView)
+        if self._reading_from is None or turn_index - 1 < self._reading_from or not view.turns:
+            return
+        offset = view.turns[turn_index - 1]["end"]
+        if offset > self._reached:
+            self._reached = offset
+            self.app.project.mark_reached(self.transcript_id, self.app.coder, offset)
+
+    def action_mark_finished(self) -> None:
+        finished = not self.app.project.reached(self.app.coder).get(self.transcript_id, (0, False))[1]
+        self.app.project.set_finished(self.transcript_id, self.app.coder, finished)
+        self._status(f"{self.transcript_name} marked finished: comparisons count all of it (f8 again: not)"
+                     if finished else f"{self.transcript_name} no longer marked finished")
+        self.app.changed()
 
     def _show_turn(self, turn_index: int) -> None:
         view = self.query_one(TranscriptView)

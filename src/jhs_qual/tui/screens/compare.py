@@ -120,14 +120,18 @@ class CompareScreen(LiveScreen):
             items.highlighted = min(keep or 0, len(self.items) - 1)
 
     def _fill_agreement(self, a: str, b: str) -> None:
-        from jhs_qual.analysis.compare import compare
+        from jhs_qual.analysis.compare import compare, within_reached
 
         project = self.app.project
         table = self.query_one("#agreement", DataTable)
         table.clear(columns=True)
         table.add_columns("code", "units", f"A: {a}", f"B: {b}", "agree %", "kappa", "alpha")
-        result = compare([a, b], "turn", project.text_lookup(), project.codable_turns(), project.codings([a, b]),
+        turns, unread = within_reached(project.codable_turns(), project.reached_by([a, b]))
+        result = compare([a, b], "turn", project.text_lookup(), turns, project.codings([a, b]),
                          scopes=project.codebooks_by_transcript())
+        if unread:
+            self._status(f"{unread} turn(s) not both of them reached are left out (the compare command's "
+                         "--all-units counts them)")
 
         def number(x: float, digits: int = 3) -> str:
             return "n/a" if x != x else f"{x:.{digits}f}"
