@@ -340,6 +340,7 @@ async def test_compare_picks_coders_shows_agreement_and_new_codings(sample, run)
     for coder, turns in (("anna", (2, 4)), ("ben", (2, 6))):
         for turn in turns:
             run("code", "add", JHV, "flexibility", "--turn", str(turn), "--coder", coder)
+        run("transcripts", "done", JHV, "--coder", coder)  # read to the end: every answer counts
     app = app_on(sample)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
@@ -364,9 +365,17 @@ async def test_compare_picks_coders_shows_agreement_and_new_codings(sample, run)
 
 
 async def test_summary_arrows_and_no_double_counting(sample, run):
+    """One summary: the workbench's totals are the summary command's (people's codings: no
+    consensus coder, no autocode), with both present."""
     run("code", "add", JHV, "flexibility", "--turn", "2", "--coder", "anna")
     run("code", "add", JHV, "flexibility", "--turn", "2", "--coder", "ben")
     run("consensus", "--coders", "anna", "ben", "--into", "consensus")
+    assert run("autocode", JHV, "--coder", "auto", "--min-score", "0").exit_code == 0
+    listed = run("summary", "--by", "role", "--format", "csv", "-o", "-").output
+    row = next(line for line in listed.splitlines() if line.startswith("bronstein/flexibility,"))
+    assert row.split(",")[2] == "2"  # codings: anna + ben
+    everything = run("summary", "--by", "role", "--all-coders", "--format", "csv", "-o", "-").output
+    assert next(line for line in everything.splitlines() if line.startswith("bronstein/flexibility,")).split(",")[2] != "2"
     app = app_on(sample)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()

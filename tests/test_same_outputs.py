@@ -91,6 +91,9 @@ def coded(tmp_path_factory) -> tuple[Path, Cli]:
                 project.add_coding(tid, code, "ben", start, end)
             elif idx % 8 == 0:
                 project.add_coding(tid, codes[(idx + 1) % len(codes)], "ben", start, (start + end) // 2 + 1)
+        for tid in {t[0] for t in turns}:  # both read every transcript to the end: compare counts every unit
+            for coder in ("anna", "ben"):
+                project.set_finished(tid, coder)
     return folder, run
 
 

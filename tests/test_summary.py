@@ -28,8 +28,8 @@ def test_counts_breakdown_and_cooccurrence_hand_computed():
     s = summarise(codings, CODES, ATTRS, NAMES, TURNS, "school_type")
     assert s.totals["b/x"] == {"codings": 3, "transcripts": 2, "speakers": 3}  # Leraar (1), Leerling 1, Leraar (2)
     assert s.values == ["PO", "VO"] and s.transcripts_per_value == {"PO": 1, "VO": 1}
-    assert s.breakdown["b/x"]["PO"] == {"codings": 2, "transcripts": 1, "share": 1.0}
-    assert s.breakdown["b/y"]["VO"] == {"codings": 0, "transcripts": 0, "share": 0.0}
+    assert s.breakdown["b/x"]["PO"] == {"codings": 2, "transcripts": 1, "share": 1.0, "of": 1}
+    assert s.breakdown["b/y"]["VO"] == {"codings": 0, "transcripts": 0, "share": 0.0, "of": 1}
     assert s.cooccurrence == {("b/x", "b/y"): 1}  # 0-5 and 3-8 overlap; 12-15 and 16-18 do not
     by_turn = summarise(codings, CODES, ATTRS, NAMES, TURNS, "school_type", cooccurrence="turn")
     assert by_turn.cooccurrence == {("b/x", "b/y"): 1, ("b/x", "b/z"): 1}
@@ -54,7 +54,7 @@ def summarised(run):
 def test_summary_table(summarised):
     result = summarised("summary", "--by", "role")
     assert result.exit_code == 0, result.output
-    assert "2 transcripts, 4 codings by all coders; broken down by role" in result.output
+    assert "2 transcripts, 4 codings by people (no autocode, no consensus coders); broken down by role" in result.output
     line = next(l for l in result.output.splitlines() if "bronstein/interdependence" in l)  # the first table
     assert [cell.strip() for cell in line.strip("│┃ ").split("│")][2:] == ["3", "2", "2"]
 
@@ -132,3 +132,25 @@ def test_cooccurrence_is_counted_within_one_coder():
         assert summarise(anna, CODES, ATTRS, NAMES, TURNS, "school_type", cooccurrence=mode).cooccurrence == {}
         assert summarise(both, CODES, ATTRS, NAMES, TURNS, "school_type",
                          cooccurrence=mode).cooccurrence == {("b/x", "b/y"): 1}
+
+
+def test_a_share_is_of_the_transcripts_the_codebook_applies_to():
+    """Two PO transcripts, one of pupils: a pupil code found in the pupils' transcript is
+    there in 1 of the 1 PO transcripts its codebook applies to (100%), not 1 of 2."""
+    from jhs_qual.analysis.summary import summarise
+
+    codes = [("pupil_topics/intervention", "Interventie"), ("bronstein/flexibility", "Flexibiliteit")]
+    attributes = {1: {"school_type": "PO"}, 2: {"school_type": "PO"}}
+    applies = {1: {"pupil_topics"}, 2: {"bronstein"}}
+    turns = {1: [(0, 10, "Leerling")], 2: [(0, 10, "Leraar")]}
+    codings = [c("pupil_topics/intervention", 1, 0, 5)]
+    plain = summarise(codings, codes, attributes, {1: "pupils", 2: "teacher"}, turns, "school_type")
+    assert plain.breakdown["pupil_topics/intervention"]["PO"]["share"] == 0.5
+    from jhs_qual.analysis.summary import summarise_arrays
+    import numpy as np
+
+    scoped = summarise_arrays(np.array([1]), np.array([0]), np.array([0]), np.array([5]), codes, attributes,
+                              {1: "pupils", 2: "teacher"},
+                              (np.array([1, 2]), np.array([0, 0]), np.array([0, 1])), "school_type", applies=applies)
+    assert scoped.breakdown["pupil_topics/intervention"]["PO"] == {"codings": 1, "transcripts": 1, "share": 1.0, "of": 1}
+    assert scoped.breakdown["bronstein/flexibility"]["PO"]["of"] == 1

@@ -52,10 +52,15 @@ def summarise(codings: list[Coding], codes: list[tuple[str, str]], attributes: d
 def summarise_arrays(transcript: np.ndarray, code: np.ndarray, start: np.ndarray, end: np.ndarray,
                      codes: list[tuple[str, str]], attributes: dict[int, dict[str, str]], names: dict[int, str],
                      turns: tuple[np.ndarray, np.ndarray, np.ndarray], by: str,
-                     cooccurrence: str = "overlap", coder: np.ndarray | None = None) -> Summary:
+                     cooccurrence: str = "overlap", coder: np.ndarray | None = None,
+                     applies: dict[int, set[str]] | None = None) -> Summary:
     """The same over arrays (one entry per coding; `code` indexes `codes`; `turns`:
     transcript id, start and speaker number, -1 for none, of every turn, sorted by
     transcript and start): numpy throughout, half a second for a million codings.
+
+    A code's share of a value's transcripts is taken over the transcripts its codebook
+    applies to (`applies`: {transcript id: codebooks}; without it, over all of them):
+    a pupil topic is never a share of the teachers' interviews.
 
     Co-occurrence counts pairs of one coder's codings (`coder`: a number per coding):
     two coders' different codes on the same words are a disagreement, not a co-occurrence."""
@@ -90,11 +95,19 @@ def summarise_arrays(transcript: np.ndarray, code: np.ndarray, start: np.ndarray
 
     names_sorted = [names[tid] for tid in ids.tolist()]
     refs = [ref for ref, _ in codes]
+    books = sorted({ref.partition("/")[0] for ref in refs})
+    of = {b: per_value if applies is None else np.bincount(
+        value_of_t[[i for i, tid in enumerate(ids.tolist()) if b in applies.get(tid, ())]], minlength=n_v)
+          for b in books}  # per codebook: per value, the transcripts it applies to
     totals = {ref: {"codings": int(counts[i]), "transcripts": int(in_transcripts[i]), "speakers": int(speakers[i])}
               for i, ref in enumerate(refs)}
-    breakdown = {ref: {value: {"codings": int(cell_codings[i, j]), "transcripts": int(cell_transcripts[i, j]),
-                               "share": float(cell_transcripts[i, j] / per_value[j]) if per_value[j] else 0.0}
-                       for j, value in enumerate(values)} for i, ref in enumerate(refs)}
+    breakdown = {}
+    for i, ref in enumerate(refs):
+        whole = of[ref.partition("/")[0]]
+        breakdown[ref] = {value: {"codings": int(cell_codings[i, j]), "transcripts": int(cell_transcripts[i, j]),
+                                  "share": float(cell_transcripts[i, j] / whole[j]) if whole[j] else 0.0,
+                                  "of": int(whole[j])}
+                          for j, value in enumerate(values)}
     who = coder if coder is not None else np.zeros(len(t), dtype=np.int64)
     n_coders = int(who.max(initial=0)) + 1
     if cooccurrence == "overlap":

@@ -107,7 +107,9 @@ def quotes(code_refs, children, where, coder, limit, min_length, max_length, con
 @cli.command()
 @click.option("--by", "by", default="school_type", show_default=True, metavar="ATTR",
               help="The attribute to break the counts down by.")
-@click.option("--coder", help="Only this coder's codings (e.g. the consensus coder; default: all coders).")
+@click.option("--coder", help="Only this coder's codings (e.g. the consensus coder, or auto; default: people's).")
+@click.option("--all-coders", is_flag=True,
+              help="Every coder's codings, autocode's and consensus coders' too (default: people's only).")
 @click.option("--cooccurrence", type=click.Choice(["overlap", "turn"]), default="overlap", show_default=True,
               help="Codes co-occur on overlapping spans, or within the same turn.")
 @output_options("table", "md", "csv", "xlsx", "html")
@@ -115,33 +117,31 @@ def quotes(code_refs, children, where, coder, limit, min_length, max_length, con
 @project_option
 @force_option
 @raw_csv_option
-def summary(by: str, coder: str | None, cooccurrence: str, out: Output, raw: bool, project_path: Path | None) -> None:
-    """Which themes come up, for whom, how often: per code, by attribute, co-occurrence, per transcript."""
-    import numpy as np
+def summary(by: str, coder: str | None, all_coders: bool, cooccurrence: str, out: Output, raw: bool,
+            project_path: Path | None) -> None:
+    """Which themes come up, for whom, how often: per code, by attribute, co-occurrence, per transcript.
 
-    from jhs_qual.analysis.summary import summarise_arrays
+    Of people's codings by default: autocode's and consensus coders' are left out
+    (a consensus repeats its coders' codings); --coder NAME for one coder (a consensus
+    coder, or auto, too), --all-coders for everything. A code's share of a group's
+    transcripts counts only the transcripts its codebook applies to."""
     from jhs_qual.export import tables
     from jhs_qual.ingest.attributes import check_key
 
+    if coder and all_coders:
+        raise BadInput("--coder and --all-coders exclude each other", field="--all-coders")
     with open_project(project_path) as project:
         by = check_key(by, project.attribute_keys(), field="--by")
         if coder:
             project.require_coders([coder], "--coder")
-        codes = project.codes()
-        labels = [(f"{c['codebook_id']}/{c['code_id']}", c["label_nl"]) for c in codes]
-        colours = {f"{c['codebook_id']}/{c['code_id']}": c["colour"] for c in codes}
-        transcript, code_rows, start, end, coder_ids = project.coding_arrays(coder)
         dangling = project.db.execute("SELECT count(*) FROM codings WHERE code_id NOT IN (SELECT id FROM codes)"
                                       ).fetchone()[0]
         if dangling:
             echo(f"warning: left out {plural(dangling, 'coding')} whose code is not in the project; "
                  "run 'jhs-qual check'", err=True)
-        row_ids = np.array([c["id"] for c in codes], dtype=np.int64)
-        order = np.argsort(row_ids)
-        code_index = order[np.searchsorted(row_ids[order], code_rows)] if len(code_rows) else code_rows
-        result = summarise_arrays(transcript, code_index, start, end, labels, project.attributes_by_transcript(),
-                                  project.transcript_names(), project.turn_arrays(), by, cooccurrence,
-                                  coder=coder_ids)
+        result, codes = project.summary(by, coder, all_coders=all_coders, cooccurrence=cooccurrence)
+        labels = [(f"{c['codebook_id']}/{c['code_id']}", c["label_nl"]) for c in codes]
+        colours = {f"{c['codebook_id']}/{c['code_id']}": c["colour"] for c in codes}
         name = project.path.stem
         pseudonymiser = _pseudonymiser(project, raw)
     used = [(ref, label) for ref, label in labels if result.totals[ref]["codings"]]
@@ -149,9 +149,11 @@ def summary(by: str, coder: str | None, cooccurrence: str, out: Output, raw: boo
         "codes": (["code", "label", "codings", "transcripts", "speakers"],
                   [[ref, label, *result.totals[ref].values()] for ref, label in used]),
         f"by {by}": (["code", "label", *(f"{plural(v, 'coding')}" for v in result.values),
-                      *(f"{v} % of {plural(result.transcripts_per_value[v], 'transcript')}" for v in result.values)],
+                      *(f"{v} % of its transcripts" for v in result.values)],
                      [[ref, label, *(result.breakdown[ref][v]["codings"] for v in result.values),
-                       *(f"{100 * result.breakdown[ref][v]['share']:.0f}" for v in result.values)] for ref, label in used]),
+                       *(f"{100 * result.breakdown[ref][v]['share']:.0f} (of {result.breakdown[ref][v]['of']})"
+                         if result.breakdown[ref][v]["of"] else "n/a" for v in result.values)]
+                      for ref, label in used]),
         f"co-occurrence ({cooccurrence})": (["code", *(ref for ref, _ in used)],
                                             [[a, *(result.cooccurrence.get(tuple(sorted((a, b))), 0) if a != b else ""
                                                    for b, _ in used)] for a, _ in used]),
@@ -163,9 +165,10 @@ def summary(by: str, coder: str | None, cooccurrence: str, out: Output, raw: boo
         sheets = {title: ([pseudonymiser.apply(str(h)) for h in header],
                           [[pseudonymiser.apply(v) if isinstance(v, str) else v for v in row] for row in rows])
                   for title, (header, rows) in sheets.items()}
-    who = f"coder {coder}" if coder else "all coders"
+    who = f"coder {coder}" if coder else "all coders" if all_coders else "people (no autocode, no consensus coders)"
     notes = [f"{name}: {plural(len(result.transcripts), 'transcript')}, {sum(t['codings'] for t in result.totals.values())} "
-             f"codings by {who}; broken down by {by}"]
+             f"codings by {who}; broken down by {by}; a share is of the transcripts with that value that the "
+             "code's codebook applies to"]
     fmt, output = out.fmt, out.path
     if fmt == "table":
         from rich.console import Console

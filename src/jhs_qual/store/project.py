@@ -783,9 +783,10 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore)
                 for i, tid, code, coder, start, end, memo
                 in self.db.execute(sql + " ORDER BY c.transcript_id, c.start", params)]
 
-    def coding_arrays(self, coder: str | None = None):
-        """transcript_id, code row id, start, end and coder id of every coding (of one coder)
-        as numpy arrays: for summaries over a million codings, without a Python object per coding."""
+    def coding_arrays(self, coder: str | None = None, *, people: bool = False):
+        """transcript_id, code row id, start, end and coder id of every coding (of one coder;
+        with `people`, only people's: no autocode codings, no consensus coders) as numpy arrays:
+        for summaries over a million codings, without a Python object per coding."""
         import numpy as np
 
         # Two integers a row, not four: the cursor's Python objects are most of the cost
@@ -797,6 +798,10 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore)
         if coder is not None:
             sql += " AND c.coder_id IN (SELECT id FROM coders WHERE name = ?)"
             params.append(coder)
+        elif people:
+            sql += (" AND c.origin != 'auto' AND c.coder_id NOT IN"
+                    " (SELECT id FROM coders WHERE name IN (SELECT value FROM json_each(?)))")
+            params.append(json.dumps(self.consensus_coders()))
         import itertools
 
         cursor = self.db.execute(sql, params)
@@ -916,29 +921,25 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore)
             "SELECT DISTINCT c.name FROM consensus_items i JOIN coders c ON c.id = i.consensus_coder_id")}
         return sorted(found | set(self.setting("consensus_coders", [])))
 
-    def code_by_attribute(self, attribute: str, coder: str | None = None,
-                          exclude: list[str] = ()) -> tuple[list[str], list[dict]]:
-        """Codings per code per value of `attribute` (and the transcripts they are in),
-        of one coder or of all but the `exclude`d ones."""
-        values = [r[0] for r in self.db.execute(
-            "SELECT DISTINCT value FROM transcript_attributes WHERE key = ? ORDER BY value", [attribute])]
-        sql = (
-            "SELECT c.code_id, coalesce(a.value, '(none)') AS value, count(*) AS codings,"
-            " count(DISTINCT c.transcript_id) AS transcripts FROM codings c"
-            " JOIN coders cd ON cd.id = c.coder_id"
-            " LEFT JOIN transcript_attributes a ON a.transcript_id = c.transcript_id AND a.key = ?"
-        )
-        params: list = [attribute]
-        if coder is not None:
-            sql += " WHERE cd.name = ?"
-            params.append(coder)
-        else:
-            sql += " WHERE cd.name NOT IN (SELECT value FROM json_each(?))"
-            params.append(json.dumps(list(exclude)))
-        rows = list(self.db.query(sql + " GROUP BY c.code_id, value", params))
-        if any(r["value"] == "(none)" for r in rows):
-            values.append("(none)")
-        return values, rows
+    def summary(self, by: str, coder: str | None = None, *, all_coders: bool = False,
+                cooccurrence: str = "overlap"):
+        """The one summary (analysis.summary) for the command line and the workbench: of one
+        coder's codings, of everyone's (`all_coders`), or by default of people's: autocode's
+        codings and consensus coders left out (a consensus repeats its coders' codings).
+        Returns the Summary and the code rows it lists, in codebook order."""
+        import numpy as np
+
+        from jhs_qual.analysis.summary import summarise_arrays
+
+        codes = self.codes()
+        transcript, code_rows, start, end, coder_ids = self.coding_arrays(coder, people=not all_coders)
+        row_ids = np.array([c["id"] for c in codes], dtype=np.int64)
+        order = np.argsort(row_ids)
+        code_index = order[np.searchsorted(row_ids[order], code_rows)] if len(code_rows) else code_rows
+        labels = [(f"{c['codebook_id']}/{c['code_id']}", c["label_nl"]) for c in codes]
+        return summarise_arrays(transcript, code_index, start, end, labels, self.attributes_by_transcript(),
+                                self.transcript_names(), self.turn_arrays(), by, cooccurrence, coder=coder_ids,
+                                applies=self.codebooks_by_transcript()), codes
 
     def replace_auto_codings(self, coder: str, transcript_ids: list[int], rows: list[tuple[int, int, int, int]]) -> int:
         """Store an auto-coding run: (transcript_id, code row id, start, end) rows replace

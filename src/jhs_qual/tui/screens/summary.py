@@ -46,9 +46,13 @@ class SummaryScreen(LiveScreen):
         project = self.app.project
         attribute = self.attributes[self.index]
         coder = None if self.all_coders else self.app.coder
-        # "All coders" are the people who coded: a consensus coder would count their codings twice.
-        values, rows = project.code_by_attribute(attribute, coder, exclude=project.consensus_coders())
-        cells = {(r["code_id"], r["value"]): r[self.measure] for r in rows}
+        # "All coders" are the people who coded, as the summary command counts them by default:
+        # a consensus coder would count their codings twice, autocode's are no one's reading.
+        result, codes = project.summary(attribute, coder)
+        values = [v for v in result.values  # "(none)": transcripts without the attribute, shown when coded
+                  if v != "(none)" or any(result.breakdown[r][v]["codings"] for r in result.breakdown)]
+        cells = {(code["id"], v): result.breakdown[f"{code['codebook_id']}/{code['code_id']}"][v][self.measure]
+                 for code in codes for v in values}
         top = max(cells.values(), default=0)
         theme = self.app.current_theme
         background = theme.background or ("#1e1e1e" if theme.dark else "#ffffff")
@@ -56,13 +60,13 @@ class SummaryScreen(LiveScreen):
         table = self.query_one(DataTable)
         table.clear(columns=True)
         table.add_columns("code", *values, "total")
-        for code in project.codes():
+        for code in codes:
             counts = [cells.get((code["id"], v), 0) for v in values]
             label = Text(" ● ", style=code["colour"]) + Text(code["label_nl"])
             shaded = [Text(f" {n} ", style=f"on {blend(heat, background, 0.15 + 0.75 * n / top)}") if n and top
                       else Text(" · ", style="dim") for n in counts]
             table.add_row(label, *shaded, Text(str(sum(counts)), style="bold"))
-        who = "all coders (no consensus coders)" if self.all_coders else self.app.coder
+        who = "all coders (people: no autocode, no consensus coders)" if self.all_coders else self.app.coder
         self.query_one("#summary-title", Static).update(
             f"{self.measure} per code by {attribute} · {who}   (←/→ attribute, a coders, t codings/transcripts)")
 
