@@ -60,3 +60,28 @@ def test_compare_counts_only_what_both_coders_reached(run):
     assert run("disagreements", "--coders", "anna", "bea", "--json").output == ""
     built = run("consensus", "--coders", "anna", "bea", "--into", "agreed")
     assert "0 new items" in built.output and "3 agreed codings" in built.output
+
+
+def test_a_removed_transcript_is_kept_aside_and_comes_back_whole(run):
+    assert run("import", str(SAMPLES / f"{NAME}.txt"), "--attributes", str(SAMPLES / "attributes.csv")).exit_code == 0
+    _coded(run, "anna", {4: "new_activities", 6: "pupil_sel"})
+    assert run("transcripts", "done", NAME, "--coder", "anna").exit_code == 0
+    refused = run("transcripts", "remove", NAME)
+    assert refused.exit_code == 2 and "--with-codings" in refused.output
+    removed = run("transcripts", "remove", NAME, "--with-codings")
+    assert removed.exit_code == 0 and "kept aside" in removed.output
+    assert "kept aside after removal: " + NAME in run("transcripts").output  # the list is empty otherwise
+    assert run("check").exit_code == 0
+    assert run("transcripts", "restore", NAME).exit_code == 0
+    with Project.open(run.project_path) as project:
+        tid = project.transcript(NAME)["id"]
+        assert len(project.codings(["anna"])) == 2 and project.reached("anna")[tid][1]
+        assert project.search_turns("boosheid") and not project.trashed()
+    assert run("check").exit_code == 0
+    again = run("transcripts", "restore", NAME)
+    assert again.exit_code == 2 and "nothing is kept aside" in again.output
+    run("transcripts", "remove", NAME, "--with-codings")
+    bad = run("transcripts", "purge")
+    assert bad.exit_code == 2 and "--all" in bad.output
+    assert "forgot 1 removed transcript" in run("transcripts", "purge", "--all").output
+    assert run("transcripts", "restore", NAME).exit_code == 2

@@ -355,3 +355,28 @@ async def test_moving_on_records_how_far_the_coder_read_and_f8_marks_finished(pr
         await pilot.pause()
         with Project.open(project_path) as project:
             assert not project.reached("anna")[tid][1]
+
+
+async def test_delete_keeps_by_default_and_u_brings_back_exactly_that_removal(project_path, run):
+    """Delete then Enter keeps the transcript (the highlighted default); choosing Remove keeps
+    it aside; u brings back that transcript with its codings, not an earlier change."""
+    run("code", "add", NAME, "interdependence", "--turn", "36", "--coder", "anna")
+    app = make_app(project_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await open_teacher(pilot)
+        await pilot.press("A")  # an earlier change of this window: a coding on turn 2
+        await pilot.pause()
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, ProjectScreen)
+        await pilot.press("escape")  # back to the list from the transcript
+        await pilot.pause()
+        await pilot.press("delete", "enter")
+        await pilot.pause()
+        with Project.open(project_path) as project:
+            assert NAME in project.transcript_names().values()
+        await pilot.press("delete", "down", "enter")
+        await wait_for(pilot, lambda: NAME not in Project.open(project_path).transcript_names().values())
+        await pilot.press("u")
+        await wait_for(pilot, lambda: NAME in Project.open(project_path).transcript_names().values())
+    assert len(codings(project_path)) == 2  # the coding made before, and the one from the command line

@@ -115,11 +115,14 @@ def transcripts(ctx: click.Context, as_json: bool, project_path: Path | None) ->
     with open_project(project_path) as project:
         rows = project.transcript_overview()
         keys = project.attribute_keys()
+        kept = project.trashed()
     if as_json:
         echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not rows:
-        echo("no transcripts yet: add some with 'jhs-qual import FILES'")
+        echo("no transcripts yet: add some with 'jhs-qual import FILES'" if not kept else
+             f"no transcripts; kept aside after removal: {', '.join(r['name'] for r in kept)} "
+             "('transcripts restore NAME' brings one back)")
         return
     used = [k for k in keys if any(k in r["attributes"] for r in rows)]
     table = []
@@ -134,6 +137,9 @@ def transcripts(ctx: click.Context, as_json: bool, project_path: Path | None) ->
     echo(_table(table, ["id", "name", "format", "turns", "speakers", *used, "coded turns"]))
     echo("coded turns: turns with a coding by that coder / turns not spoken by an interviewer; "
          "finished: marked with 'transcripts done' (or f8 in the workbench)")
+    if kept:
+        echo(f"kept aside after removal: {', '.join(r['name'] for r in kept)} "
+             "('transcripts restore NAME' brings one back, 'transcripts purge' forgets)")
 
 
 @transcripts.command("done")
@@ -157,12 +163,41 @@ def transcripts_done(names: tuple[str, ...], coder: str, undo: bool, project_pat
 @click.option("--with-codings", is_flag=True, help="Also when it has codings (they go with it).")
 @project_option
 def transcripts_remove(names: tuple[str, ...], with_codings: bool, project_path: Path | None) -> None:
-    """Remove transcripts (refused when they have codings, unless --with-codings)."""
+    """Remove transcripts (refused when they have codings, unless --with-codings). They are
+    kept aside, whole, until `transcripts purge`: `transcripts restore` brings one back."""
     with open_project(project_path) as project:
         for name in names:
             found = project.transcript(name)
             gone = project.remove_transcript(found["id"], with_codings=with_codings)
-            echo(f"removed {found['name']}" + (f" and its {plural(gone, 'coding')}" if gone else ""))
+            echo(f"removed {found['name']}" + (f" and its {plural(gone, 'coding')}" if gone else "")
+                 + f": kept aside ('jhs-qual transcripts restore {found['name']}' brings it back)")
+
+
+@transcripts.command("restore")
+@click.argument("names", nargs=-1, required=True, metavar="TRANSCRIPT...")
+@project_option
+def transcripts_restore(names: tuple[str, ...], project_path: Path | None) -> None:
+    """Bring removed transcripts back, with everything that was theirs (codings, memos, progress)."""
+    with open_project(project_path) as project:
+        for name in names:
+            kept = project.trashed_by_name(name)
+            project.restore_transcript(kept["id"])
+            echo(f"restored {kept['name']}" + (f" with its {plural(kept['codings'], 'coding')}"
+                                                 if kept["codings"] else ""))
+
+
+@transcripts.command("purge")
+@click.argument("names", nargs=-1, metavar="[TRANSCRIPT...]")
+@click.option("--all", "everything", is_flag=True, help="Every transcript kept aside.")
+@project_option
+def transcripts_purge(names: tuple[str, ...], everything: bool, project_path: Path | None) -> None:
+    """Forget removed transcripts for good (these, or --all); `transcripts` lists what is kept aside."""
+    if bool(names) == everything:
+        raise BadInput("name the removed transcripts to forget, or give --all", field="TRANSCRIPT")
+    with open_project(project_path) as project:
+        ids = None if everything else [project.trashed_by_name(name)["id"] for name in names]
+        count = project.purge(ids)
+    echo(f"forgot {plural(count, 'removed transcript')} for good")
 
 
 @cli.group()

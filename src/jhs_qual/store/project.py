@@ -32,6 +32,7 @@ from jhs_qual.store.common import now as _now
 from jhs_qual.store.media import MediaStore
 from jhs_qual.store.notes import NotesStore
 from jhs_qual.store.progress import ProgressStore
+from jhs_qual.store.trash import TrashStore
 from jhs_qual.store.vectors import VectorStore
 from jhs_qual.store.schema import APPLICATION_ID, MIGRATION_NAMES, MIGRATION_SET, migrations
 
@@ -101,7 +102,7 @@ def _read_only(path: Path) -> bool:
     return not (os.access(path, os.W_OK) and os.access(Path(path).parent, os.W_OK))
 
 
-class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore):
+class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore, TrashStore):
     def __init__(self, db: Database, path: Path):
         self.db = db
         self.path = path
@@ -382,19 +383,9 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore)
 
     def remove_transcript(self, transcript_id: int, *, with_codings: bool = False) -> int:
         """Remove a transcript, its turns and attributes (and, when asked, its codings, memos,
-        rejections and consensus items). Returns the number of codings removed."""
-        codings = self.db.execute("SELECT count(*) FROM codings WHERE transcript_id = ?",
-                                  [transcript_id]).fetchone()[0]
-        if codings and not with_codings:
-            raise BadInput(f"the transcript has {codings} coding(s)", field="TRANSCRIPT",
-                           hint="add --with-codings to remove them with it")
-        text = self.db.execute("SELECT text FROM transcripts WHERE id = ?", [transcript_id]).fetchone()[0]
-        with self._write() as db:
-            self._index_turns(transcript_id, text, -1)
-            for table in ("codings", "memos", "rejections", "consensus_items", "turns", "transcript_attributes"):
-                db.execute(f"DELETE FROM {table} WHERE transcript_id = ?", [transcript_id])
-            db.execute("DELETE FROM transcripts WHERE id = ?", [transcript_id])
-        return codings
+        rejections and consensus items): kept aside until purged (TrashStore). Returns the
+        number of codings removed."""
+        return self.trash_transcript(transcript_id, with_codings=with_codings)[1]
 
     def rename_speaker(self, transcript_id: int, old: str, new: str) -> int:
         """Relabel a speaker's turns (the stored text stays as it is: offsets never move)."""

@@ -352,3 +352,23 @@ CREATE TABLE progress (
 ) WITHOUT ROWID;
 """,
     )
+
+
+@_migration("m013_trash")
+def m013_trash(db: Database) -> None:
+    """Removed transcripts kept aside, with everything that was theirs (as JSON rows), until
+    `transcripts purge`: a removal is never final by one key, and undo or `transcripts
+    restore` brings it back whole."""
+    _run(
+        db,
+        """
+CREATE TABLE trash (
+    id INTEGER PRIMARY KEY,
+    transcript_id INTEGER NOT NULL,  -- the id it had
+    name TEXT NOT NULL,
+    codings INTEGER NOT NULL,
+    rows TEXT NOT NULL,  -- JSON: {table: [row, ...]}, the transcript's row under "transcripts"
+    removed_at TEXT NOT NULL
+);
+""",
+    )

@@ -164,19 +164,25 @@ class ProjectScreen(LiveScreen):
         if row is None:
             return
         coded = sum(row["coded_turns"].values())
-        options = [f"Remove {row['name']}" + (" and every coding in it" if coded else ""), "Keep it"]
+        # Keeping it is the first choice, the one Enter takes: removing needs a deliberate move.
+        options = ["Keep it", f"Remove it" + (", with every coder's codings in it" if coded else "")]
 
         def chosen(index: int | None) -> None:
-            if index == 0:
+            if index == 1:
                 self._remove(row)
 
-        self.app.push_screen(PickOne(f"Remove {row['name']}? (This cannot be undone; its text is gone.)", options),
-                             chosen)
+        self.app.push_screen(PickOne(f"Remove {row['name']}? It is kept aside: u brings it back.", options), chosen)
 
     @guarded
     def _remove(self, row: dict) -> None:
-        removed = self.app.project.remove_transcript(row["id"], with_codings=True)
-        self._say(f"removed {row['name']}" + (f" and its {removed} coding(s)" if removed else ""))
+        project = self.app.project
+        kept = self.app.history.change(
+            f"remove {row['name']}", lambda: project.trash_transcript(row["id"], with_codings=True)[0],
+            lambda trash_id: project.restore_transcript(trash_id),
+            lambda: project.trash_transcript(project.transcript(row["name"])["id"], with_codings=True)[0])
+        removed = project.trashed()[0]["codings"] if kept else 0
+        self._say(f"removed {row['name']}" + (f" and its {removed} coding(s)" if removed else "")
+                  + ": kept aside, u brings it back ('jhs-qual transcripts purge' forgets it)")
         self.app.changed()
 
     @guarded
