@@ -198,3 +198,21 @@ def test_the_score_is_refitted_to_how_the_coder_codes(sample):
         from jhs_qual.suggest.calibrate import shipped
 
         assert own.model.probability(row)[0] < shipped().engine.probability(row)[0]
+
+
+def test_learning_from_another_coder_is_explicit_and_compare_warns(sample, monkeypatch, tmp_path):
+    """[suggest] learn_from = "bea": anna's suggestions learn from bea's codings, the project
+    records it, and a comparison of anna and bea says they were not independent."""
+    name = "so_jeugdhulpverlener_de_horizon"
+    for turn in range(2, 22, 2):
+        sample("code", "add", name, "flexibility", "--turn", str(turn), "--coder", "bea")
+    sample("code", "add", name, "flexibility", "--turn", "24", "--coder", "anna")
+    own = _suggestions(sample, name, "--coder", "anna", "--no-semantic", "--top", "3")
+    (tmp_path / "jhs-qual").mkdir(exist_ok=True)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    (tmp_path / "jhs-qual" / "config.toml").write_text('[suggest]\nlearn_from = "bea"\n', encoding="utf-8")
+    taught = _suggestions(sample, name, "--coder", "anna", "--no-semantic", "--top", "3")
+    assert taught != own
+    assert any(s["learned"] >= 10 for u in taught for s in u["suggestions"])
+    compared = sample("compare", "--coders", "anna", "bea")
+    assert "anna's suggestions learned from bea's codings" in compared.output

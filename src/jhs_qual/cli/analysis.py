@@ -152,6 +152,14 @@ def _unread_note(unread: int | None) -> str:
             " --all-units counts them)")
 
 
+def _not_independent(learned: dict[str, list[str]], coders: list[str]) -> list[str]:
+    """What a comparison must say when a coder's suggestions learned from another's codings
+    (the config's [suggest] learn_from, recorded in the project)."""
+    return [f"{coder}'s suggestions learned from {', '.join(sources)}'s codings: the coders were not "
+            "independent, so their agreement may be inflated"
+            for coder, sources in sorted(learned.items()) if coder in coders and sources]
+
+
 def _reached_turns(project, coders: list[str], include_interviewers: bool, all_units: bool):
     """The codable turns to compare, and how many were left out because not every coder
     reached them (None with --all-units)."""
@@ -205,6 +213,7 @@ def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], thre
         project.require_coders(coders)
         codes = _resolve_codes(project, code_refs)
         turns, unread = _reached_turns(project, coders, include_interviewers, all_units)
+        learned = project.learned_from()
         result = run_compare(
             coders, unit, project.text_lookup(), turns, project.codings(coders), codes, threshold,
             project.codebooks_by_transcript(),
@@ -220,6 +229,8 @@ def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], thre
         return
     header, rows = _comparison_rows(result)
     intro = _comparison_intro(result, names, include_interviewers, unread)
+    for warning in _not_independent(learned, coders):
+        echo(f"warning: {warning}", err=True)
     about = f"overall pools every (unit, code) decision; segments match at {threshold:.0%} overlap of the longer"
     if fmt != "table":
         from jhs_qual.export import tables

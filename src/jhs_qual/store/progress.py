@@ -50,3 +50,19 @@ class ProgressStore:
             open_ = [r[tid][0] for r in each if not r[tid][1]]
             limits[tid] = min(open_) if open_ else None
         return limits
+
+
+class LearningRecord:
+    """Whose codings a coder's suggestions learned from, when not their own (the config's
+    [suggest] learn_from): kept in the project, so that a comparison can say the coders were
+    not independent."""
+
+    def record_learning(self, coder: str, source: str) -> None:
+        found = self.setting("learned_from", {})
+        if source not in found.get(coder, []):
+            with self._write():
+                self._set_setting("learned_from", {**found, coder: sorted(found.get(coder, []) + [source])})
+
+    def learned_from(self) -> dict[str, list[str]]:
+        """{coder: the coders whose codings their suggestions learned from}."""
+        return self.setting("learned_from", {})

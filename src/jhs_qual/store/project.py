@@ -31,7 +31,7 @@ from jhs_qual.store.codebooks import CodebookStore
 from jhs_qual.store.common import now as _now
 from jhs_qual.store.media import MediaStore
 from jhs_qual.store.notes import NotesStore
-from jhs_qual.store.progress import ProgressStore
+from jhs_qual.store.progress import LearningRecord, ProgressStore
 from jhs_qual.store.trash import TrashStore
 from jhs_qual.store.vectors import VectorStore
 from jhs_qual.store.schema import APPLICATION_ID, MIGRATION_NAMES, MIGRATION_SET, migrations
@@ -102,7 +102,7 @@ def _read_only(path: Path) -> bool:
     return not (os.access(path, os.W_OK) and os.access(Path(path).parent, os.W_OK))
 
 
-class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore, TrashStore):
+class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore, TrashStore, LearningRecord):
     def __init__(self, db: Database, path: Path):
         self.db = db
         self.path = path

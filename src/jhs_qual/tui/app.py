@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from jhs_qual.config import Config
+from jhs_qual.errors import JhsError
 from jhs_qual.keys import APP, for_browser
 from jhs_qual.store import Project
 from jhs_qual.tui.dialogs import AskText
@@ -61,6 +62,7 @@ class JhsApp(App):
         self._engine_layer = "none"
         self._semantic_requested = False
         self._refit_at = 0  # codings learned at which the score is next refitted to the coder
+        self._learns_from = self.coder  # whose codings the engine learns from (the config may name another)
         self._seen_version = project.data_version()
         self._open_first = open_transcript  # (transcript id, turn index or None) from `tui --open`
         self._mode_trail: list[str] = []
@@ -141,10 +143,15 @@ class JhsApp(App):
         first (spaCy's tokenizer, ~1 s); the semantic layer refines it later (request_semantic)."""
         if self._engine_layer != "none" or self.suggester is not None:
             return
-        from jhs_qual.suggest.assist import EngineInputs
+        from jhs_qual.suggest.assist import EngineInputs, learning_source
 
         self._engine_layer = "loading"
-        inputs = EngineInputs.from_project(self.project, coder=self.coder)
+        try:
+            self._learns_from = learning_source(self.project, self.coder, self.config.suggest)
+        except JhsError as error:  # a learn_from naming no coder: said, and the coder's own codings taught
+            self.notify(error.one_line(), severity="error", timeout=10)
+            self._learns_from = self.coder
+        inputs = EngineInputs.from_project(self.project, coder=self._learns_from)
         self.run_worker(lambda: self._build_engine(inputs), thread=True, exclusive=True, group="engine")
 
     def _build_engine(self, inputs) -> None:
@@ -191,7 +198,7 @@ class JhsApp(App):
             return
         from jhs_qual.suggest.assist import EngineInputs
 
-        engine, inputs = self.engine, EngineInputs.from_project(self.project, coder=self.coder)
+        engine, inputs = self.engine, EngineInputs.from_project(self.project, coder=self._learns_from)
         self.run_worker(lambda: (engine.update_codes(inputs), self.call_from_thread(
             self._engine_built, engine, self._engine_layer)), thread=True, group="engine-codes")
 
@@ -212,14 +219,14 @@ class JhsApp(App):
             return
         from jhs_qual.suggest.service import learning_examples
 
-        engine.follow(learning_examples(self.project, self.coder, known=engine.known))
+        engine.follow(learning_examples(self.project, self._learns_from, known=engine.known))
         if engine.semantic is not None:
             self.project.store_embeddings(engine.semantic.take_new())
         if len(engine.examples) >= self._refit_at:  # the score follows how this coder codes
             from jhs_qual.suggest.service import seen_answers
 
             self._refit_at = len(engine.examples) + REFIT_EVERY
-            seen = seen_answers(self.project, self.coder)
+            seen = seen_answers(self.project, self._learns_from)
             self.run_worker(lambda: engine.refit_on(seen), thread=True, group="engine-refit")
 
     def _poll(self) -> None:
