@@ -119,7 +119,8 @@ def test_attributes_set_remove_and_speakers_rename(run, tmp_path):
     refused = run("transcripts", "remove", "diarised")
     assert refused.exit_code == 2 and "--with-codings" in refused.output
     assert "and its 1 coding" in run("transcripts", "remove", "diarised", "--with-codings").output
-    assert "diarised" not in run("transcripts").output
+    listed = run("transcripts").output
+    assert listed.startswith("no transcripts; kept aside after removal: diarised")  # gone from the list
 
 
 async def test_the_transcript_list_edits_attributes_and_speakers(run, tmp_path):
@@ -150,7 +151,7 @@ async def test_the_transcript_list_edits_attributes_and_speakers(run, tmp_path):
         await pilot.pause()
         with Project.open(run.project_path) as project:
             assert project.turn(project.transcript("diarised")["id"], 1)["speaker"] == "SPEAKER_00"
-        await pilot.press("delete", "enter")
+        await pilot.press("delete", "down", "enter")  # Keep it is the default: down to Remove
         await pilot.pause()
     with Project.open(run.project_path) as project:
-        assert project.transcript_names() == {}
+        assert project.transcript_names() == {} and [r["name"] for r in project.trashed()] == ["diarised"]

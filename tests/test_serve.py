@@ -34,7 +34,9 @@ def test_users_file_holds_argon2id_hashes_for_the_owner_only(team):
     assert users.verify("anna", PASSWORDS["anna"])
     assert not users.verify("anna", PASSWORDS["bram"])
     assert not users.verify("nobody", PASSWORDS["anna"])
-    assert jhs("users", "list", "--project", str(team)).stdout.split() == ["anna", "bram"]
+    assert jhs("users", "list", "--project", str(team)).stdout.split() == ["anna", "coder", "bram", "coder"]
+    assert jhs("users", "role", "anna", "lead", "--project", str(team)).returncode == 0
+    assert jhs("users", "list", "--project", str(team)).stdout.split() == ["anna", "lead", "bram", "coder"]
 
 
 def test_users_refuse_short_passwords_known_names_and_control_characters(tmp_path):

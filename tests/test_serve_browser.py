@@ -191,3 +191,20 @@ def test_an_idle_workbench_is_closed(browser, team):
         assert "Every coding you made is stored" in tab.page.inner_text(".notice.closed")
         assert _wait_for(lambda: served.workbenches() == [])
         tab.close()
+
+
+def test_a_coder_cannot_remove_a_transcript_in_the_browser(browser, team):
+    """bram signs in as a coder (not a lead): Delete, down, Enter, which would remove the
+    transcript in a lead's workbench, leaves it; the keys after it still code as bram."""
+    from jhs_qual.store import Project
+
+    with serving(team) as served:
+        tab = Tab(browser, served.url)
+        tab.open_workbench("bram")
+        tab.keys("Delete", "ArrowDown", "Enter")
+        tab.keys("Escape")  # a dialog, had one opened, is gone
+        tab.keys("Enter", "r")  # the transcript is there: open it and code turn 2
+        assert _wait_for(lambda: codings(team)) == [("bram", "process_reflection", 2)]
+        with Project.open(team) as project:
+            assert len(project.transcript_names()) == 1 and not project.trashed()
+        tab.close()

@@ -380,3 +380,30 @@ async def test_delete_keeps_by_default_and_u_brings_back_exactly_that_removal(pr
         await pilot.press("u")
         await wait_for(pilot, lambda: NAME in Project.open(project_path).transcript_names().values())
     assert len(codings(project_path)) == 2  # the coding made before, and the one from the command line
+
+
+async def test_a_coders_workbench_refuses_what_only_a_lead_may_do(project_path, run):
+    """In a browser a coder (not a lead) cannot remove a transcript, edit a shared code or
+    settle a consensus: each says why in one line, and nothing changes."""
+    for coder, turns in (("anna", (36, 38)), ("ben", (36, 40))):
+        for turn in turns:
+            run("code", "add", NAME, "interdependence", "--turn", str(turn), "--coder", coder)
+        run("transcripts", "done", NAME, "--coder", coder)
+    run("consensus", "--coders", "anna", "ben", "--into", "consensus")
+    app = JhsApp(Project.open(project_path), coder="ben", config=Config(path=project_path.parent / "config.toml"),
+                 suggester=no_suggestions, role="coder")
+    notes = []
+    app.notify = lambda message, **_: notes.append(message)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        await pilot.press("delete")
+        await pilot.pause()
+        assert isinstance(app.screen, ProjectScreen) and "only a lead can remove a transcript" in notes[-1]
+        await pilot.press("f5")
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        assert "only a lead can settle a consensus" in notes[-1]
+    with Project.open(project_path) as project:
+        assert NAME in project.transcript_names().values()
+        assert all(item["decision"] is None for item in project.consensus_items("consensus"))

@@ -69,8 +69,10 @@ def users() -> None:
 @click.argument("name")
 @click.option("--replace", is_flag=True, help="Give an existing coder a new password.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
+@click.option("--role", type=click.Choice(["lead", "coder"]), default="coder", show_default=True,
+              help="A lead also removes transcripts, edits, merges or deletes shared codes and builds consensus.")
 @project_option
-def users_add(name: str, replace: bool, password_stdin: bool, project_path: Path | None) -> None:
+def users_add(name: str, replace: bool, password_stdin: bool, role: str, project_path: Path | None) -> None:
     """Let coder NAME sign in; asks for the password twice (at least 10 characters)."""
     path, found = _users(project_path)
     if password_stdin:
@@ -80,8 +82,8 @@ def users_add(name: str, replace: bool, password_stdin: bool, project_path: Path
     else:
         raise BadInput("no terminal to ask for the password on", field="password",
                        hint="pass it on standard input with --password-stdin")
-    found.add(name, password, replace=replace)
-    echo(f"{name.strip()} can sign in to `jhs-qual serve --project {path}` ({found.path.name})")
+    found.add(name, password, replace=replace, role=role)
+    echo(f"{name.strip()} ({role}) can sign in to `jhs-qual serve --project {path}` ({found.path.name})")
 
 
 @users.command("list")
@@ -90,7 +92,19 @@ def users_list(project_path: Path | None) -> None:
     """The coders who may sign in."""
     _, found = _users(project_path)
     names = found.names()
-    echo("\n".join(names) if names else "nobody can sign in yet; add a coder with `jhs-qual users add NAME`")
+    echo("\n".join(f"{name}  {found.role(name)}" for name in names) if names
+         else "nobody can sign in yet; add a coder with `jhs-qual users add NAME`")
+
+
+@users.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["lead", "coder"]))
+@project_option
+def users_role(name: str, role: str, project_path: Path | None) -> None:
+    """Make NAME a lead or a coder (from their next workbench on)."""
+    _, found = _users(project_path)
+    found.set_role(name, role)
+    echo(f"{name} is a {role}")
 
 
 @users.command("remove")

@@ -19,9 +19,11 @@ from jhs_qual.cli.base import cli, open_project, project_option
 @click.option("--turn", type=click.IntRange(1), help="With --open: on turn N (default: the first answer not coded yet).")
 @click.option("--served", is_flag=True, hidden=True, help="Run by `jhs-qual serve`, in a browser tab.")
 @click.option("--theme", "served_theme", hidden=True, help="With --served: the theme.")
+@click.option("--role", type=click.Choice(["lead", "coder"]), default="lead", hidden=True,
+              help="With --served: the signed-in coder's role (the local workbench acts as lead).")
 @project_option
 def tui(coder: str | None, open_name: str | None, turn: int | None, served: bool, served_theme: str | None,
-        project_path: Path | None) -> None:
+        role: str, project_path: Path | None) -> None:
     """Open the coding workbench (a bare `jhs-qual` does the same).
 
     \b
@@ -65,7 +67,8 @@ def tui(coder: str | None, open_name: str | None, turn: int | None, served: bool
         from jhs_qual.tui.app import JhsApp
 
         app = JhsApp(project, coder=coder or "", config=config, open_transcript=opening,
-                     served_theme=(served_theme or "textual-light") if served else None)
+                     served_theme=(served_theme or "textual-light") if served else None,
+                     role=role if served else "lead")
         project.check_keys(reserved_keys(app.remap()))  # a remapped workbench key may now take a code's
         try:
             app.run()

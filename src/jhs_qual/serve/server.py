@@ -376,7 +376,8 @@ class WorkbenchServer:
 
     def _process(self, workbench: Workbench) -> WorkbenchProcess:
         argv = [sys.executable, "-m", "jhs_qual", "tui", "--served", "--theme", self.theme["textual"],
-                "--project", str(self.project_path), "--coder", workbench.coder]
+                "--project", str(self.project_path), "--coder", workbench.coder,
+                "--role", Users.load(self.project_path).role(workbench.coder)]  # read afresh, as at sign-in
         return WorkbenchProcess(argv, workbench.coder, workbench.websocket)
 
     async def _relay(self, workbench: Workbench, process) -> None:

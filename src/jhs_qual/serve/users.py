@@ -20,6 +20,7 @@ from jhs_qual.files import read_bytes, replacing
 
 VERSION = 1
 MIN_PASSWORD = 10
+ROLES = ("lead", "coder")  # a lead also removes transcripts, edits shared codes, builds consensus
 MAX_NAME = 64
 
 
@@ -36,6 +37,12 @@ def check_name(name: str) -> str:
         raise BadInput(f"coder name {name[:MAX_NAME]!r} is not usable: at most {MAX_NAME} characters, "
                        "no tabs, newlines or other control characters", field="NAME")
     return name
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise BadInput(f"'{role}' is not a role", field="--role", hint="lead or coder")
+    return role
 
 
 def check_password(password: str) -> str:
@@ -75,13 +82,24 @@ class Users:
     def names(self) -> list[str]:
         return sorted(self.users)
 
-    def add(self, name: str, password: str, *, replace: bool = False) -> None:
+    def add(self, name: str, password: str, *, replace: bool = False, role: str = "coder") -> None:
         name = check_name(name)
         if name in self.users and not replace:
             raise BadInput(f"coder {name!r} can sign in already", field="NAME",
                            hint="give a new password with `jhs-qual users add --replace NAME`")
-        self.users[name] = {"hash": self._hasher.hash(check_password(password)),
+        self.users[name] = {"hash": self._hasher.hash(check_password(password)), "role": check_role(role),
                             "added": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        self._save()
+
+    def role(self, name: str) -> str:
+        """'lead' or 'coder' (an entry from before roles is a coder)."""
+        return self.users.get(name, {}).get("role", "coder")
+
+    def set_role(self, name: str, role: str) -> None:
+        if name not in self.users:
+            raise BadInput(f"no coder {name!r} in {self.path.name}", field="NAME",
+                           hint=f"the coders who can sign in: {', '.join(self.names()) or 'none'}")
+        self.users[name]["role"] = check_role(role)
         self._save()
 
     def remove(self, name: str) -> None:

@@ -48,9 +48,10 @@ class JhsApp(App):
 
     def __init__(self, project: Project, coder: str = "", config: Config | None = None,
                  suggester: Callable | None = None, open_transcript: tuple[int, int | None] | None = None,
-                 served_theme: str | None = None) -> None:
+                 served_theme: str | None = None, role: str = "lead") -> None:
         super().__init__()
         self.served = served_theme is not None  # in a browser (`serve`): its theme, browser-safe keys, no config writes
+        self.role = role  # "lead", or "coder" in a browser: see require_lead
         self._served_theme = served_theme
         self._modes = {name: _lazy(path) for name, path in self.MODES.items()}
         self.project = project
@@ -105,6 +106,15 @@ class JhsApp(App):
         if self._open_first is not None:
             transcript_id, turn = self._open_first
             self.open_transcript(transcript_id, turn=turn)
+
+    def require_lead(self, what: str) -> bool:
+        """Whether this workbench may `what` (remove a transcript, edit a shared code, build a
+        consensus): a lead's may; a coder's says why not, in one line."""
+        if self.role == "lead":
+            return True
+        self.notify(f"only a lead can {what}; you are signed in as a coder (a lead gives roles with "
+                    "'jhs-qual users role NAME lead')", severity="warning", timeout=8)
+        return False
 
     # --- quitting: nothing typed is lost ---------------------------------------------------
 

@@ -146,6 +146,8 @@ class CodeEditing:
 
     @guarded
     def action_edit_code(self) -> None:
+        if not self.app.require_lead("rename, move, merge or delete a code of a shared codebook"):
+            return
         code = self.highlighted_code or self.code_on_turn()
         if code is None:
             self._status("highlight a code in the list first (tab), then *")

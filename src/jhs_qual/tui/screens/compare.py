@@ -98,7 +98,8 @@ class CompareScreen(LiveScreen):
             title.update(f"{a} (A) and {b} (B): agreement per code, per turn   (p coders, ctrl+b build a consensus)")
             return
         try:
-            self.app.project.build_consensus(a, b, self.into)  # additive: new codings become new items
+            if self.app.role == "lead":  # a coder sees the consensus as the lead left it
+                self.app.project.build_consensus(a, b, self.into)  # additive: new codings become new items
         except JhsError as error:
             self._status(error.one_line())
         self.items = self.app.project.consensus_items(self.into, include_settled=True)
@@ -202,7 +203,7 @@ class CompareScreen(LiveScreen):
 
     def action_settle(self, decision: str) -> None:
         item = self._item()
-        if item is None:
+        if item is None or not self.app.require_lead("settle a consensus"):
             return
         self.app.project.settle(item["id"], decision)
         self._status(f"#{item['id']}: {decision}")
@@ -213,6 +214,8 @@ class CompareScreen(LiveScreen):
         items.highlighted = following
 
     def action_build(self) -> None:
+        if not self.app.require_lead("build a consensus"):
+            return
         if self.pair is None:
             self._status("pick two coders first (p)")
             return

@@ -161,7 +161,7 @@ class ProjectScreen(LiveScreen):
 
     def action_remove_transcript(self) -> None:
         row = self._selected()
-        if row is None:
+        if row is None or not self.app.require_lead("remove a transcript"):
             return
         coded = sum(row["coded_turns"].values())
         # Keeping it is the first choice, the one Enter takes: removing needs a deliberate move.
