@@ -228,18 +228,89 @@ def test_a_bad_public_url_is_one_line_before_listening(team):
     assert done.returncode == 2 and "--public-url" in done.stderr and "Traceback" not in done.stderr
 
 
-async def test_failed_sign_ins_are_slowed_and_counted_per_address_behind_a_proxy(team):
+async def _attempts(served, addresses: list[str], password: str = "niet het wachtwoord") -> list[int]:
+    """Sign-ins sent at once, each from its own login page, claiming these X-Forwarded-For addresses."""
+    async def attempt(address: str) -> int:
+        async with aiohttp.ClientSession(cookie_jar=_jar()) as own:  # its own login page and cookie
+            async with own.get(served.url + "login") as page:
+                csrf = (await page.text()).split('name="csrf" value="')[1].split('"')[0]
+            async with own.post(served.url + "login", data={"csrf": csrf, "name": "anna", "password": password},
+                                headers={"Origin": served.url.rstrip("/"), "X-Forwarded-For": address},
+                                allow_redirects=False) as answer:
+                return answer.status
+
+    return list(await asyncio.gather(*(attempt(a) for a in addresses)))
+
+
+async def test_failed_sign_ins_are_slowed_and_counted_per_address_behind_a_trusted_proxy(team):
+    with serving(team, "--trusted-proxy", "127.0.0.1") as served:
+        assert await _attempts(served, ["198.51.100.7"] * 10) == [401] * 10
+        assert await _attempts(served, ["198.51.100.7"], PASSWORDS["anna"]) == [429]  # even the right one, for now
+        assert await _attempts(served, ["203.0.113.9"], PASSWORDS["anna"]) == [303]  # another coder behind the proxy
+
+
+async def test_without_a_trusted_proxy_a_made_up_address_gets_no_new_allowance(team):
+    """40 guesses sent at once check at most 10 passwords (the rest are refused before the hash);
+    after that, an X-Forwarded-For made up by the client does not start a new count."""
+    with serving(team) as served:
+        statuses = await _attempts(served, ["192.0.2.1"] * 40)
+        assert statuses.count(401) <= 10 and statuses.count(401) + statuses.count(429) == 40
+        assert await _attempts(served, ["192.0.2.99"], PASSWORDS["anna"]) == [429]
+
+
+async def test_a_login_page_serves_one_sign_in(team):
     with serving(team) as served:
         async with aiohttp.ClientSession(cookie_jar=_jar()) as session:
-            async def attempt(address: str, password: str = "niet het wachtwoord") -> int:
-                async with session.get(served.url + "login") as page:
-                    csrf = (await page.text()).split('name="csrf" value="')[1].split('"')[0]
-                async with session.post(served.url + "login", data={"csrf": csrf, "name": "anna", "password": password},
-                                        headers={"Origin": served.url.rstrip("/"), "X-Forwarded-For": address},
-                                        allow_redirects=False) as answer:
-                    return answer.status
+            async with session.get(served.url + "login") as page:
+                csrf = (await page.text()).split('name="csrf" value="')[1].split('"')[0]
+            form = {"csrf": csrf, "name": "anna", "password": "niet het wachtwoord"}
+            headers = {"Origin": served.url.rstrip("/")}
+            async with session.post(served.url + "login", data=form, headers=headers, allow_redirects=False) as a:
+                assert a.status == 401
+            async with session.post(served.url + "login", data={**form, "password": PASSWORDS["anna"]},
+                                    headers=headers, allow_redirects=False) as again:
+                assert again.status == 403  # the same page's token again: refused
 
-            statuses = await asyncio.gather(*(attempt("198.51.100.7") for _ in range(10)))
-            assert statuses == [401] * 10
-            assert await attempt("198.51.100.7", PASSWORDS["anna"]) == 429  # even the right password, for now
-            assert await attempt("203.0.113.9", PASSWORDS["anna"]) == 303  # another coder behind the same proxy
+
+def test_an_unknown_name_takes_as_long_as_a_wrong_password():
+    """Both are checked against an argon2id hash: the dummy is made once, not per sign-in."""
+    import time
+    from pathlib import Path
+
+    from jhs_qual.serve.users import Users
+
+    known = Users(Path("x"), {"anna": {"hash": Users.warm()}})
+
+    def timed(name: str) -> float:
+        start = time.perf_counter()
+        assert not known.verify(name, "niet het wachtwoord")
+        return time.perf_counter() - start
+
+    wrong = min(timed("anna") for _ in range(3))
+    unknown = min(timed("nobody") for _ in range(3))
+    assert 0.5 < unknown / wrong < 2.0
+
+
+async def test_removing_a_user_signs_them_out_at_once_and_sign_out_needs_the_page(team):
+    with serving(team) as served:
+        async with aiohttp.ClientSession(cookie_jar=_jar()) as session:
+            async with session.get(served.url + "login") as page:
+                csrf = (await page.text()).split('name="csrf" value="')[1].split('"')[0]
+            async with session.post(served.url + "login", data={"csrf": csrf, "name": "anna",
+                                                                "password": PASSWORDS["anna"]},
+                                    headers={"Origin": served.url.rstrip("/")}, allow_redirects=False) as answer:
+                assert answer.status == 303
+            async with session.get(served.url, allow_redirects=False) as workbench:
+                assert workbench.status == 200
+            async with aiohttp.ClientSession() as stranger:  # another site's page: no cookie of ours, no token
+                async with stranger.post(served.url + "logout", data={"csrf": "x"},
+                                         headers={"Origin": "http://evil.example"}) as forged:
+                    assert forged.status == 403 and "Set-Cookie" not in forged.headers
+            assert jhs("users", "remove", "anna", "--project", str(team)).returncode == 0
+            deadline = asyncio.get_running_loop().time() + 5
+            while True:
+                async with session.get(served.url, allow_redirects=False) as after:
+                    if after.status == 303 or asyncio.get_running_loop().time() > deadline:
+                        break
+                await asyncio.sleep(0.1)
+            assert after.status == 303 and after.headers["Location"] == "/login"

@@ -178,9 +178,32 @@ def test_a_closed_tab_ends_its_workbench_and_keeps_its_coding(browser, team):
         tab.keys("Enter")
         assert len(served.workbenches()) == 1
         tab.page.keyboard.press("f")  # bronstein/flexibility; the tab closes at once
+        closed = time.monotonic()
         tab.close()
         assert _wait_for(lambda: served.workbenches() == [])
+        assert time.monotonic() - closed < 3.0  # ctrl+q, else textual-serve's quit, else killed: 2 s at most
         assert codings(team) == [("anna", "flexibility", 2)]
+
+
+def test_no_workbench_outlives_its_server_killed_by_sigkill(browser, team):
+    import os
+    import signal
+
+    with serving(team) as served:
+        tab = Tab(browser, served.url)
+        tab.open_workbench("anna")
+        (pid,) = _wait_for(served.workbenches)
+        os.kill(served.process.pid, signal.SIGKILL)
+        served.process.wait()
+
+        def gone() -> bool:
+            try:
+                return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] in ("Z", "X")
+            except (FileNotFoundError, ProcessLookupError):
+                return True
+
+        assert _wait_for(gone, timeout=10)
+        tab.close()
 
 
 def test_an_idle_workbench_is_closed(browser, team):

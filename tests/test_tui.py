@@ -407,3 +407,18 @@ async def test_a_coders_workbench_refuses_what_only_a_lead_may_do(project_path, 
     with Project.open(project_path) as project:
         assert NAME in project.transcript_names().values()
         assert all(item["decision"] is None for item in project.consensus_items("consensus"))
+
+
+async def test_opening_a_transcript_twice_at_once_does_not_crash(project_path):
+    """A click then a double click on a row (in a browser, both before the screen comes): the
+    second opening of the same transcript is the first; another one replaces it cleanly."""
+    app = make_app(project_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        with Project.open(project_path) as project:
+            ids = sorted(project.transcript_names())
+        for tid in (ids[0], ids[0], ids[1], ids[0]):
+            app.open_transcript(tid)
+        await pilot.pause()
+        assert isinstance(app.screen, CodingScreen) and app.screen.transcript_id == ids[0]
+        assert app.return_code is None  # still running, no error

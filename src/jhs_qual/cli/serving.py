@@ -36,9 +36,12 @@ def _users(project_path: Path | None):
 @click.option("--idle-minutes", type=click.FloatRange(0.1), default=30, show_default=True,
               help="A workbench without a key pressed for this long is closed (nothing is lost).")
 @click.option("--theme", type=click.Choice(["light", "dark"]), default="light", show_default=True)
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDR",
+              help="A proxy in front (e.g. 127.0.0.1 for nginx on this machine) whose X-Forwarded-For is "
+                   "believed for counting failed sign-ins per browser (repeatable; default: none).")
 @project_option
 def serve(host: str, port: int, public_url: str | None, max_sessions: int, max_per_coder: int,
-          idle_minutes: float, theme: str, project_path: Path | None) -> None:
+          idle_minutes: float, theme: str, trusted_proxies: tuple[str, ...], project_path: Path | None) -> None:
     """Open the workbench to coders in their browsers, each signed in as themselves.
 
     \b
@@ -56,7 +59,8 @@ def serve(host: str, port: int, public_url: str | None, max_sessions: int, max_p
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S",
                         stream=sys.stderr)
     server = WorkbenchServer(path, users, host=host, port=port, public_url=public_url, theme=theme,
-                             limits=Limits(total=max_sessions, per_coder=max_per_coder, idle_minutes=idle_minutes))
+                             limits=Limits(total=max_sessions, per_coder=max_per_coder, idle_minutes=idle_minutes),
+                             trusted_proxies=trusted_proxies)
     asyncio.run(server.run(ready=lambda line: echo(line) or sys.stdout.flush()))
 
 
@@ -111,7 +115,8 @@ def users_role(name: str, role: str, project_path: Path | None) -> None:
 @click.argument("name")
 @project_option
 def users_remove(name: str, project_path: Path | None) -> None:
-    """Stop NAME from signing in (their codings stay; a browser signed in already stays until it signs out)."""
+    """Stop NAME from signing in (their codings stay); a running server signs them out at once
+    and closes their workbenches."""
     _, found = _users(project_path)
     found.remove(name)
     echo(f"{name} can no longer sign in")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from jhs_qual.errors import BadInput
+from jhs_qual.errors import BadInput, Failure
 from jhs_qual.cli.base import cli, open_project, project_option
 
 
@@ -70,9 +70,20 @@ def tui(coder: str | None, open_name: str | None, turn: int | None, served: bool
                      served_theme=(served_theme or "textual-light") if served else None,
                      role=role if served else "lead")
         project.check_keys(reserved_keys(app.remap()))  # a remapped workbench key may now take a code's
+        if served:
+            # Textual prints a crash's traceback with its local variables (transcript text among them)
+            # on standard error, which the server logs: in a browser the server is told one line instead.
+            import io
+
+            from rich.console import Console
+
+            app.error_console = Console(file=io.StringIO(), markup=False, highlight=False)
         try:
             app.run()
         finally:
             app.stop_playback()  # however the workbench ended, no recording plays on
+        if served and app.return_code:
+            raise Failure(f"the workbench of {coder} stopped on an internal error (nothing stored was lost); "
+                          "run 'jhs-qual check' on the project, and report it")
     finally:
         project.close()

@@ -28,6 +28,7 @@ import contextlib
 import hmac
 import json
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -57,7 +58,10 @@ THEMES = {  # the page around the terminal, in the workbench's colours (Textual'
     "dark": {"textual": "textual-dark", "background": "#121212", "foreground": "#E0E0E0", "accent": "#0178D4"},
 }
 MAX_MESSAGE = 64 * 1024  # a key or a paste from the browser; more is refused
-QUIT_SECONDS = 10
+QUIT_SECONDS = 1.5  # a closing tab's workbench has this long to quit by ctrl+q (keys before it stored) ...
+QUIT_AGAIN_SECONDS = 0.5  # ... and this long after textual-serve's quit; then its process group is killed
+USERS_POLL_SECONDS = 1.0  # how often the users file is looked at: a removed coder's sessions end at once
+MAX_LOGIN_TOKENS = 10_000  # login pages handed out and not yet used (the oldest go first)
 FAILED_WINDOW = 600  # seconds in which failed sign-ins from one address are counted
 MAX_FAILED = 10
 
@@ -96,9 +100,12 @@ class WorkbenchProcess(AppService):
         self.argv, self.coder = argv, coder
 
     async def _open_app_process(self, width: int = 80, height: int = 24):
+        # A process group of its own (the server kills it whole), and on Linux the kernel kills it
+        # when the server dies, even by SIGKILL: no workbench outlives its server.
         self._process = await asyncio.create_subprocess_exec(
             *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=self._build_environment(width=width, height=height))
+            stderr=asyncio.subprocess.PIPE, env=self._build_environment(width=width, height=height),
+            start_new_session=True, preexec_fn=_die_with_parent)
         self._stdin = self._process.stdin
         return self._process
 
@@ -115,20 +122,30 @@ class WorkbenchProcess(AppService):
         as the tab closed is stored); else textual-serve's quit; else kill."""
         if self._task is None:
             return
-        if not self._task.done() and not (await self.send_bytes(b"\x11") and await self._ended()) and not (
-                await self.send_meta({"type": "quit"}) and await self._ended()):
-            log.warning("a workbench for %s did not quit in %d s: killed", self.coder, QUIT_SECONDS)
+        if not self._task.done() and not (await self.send_bytes(b"\x11") and await self._ended(QUIT_SECONDS)) and not (
+                await self.send_meta({"type": "quit"}) and await self._ended(QUIT_AGAIN_SECONDS)):
+            log.warning("a workbench for %s did not quit in %g s: killed", self.coder,
+                        QUIT_SECONDS + QUIT_AGAIN_SECONDS)
             with contextlib.suppress(ProcessLookupError):
-                self._process.kill()
+                os.killpg(self._process.pid, signal.SIGKILL)
         await self._task
         self._task = None
 
-    async def _ended(self) -> bool:
+    async def _ended(self, seconds: float) -> bool:
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), QUIT_SECONDS)
+            await asyncio.wait_for(asyncio.shield(self._task), seconds)
             return True
         except TimeoutError:
             return False
+
+
+def _die_with_parent() -> None:
+    """In the workbench process, before it runs: SIGKILL when the server dies (Linux's
+    PR_SET_PDEATHSIG); elsewhere the process group is killed on the server's way out."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
 
 
 def origin_of(url: str) -> tuple[str, str]:
@@ -146,7 +163,8 @@ def origin_of(url: str) -> tuple[str, str]:
 
 class WorkbenchServer:
     def __init__(self, project_path: Path, users: Users, *, host: str = "127.0.0.1", port: int = 8765,
-                 public_url: str | None = None, limits: Limits = Limits(), theme: str = "light") -> None:
+                 public_url: str | None = None, limits: Limits = Limits(), theme: str = "light",
+                 trusted_proxies: tuple[str, ...] = ()) -> None:
         if not users.names():
             raise BadInput(f"no coder can sign in: {users.path.name} lists nobody", file=users.path,
                            hint=f"add one with `jhs-qual users add NAME --project {project_path}`")
@@ -165,6 +183,9 @@ class WorkbenchServer:
         self.sessions: dict[str, Session] = {}
         self.workbenches: list[Workbench] = []
         self._failed: dict[str, deque] = defaultdict(deque)
+        self.trusted_proxies = frozenset(trusted_proxies)  # whose X-Forwarded-For is believed
+        self._login_tokens: dict[str, float] = {}  # one-time tokens of the login pages handed out -> expiry
+        self._users_seen = _file_state(users.path)
         self._origins: set[str] = set()
         self._hosts: set[str] = set()
 
@@ -275,6 +296,12 @@ class WorkbenchServer:
 
     async def login_page(self, request, message: str = "", status: int = 200):
         token = secrets.token_urlsafe(32)
+        now = time.monotonic()
+        for old in [t for t, expiry in self._login_tokens.items() if expiry < now][:1000]:
+            del self._login_tokens[old]
+        while len(self._login_tokens) >= MAX_LOGIN_TOKENS:
+            del self._login_tokens[next(iter(self._login_tokens))]
+        self._login_tokens[token] = now + 3600  # one sign-in, within the hour
         response = self._page("login.html", status=status, csrf=token, message=message)
         self._set_cookie(response, CSRF_COOKIE, token, path="/login", max_age=3600)
         return response
@@ -282,8 +309,9 @@ class WorkbenchServer:
     async def login(self, request):
         form = await request.post()
         token = request.cookies.get(CSRF_COOKIE, "")
-        address = _client(request)
-        if not (self._same_origin(request) and token and hmac.compare_digest(token, str(form.get("csrf", "")))):
+        address = self._client(request)
+        fresh = self._login_tokens.pop(token, 0) >= time.monotonic() if token else False  # one use only
+        if not (self._same_origin(request) and fresh and hmac.compare_digest(token, str(form.get("csrf", "")))):
             log.warning("refused a sign-in from %s: not from this server's own login page", address)
             return await self.login_page(request, "That sign-in did not come from this page. Please try again.",
                                          status=403)
@@ -293,15 +321,15 @@ class WorkbenchServer:
         if len(failures) >= MAX_FAILED:
             return await self.login_page(request, "Too many failed sign-ins from here; wait ten minutes.",
                                          status=429)
+        # Counted as failed before the password is checked, so that guesses sent at once stop at the
+        # limit too; taken back when it was right.
+        attempt = time.monotonic()
+        failures.append(attempt)
         name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
-        try:
-            self.users = Users.load(self.project_path)  # read afresh: `users add` and `remove` count at once
-        except BadInput as error:
-            log.error("%s (the coders read before are kept)", error.one_line())
+        self._reload_users()
         loop = asyncio.get_running_loop()
         if not await loop.run_in_executor(None, self.users.verify, name, password):
-            failures.append(time.monotonic())
-            log.warning("failed sign-in for %r from %s", name[:64], address)
+            log.warning("failed sign-in from %s", address)
             await asyncio.sleep(1.0)
             return await self.login_page(request, "Wrong name or password.", status=401)
         failures.clear()
@@ -317,9 +345,10 @@ class WorkbenchServer:
     async def logout(self, request):
         form = await request.post()
         found = self._session(request)
-        if found is not None and not (self._same_origin(request) and hmac.compare_digest(
+        if found is None or not (self._same_origin(request) and hmac.compare_digest(
                 found[1].csrf, str(form.get("csrf", "")))):
-            log.warning("refused a sign-out for %s: not from the workbench page", found[1].coder)
+            # Another site's page (its request carries no cookie of ours) must not even delete the cookie.
+            log.warning("refused a sign-out that did not come from the workbench page")
             return web.Response(status=403, text="That sign-out did not come from the workbench page.\n")
         if found is not None:
             session_id, session = found
@@ -415,6 +444,39 @@ class WorkbenchServer:
             for session_id in [s for s, v in self.sessions.items() if v.expires < time.time()]:
                 del self.sessions[session_id]
 
+    def _reload_users(self) -> None:
+        """Read the users file again when it changed; a coder no longer in it is signed out at
+        once, their workbenches closed."""
+        state = _file_state(self.users.path)
+        if state == self._users_seen:
+            return
+        try:
+            self.users = Users.load(self.project_path)
+        except BadInput as error:
+            log.error("%s (the coders read before are kept)", error.one_line())
+            return
+        self._users_seen = state
+        known = set(self.users.names())
+        for session_id in [s for s, v in self.sessions.items() if v.coder not in known]:
+            log.info("%s can no longer sign in: signed out", self.sessions.pop(session_id).coder)
+        for workbench in [w for w in self.workbenches if w.session_id not in self.sessions]:
+            asyncio.get_running_loop().create_task(self._close(workbench, "no longer allowed to sign in"))
+
+    async def _watch_users(self) -> None:
+        while True:
+            await asyncio.sleep(USERS_POLL_SECONDS)
+            self._reload_users()
+
+    def _client(self, request) -> str:
+        """The browser's address: behind a proxy named with --trusted-proxy, the last address it
+        names in X-Forwarded-For (else every coder would share the proxy's address, and its failed
+        sign-ins); from anyone else the header is not believed."""
+        remote = request.remote or "?"
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded and remote in self.trusted_proxies:
+            return forwarded.split(",")[-1].strip()[:64] or remote
+        return remote
+
     async def _close_all(self, app) -> None:
         for workbench in list(self.workbenches):
             await self._close(workbench, "the server stops")
@@ -438,7 +500,8 @@ class WorkbenchServer:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        watcher = asyncio.create_task(self._watch_idle())
+        watchers = [asyncio.create_task(self._watch_idle()), asyncio.create_task(self._watch_users())]
+        await asyncio.get_running_loop().run_in_executor(None, Users.warm)  # the dummy hash, before any sign-in
         listening = f", listening on http://{self.host}:{self.port}/" if self.public_url else ""
         ready(f"jhs-qual serve: {self.address()}{listening} ({self.project_path.name}; {len(self.users.names())} "
               f"coder(s) can sign in; at most {self.limits.total} workbenches, {self.limits.per_coder} per coder, "
@@ -446,18 +509,17 @@ class WorkbenchServer:
         try:
             await stop.wait()
         finally:
-            watcher.cancel()
+            for watcher in watchers:
+                watcher.cancel()
             await runner.cleanup()  # closes every workbench first (on_shutdown)
 
 
-def _client(request) -> str:
-    """The browser's address: behind a proxy on this machine, the last one it names in
-    X-Forwarded-For (else every coder would share the proxy's address, and its failed sign-ins)."""
-    remote = request.remote or "?"
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded and remote in ("127.0.0.1", "::1"):
-        return forwarded.split(",")[-1].strip()[:64] or remote
-    return remote
+def _file_state(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size
 
 
 def _redirect(to: str):

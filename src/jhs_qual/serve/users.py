@@ -20,7 +20,8 @@ from jhs_qual.files import read_bytes, replacing
 
 VERSION = 1
 MIN_PASSWORD = 10
-ROLES = ("lead", "coder")  # a lead also removes transcripts, edits shared codes, builds consensus
+ROLES = ("lead", "coder")
+_DUMMY: str | None = None  # see Users.warm  # a lead also removes transcripts, edits shared codes, builds consensus
 MAX_NAME = 64
 
 
@@ -61,7 +62,6 @@ class Users:
         self.path = path
         self.users = users
         self._hasher = PasswordHasher()
-        self._dummy = None  # a hash to verify against for unknown names (the same time either way)
 
     @classmethod
     def load(cls, project_path: Path) -> Users:
@@ -78,6 +78,17 @@ class Users:
             raise BadInput(f"the users file cannot be read: {error}", file=path,
                            hint="remove it and add the coders again with `jhs-qual users add NAME`") from None
         return cls(path, users)
+
+    @staticmethod
+    def warm() -> str:
+        """The hash an unknown name is checked against, made once per process (the server makes
+        it before anyone signs in), so that an unknown name takes as long as a wrong password."""
+        global _DUMMY
+        if _DUMMY is None:
+            from argon2 import PasswordHasher
+
+            _DUMMY = PasswordHasher().hash("not a password of anyone's")
+        return _DUMMY
 
     def names(self) -> list[str]:
         return sorted(self.users)
@@ -114,10 +125,8 @@ class Users:
         from argon2.exceptions import InvalidHashError, VerificationError
 
         entry = self.users.get(name)
-        if entry is None:
-            self._dummy = self._dummy or self._hasher.hash("not a password of anyone's")
         try:
-            return self._hasher.verify(entry["hash"] if entry else self._dummy, password) and entry is not None
+            return self._hasher.verify(entry["hash"] if entry else Users.warm(), password) and entry is not None
         except (VerificationError, InvalidHashError):
             return False
 

@@ -279,6 +279,10 @@ class JhsApp(App):
         from jhs_qual.tui.screens.coding import CodingScreen
 
         self.go("project")
+        top = self.screen_stack[-1]
+        if (isinstance(top, CodingScreen) and top.transcript_id == transcript_id and turn is None and span is None
+                and not find):
+            return  # opening already (a double click after a click, a key repeated before the screen came)
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.push_screen(CodingScreen(transcript_id, turn=turn, span=span, find=find))

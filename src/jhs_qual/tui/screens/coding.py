@@ -71,6 +71,8 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
     # --- data --------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if not self.query(TranscriptView):  # taken off the stack before it was put together: nothing to show
+            return
         project = self.app.project
         row = project.db.execute("SELECT name, text FROM transcripts WHERE id = ?", [self.transcript_id]).fetchone()
         self.transcript_name, text = row
