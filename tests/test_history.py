@@ -93,3 +93,20 @@ def test_undo_everything_restores_the_start(actions):
             pass
         assert state(project) == end
         project.close()
+
+
+def test_a_change_that_cannot_be_undone_says_so_and_shields_the_ones_before(tmp_path):
+    """u undoes exactly the last change, or says it cannot: never one made before it."""
+    import pytest
+
+    from jhs_qual.store import Project
+    from jhs_qual.tui.history import CannotUndo, History
+
+    project = Project.create(tmp_path / "h.jhsq")
+    history = History(project)
+    done = []
+    history.change("first", lambda: done.append(1), lambda _: done.remove(1))
+    history.final("building the consensus 'agreed'")
+    with pytest.raises(CannotUndo, match="cannot undo building the consensus 'agreed'"):
+        history.undo()
+    assert done == [1]  # the change before it stays

@@ -1089,6 +1089,22 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
                        [decision, _now(), item_id])
         return [(s.start, s.end) for s in chosen]
 
+    def unsettle(self, item_id: int) -> None:
+        """Take an item's decision back: its consensus codings go, it is open again."""
+        from jhs_qual.analysis.consensus import Span, decided_spans
+
+        row = self._one("SELECT * FROM consensus_items WHERE id = ?", [item_id])
+        if row is None or row["decision"] is None:
+            return
+        a = [Span(*s) for s in json.loads(row["a_spans"])]
+        b = [Span(*s) for s in json.loads(row["b_spans"])]
+        with self._write() as db:
+            for span in decided_spans(row["decision"], a, b):
+                db.execute("DELETE FROM codings WHERE transcript_id = ? AND code_id = ? AND coder_id = ?"
+                           " AND start = ? AND end = ?",
+                           [row["transcript_id"], row["code_id"], row["consensus_coder_id"], span.start, span.end])
+            db.execute("UPDATE consensus_items SET decision = NULL, decided_at = NULL WHERE id = ?", [item_id])
+
     def _insert_coding(self, transcript_id: int, code_id: int, coder_id: int, start: int, end: int,
                        memo: str, origin: str = "manual") -> int:
         """Inside a write: add a coding unless the same one exists. Returns 1 if added."""

@@ -18,6 +18,14 @@ from dataclasses import dataclass
 from jhs_qual.store import Project
 
 
+class CannotUndo(Exception):
+    pass
+
+
+def _cannot() -> None:
+    raise CannotUndo
+
+
 @dataclass
 class Handle:
     id: int
@@ -118,10 +126,20 @@ class History:
 
     # --- undo and redo -------------------------------------------------------------------
 
+    def final(self, label: str) -> None:
+        """A change that cannot be undone here (building a consensus): `u` after it says so,
+        and never undoes a change made before it instead."""
+        self._record(Action(label, _cannot, _cannot))
+
     def undo(self) -> str | None:
+        """Undo the last change; its label, or None when there is none. Raises CannotUndo
+        (its message says what) for a change that cannot be undone; it stays the last."""
         if not self._done:
             return None
-        action = self._done.pop()
+        action = self._done[-1]
+        if action.undo is _cannot:
+            raise CannotUndo(f"cannot undo {action.label} (nothing else was undone)")
+        self._done.pop()
         action.undo()
         self._undone.append(action)
         return action.label

@@ -172,8 +172,11 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
             self.app.project.mark_reached(self.transcript_id, self.app.coder, offset)
 
     def action_mark_finished(self) -> None:
-        finished = not self.app.project.reached(self.app.coder).get(self.transcript_id, (0, False))[1]
-        self.app.project.set_finished(self.transcript_id, self.app.coder, finished)
+        project, coder, tid = self.app.project, self.app.coder, self.transcript_id
+        finished = not project.reached(coder).get(tid, (0, False))[1]
+        self.app.history.change(f"{'mark' if finished else 'unmark'} {self.transcript_name} finished",
+                                lambda: project.set_finished(tid, coder, finished),
+                                lambda _: project.set_finished(tid, coder, not finished))
         self._status(f"{self.transcript_name} marked finished: comparisons count all of it (f8 again: not)"
                      if finished else f"{self.transcript_name} no longer marked finished")
         self.app.changed()
@@ -311,7 +314,13 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
 
     @guarded
     def action_undo(self) -> None:
-        label = self.app.history.undo()
+        from jhs_qual.tui.history import CannotUndo
+
+        try:
+            label = self.app.history.undo()
+        except CannotUndo as refusal:
+            self._status(str(refusal))
+            return
         self._status(f"undone: {label}" if label else "nothing to undo")
         self._after_history()
 

@@ -205,8 +205,10 @@ class CompareScreen(LiveScreen):
         item = self._item()
         if item is None or not self.app.require_lead("settle a consensus"):
             return
-        self.app.project.settle(item["id"], decision)
-        self._status(f"#{item['id']}: {decision}")
+        project, before = self.app.project, item["decision"]
+        self.app.history.change(f"settle #{item['id']} ({decision})", lambda: project.settle(item["id"], decision),
+                                lambda _: project.settle(item["id"], before) if before else project.unsettle(item["id"]))
+        self._status(f"#{item['id']}: {decision} (u to undo)")
         self.app.changed()
         items = self.query_one("#items", OptionList)
         following = next((i for i, it in enumerate(self.items) if it["decision"] is None and it["id"] != item["id"]),
@@ -229,6 +231,7 @@ class CompareScreen(LiveScreen):
                 self._status(error.one_line())
                 return
             self.into = name
+            self.app.history.final(f"building the consensus '{name}'")
             self._status(f"{summary['agreed']} agreed, {summary['new_items']} new item(s), {summary['open']} open")
             self.app.changed()
 

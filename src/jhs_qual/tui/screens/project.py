@@ -187,6 +187,12 @@ class ProjectScreen(LiveScreen):
 
     @guarded
     def action_undo(self) -> None:
-        label = self.app.history.undo()
+        from jhs_qual.tui.history import CannotUndo
+
+        try:
+            label = self.app.history.undo()
+        except CannotUndo as refusal:
+            self._say(str(refusal))
+            return
         self._say(f"undone: {label}" if label else "nothing to undo")
         self.app.changed()
