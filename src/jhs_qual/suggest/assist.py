@@ -46,6 +46,15 @@ class EngineInputs:
                    {r: code_document(c) for r, c in codes.items()}, {r: code_texts(c) for r, c in codes.items()},
                    learning_examples(project, coder), seen_answers(project, coder))
 
+    @classmethod
+    def from_codebooks(cls, books) -> EngineInputs:
+        """Parsed codebook files, without a project (nothing to learn from)."""
+        from dataclasses import asdict
+
+        codes = {f"{b.id}/{c.id}": asdict(c) for b in books for c in b.codes if c.codable}
+        return cls(sources_from_codebooks(books), {r: code_document(c) for r, c in codes.items()},
+                   {r: code_texts(c) for r, c in codes.items()})
+
 
 def learning_source(project, coder: str | None, settings: Settings) -> str | None:
     """Whose codings `coder`'s suggestions learn from: their own, unless the config's
@@ -57,21 +66,12 @@ def learning_source(project, coder: str | None, settings: Settings) -> str | Non
     project.record_learning(coder, source)
     return source
 
-    @classmethod
-    def from_codebooks(cls, books) -> EngineInputs:
-        """Parsed codebook files, without a project (nothing to learn from)."""
-        from dataclasses import asdict
-
-        codes = {f"{b.id}/{c.id}": asdict(c) for b in books for c in b.codes if c.codable}
-        return cls(sources_from_codebooks(books), {r: code_document(c) for r, c in codes.items()},
-                   {r: code_texts(c) for r, c in codes.items()})
-
 
 class Engine:
     """The one suggestion engine (see the module docstring)."""
 
     def __init__(self, inputs: EngineInputs, settings: Settings = Settings(), *, learn: bool = True,
-                 semantic: bool = True):
+                 semantic: bool = True, refit: bool = True):
         self.settings = settings
         self.learns = learn and settings.learn
         self.inputs = inputs
@@ -84,7 +84,7 @@ class Engine:
         self.model = None  # the score refitted to the coder (calibrate.refit); None: the shipped one
         if semantic:
             self.load_semantic()
-        else:
+        elif refit:  # the workbench refits after its first suggestions are shown (recalibrate)
             self.recalibrate()
 
     def load_semantic(self) -> bool:

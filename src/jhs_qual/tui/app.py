@@ -167,8 +167,9 @@ class JhsApp(App):
     def _build_engine(self, inputs) -> None:
         from jhs_qual.suggest.assist import Engine
 
-        engine = Engine(inputs, self.config.suggest, semantic=False)
+        engine = Engine(inputs, self.config.suggest, semantic=False, refit=False)
         self.call_from_thread(self._engine_built, engine, "keywords")
+        engine.recalibrate()  # to how this coder codes: after the first suggestions, not before them
 
     def request_semantic(self) -> None:
         """Load the semantic layer, once the first suggestions are on screen: loading it (the
