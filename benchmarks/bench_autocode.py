@@ -20,17 +20,18 @@ import sys
 from jhs_qual.domain.models import question_before
 from jhs_qual.store import Project
 from jhs_qual.suggest.semantic import USEncoder
+from jhs_qual.suggest.service import answer_text, turn_index
 encoder = USEncoder()
 with Project.open(sys.argv[1]) as project:
     texts, is_interviewer, batch = project.text_lookup(), project.interviewer_test(), []
     for tid in project.transcript_names():
-        text, rows = texts[tid], project.turn_rows(tid)
-        asks = [is_interviewer(r[3]) for r in rows]
-        for i, (_, start, end, _) in enumerate(rows):
-            if asks[i] or end <= start:
+        text, (turns, _, asks) = texts[tid], turn_index(project, tid, is_interviewer)
+        for i, turn in enumerate(turns):
+            if asks[i] or turn["end"] <= turn["content_start"]:
                 continue
             q = question_before(asks, i)  # the engine reads each answer with its question
-            batch.append(" ".join([text[start:end]] + ([text[rows[q][1]:rows[q][2]]] if q is not None else [])))
+            batch.append(answer_text(text, turn["content_start"], turn["end"],
+                                     (turns[q]["content_start"], turns[q]["end"]) if q is not None else None))
             if len(batch) == 500:
                 encoder.encode(batch)
                 batch = []

@@ -161,6 +161,11 @@ def _shared_transcripts(coders: list[str], turns: dict, spans: list[Coding]) -> 
     return sorted(set.intersection(*coded) & set(turns))
 
 
+def is_reached(reached: dict[int, int | None], transcript_id: int, end: int) -> bool:
+    """Did every compared coder read up to `end` of the transcript (see within_reached)?"""
+    return transcript_id in reached and (reached[transcript_id] is None or end <= reached[transcript_id])
+
+
 def within_reached(turns: dict[int, list[tuple[int, int, int]]],
                    reached: dict[int, int | None]) -> tuple[dict[int, list[tuple[int, int, int]]], int]:
     """The turns every compared coder reached (Project.reached_by: {transcript id: offset, or
@@ -170,8 +175,7 @@ def within_reached(turns: dict[int, list[tuple[int, int, int]]],
     for tid, rows in turns.items():
         if tid not in reached:
             continue
-        limit = reached[tid]
-        chosen = rows if limit is None else [r for r in rows if r[2] <= limit]
+        chosen = [r for r in rows if is_reached(reached, tid, r[2])]
         left_out += len(rows) - len(chosen)
         if chosen:
             kept[tid] = chosen

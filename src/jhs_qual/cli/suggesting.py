@@ -121,7 +121,7 @@ def suggest(transcript: str | None, unit: str, top: int, include_interviewers: b
         engine = _engine(project, codebook_ids, coder=coder, learn=not no_learning, semantic=not no_semantic)
         units = engine.units([t["id"]], unit, include_interviewers)
         engine.prepare(units)
-        speakers = {i + 1: row[3] for i, row in enumerate(project.turn_rows(t["id"]))}
+        speakers = {turn["idx"] + 1: turn["speaker"] for turn in project.transcript_turns(t["id"])}
         results = engine.rank_units(units, engine.previous_codes(units, coder), top=top, min_score=_floor(min_score))
         engine.save()
     _print_suggestions(t["name"], units, results, speakers, unit, _floor(min_score), as_json)

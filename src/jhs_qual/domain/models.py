@@ -7,7 +7,7 @@ Offsets everywhere are Unicode code-point offsets into the stored text
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 ORIGINS = ("manual", "suggested", "auto")
@@ -19,11 +19,14 @@ def question_before(interviewer: Sequence[bool], index: int) -> int | None:
     return next((i for i in range(index - 1, -1, -1) if interviewer[i]), None)
 
 
-def previous_codes(codes_by_turn: Sequence[set[str]], interviewer: Sequence[bool], index: int) -> frozenset[str] | None:
+def previous_codes(codes_of: Callable[[int], set[str]], interviewer: Sequence[bool],
+                   index: int) -> frozenset[str] | None:
     """The codes a coder gave the last coded answer before turn `index` (None: no answer before it
-    is coded); `codes_by_turn[i]`: the coder's codes on turn i."""
-    return next((frozenset(codes_by_turn[i]) for i in range(index - 1, -1, -1)
-                 if not interviewer[i] and codes_by_turn[i]), None)
+    is coded); `codes_of(i)`: the coder's codes on turn i (asked only back to the nearest coded one)."""
+    for i in range(index - 1, -1, -1):
+        if not interviewer[i] and (codes := codes_of(i)):
+            return frozenset(codes)
+    return None
 
 
 @dataclass(frozen=True)

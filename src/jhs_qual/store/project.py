@@ -754,11 +754,6 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
             "SELECT c.transcript_id FROM codings c JOIN coders cd ON cd.id = c.coder_id"
             " WHERE cd.name = ? AND c.origin != 'auto' GROUP BY c.transcript_id ORDER BY max(c.id)", [coder])]
 
-    def turn_rows(self, transcript_id: int) -> list[tuple[int, int, int, str | None]]:
-        """(start, content_start, end, speaker) of a transcript's turns, in order."""
-        return self.db.execute("SELECT start, content_start, end, speaker FROM turns WHERE transcript_id = ?"
-                               " ORDER BY start", [transcript_id]).fetchall()
-
     def codings(self, coders: list[str] | None = None) -> list[Coding]:
         sql = (
             "SELECT c.id, c.transcript_id, k.codebook_id || '/' || k.code_id AS code, cd.name AS coder,"
@@ -980,9 +975,10 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
         self._require_consensus_coder(into, coder_a, coder_b)
         codings = self.codings([coder_a, coder_b])
         if not all_units:  # a span one of them never read is not a disagreement yet
+            from jhs_qual.analysis.compare import is_reached
+
             reached = self.reached_by([coder_a, coder_b])
-            codings = [c for c in codings if c.transcript_id in reached
-                       and (reached[c.transcript_id] is None or c.end <= reached[c.transcript_id])]
+            codings = [c for c in codings if is_reached(reached, c.transcript_id, c.end)]
         found = clusters(codings, coder_a, coder_b, threshold)
         code_ids = {f"{r['codebook_id']}/{r['code_id']}": r["id"] for r in self.codes()}
         summary = {"agreed": 0, "added": 0, "new_items": 0, "open": 0, "settled": 0}

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field, replace
 from jhs_qual.suggest.adapt import Learner, code_document
 from jhs_qual.suggest.engine import Suggestion
 from jhs_qual.suggest.semantic import Semantic, code_texts, shared_encoder, text_key
-from jhs_qual.suggest.service import (CodeSource, Suggester, learning_examples, project_units, seen_answers,
-                                      sources_from_codebooks, sources_from_project)
+from jhs_qual.suggest.service import (CodeSource, Suggester, answer_text, codes_per_turn, learning_examples,
+                                      project_units, seen_answers, sources_from_codebooks, sources_from_project,
+                                      turn_index)
 from jhs_qual.suggest.settings import Settings
 
 BATCH = 500  # texts encoded at once: bigger batches are barely faster and take more memory
@@ -118,7 +119,7 @@ class Engine:
         if self.semantic is not None:
             cold = Semantic(self.semantic.encoder, self.inputs.prototypes)
             cold.preload(self.semantic.cached())
-            joined = [" ".join([t[a:b]] + ([t[q[0]:q[1]]] if q else [])) for t, a, b, _, q, _, _ in seen]
+            joined = [answer_text(t, a, b, q) for t, a, b, _, q, _, _ in seen]
             for first in range(0, len(joined), BATCH):
                 cold.vectors(joined[first:first + BATCH])
         rows, labels = [], []
@@ -166,7 +167,7 @@ class Engine:
         matched as one batch, their vectors encoded as one, each then ranked as `rank` would."""
         keyword = self.suggester.keyword_batch([(text, a, b, q) for text, a, b, _, q, _ in units])
         if self.semantic is not None:
-            self.semantic.vectors([" ".join([t[a:b]] + ([t[q[0]:q[1]]] if q else [])) for t, a, b, _, q, _ in units])
+            self.semantic.vectors([answer_text(t, a, b, q) for t, a, b, _, q, _ in units])
         return [self.rank(text, a, b, codebooks=books, question=q, previous=previous, keyword=found, **options)
                 for (text, a, b, books, q, previous), found in zip(units, keyword)]
 
@@ -211,11 +212,10 @@ class ProjectEngine(Engine):
         found, turns = [], {}
         for u, text in project_units(self.project, transcript_ids, unit, include_interviewers):
             if u.transcript_id not in turns:
-                rows = self.project.turn_rows(u.transcript_id)
-                turns[u.transcript_id] = (rows, [is_interviewer(r[3]) for r in rows])
-            rows, asks = turns[u.transcript_id]
+                turns[u.transcript_id] = turn_index(self.project, u.transcript_id, is_interviewer)
+            rows, _, asks = turns[u.transcript_id]
             asked = question_before(asks, u.turn - 1)
-            found.append(Unit(u, text, (rows[asked][1], rows[asked][2]) if asked is not None else None,
+            found.append(Unit(u, text, (rows[asked]["content_start"], rows[asked]["end"]) if asked is not None else None,
                               self.scopes.get(u.transcript_id, set())))
         return found
 
@@ -246,25 +246,23 @@ class ProjectEngine(Engine):
         return self._last[1]
 
     def _joined(self, u: Unit) -> str:
-        text = self.text(u.unit.transcript_id)
-        return " ".join([u.text] + ([text[u.question[0]:u.question[1]]] if u.question else []))
+        return answer_text(self.text(u.unit.transcript_id), u.unit.start, u.unit.end, u.question)
 
     def previous_codes(self, units: list[Unit], coder: str | None) -> list[frozenset[str] | None]:
-        """Per unit: the codes `coder` gave the last coded answer before it (see Engine.rank)."""
+        """Per unit: the codes `coder` gave the last coded answer before it, by the workbench's
+        rule (domain.previous_codes; see Engine.rank)."""
+        from jhs_qual.domain.models import previous_codes
+
         if coder is None:
             return [None] * len(units)
-        import bisect
-
-        found, codings = [], {}
+        is_interviewer = self.project.interviewer_test()
+        found, turns = [], {}
         for u in units:
-            tid = u.unit.transcript_id
-            if tid not in codings:
-                rows = [(c["start"], c["code"]) for c in self.project.transcript_codings(tid, coder)]
-                codings[tid] = ([r[0] for r in rows], rows)
-            starts, rows = codings[tid]
-            before = rows[:bisect.bisect_left(starts, u.unit.start)]
-            last = before[-1][0] if before else None
-            found.append(frozenset(code for start, code in before if start == last) if before else None)
+            if u.unit.transcript_id not in turns:
+                _, starts, asks = turn_index(self.project, u.unit.transcript_id, is_interviewer)
+                turns[u.unit.transcript_id] = (codes_per_turn(self.project, u.unit.transcript_id, coder, starts), asks)
+            codes, asks = turns[u.unit.transcript_id]
+            found.append(previous_codes(codes.__getitem__, asks, u.unit.turn - 1))
         return found
 
     def rank_unit(self, u: Unit, **options) -> list[Suggestion]:

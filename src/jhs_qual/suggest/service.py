@@ -99,11 +99,11 @@ class Suggester:
         in_question = {c: asked[c].score if c in asked else 0.0 for c in codes}
         joined = {c: in_answer[c] + QUESTION_WEIGHT * in_question[c] * (1.0 - in_answer[c]) for c in codes}
         n = learner.learned(codes) if learner is not None else 0
-        posterior = learner.posterior(" ".join(texts), codes) if n else {}
+        posterior = learner.posterior(answer_text(text, start, end, question), codes) if n else {}
         fused = fuse(joined, posterior, n, codes)
         close, why = {}, {}
         if semantic is not None and codes:
-            close, why = semantic.similarity(" ".join(texts), codes)
+            close, why = semantic.similarity(answer_text(text, start, end, question), codes)
             standard = fuse(close, {}, 0, codes)  # standardised over the codes, like the others
             fused = {c: fused[c] + SEMANTIC_WEIGHT * standard[c] for c in codes}
         weight = learned_weight(n)
@@ -270,12 +270,34 @@ def project_units(project, transcript_ids: list[int], unit: str, include_intervi
     return [(u, texts[u.transcript_id][u.start:u.end]) for u in make_units(unit, texts, chosen)]
 
 
+def answer_text(text: str, start: int, end: int, question: tuple[int, int] | None) -> str:
+    """An answer with its question after it, as the learner and the semantic layer read it:
+    one rule everywhere, since the semantic layer's vectors are stored by this text."""
+    return text[start:end] if question is None else f"{text[start:end]} {text[question[0]:question[1]]}"
+
+
+def turn_index(project, transcript_id: int, is_interviewer) -> tuple[list[dict], list[int], list[bool]]:
+    """A transcript's turns, their starts, and which are the interviewer's."""
+    turns = project.transcript_turns(transcript_id)
+    return turns, [t["start"] for t in turns], [is_interviewer(t["speaker"]) for t in turns]
+
+
+def codes_per_turn(project, transcript_id: int, coder: str, starts: list[int]) -> list[set[str]]:
+    """The codes `coder` gave each turn (a coding counts for the turn it starts in)."""
+    import bisect
+
+    codes: list[set[str]] = [set() for _ in starts]
+    for c in project.transcript_codings(transcript_id, coder):
+        index = bisect.bisect_right(starts, c["start"]) - 1
+        if index >= 0:
+            codes[index].add(c["code"])
+    return codes
+
+
 def seen_answers(project, coder: str | None, limit: int = 2_000) -> list[tuple]:
     """What `coder` decided on, for refitting the score to them (calibrate.refit): each answer up
     to the last one they coded in each transcript they coded (the latest `limit`), as
     (text, start, end, codebooks, question, previous codes, the codes they gave it)."""
-    import bisect
-
     from jhs_qual.domain.models import previous_codes, question_before
 
     if not coder:
@@ -287,23 +309,18 @@ def seen_answers(project, coder: str | None, limit: int = 2_000) -> list[tuple]:
     for tid in reversed(project.coded_transcripts(coder)):  # the latest first, until `limit`
         if len(found) >= limit:
             break
-        rows = project.turn_rows(tid)
-        starts, asks = [r[0] for r in rows], [is_interviewer(r[3]) for r in rows]
-        codes: list[set[str]] = [set() for _ in rows]
-        for c in project.transcript_codings(tid, coder):
-            index = bisect.bisect_right(starts, c["start"]) - 1
-            if index >= 0:
-                codes[index].add(c["code"])
+        turns, starts, asks = turn_index(project, tid, is_interviewer)
+        codes = codes_per_turn(project, tid, coder, starts)
         last = max((i for i, given in enumerate(codes) if given), default=-1)
         text = texts[tid]
         units = []
         for i in range(last + 1):
-            if asks[i] or rows[i][2] <= rows[i][1]:
+            if asks[i] or turns[i]["end"] <= turns[i]["content_start"]:
                 continue
             q = question_before(asks, i)
-            units.append((text, rows[i][1], rows[i][2], scopes.get(tid, set()),
-                          (rows[q][1], rows[q][2]) if q is not None else None,
-                          previous_codes(codes, asks, i), frozenset(codes[i])))
+            units.append((text, turns[i]["content_start"], turns[i]["end"], scopes.get(tid, set()),
+                          (turns[q]["content_start"], turns[q]["end"]) if q is not None else None,
+                          previous_codes(codes.__getitem__, asks, i), frozenset(codes[i])))
         found = units + found
     return found[-limit:]
 
@@ -323,7 +340,7 @@ def learning_examples(project, coder: str | None, limit: int = 20_000,
         return {}
     is_interviewer = project.interviewer_test()
     texts: dict[int, str] = {}
-    turns: dict[int, tuple[list[int], list, list[bool]]] = {}
+    turns: dict[int, tuple[list[dict], list[int], list[bool]]] = {}
     examples: dict[int, tuple[str, str | None]] = {}
     for coding_id, tid, code, start, end in project.learning_rows(coder, limit=limit):
         if coding_id in known:
@@ -331,10 +348,9 @@ def learning_examples(project, coder: str | None, limit: int = 20_000,
             continue
         if tid not in texts:
             texts[tid] = project.text_lookup()[tid]
-            found = project.turn_rows(tid)
-            turns[tid] = ([f[0] for f in found], found, [is_interviewer(f[3]) for f in found])
-        starts, found, asks = turns[tid]
-        question = question_before(asks, bisect.bisect_right(starts, start) - 1)
-        asked = texts[tid][found[question][1]:found[question][2]] if question is not None else ""
-        examples[coding_id] = (code, texts[tid][start:end] + " " + asked)
+            turns[tid] = turn_index(project, tid, is_interviewer)
+        found, starts, asks = turns[tid]
+        q = question_before(asks, bisect.bisect_right(starts, start) - 1)
+        examples[coding_id] = (code, answer_text(texts[tid], start, end, (found[q]["content_start"], found[q]["end"])
+                                                 if q is not None else None))
     return examples

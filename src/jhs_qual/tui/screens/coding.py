@@ -418,8 +418,8 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
             return
         from jhs_qual.domain.models import previous_codes
 
-        coded = [{c["code"] for c in view.codings_on(i)} for i in range(turn_index)]
-        self._load_suggestions(turn_index, previous_codes(coded, view.interviewer, turn_index))
+        previous = previous_codes(lambda i: {c["code"] for c in view.codings_on(i)}, view.interviewer, turn_index)
+        self._load_suggestions(turn_index, previous)
 
     @on(JhsApp.EngineReady)
     def _engine_ready(self, event) -> None:
