@@ -164,7 +164,7 @@ def evaluate(held_out: list[str] | None = None) -> dict:
             fresh = Path(folder) / f"{name}.jhsq"
             shutil.copy(base, fresh)
             with Project.open(fresh) as project:
-                engine = ProjectEngine(project, settings, coder="gold", semantic=True)
+                engine = ProjectEngine(project, settings, learn_from="gold", semantic=True)
                 interviews = read_interviews(engine, project)
                 test = interviews[name]
                 engine.prepare([a.unit for a in test.answers])

@@ -173,7 +173,7 @@ def test_the_score_is_refitted_to_how_the_coder_codes(sample):
     from jhs_qual.suggest.assist import ProjectEngine
 
     with Project.open(sample.project_path) as project:
-        shipped_engine = ProjectEngine(project, Config().suggest, coder=None, semantic=False)
+        shipped_engine = ProjectEngine(project, Config().suggest, learn_from=None, semantic=False)
         names = ["po_leerlingen_groep6_de_linde", "so_leerlingen_de_horizon", "vo_mbo_leerlingen_het_baken"]
         units = shipped_engine.units([project.transcript(n)["id"] for n in names], "turn", False)
         top = [(u, found[0]) for u, found in zip(units, shipped_engine.rank_units(units, min_score=0.0)) if found]
@@ -185,9 +185,9 @@ def test_the_score_is_refitted_to_how_the_coder_codes(sample):
         coded += 1
     assert coded >= 30
     with Project.open(sample.project_path) as project:
-        own = ProjectEngine(project, Config().suggest, coder="contrarian", learn=True, semantic=False)
+        own = ProjectEngine(project, Config().suggest, learn_from="contrarian", learn=True, semantic=False)
         assert own.model is not None
-        other = ProjectEngine(project, Config().suggest, coder="nobody", semantic=False)
+        other = ProjectEngine(project, Config().suggest, learn_from="nobody", semantic=False)
         assert other.model is None
         sample_unit = top[0][0]
         before = shipped_engine.suggester.signals(
@@ -216,3 +216,10 @@ def test_learning_from_another_coder_is_explicit_and_compare_warns(sample, monke
     assert any(s["learned"] >= 10 for u in taught for s in u["suggestions"])
     compared = sample("compare", "--coders", "anna", "bea")
     assert "anna's suggestions learned from bea's codings" in compared.output
+    # autocode --learn-from learns from exactly that coder: the config's learn_from is a person's
+    sample("code", "add", name, "pupil_sel", "--turn", "26", "--coder", "carla")
+    assert sample("autocode", name, "--semantic", "--learn-from", "carla", "--coder", "auto").exit_code == 0
+    from jhs_qual.store import Project
+
+    with Project.open(sample.project_path) as project:
+        assert project.learned_from() == {"anna": ["bea"]}

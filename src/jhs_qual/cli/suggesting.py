@@ -65,11 +65,11 @@ def _suggest_settings():
     return Config.load().suggest
 
 
-def _engine(project, codebook_ids: tuple[str, ...], *, coder: str | None, learn: bool, semantic: bool):
+def _engine(project, codebook_ids: tuple[str, ...], *, learn_from: str | None, learn: bool, semantic: bool):
     from jhs_qual.suggest.assist import ProjectEngine
 
     _suggester(project, False, codebook_ids)  # checks the codebooks named
-    return ProjectEngine(project, _suggest_settings(), coder=coder, learn=learn, semantic=semantic,
+    return ProjectEngine(project, _suggest_settings(), learn_from=learn_from, learn=learn, semantic=semantic,
                          codebooks=list(codebook_ids) or None)
 
 
@@ -110,7 +110,7 @@ def suggest(transcript: str | None, unit: str, top: int, include_interviewers: b
             if not coder:
                 raise BadInput("--evaluate needs --coder NAME (whose codings are the truth)", field="--coder")
             project.require_coders([coder], option="--coder")
-            engine = _engine(project, codebook_ids, coder=None, learn=False, semantic=not no_semantic)
+            engine = _engine(project, codebook_ids, learn_from=None, learn=False, semantic=not no_semantic)
             _evaluate(project, engine, coder, transcript, unit, include_interviewers, _floor(min_score), as_json)
             return
         if transcript is None:
@@ -118,7 +118,10 @@ def suggest(transcript: str | None, unit: str, top: int, include_interviewers: b
         t = project.transcript(transcript)
         if coder is not None:
             project.require_coders([coder], option="--coder")
-        engine = _engine(project, codebook_ids, coder=coder, learn=not no_learning, semantic=not no_semantic)
+        from jhs_qual.suggest.assist import learning_source
+
+        source = learning_source(project, coder, _suggest_settings()) if not no_learning else None
+        engine = _engine(project, codebook_ids, learn_from=source, learn=not no_learning, semantic=not no_semantic)
         units = engine.units([t["id"]], unit, include_interviewers)
         engine.prepare(units)
         speakers = {turn["idx"] + 1: turn["speaker"] for turn in project.transcript_turns(t["id"])}
@@ -298,7 +301,8 @@ def autocode(transcripts: tuple[str, ...], coder: str, unit: str, top: int, incl
         if semantic:
             if learn_from is not None:
                 project.require_coders([learn_from], option="--learn-from")
-            engine = _engine(project, codebook_ids, coder=learn_from, learn=learn_from is not None, semantic=True)
+            engine = _engine(project, codebook_ids, learn_from=learn_from, learn=learn_from is not None,
+                             semantic=True)  # exactly that coder's codings: the config's learn_from is a person's
             chosen, count = [], 0
             for first in range(0, len(ids), AUTOCODE_TRANSCRIPTS):  # memory: one slice's texts and units at a time
                 found_units = engine.units(ids[first:first + AUTOCODE_TRANSCRIPTS], unit, include_interviewers)

@@ -195,10 +195,10 @@ class ProjectEngine(Engine):
     """The engine over a project's transcripts, for the command line: units, their vectors
     read from and stored in the project."""
 
-    def __init__(self, project, settings: Settings, *, coder: str | None, learn: bool = True, semantic: bool = True,
-                 codebooks: list[str] | None = None):
-        source = learning_source(project, coder, settings) if learn else None
-        super().__init__(EngineInputs.from_project(project, coder=source, codebooks=codebooks),
+    def __init__(self, project, settings: Settings, *, learn_from: str | None, learn: bool = True,
+                 semantic: bool = True, codebooks: list[str] | None = None):
+        """`learn_from`: whose codings teach it (for a coder's own suggestions, `learning_source`)."""
+        super().__init__(EngineInputs.from_project(project, coder=learn_from if learn else None, codebooks=codebooks),
                          settings, learn=learn, semantic=semantic)
         self.project = project
         self._texts = project.text_lookup()  # one transcript's text at a time: units come in transcript order
