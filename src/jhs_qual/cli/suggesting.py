@@ -236,8 +236,8 @@ def suggest_text(codebook_files: tuple[Path, ...], top: int, min_score: float | 
 
 def _semantic_lines(books, lines, *, top: int, min_score: float, as_json: bool):
     """suggest-text --semantic: batches of lines, each matched and encoded as one, ranked by
-    the engine. One process: the encoder's matrix products use both cores already (two forked
-    workers, each with its own BLAS threads, were slower on two cores)."""
+    the engine, in this process: the encoder's matrix products use both cores already (two
+    forked workers, each with its own BLAS threads, were slower on two cores)."""
     import itertools
 
     from jhs_qual.suggest.assist import Engine, EngineInputs, suggestion_json
@@ -247,7 +247,7 @@ def _semantic_lines(books, lines, *, top: int, min_score: float, as_json: bool):
         raise BadInput("--semantic needs the semantic layer, which the config turns off", field="suggest.encoder")
     engine = Engine(EngineInputs.from_codebooks(books), settings, learn=False)
 
-    def render(batch: list[str]) -> bytes:
+    while batch := list(itertools.islice(lines, 500)):
         ranked = engine.rank_many([(text, 0, len(text), None, None, None) for text in batch], top=top,
                                   min_score=min_score)
         engine.semantic.forget()  # nothing to store without a project
@@ -256,10 +256,7 @@ def _semantic_lines(books, lines, *, top: int, min_score: float, as_json: bool):
                    for text, found in zip(batch, ranked)]
         else:
             out = [" | ".join(f"{s.code} {s.score:.2f} ({s.evidence()})" for s in found) for found in ranked]
-        return "".join(line + "\n" for line in out).encode()
-
-    while batch := list(itertools.islice(lines, 500)):
-        yield render(batch)
+        yield "".join(line + "\n" for line in out).encode()
 
 
 @cli.command()

@@ -27,16 +27,19 @@ class ProgressStore:
                 " ON CONFLICT(coder_id, transcript_id) DO UPDATE SET finished_at = excluded.finished_at",
                 [self._coder_id(coder), transcript_id, _now() if finished else None])
 
-    def reached(self, coder: str) -> dict[int, tuple[int, bool]]:
+    def reached(self, coder: str, transcript_id: int | None = None) -> dict[int, tuple[int, bool]]:
         """{transcript id: (offset read up to, finished)} of one coder, for the transcripts they
-        touched: the furthest of their codings' ends and of where the workbench took them."""
+        touched (or only this one): the furthest of their codings' ends and of where the
+        workbench took them."""
+        only = "" if transcript_id is None else " AND transcript_id = ?"
         found: dict[int, tuple[int, bool]] = {}
         for tid, offset, finished in self.db.execute(
             "SELECT transcript_id, max(reached), max(finished) FROM ("
             " SELECT p.transcript_id, p.reached, p.finished_at IS NOT NULL AS finished FROM progress p"
-            " JOIN coders cd ON cd.id = p.coder_id WHERE cd.name = ?"
+            f" JOIN coders cd ON cd.id = p.coder_id WHERE cd.name = ?{only}"
             " UNION ALL SELECT c.transcript_id, c.end, 0 FROM codings c JOIN coders cd ON cd.id = c.coder_id"
-            " WHERE cd.name = ?) GROUP BY transcript_id", [coder, coder]):
+            f" WHERE cd.name = ?{only}) GROUP BY transcript_id",
+            [coder, coder] if transcript_id is None else [coder, transcript_id, coder, transcript_id]):
             found[tid] = (offset, bool(finished))
         return found
 

@@ -82,7 +82,7 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
         view.load(text, turns, [is_interviewer(t["speaker"]) for t in turns], self._codings())
         self.codebooks = project.codebooks_by_transcript().get(self.transcript_id, set())
         self.rejected = project.rejections(self.app.coder, self.transcript_id)
-        self._reached = project.reached(self.app.coder).get(self.transcript_id, (0, False))[0]
+        self._reached = project.reached(self.app.coder, self.transcript_id).get(self.transcript_id, (0, False))[0]
         self.load_codes()
         self.sub_title = self.transcript_name
         if self.start_turn is not None:
@@ -173,7 +173,7 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
 
     def action_mark_finished(self) -> None:
         project, coder, tid = self.app.project, self.app.coder, self.transcript_id
-        finished = not project.reached(coder).get(tid, (0, False))[1]
+        finished = not project.reached(coder, tid).get(tid, (0, False))[1]
         self.app.history.change(f"{'mark' if finished else 'unmark'} {self.transcript_name} finished",
                                 lambda: project.set_finished(tid, coder, finished),
                                 lambda _: project.set_finished(tid, coder, not finished))
