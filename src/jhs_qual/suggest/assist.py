@@ -151,10 +151,11 @@ class Engine:
             self.semantic.sync(examples)
 
     def update_codes(self, inputs: EngineInputs) -> None:
-        """Codes were made, changed, merged or deleted: the keyword index of the codebooks that
-        changed is rebuilt (the others are cached), the learner's and the semantic layer's codes
-        follow; what was learned and every vector made are kept."""
-        self.inputs = replace(inputs, seen=self.inputs.seen)  # what the coder decided is the same
+        """Codes were made, changed, merged or deleted (`inputs`: the codes; its codings are not
+        read): the keyword index of the codebooks that changed is rebuilt (the others are cached),
+        the learner's and the semantic layer's codes follow; what was learned and every vector
+        made are kept."""
+        self.inputs = replace(inputs, examples=self.inputs.examples, seen=self.inputs.seen)  # only the codes change
         self.suggester = Suggester(inputs.sources, self.settings)
         if self.learner is not None:
             self.learner.set_codes(inputs.docs)

@@ -209,7 +209,7 @@ class JhsApp(App):
             return
         from jhs_qual.suggest.assist import EngineInputs
 
-        engine, inputs = self.engine, EngineInputs.from_project(self.project, coder=self._learns_from)
+        engine, inputs = self.engine, EngineInputs.from_project(self.project, coder=None)  # the codes; the rest stays
         self.run_worker(lambda: (engine.update_codes(inputs), self.call_from_thread(
             self._engine_built, engine, self._engine_layer)), thread=True, group="engine-codes")
 
