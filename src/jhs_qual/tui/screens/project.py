@@ -165,13 +165,13 @@ class ProjectScreen(LiveScreen):
             return
         coded = sum(row["coded_turns"].values())
         # Keeping it is the first choice, the one Enter takes: removing needs a deliberate move.
-        options = ["Keep it", f"Remove it" + (", with every coder's codings in it" if coded else "")]
+        options = ["Keep it", ("Remove it, codings too" if coded else "Remove it") + " (kept aside: u undoes)"]
 
         def chosen(index: int | None) -> None:
             if index == 1:
                 self._remove(row)
 
-        self.app.push_screen(PickOne(f"Remove {row['name']}? It is kept aside: u brings it back.", options), chosen)
+        self.app.push_screen(PickOne(f"Remove {row['name']}?", options), chosen)
 
     @guarded
     def _remove(self, row: dict) -> None:
