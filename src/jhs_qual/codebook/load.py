@@ -47,7 +47,7 @@ MAX_ALIASES = 100
 MAX_PARENT_DEPTH = 20  # levels of codes under codes
 
 
-class _LineLoader(yaml.SafeLoader):
+class LimitedLoader(yaml.SafeLoader):
     """Safe YAML with limits: a file cannot make the loader run out of memory or stack
     (alias bombs, deep nesting, millions of nodes)."""
 
@@ -73,7 +73,7 @@ class _LineLoader(yaml.SafeLoader):
                        hint="a codebook needs none of this; check the file")
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
+def _construct_mapping(loader: LimitedLoader, node: yaml.MappingNode) -> _Mapping:
     loader.flatten_mapping(node)
     mapping = _Mapping()
     mapping.line = node.start_mark.line + 1
@@ -92,17 +92,32 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
     return mapping
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+LimitedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def limited_loader(text: str, path: Path | str) -> LimitedLoader:
+    """A loader over `text` with the limits, or one line when the text holds a character
+    YAML does not allow (NUL, other control characters; often UTF-16 saved without its BOM)."""
+    try:
+        loader = LimitedLoader(text)
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, max(error.position, 0)) + 1
+        code = error.character if isinstance(error.character, int) else ord(str(error.character)[:1] or "\0")
+        raise BadInput(f"holds a character YAML does not allow (U+{code:04X})", file=path, line=line,
+                       hint="save the file as UTF-8 text without control characters") from None
+    loader.name = str(path)
+    return loader
 
 
 def parse_yaml(text: str, path: Path | str):
-    loader = _LineLoader(text)
-    loader.name = str(path)
+    loader = limited_loader(text, path)
     try:
         return loader.get_single_data()
     except (TypeError, ValueError) as error:  # a list or mapping as a key (`? [a, b]`), and the like
         raise BadInput(f"not a plain YAML mapping ({error})", file=path,
                        hint="keys must be plain words: write 'key: value'") from None
+    except RecursionError:
+        raise BadInput(f"too large a YAML document: nested more than {MAX_DEPTH} levels deep", file=path) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error).split("\n")[0]

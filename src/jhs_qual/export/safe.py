@@ -7,7 +7,7 @@
 - XLSX: every text is a string cell (never a formula), and a text becomes a
   number only when it is plainly one (`12`, `0.75`; not `007`, `1e309`, `Infinity`).
 - Markdown and HTML: `<`, `>` and `&` escaped.
-- Control characters (other than newline and tab) never leave: they become U+FFFD.
+- Control characters (other than newline and tab) and what XML cannot carry never leave: they become U+FFFD.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from contextvars import ContextVar
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _RAW_CSV: ContextVar[bool] = ContextVar("raw_csv", default=False)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?")
+# Control characters, and what XML 1.0 cannot carry (lone surrogates, U+FFFE, U+FFFF).
+UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d{0,14}[1-9])?")  # not 12.50: a number would show 12.5
 
 
 def raw_csv(allowed: bool) -> None:
@@ -28,7 +29,7 @@ def raw_csv(allowed: bool) -> None:
 
 def printable(text: str) -> str:
     """Control characters (ESC, BEL, NUL ...) as U+FFFD; newlines and tabs kept."""
-    return _CONTROL.sub("\ufffd", text)
+    return UNSAFE.sub("\ufffd", text)
 
 
 def csv_cell(value):

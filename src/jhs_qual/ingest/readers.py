@@ -15,7 +15,8 @@ from pathlib import Path
 from jhs_qual.domain import ParsedTranscript
 from jhs_qual.errors import BadInput
 from jhs_qual.files import read_bytes
-from jhs_qual.ingest.decode import decode_bytes
+from jhs_qual.limits import load_json, seconds
+from jhs_qual.ingest.decode import clean_text, decode_bytes
 from jhs_qual.ingest.frontmatter import split_front_matter
 from jhs_qual.ingest.turns import (
     RawLine,
@@ -69,19 +70,12 @@ def read_transcript(path: Path) -> ParsedTranscript:
     return _without_controls(parsed, path)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
 def _without_controls(parsed: ParsedTranscript, path: Path) -> ParsedTranscript:
-    """Control characters (NUL, ESC, BEL, ...) become U+FFFD, one for one, so offsets hold; a
-    warning names the lines. Stored as they were, they would reach terminals, XML and Word files."""
-    found = [m.start() for m in _CONTROL.finditer(parsed.text)]
-    if found:
-        parsed.text = _CONTROL.sub("\ufffd", parsed.text)
-        lines = sorted({parsed.text.count("\n", 0, at) + 1 for at in found})
-        shown = ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
-        parsed.warnings.append(f"{len(found)} control character(s) replaced by \ufffd (lines {shown} of the "
-                               "stored text); check the file")
+    """Control characters (NUL, ESC, BEL, ...) and what XML cannot carry become U+FFFD, one for
+    one, so offsets hold; a warning names the lines of the stored text. (A text file had this
+    done as it was decoded; a Word file's text, and escapes in JSON, get it here.)"""
+    parsed.text, notes = clean_text(parsed.text, separators=False)
+    parsed.warnings += notes
     return parsed
 
 
@@ -89,7 +83,7 @@ def _read_lines(lines: list[str], path: Path, fmt: str) -> ParsedTranscript:
     attributes, skip = split_front_matter(lines, path)
     raw = [RawLine(line) for line in lines[skip:]]
     notes: list[str] = []
-    text, turns = render(lines_to_segments(raw, notes, first_line=skip + 1))
+    text, turns = render(lines_to_segments(raw, notes, first_line=skip + 1, path=path))
     return ParsedTranscript(text, turns, format=fmt, attributes=attributes, warnings=notes)
 
 
@@ -144,7 +138,7 @@ def _read_docx(data: bytes, path: Path) -> ParsedTranscript:
         else:
             lines.extend(_paragraph_lines(block))
             lines.append(RawLine(""))  # a Word paragraph ends a paragraph
-    text, turns = render(lines_to_segments(lines))
+    text, turns = render(lines_to_segments(lines, path=path))
     parsed = ParsedTranscript(text, turns, format="docx", attributes=attributes)
     _require_turns(parsed, path)
     _note_unlabelled(parsed)
@@ -213,12 +207,15 @@ def _vtt_segments(text: str, path: Path) -> list[Segment]:
             hint="the file must start with 'WEBVTT' and hold timed cues",
         ) from None
     cues = []
-    for caption in captions:
+    for number, caption in enumerate(captions, start=1):
         voices = _VOICE_TAG.findall(caption.raw_text)
         speaker = voices[0].strip() if voices else None
-        cues.append(
-            (parse_timestamp(caption.start), parse_timestamp(caption.end), speaker, caption.text)
-        )
+        try:
+            start, end = parse_timestamp(caption.start), parse_timestamp(caption.end)
+        except ValueError as error:
+            raise BadInput(str(error), file=path, field=f"cue {number}") from None
+        cues.append((seconds(start, file=path, field=f"cue {number}"), seconds(end, file=path, field=f"cue {number}"),
+                     speaker, caption.text))
     return _merge_cues(cues)
 
 
@@ -235,7 +232,8 @@ def _srt_segments(text: str, path: Path) -> list[Segment]:
             line=line,
         ) from None
     cues = [
-        (s.start.total_seconds(), s.end.total_seconds(), None, _strip_tags(s.content))
+        (seconds(s.start.total_seconds(), file=path, field=f"cue {s.index}"),
+         seconds(s.end.total_seconds(), file=path, field=f"cue {s.index}"), None, _strip_tags(s.content))
         for s in subtitles
     ]
     return _merge_cues(cues)
@@ -250,12 +248,7 @@ def _strip_tags(text: str) -> str:
 def _whisper_json_segments(text: str, path: Path) -> list[Segment]:
     """Whisper's JSON (`{"segments": [{"start", "end", "text"}]}`), or WhisperX's with a
     `speaker` per segment (SPEAKER_00 ...): segments by one speaker make one turn."""
-    import json
-
-    try:
-        data = json.loads(text)
-    except ValueError as error:
-        raise BadInput(f"not valid JSON ({error.args[0]})", file=path, line=getattr(error, "lineno", None)) from None
+    data = load_json(text, file=path)
     segments = data.get("segments") if isinstance(data, dict) else data
     if not isinstance(segments, list) or not all(isinstance(s, dict) for s in segments):
         raise BadInput("not a Whisper transcript: no list of segments", file=path, field="segments",
@@ -267,7 +260,9 @@ def _whisper_json_segments(text: str, path: Path) -> list[Segment]:
         if not isinstance(words, str) or not isinstance(start, (int, float)) or not isinstance(end, (int, float)):
             raise BadInput(f"segment {number} lacks text, start or end", file=path, field="segments")
         speaker = segment.get("speaker")
-        cues.append((float(start), float(end), str(speaker) if speaker else None, words.strip()))
+        where = f"segments[{number - 1}]"
+        start, end = seconds(start, file=path, field=f"{where}.start"), seconds(end, file=path, field=f"{where}.end")
+        cues.append((start, end, str(speaker) if speaker else None, words.strip()))
     return _merge_cues(cues)
 
 
@@ -279,10 +274,13 @@ def _whisper_tsv_segments(text: str, path: Path) -> list[Segment]:
             continue
         cells = line.split("\t")
         try:
+            if not (cells[0].isascii() and cells[1].isascii()):
+                raise ValueError  # int() reads other scripts' digits too
             start, end, words = int(cells[0]) / 1000, int(cells[1]) / 1000, "\t".join(cells[2:])
         except (IndexError, ValueError):
             raise BadInput("not a Whisper TSV line (start, end in milliseconds, text)", file=path,
                            line=number) from None
+        start, end = seconds(start, file=path, line=number), seconds(end, file=path, line=number)
         cues.append((start, end, None, words.strip()))
     return _merge_cues(cues)
 

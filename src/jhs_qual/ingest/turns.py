@@ -18,8 +18,10 @@ import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from jhs_qual.domain import Turn
+from jhs_qual.errors import BadInput
 
 # 00:12:31, 12:31, 0:12:31.500, 00:12:31,5
 _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
@@ -95,6 +97,8 @@ def parse_timestamp(value: str | None) -> float | None:
     seconds = float(parts[-1])
     minutes = int(parts[-2])
     hours = int(parts[-3]) if len(parts) == 3 else 0
+    if seconds >= 60 or (len(parts) == 3 and minutes >= 60):
+        raise ValueError(f"'{value}' is not a time: minutes and seconds run to 59")
     return hours * 3600 + minutes * 60 + seconds
 
 
@@ -144,7 +148,8 @@ def is_timestamp(text: str) -> bool:
 LABELLED_SHARE = 0.6  # at least this share of a file's lines open with "Label:": every such line is a turn
 
 
-def lines_to_segments(lines: list[RawLine], notes: list[str] | None = None, first_line: int = 1) -> list[Segment]:
+def lines_to_segments(lines: list[RawLine], notes: list[str] | None = None, first_line: int = 1,
+                      path: Path | None = None) -> list[Segment]:
     """Group lines into speaker turns.
 
     A non-blank line either starts a turn (accepted label, leading timestamp,
@@ -156,8 +161,14 @@ def lines_to_segments(lines: list[RawLine], notes: list[str] | None = None, firs
     occurs once. Otherwise a one-off label needs a paragraph of its own; the
     labels that were not taken are listed in `notes`, with their lines.
     """
-    matches = [None if line.speaker or not line.text.strip() else match_label(line.text)
-               for line in lines]
+    def label_at(text: str, number: int) -> LabelMatch | None:
+        try:
+            return match_label(text)
+        except ValueError as error:
+            raise BadInput(str(error), file=path, line=number, hint="correct the time") from None
+
+    matches = [None if line.speaker or not line.text.strip() else label_at(line.text, number)
+               for number, line in enumerate(lines, start=first_line)]
     counts = label_counts(matches)
     filled = sum(1 for line in lines if line.text.strip() and line.speaker is None)
     labelled = sum(1 for m in matches if m is not None and m.label and not m.strict)
@@ -181,7 +192,7 @@ def lines_to_segments(lines: list[RawLine], notes: list[str] | None = None, firs
         if f4:  # f4transkript's time marks: when a paragraph ends (and so the next one starts)
             text = _F4_TIME.sub(" ", text).strip()
             if m is not None:
-                m = match_label(text)
+                m = label_at(text, number)
         if not text and line.speaker is None:
             flush_paragraph()
             at_paragraph_start = True

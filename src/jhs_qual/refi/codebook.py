@@ -38,9 +38,10 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from jhs_qual.codebook.load import ID, PALETTE, parse_codebook
+from jhs_qual.codebook.load import ID, MAX_PARENT_DEPTH, PALETTE, parse_codebook
 from jhs_qual.domain import Code, Codebook
 from jhs_qual.errors import BadInput
+from jhs_qual.limits import load_json
 
 NS = "urn:QDA-XML:codebook:1.0"
 MARK = "[jhs-qual] "
@@ -168,12 +169,28 @@ def read_xml(data: bytes, path: Path | str, limit: int = MAX_BYTES):
     if len(data) > limit:
         raise BadInput(f"larger than {limit // (1024 * 1024)} MiB", file=path)
     try:
-        return SafeET.fromstring(data)
+        root = SafeET.fromstring(data)
     except DefusedXmlException as error:
         raise BadInput(f"refused: the XML uses {type(error).__name__} (entities are not allowed)", file=path) from None
     except ET.ParseError as error:
         line = error.position[0] if getattr(error, "position", None) else None
         raise BadInput(f"not well-formed XML ({error})", file=path, line=line) from None
+    if _deeper_than(root, MAX_XML_DEPTH):
+        raise BadInput(f"XML nested more than {MAX_XML_DEPTH} levels deep", file=path,
+                       hint=f"codes nest at most {MAX_PARENT_DEPTH} levels; check the file")
+    return root
+
+
+MAX_XML_DEPTH = 64
+
+
+def _deeper_than(root, limit: int) -> bool:
+    level = [root]
+    for _ in range(limit):
+        level = [child for element in level for child in element]
+        if not level:
+            return False
+    return True
 
 
 @functools.lru_cache(maxsize=256)  # a document has a few dozen tags, met hundreds of thousands of times
@@ -185,14 +202,16 @@ def _children(element, name: str):
     return [child for child in element if _local(child.tag) == name]
 
 
-def _marked(description: str) -> tuple[str, dict | None]:
+def _marked(description: str, path: Path | str) -> tuple[str, dict | None]:
     """The description without our data block (rule line and marked last line), and its fields."""
     head, _, last = description.rstrip().rpartition("\n")
     if not last.startswith(MARK):
         return description, None
     try:
-        fields = json.loads(last[len(MARK):])
-    except json.JSONDecodeError:
+        fields = load_json(last[len(MARK):], file=path, field="a code's Description")
+    except BadInput as error:
+        if "nested" in error.message:
+            raise
         return description, None
     head = head.rstrip()
     if head.endswith(RULE):
@@ -248,7 +267,7 @@ def read_codes(codes_element, path: Path | str, *, language: str = "nl",
     ours = []
     for element in top:
         description = next((d.text or "" for d in _children(element, "Description")), "")
-        _, fields = _marked(description)
+        _, fields = _marked(description, path)
         if fields and "title" in fields and "codebook" in fields:
             ours.append((fields, element))
     if ours:
@@ -274,7 +293,7 @@ def _codebook_yaml(book: dict, roots, path) -> tuple[str, str, dict[str, str]]:
 
     def walk(element, parent: str | None) -> None:
         description = next((d.text or "" for d in _children(element, "Description")), "").strip()
-        text, fields = _marked(description)
+        text, fields = _marked(description, path)
         name = element.get("name") or "code"
         if fields and fields.get("id") and ID.match(fields["id"]) and fields["id"] not in taken:
             code_id = fields["id"]

@@ -231,7 +231,7 @@ def _text_source(t: dict, codings: list[dict], users: dict[str, str], offsets: s
     return "".join(parts).encode("utf-8")
 
 
-_PLAIN = re.compile(r'[^&<>"\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*')  # nothing to escape or replace
+_PLAIN = re.compile('[^&<>"\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]*')  # nothing to escape or replace
 
 
 def _text(value: str) -> str:
