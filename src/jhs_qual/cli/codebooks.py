@@ -153,9 +153,9 @@ def codebook_import(source: Path, out: Output, codebook_id: str | None, language
     Our own export comes back field for field; another tool's codes keep
     their names, colours, descriptions (as definitions) and hierarchy.
     """
-    from jhs_qual.refi.codebook import codebook_xml, from_qdc
+    from jhs_qual.refi.codebook import MAX_ARCHIVE, codebook_xml, from_qdc
 
-    data = read_bytes(source)
+    data = read_bytes(source, MAX_ARCHIVE)
     text = from_qdc(codebook_xml(data, source), source, codebook_id=codebook_id, language=language)
     _write_bytes(out.path, text.encode("utf-8"))
     out.report(f"wrote {out.path}: {plural(text.count(chr(10) + '- id: '), 'code')}; "

@@ -48,17 +48,12 @@ def merge(other: Path, coder: str | None, union: bool, project_path: Path | None
 def export_coder(name: str, out: Output, project_path: Path | None) -> None:
     """Write one coder's work to a small project file, for sending to a colleague to merge."""
     output = out.path
+    from jhs_qual.files import replacing
     from jhs_qual.store.merge import export_coder as run_export
 
-    from jhs_qual.files import overwrite_allowed
-
-    if output.exists() and overwrite_allowed():  # --force: the old file goes, the new one is made in its place
-        if not output.is_file():
-            raise BadInput("is not a regular file", file=output)
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(output) + suffix).unlink(missing_ok=True)
-    with open_project(project_path) as project:
-        report = run_export(project, name, output)
+    with open_project(project_path) as project, replacing(output, database=True) as tmp:
+        tmp.unlink(missing_ok=True)  # the new project is made in its place, then renamed to the output
+        report = run_export(project, name, tmp)
     echo(f"wrote {output}: {plural(len(report.transcripts_added), 'transcript')}, "
                f"{plural(report.codings_added, 'coding')}, {plural(report.memos_added, 'memo')} by {name}")
 

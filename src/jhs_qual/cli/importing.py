@@ -103,8 +103,6 @@ def _dry_run(paths: tuple[Path, ...]) -> None:
 
 def _replace(paths: tuple[Path, ...], project_path: Path | None) -> None:
     """import --replace: corrected versions, codings carried over to the new text."""
-    import hashlib
-
     from jhs_qual.ingest.readers import read_transcript
     from jhs_qual.store.importing import expand_paths
 
@@ -114,7 +112,7 @@ def _replace(paths: tuple[Path, ...], project_path: Path | None) -> None:
             found = project.transcript(path.stem)
             parsed = read_transcript(path)
             report = project.replace_transcript(found["id"], parsed, source_name=path.name,
-                                                source_sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+                                                source_sha256=parsed.source_sha256)
             echo(f"replaced {found['name']} with {path}: {plural(len(parsed.turns), 'turn')}; codings on the same words "
                  f"{report['same']}, on corrected words {len(report['changed'])}, whose words are gone "
                  f"{len(report['lost'])}")

@@ -131,8 +131,11 @@ def parse_yaml(text: str, path: Path | str):
         loader.dispose()
 
 
+MAX_FILE = 16 * 1024 * 1024  # a codebook of 50 codes with 100 keywords each is some 100 KB
+
+
 def load_codebook(path: Path) -> Codebook:
-    data = read_bytes(path)
+    data = read_bytes(path, MAX_FILE)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

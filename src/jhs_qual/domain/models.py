@@ -52,6 +52,7 @@ class ParsedTranscript:
     format: str
     attributes: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    source_sha256: str = ""  # of the file's bytes as read
 
     @property
     def speakers(self) -> list[str]:

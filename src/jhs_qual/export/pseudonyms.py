@@ -135,10 +135,12 @@ def read_pseudonym_file(path: Path) -> list[Pseudonym]:
     """YAML: `Sanne: Lotte`, or `Sanne: {replacement: Lotte, variants: [Sannetje, Saan]}`."""
     from jhs_qual.codebook.load import parse_yaml
 
+    from jhs_qual.files import read_bytes
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise BadInput(f"cannot read as UTF-8 text ({error})", file=path) from None
+        text = read_bytes(path, 4 * 1024 * 1024).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadInput("not UTF-8 text", file=path, hint="save it as UTF-8") from None
     data = parse_yaml(text, path)
     if not isinstance(data, dict):
         raise BadInput("a pseudonym list is 'name: replacement' lines", file=path, line=1)

@@ -126,12 +126,15 @@ def _strict(data: bytes, encoding: str, path: Path | str) -> str:
         ) from None
 
 
+MAX_SHEET = 32 * 1024 * 1024  # a sheet of attributes or ratings: a row per transcript or unit
+
+
 def read_csv(path: Path) -> list[list[str]]:
     """The rows of a CSV file in any of the encodings above, with ',', ';' or tab
     between cells (Excel writes ';' in Dutch settings)."""
     import io
 
-    data = read_bytes(path)
+    data = read_bytes(path, MAX_SHEET)
     text, _ = decode_bytes(data, path, empty="empty file: a CSV needs a header row and rows under it")
     header = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=header.count)  # Excel writes ';' in Dutch settings

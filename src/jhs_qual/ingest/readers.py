@@ -7,6 +7,7 @@ found and consecutive cues by one speaker merged.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
@@ -49,6 +50,12 @@ def read_transcript(path: Path) -> ParsedTranscript:
             hint="import .txt, .md, .docx, .vtt or .srt",
         )
     data = read_bytes(path)
+    parsed = _parse(data, path, fmt)
+    parsed.source_sha256 = hashlib.sha256(data).hexdigest()
+    return parsed
+
+
+def _parse(data: bytes, path: Path, fmt: str) -> ParsedTranscript:
     if not data.strip():
         raise BadInput("empty file: no text to import", file=path)
     if fmt == "docx":

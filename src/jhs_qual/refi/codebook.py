@@ -49,7 +49,7 @@ RULE = "---- jhs-qual: data for re-import, leave unchanged ----"
 # Fixed: the GUIDs of our codes must not change between versions of jhs-qual.
 GUID_NAMESPACE = uuid.UUID("6b1d0c8e-3f4a-5e2b-9c7d-0a1b2c3d4e5f")
 MAX_BYTES = 50 * 1024 * 1024  # a codebook (.qdc)
-MAX_PROJECT_XML = 1024 * 1024 * 1024  # a project.qde: some 15,000 coded interviews
+MAX_PROJECT_XML = 200 * 1024 * 1024  # a project.qde: some 5,000 coded interviews (parsed whole: 4x in memory)
 
 
 def guid5(name: str) -> str:
@@ -338,6 +338,7 @@ def _codebook_yaml(book: dict, roots, path) -> tuple[str, str, dict[str, str]]:
 
 MAX_ENTRIES = 10_000
 MAX_UNPACKED = 2 * 1024 * 1024 * 1024
+MAX_ARCHIVE = 512 * 1024 * 1024  # a .qdpx as read from disk
 
 
 def open_archive(data: bytes, path: Path | str):

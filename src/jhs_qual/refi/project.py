@@ -21,6 +21,7 @@ written, and written in one transaction.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import zipfile
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from jhs_qual.export.safe import printable
 from jhs_qual.files import read_bytes, replacing
 from jhs_qual.ingest.turns import turns_in_text
 from jhs_qual.refi.codebook import (
+    MAX_ARCHIVE,
     _children,
     _local,
     add_codes,
@@ -391,7 +393,7 @@ def _bare_qde(data: bytes, path: Path) -> bytes:
     (the same checks then apply); a source the project names but the folder lacks is named."""
     import io
 
-    folder = path.parent
+    folder = Path(os.path.realpath(path.parent))
     buffer = io.BytesIO()
     missing = []
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -399,11 +401,10 @@ def _bare_qde(data: bytes, path: Path) -> bytes:
         for target in re.findall(rb'plainTextPath="([^"]+)"', data):
             name = target.decode("utf-8", "replace").split("internal://")[-1]
             for candidate in (folder / "sources" / name, folder / "Sources" / name, folder / name):
+                if not _inside(candidate, folder, name, path):
+                    continue
                 if candidate.is_file():
-                    if candidate.stat().st_size > MAX_SOURCE:
-                        raise BadInput(f"{candidate.name} is larger than {MAX_SOURCE // (1024 * 1024)} MiB",
-                                       file=candidate)
-                    archive.writestr(f"sources/{PurePosixPath(name).name}", read_bytes(candidate))
+                    archive.writestr(f"sources/{PurePosixPath(name).name}", read_bytes(candidate, MAX_SOURCE))
                     break
             else:
                 missing.append(name)
@@ -413,8 +414,21 @@ def _bare_qde(data: bytes, path: Path) -> bytes:
     return buffer.getvalue()
 
 
+def _inside(candidate: Path, folder: Path, name: str, path: Path) -> bool:
+    """A bare .qde reads its sources from its own folder only: a name that is absolute,
+    climbs out with '..' or leads out through a symlink is refused, and nothing about the
+    file it points at is disclosed."""
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    inside = not name.startswith(("/", "\\")) and ".." not in parts and ":" not in name.split("/")[0]
+    real = os.path.realpath(candidate)
+    if not inside or not (real == str(folder) or real.startswith(str(folder) + os.sep)):
+        raise BadInput(f"source '{printable(name)[:200]}' lies outside the project's folder", file=path,
+                       hint="a bare .qde reads its sources from the folder beside it ('sources/') only")
+    return True
+
+
 def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport:
-    data = read_bytes(path)
+    data = read_bytes(path, MAX_PROJECT_XML if Path(path).suffix.lower() == ".qde" else MAX_ARCHIVE)
     if Path(path).suffix.lower() == ".qde" and data[:2] != b"PK":  # a bare .qde: its sources lie beside it
         data = _bare_qde(data, path)
     archive, names = open_archive(data, path)

@@ -80,7 +80,7 @@ def _import_one(project: Project, path: Path, attributes: dict, sheet: dict) -> 
     for key in parsed.attributes:
         check_key(key, known, file=path, line=1)
     merged = {**parsed.attributes, **sheet_row(sheet, path), **attributes}
-    source_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    source_sha256 = parsed.source_sha256
     text_sha256 = hashlib.sha256(parsed.text.encode("utf-8")).hexdigest()
     duplicate = project.find_duplicate(text_sha256, source_sha256)
     if duplicate is not None:

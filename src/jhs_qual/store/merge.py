@@ -31,7 +31,8 @@ from pathlib import Path
 from jhs_qual.codebook import check_together, parse_codebook
 from jhs_qual.domain import Turn
 from jhs_qual.errors import BadInput
-from jhs_qual.store.project import Project, _now, verified_connection
+from jhs_qual.files import hold
+from jhs_qual.store.project import Project, _now, problems, verified_connection
 
 @dataclass
 class MergeReport:
@@ -53,6 +54,7 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
         conn.row_factory = sqlite3.Row
         return conn
 
+    hold(path, "an input of this command", companions=True)
     return verified_connection(path, connect, hint="upgrade jhs-qual to merge it")
 
 
@@ -61,14 +63,12 @@ def merge(project: Project, other_path: Path, *, coder: str | None = None, union
     if other_path.resolve() == project.path.resolve():
         raise BadInput("cannot merge a project into itself", file=other_path)
     other = _open_read_only(other_path)
-    try:
-        damage = [r[0] for r in other.execute("PRAGMA quick_check(5)") if r[0] != "ok"]
-    except sqlite3.DatabaseError as error:
-        damage = [str(error)]
+    damage = problems(other)  # the same check as 'jhs-qual check', in full
     if damage:
         other.close()
-        raise BadInput(f"the file to merge is damaged ({damage[0]})", file=other_path,
-                       hint="ask for a new copy; nothing was merged")
+        raise BadInput(f"the file to merge is damaged: {damage[0]}"
+                       + (f" (and {len(damage) - 1} more problem(s))" if len(damage) > 1 else ""),
+                       file=other_path, hint="run 'jhs-qual check' on it, or ask for a new copy; nothing was merged")
     try:
         return _merge(project, other, other_path, coder, union)
     finally:

@@ -26,6 +26,7 @@ from sqlite_utils import Database
 
 from jhs_qual.domain import ORIGINS, Coding, ParsedTranscript
 from jhs_qual.errors import BadInput, Failure
+from jhs_qual.files import hold
 from jhs_qual.ingest.attributes import DEFAULT_KEYS, check_key, check_new_key
 from jhs_qual.store.codebooks import CodebookStore
 from jhs_qual.store.common import now as _now
@@ -80,6 +81,54 @@ def verified_connection(path: Path, connect, *, hint: str):
     return conn
 
 
+def problems(db, quick: bool = False) -> list[str]:
+    """What is wrong with a project file (`db`: its connection): SQLite's integrity check,
+    foreign keys, settings and keyword lists that are not JSON, texts that do not match their
+    checksum, turns and codings outside their transcript's text. `quick`: SQLite's quick check
+    (every page and record, not the indexes' agreement with their tables), before an export
+    or merge of a large project."""
+    found = []
+    try:
+        found += [f"integrity: {r[0]}" for r in db.execute(
+            f"PRAGMA {'quick_check' if quick else 'integrity_check'}(20)") if r[0] != "ok"]
+        found += [f"table {r[0]} row {r[1]} points to a missing row of {r[2]}"
+                  for r in db.execute("PRAGMA foreign_key_check").fetchmany(50)]
+        for key, value in db.execute("SELECT key, value FROM settings"):
+            if not _is_json(value):
+                found.append(f"setting '{key}' is not JSON")
+        found += list(itertools.islice(
+            (f"code {book}/{code}: its keywords are not JSON"
+             for book, code, value in db.execute("SELECT codebook_id, code_id, keywords FROM codes")
+             if not _is_json(value)), 50))
+        # Each text's length measured once: length(t.text) in a join would read the whole
+        # text again for every turn and coding (seconds on a large project).
+        lengths, names = {}, {}
+        for tid, name, text, sha256 in db.execute("SELECT id, name, text, sha256 FROM transcripts"):
+            lengths[tid], names[tid] = len(text), name
+            if hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() != sha256:
+                found.append(f"transcript {name}: its text does not match its checksum (changed outside jhs-qual)")
+        found += list(itertools.islice(
+            (f"transcript {names[tid]}: turn {idx + 1} lies outside the text"
+             for tid, idx, start, content_start, end in db.execute(
+                 "SELECT transcript_id, idx, start, content_start, end FROM turns")
+             if tid in lengths and (end > lengths[tid] or start > content_start or content_start > end)), 50))
+        found += list(itertools.islice(
+            (f"coding {cid} in {names[tid]} lies outside the text"
+             for cid, tid, start, end in db.execute("SELECT id, transcript_id, start, end FROM codings")
+             if tid in lengths and not 0 <= start < end <= lengths[tid]), 50))
+    except sqlite3.DatabaseError as error:
+        found.append(f"the file cannot be read through: {error}")
+    return found
+
+
+def _is_json(value) -> bool:
+    try:
+        json.loads(value)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return True
+
+
 def _connect(path: Path) -> Database:
     # isolation_level=None: no implicit transactions; `_write` opens them.
     if _read_only(path):
@@ -126,6 +175,7 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
             raise BadInput(f"cannot create: {error.strerror}", file=path) from None
         os.close(fd)
         os.chmod(path, 0o600)
+        hold(path, "the project file", companions=True)
         try:
             db = _connect(path)
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -144,6 +194,7 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
     @classmethod
     def open(cls, path: Path) -> "Project":
         path = Path(path)
+        hold(path, "the project file", companions=True)
         db = verified_connection(path, _connect, hint="upgrade jhs-qual to open this project")
         try:
             if _read_only(path):
@@ -204,37 +255,8 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
                           hint="run 'jhs-qual check'; restore the file from a backup") from None
 
     def check(self, quick: bool = False) -> list[str]:
-        """What is wrong with the file, for `jhs-qual check`: SQLite's integrity check, foreign
-        keys, settings that are not JSON, turns and codings outside their transcript's text.
-        `quick`: SQLite's quick check (every page and record, not the indexes' agreement with
-        their tables), before an export or merge of a large project."""
-        problems = []
-        try:
-            problems += [f"integrity: {r[0]}" for r in self.db.execute(
-                f"PRAGMA {'quick_check' if quick else 'integrity_check'}(20)") if r[0] != "ok"]
-            problems += [f"table {r[0]} row {r[1]} points to a missing row of {r[2]}"
-                         for r in self.db.execute("PRAGMA foreign_key_check").fetchmany(50)]
-            for key, value in self.db.execute("SELECT key, value FROM settings"):
-                try:
-                    json.loads(value)
-                except (TypeError, ValueError):
-                    problems.append(f"setting '{key}' is not JSON")
-            # Each text's length measured once: length(t.text) in a join would read the whole
-            # text again for every turn and coding (seconds on a large project).
-            lengths = dict(self.db.execute("SELECT id, length(text) FROM transcripts"))
-            names = dict(self.db.execute("SELECT id, name FROM transcripts"))
-            problems += list(itertools.islice(
-                (f"transcript {names[tid]}: turn {idx + 1} lies outside the text"
-                 for tid, idx, start, content_start, end in self.db.execute(
-                     "SELECT transcript_id, idx, start, content_start, end FROM turns")
-                 if tid in lengths and (end > lengths[tid] or start > content_start or content_start > end)), 50))
-            problems += list(itertools.islice(
-                (f"coding {cid} in {names[tid]} lies outside the text"
-                 for cid, tid, end in self.db.execute("SELECT id, transcript_id, end FROM codings")
-                 if tid in lengths and end > lengths[tid]), 50))
-        except sqlite3.DatabaseError as error:
-            problems.append(f"the file cannot be read through: {error}")
-        return problems
+        """What is wrong with the file, for `jhs-qual check` (see `problems`)."""
+        return problems(self.db, quick)
 
     def require_sound(self, before: str) -> None:
         """Refuse to go on with a damaged file (before a merge or an export of everything)."""
