@@ -4,6 +4,7 @@ no file clobbered): every export format of a project whose every text field hold
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import re
@@ -120,7 +121,8 @@ def test_terminal_output_has_no_control_characters(run, tmp_path):
     write(tmp_path / "t.txt", f"Interviewer: vraag\nLeraar: boos {CONTROL} samen\n")
     assert run("import", str(tmp_path / "t.txt")).exit_code == 0
     with Project.open(run.project_path) as project:  # an old project could hold them: put one in by hand
-        project.db.execute("UPDATE transcripts SET text = replace(text, 'samen', ?)", ["sa\x1bmen"])
+        text = project.db.execute("SELECT text FROM transcripts").fetchone()[0].replace("samen", "sa\x1bmen")
+        project.db.execute("UPDATE transcripts SET text = ?, sha256 = ?", [text, hashlib.sha256(text.encode()).hexdigest()])
     for args in (["suggest", "t", "--min-score", "0"], ["transcripts"]):
         out = run(*args).output
         assert "\x1b" not in out and "\x07" not in out

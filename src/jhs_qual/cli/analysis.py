@@ -9,6 +9,7 @@ import click
 
 from jhs_qual.errors import BadInput
 from jhs_qual.cli.base import (
+    _pseudonymiser,
     Output,
     _fmt,
     _nan_to_none,
@@ -259,11 +260,14 @@ def compare(coders: tuple[str, ...], unit: str, code_refs: tuple[str, ...], thre
 @click.option("--include-interviewers", is_flag=True, help="Count interviewer turns as units too.")
 @all_units_option
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
+@click.option("--no-pseudonymise", "raw", is_flag=True, help="Leave the names as they are (inside the team only).")
 @project_option
 def disagreements(coders: tuple[str, ...], code_refs: tuple[str, ...], unit: str,
-                  include_interviewers: bool, all_units: bool, as_json: bool, project_path: Path | None) -> None:
+                  include_interviewers: bool, all_units: bool, as_json: bool, raw: bool,
+                  project_path: Path | None) -> None:
     """Every unit where the coders' codes differ, with its text and each coder's codes and memos:
-    of the units every coder reached (see compare; --all-units for all)."""
+    of the units every coder reached (see compare; --all-units for all). Names on the pseudonym
+    list are replaced, as in every export."""
     from jhs_qual.analysis.compare import disagreements as find
 
     coders = _two_or_more(coders)
@@ -274,21 +278,24 @@ def disagreements(coders: tuple[str, ...], code_refs: tuple[str, ...], unit: str
         turns, unread = _reached_turns(project, coders, include_interviewers, all_units)
         found = find(coders, unit, texts, turns, project.codings(coders), codes)
         names = project.transcript_names()
+        pseudonymiser = _pseudonymiser(project, raw)
+    clean = pseudonymiser.apply if pseudonymiser else str
     for item in found:
         u = item.unit
-        text = texts[u.transcript_id][u.start:u.end]
+        text = (pseudonymiser.span(texts[u.transcript_id], u.start, u.end) if pseudonymiser
+                else texts[u.transcript_id][u.start:u.end])
         if as_json:
             echo(json.dumps({
-                "transcript": names[u.transcript_id], "turn": u.turn, "start": u.start, "end": u.end,
+                "transcript": clean(names[u.transcript_id]), "turn": u.turn, "start": u.start, "end": u.end,
                 "text": text,
-                "coders": {c: [{"code": s.code, "start": s.start, "end": s.end, "memo": s.memo}
+                "coders": {c: [{"code": s.code, "start": s.start, "end": s.end, "memo": clean(s.memo) if s.memo else s.memo}
                                for s in spans] for c, spans in item.codes.items()},
             }, ensure_ascii=False))
             continue
-        echo(f"{names[u.transcript_id]} turn {u.turn} [{u.start}:{u.end}]")
+        echo(f"{clean(names[u.transcript_id])} turn {u.turn} [{u.start}:{u.end}]")
         echo("  " + text.replace("\n", "\n  "))
         for coder, spans in item.codes.items():
-            listed = "; ".join(s.code + (f" (memo: {s.memo})" if s.memo else "") for s in spans) or "-"
+            listed = "; ".join(s.code + (f" (memo: {clean(s.memo)})" if s.memo else "") for s in spans) or "-"
             echo(f"  {coder}: {listed}")
         echo()
     if not as_json:

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from jhs_qual import __version__
-from jhs_qual.errors import BadInput, JhsError
+from jhs_qual.errors import BadInput, Failure, JhsError
 from jhs_qual.export.safe import csv_row
 from jhs_qual.files import replacing
 
@@ -231,6 +231,19 @@ class Output:
     def _kinds(self) -> str:
         return ", ".join(self.formats)
 
+    def check_names(self, pseudonymiser) -> None:
+        """After writing: read the whole file back and refuse it (removed, exit 1) when a name on
+        the pseudonym list stands in it: what leaves the project is checked as written."""
+        if pseudonymiser is None or self.to_stdout or not self.path.is_file():
+            return
+        from jhs_qual.export.pseudonyms import texts_in_file
+
+        leaked = pseudonymiser.leaks(texts_in_file(self.path, self.fmt))
+        if leaked:
+            self.path.unlink()
+            raise Failure(f"names on the pseudonym list stand in the written file: {', '.join(leaked)}; it was removed",
+                          file=self.path, hint="please report this as a bug")
+
     def report(self, message: str) -> None:
         """A line about the file written; nothing when the output went to standard output
         (where it would mix with the data in a shared terminal or log)."""
@@ -384,9 +397,15 @@ def _resolve_codes(project, refs: tuple[str, ...]) -> list[str] | None:
 
 
 def _pseudonymiser(project, off: bool):
-    from jhs_qual.export.pseudonyms import Pseudonymiser
+    """The project's pseudonymiser (None with --no-pseudonymise), knowing which words near a
+    listed name are ordinary words of the project (they stand in lower case somewhere)."""
+    from jhs_qual.export.pseudonyms import Pseudonymiser, fold
 
-    return None if off else Pseudonymiser(project.pseudonyms())
+    if off:
+        return None
+    listed = project.pseudonyms()
+    ordinary = project.ordinary_words([" ".join(fold(f).split()) for p in listed for f in (p.name, *p.variants)])
+    return Pseudonymiser(listed, ordinary=lambda word: fold(word) in ordinary)
 
 
 def progress(items, length: int, label: str):

@@ -123,13 +123,15 @@ def codings_export(out: Output, coder: str | None, raw: bool, project_path: Path
             project.require_coders([coder], "--coder")
         pseudonymiser = _pseudonymiser(project, raw)
         clean = pseudonymiser.apply if pseudonymiser else str
+        texts = project.text_lookup()
         keys = project.attribute_keys()
         attributes = project.attributes_by_transcript()
         used = [k for k in keys if any(k in a for a in attributes.values())]
         header = ["transcript", "turn", "speaker", "code", "coder", "start", "end", "text", "memo", "origin", *used]
         rows = [
             [clean(r["transcript"]), r["turn"], clean(r["speaker"] or ""), r["code"], r["coder"], r["start"], r["end"],
-             clean(r["text"]), clean(r["memo"]), r["origin"],
+             pseudonymiser.span(texts[r["transcript_id"]], r["start"], r["end"]) if pseudonymiser else r["text"],
+             clean(r["memo"]), r["origin"],
              *(clean(attributes.get(r["transcript_id"], {}).get(k, "")) for k in used)]
             for r in project.coding_rows(coder)
         ]
@@ -139,4 +141,5 @@ def codings_export(out: Output, coder: str | None, raw: bool, project_path: Path
         write_xlsx(out.path, {"codings": (header, rows)})
     else:
         _write_atomically(out.path, header, rows)
+    out.check_names(pseudonymiser)
     out.report(f"wrote {plural(len(rows), 'coding')} to {out.path}")

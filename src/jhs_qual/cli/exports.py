@@ -96,6 +96,7 @@ def quotes(code_refs, children, where, coder, limit, min_length, max_length, con
                         coder=coder, limit=limit, min_length=min_length, max_length=max_length, context=context,
                         pseudonymiser=pseudonymiser)
         write(themes, out.path, out.fmt, title)
+        out.check_names(pseudonymiser)
         total = sum(len(t.quotes) for t in themes)
         out.report(f"wrote {out.path}: {plural(total, 'quote')} in {plural(sum(1 for t in themes if t.quotes), 'theme')}"
                    + ("" if raw else f", pseudonymised ({len(project.pseudonyms())} names on the list)"))
@@ -191,12 +192,15 @@ def summary(by: str, coder: str | None, all_coders: bool, cooccurrence: str, out
     elif fmt == "xlsx":
         tables.write_xlsx(output, sheets, notes)
     else:
-        charts = [tables.bar_chart(f"{by} = {v}: codings per code",
-                                [(label, result.breakdown[ref][v]["codings"], colours[ref]) for ref, label in used])
+        clean = pseudonymiser.apply if pseudonymiser else str  # the charts name what the tables name
+        charts = [tables.bar_chart(clean(f"{by} = {v}: codings per code"),
+                                   [(clean(label), result.breakdown[ref][v]["codings"], colours[ref])
+                                    for ref, label in used])
                   for v in result.values]
         charts.append(tables.heat_map(f"co-occurrence ({cooccurrence})", [ref for ref, _ in used],
-                                   result.cooccurrence))
+                                      result.cooccurrence))
         tables.write_html(output, f"Summary: {name}", sheets, charts, notes)
+    out.check_names(pseudonymiser)
     out.report(f"wrote {output}: {plural(len(used), 'code')}, {len(sheets)} tables")
 
 

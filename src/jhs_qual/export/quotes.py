@@ -118,11 +118,12 @@ def gather(project, *, codes: list[str] | None = None, with_children: bool = Fal
             skipped = any(attrs.get(k, "").lower() != v.lower() for k, v in where.items())
             turns = project.db.execute("SELECT speaker, content_start, end, ts_start FROM turns"
                                        " WHERE transcript_id = ? ORDER BY idx", [tid]).fetchall()
-            text = project.text_lookup()[tid] if context else ""
+            text = project.text_lookup()[tid] if context or pseudonymiser else ""
             about = (clean(row["transcript"]), *attribution(attrs), {k: clean(v) for k, v in attrs.items()}, {})
         if skipped:
             continue
-        words = " ".join(row["text"].split())
+        # a name that crosses the quote's edge is caught in the text around it, and replaced whole
+        words = " ".join((pseudonymiser.span(text, row["start"], row["end"]) if pseudonymiser else row["text"]).split())
         if len(words) < min_length or (max_length is not None and len(words) > max_length):
             continue
         name, nl, en, cleaned_attrs, speakers = about
@@ -130,7 +131,7 @@ def gather(project, *, codes: list[str] | None = None, with_children: bool = Fal
         before = ""
         if context and index > 0:
             speaker, start, end, _ = turns[index - 1]
-            before = f"{speaker or ''}: {text[start:end]}"
+            before = f"{speaker or ''}: {pseudonymiser.span(text, start, end) if pseudonymiser else text[start:end]}"
         ts = turns[index][3] if turns else None
         speaker = row["speaker"] or ""
         if speaker not in speakers:
@@ -138,7 +139,7 @@ def gather(project, *, codes: list[str] | None = None, with_children: bool = Fal
         theme.quotes.append(Quote(
             code=theme.code, transcript=name, turn=row["turn"],
             time=format_timestamp(ts) if ts is not None else "", speaker=speakers[speaker],
-            coder=row["coder"], memo=clean(row["memo"]), text=clean(words), context=clean(" ".join(before.split())),
+            coder=row["coder"], memo=clean(row["memo"]), text=words, context=clean(" ".join(before.split())),
             attribution_nl=nl, attribution_en=en, attributes=cleaned_attrs,
             start=row["start"], turn_memo=clean(turn_memos.get(
                 (tid, turns[index][1] if turns else None, row["coder"]), ""))))

@@ -20,7 +20,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _RAW_CSV: ContextVar[bool] = ContextVar("raw_csv", default=False)
 # Control characters, and what XML 1.0 cannot carry (lone surrogates, U+FFFE, U+FFFF).
 UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d{0,14}[1-9])?")  # not 12.50: a number would show 12.5
+_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?")
 
 
 def raw_csv(allowed: bool) -> None:
@@ -45,8 +45,17 @@ def csv_row(row) -> list:
     return [csv_cell(v) for v in row]
 
 
+def shown_decimals(value) -> int | None:
+    """The decimals a text that is plainly a number shows ("12.50": 2), for the cell's number
+    format: the number is stored, and shown as it was written (12.50, not 12.5)."""
+    if isinstance(value, str) and "." in value and _PLAIN_NUMBER.fullmatch(printable(value)):
+        return len(value) - value.index(".") - 1
+    return None
+
+
 def xlsx_value(value):
-    """A value for an XLSX cell: numbers stay numbers, a text that is plainly a number becomes one."""
+    """A value for an XLSX cell: numbers stay numbers, a text that is plainly a number becomes one
+    (shown with its decimals: `shown_decimals`)."""
     if isinstance(value, str):
         value = printable(value)
         if _PLAIN_NUMBER.fullmatch(value):

@@ -7,7 +7,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
-from jhs_qual.export.safe import csv_row, markup, xlsx_value
+from jhs_qual.export.safe import csv_row, markup, shown_decimals, xlsx_value
 from jhs_qual.files import replacing
 
 Table = tuple[list[str], list[list]]
@@ -56,6 +56,13 @@ class XlsxBook:
                 raise
         return self._replacing.__exit__(kind, error, trace)
 
+    def _decimals(self, decimals: int):
+        """A number format showing this many decimals (made once per workbook)."""
+        key = f"decimals{decimals}"
+        if key not in self.styles:
+            self.styles[key] = self.book.add_format({"num_format": "0." + "0" * decimals})
+        return self.styles[key]
+
     def sheet(self, title: str, rows: Iterable[Sequence], *, header: bool = True, freeze: str | None = None,
               widths: dict[int, float] | None = None, wrapped: Collection[int] = ()) -> None:
         """One sheet, under a title Excel takes (`_title`): its first row bold when `header`;
@@ -71,13 +78,14 @@ class XlsxBook:
             for column, value in enumerate(row):
                 style = self.styles["header"] if header and number == 0 else (
                     self.styles["wrapped"] if column in wrapped else None)
+                decimals = shown_decimals(value)
                 value = xlsx_value(value)
                 if value is None or value == "":
                     continue
                 if isinstance(value, bool):
                     sheet.write_boolean(number, column, value, style)
                 elif isinstance(value, (int, float)):
-                    sheet.write_number(number, column, value, style)
+                    sheet.write_number(number, column, value, self._decimals(decimals) if decimals else style)
                 else:
                     sheet.write_string(number, column, str(value), style)
 

@@ -313,13 +313,15 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
     def add_pseudonyms(self, pseudonyms) -> list[str]:
         """Add names to the list, merging with what is there: variants are kept and added to,
         a new replacement replaces the old one. Returns every change, for people."""
-        current = {p["name"].lower(): p for p in self.setting("pseudonyms", [])}
+        from jhs_qual.export.pseudonyms import Pseudonym, check_list, fold
+
+        current = {fold(p["name"]): p for p in self.setting("pseudonyms", [])}
         changes = []
         for p in pseudonyms:
-            if not p.name.strip() or not p.replacement.strip():
+            if not fold(p.name).strip() or not fold(p.replacement).strip():
                 raise BadInput("a pseudonym needs a name and a replacement", field="NAME")
             name, replacement = p.name.strip(), p.replacement.strip()
-            old = current.get(name.lower())
+            old = current.get(fold(name))
             variants = list(dict.fromkeys((old["variants"] if old else []) + [v.strip() for v in p.variants
                                                                               if v.strip()]))
             if old is None:
@@ -330,20 +332,23 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
                 added = [v for v in variants if v not in old["variants"]]
                 if added:
                     changes.append(f"{name}: variants {', '.join(added)} added")
-            current[name.lower()] = {"name": old["name"] if old else name, "replacement": replacement,
-                                     "variants": variants}
+            current[fold(name)] = {"name": old["name"] if old else name, "replacement": replacement,
+                                   "variants": variants}
+        check_list([Pseudonym(e["name"], e["replacement"], tuple(e["variants"])) for e in current.values()])
         with self._write():
             self._set_setting("pseudonyms", sorted(current.values(), key=lambda e: e["name"].lower()))
         return changes
 
     def remove_pseudonyms(self, names: list[str]) -> list[str]:
         """Take names off the list (with their variants). Returns the names removed."""
-        current = {p["name"].lower(): p for p in self.setting("pseudonyms", [])}
-        missing = [n for n in names if n.lower() not in current]
+        from jhs_qual.export.pseudonyms import fold
+
+        current = {fold(p["name"]): p for p in self.setting("pseudonyms", [])}
+        missing = [n for n in names if fold(n) not in current]
         if missing:
             raise BadInput(f"not on the pseudonym list: {', '.join(missing)}", field="NAME",
                            hint="see them with 'jhs-qual pseudonyms list'")
-        removed = [current.pop(n.lower())["name"] for n in names]
+        removed = [current.pop(fold(n))["name"] for n in names]
         with self._write():
             self._set_setting("pseudonyms", sorted(current.values(), key=lambda e: e["name"].lower()))
         return removed
@@ -914,6 +919,38 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
             " WHERE turns_fts MATCH ? ORDER BY turns_fts.rowid LIMIT ?",
             [match, limit],
         ))
+
+    def ordinary_words(self, names: list[str], compound_tail: int = 3) -> set[str]:
+        """Of the project's words one edit away from a (folded) name, opening with one (a compound:
+        sannemoeder) or following one in such a compound (moeder), those that stand in lower
+        case somewhere: ordinary words, not names (folded, as the pseudonymiser compares them)."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
+        from jhs_qual.export.pseudonyms import fold
+
+        names = [n for n in names if len(n) >= 4]
+        if not names:
+            return set()
+        self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.turn_terms USING fts5vocab(main, turns_fts, 'row')")
+        terms = [r[0] for r in self.db.execute("SELECT term FROM temp.turn_terms")]
+        candidates = {term for name in names for term, _, _ in process.extract(
+            name, terms, scorer=OSA.distance, score_cutoff=1, limit=None)}
+        for term in terms:
+            for name in names:
+                if term.startswith(name) and len(term) - len(name) >= compound_tail:
+                    candidates |= {term, term[len(name):]}
+        word = re.compile(r"[^\W\d_][\w'’-]*")
+        ordinary = set()
+        for candidate in candidates:
+            for (text,) in self.db.execute(
+                    "SELECT substr(t.text, u.content_start + 1, u.end - u.content_start) FROM turns_fts"
+                    " JOIN turns u ON u.rowid = turns_fts.rowid JOIN transcripts t ON t.id = u.transcript_id"
+                    " WHERE turns_fts MATCH ? LIMIT 200", [f'"{candidate}"']):
+                if any(m.group()[0].islower() and fold(m.group()) == candidate for m in word.finditer(text)):
+                    ordinary.add(candidate)
+                    break
+        return ordinary
 
     def quotes(self, code_row_id: int, coder: str | None = None) -> list[dict]:
         """Every coded segment of one code, in transcript order, with its attribution."""
