@@ -35,9 +35,18 @@ def load_json(text: str, *, file: str | Path | None = None, field: str | None = 
             raise BadInput(f"a number of {len(literal)} digits is too large", file=file, field=field)
         return int(literal)
 
+    def unique(pairs: list) -> dict:
+        seen: set[str] = set()
+        twice = next((key for key, _ in pairs if key in seen or seen.add(key)), None)
+        if twice is not None:
+            raise BadInput(f"the key '{twice[:40]}' appears twice in one object", file=file, field=field,
+                           hint="which one is meant cannot be told; keep one")
+        return dict(pairs)
+
     too_deep = False
     try:
-        data = json.loads(text, parse_constant=constant, parse_float=number, parse_int=integer)
+        data = json.loads(text, parse_constant=constant, parse_float=number, parse_int=integer,
+                          object_pairs_hook=unique)
     except RecursionError:
         data, too_deep = None, True
     except ValueError as error:

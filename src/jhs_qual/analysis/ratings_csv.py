@@ -12,10 +12,11 @@ from jhs_qual.ingest.decode import read_csv
 UNIT_COLUMNS = {"", "unit", "units", "id", "item", "items", "subject", "case", "eenheid"}
 
 
-def read_ratings_csv(path: Path, *, numeric: bool) -> tuple[Ratings, list[str]]:
-    """The ratings and the coder names. Empty cells, '.', 'NA' are missing."""
-    rows = read_csv(path)
-    header, body = rows[0], rows[1:]
+def read_ratings_csv(path: Path, *, numeric: bool) -> tuple[Ratings, list[str], list[str]]:
+    """The ratings, the coder names, and what decoding the file changed (warnings).
+    Empty cells, '.', 'NA' are missing."""
+    rows, warnings = read_csv(path)
+    header, body = rows[0][1], rows[1:]
     first = 1 if header and header[0].strip().lower() in UNIT_COLUMNS else 0
     coders = [h.strip() for h in header[first:]]
     if len(coders) < 2:
@@ -24,7 +25,7 @@ def read_ratings_csv(path: Path, *, numeric: bool) -> tuple[Ratings, list[str]]:
             file=path, line=1, hint="rows are units, columns are coders, with a header row",
         )
     table = []
-    for line, row in enumerate(body, start=2):
+    for line, row in body:
         if not any(cell.strip() for cell in row):
             continue
         cells = row[first:]
@@ -46,4 +47,4 @@ def read_ratings_csv(path: Path, *, numeric: bool) -> tuple[Ratings, list[str]]:
         table.append(cells)
     if not table:
         raise BadInput("no units: the table has a header but no rows", file=path)
-    return Ratings.from_table(table, numeric=numeric), coders
+    return Ratings.from_table(table, numeric=numeric), coders, warnings

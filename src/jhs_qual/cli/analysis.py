@@ -9,6 +9,8 @@ import click
 
 from jhs_qual.errors import BadInput
 from jhs_qual.cli.base import (
+    Finite,
+    count,
     _pseudonymiser,
     Output,
     _fmt,
@@ -58,7 +60,9 @@ def agreement_table(file: Path, metric: str, level: str, weights: str, ci: bool,
             raise BadInput(f"{option} is for --metric {applies}, not {metric}", field=option.split()[0],
                            hint=f"leave it out, or use --metric {applies}")
     numeric = level != "nominal" or weights != "none"
-    ratings, coders = read_ratings_csv(file, numeric=numeric)
+    ratings, coders, warnings = read_ratings_csv(file, numeric=numeric)
+    for warning in warnings:
+        echo(f"warning: {file}: {warning}", err=True)
     if metric == "cohen" and len(coders) != 2:
         raise BadInput(f"Cohen's kappa compares exactly 2 coders; this table has {len(coders)}",
                        file=file, field="--metric", hint="use --metric fleiss or alpha")
@@ -184,7 +188,7 @@ def all_units_option(func):
               help="What counts as one unit of agreement.")
 @click.option("--codes", "code_refs", multiple=True, metavar="CODE",
               help="Only these codes (repeatable; default: every code the coders used).")
-@click.option("--threshold", type=click.FloatRange(0.01, 1.0), default=0.8, show_default=True,
+@click.option("--threshold", type=Finite(0.01, 1.0), default=0.8, show_default=True,
               help="Segments match when they overlap by this share of the longer one.")
 @click.option("--include-interviewers", is_flag=True, help="Count interviewer turns as units too.")
 @all_units_option
@@ -305,11 +309,11 @@ def disagreements(coders: tuple[str, ...], code_refs: tuple[str, ...], unit: str
 @cli.command()
 @coders_arguments(metavar="[A B]")
 @click.option("--into", required=True, metavar="NAME", help="The consensus coder (e.g. 'consensus').")
-@click.option("--threshold", type=click.FloatRange(0.01, 1.0), default=0.8, show_default=True,
+@click.option("--threshold", type=Finite(0.01, 1.0), default=0.8, show_default=True,
               help="Codings agree when they overlap by this share of the longer one.")
 @click.option("--list", "list_items", is_flag=True, help="List the items still to settle (no building).")
 @click.option("--all", "show_all", is_flag=True, help="With --list: settled items too.")
-@click.option("--settle", "item_id", type=int, metavar="ID", help="Settle this item ...")
+@click.option("--settle", "item_id", type=count(), metavar="ID", help="Settle this item ...")
 @click.option("--take", type=click.Choice(["a", "b", "both", "neither"]), help="... with this decision.")
 @all_units_option
 @project_option

@@ -105,6 +105,10 @@ def main() -> None:
     except click.exceptions.Abort:
         _stderr("aborted")
         sys.exit(1)
+    except click.UsageError as error:  # one line, as every error: what is wrong and where to look
+        where = f" (see '{error.ctx.command_path} --help')" if error.ctx is not None else ""
+        _stderr(f"Error: {' '.join(error.format_message().split())}{where}")
+        sys.exit(error.exit_code)
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
@@ -180,6 +184,25 @@ def force_option(func):
         return func(*args, **kwargs)
 
     return click.option("--force", is_flag=True, help="Replace the output file if it exists.")(run)
+
+
+MAX_COUNT = 10 ** 9  # a turn, an item, a length: more is a typing error, and SQLite's integers end at 2**63
+
+
+class Finite(click.FloatRange):
+    """A number in a range that is also a number: 'nan' and 'inf' are refused."""
+
+    def convert(self, value, param, ctx):
+        import math
+
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+def count(low: int = 1, high: int = MAX_COUNT) -> click.IntRange:
+    return click.IntRange(low, high)
 
 
 # What a file name's ending says about its format; formats that are not text cannot go to a terminal.

@@ -8,6 +8,7 @@ import click
 
 from jhs_qual.errors import BadInput
 from jhs_qual.cli.base import (
+    count,
     Output,
     _pseudonymiser,
     _write_atomically,
@@ -51,7 +52,7 @@ def code() -> None:
 @code.command("add")
 @click.argument("transcript")
 @click.argument("code_ref", metavar="CODE")
-@click.option("--turn", type=int, help="Code the words of turn N (numbered from 1).")
+@click.option("--turn", type=count(), help="Code the words of turn N (numbered from 1).")
 @click.option("--span", help="Code characters START:END of the transcript text (end exclusive).")
 @click.option("--coder", required=True, envvar="JHS_QUAL_CODER", help="Who codes (env JHS_QUAL_CODER).")
 @click.option("--memo", default="", help="A memo on this coding.")
@@ -73,7 +74,7 @@ def code_add(transcript: str, code_ref: str, turn: int | None, span: str | None,
 @code.command("remove")
 @click.argument("transcript")
 @click.argument("code_ref", metavar="CODE")
-@click.option("--turn", type=int, help="The coding of turn N (numbered from 1).")
+@click.option("--turn", type=count(), help="The coding of turn N (numbered from 1).")
 @click.option("--span", help="The coding of characters START:END.")
 @click.option("--all", "remove_all", is_flag=True, help="Every coding of CODE by this coder in TRANSCRIPT.")
 @click.option("--coder", required=True, envvar="JHS_QUAL_CODER", help="Whose coding (env JHS_QUAL_CODER).")

@@ -10,6 +10,7 @@ import click
 
 from jhs_qual.errors import BadInput
 from jhs_qual.cli.base import (
+    count,
     Output,
     _pseudonymiser,
     _resolve_codes,
@@ -71,9 +72,9 @@ def _where_options(where: tuple[str, ...], known: list[str]) -> dict[str, str]:
 @click.option("--children", is_flag=True, help="Also the codes under the chosen ones.")
 @click.option("--where", multiple=True, metavar="ATTR=VALUE", help="Only transcripts with this attribute (repeatable).")
 @click.option("--coder", help="Only this coder's codings (e.g. the consensus coder).")
-@click.option("--limit", type=click.IntRange(1), help="At most this many quotes per theme.")
-@click.option("--min-length", type=click.IntRange(0), default=0, help="Leave out quotes shorter than this (characters).")
-@click.option("--max-length", type=click.IntRange(1), help="Leave out quotes longer than this (characters).")
+@click.option("--limit", type=count(), help="At most this many quotes per theme.")
+@click.option("--min-length", type=count(0), default=0, help="Leave out quotes shorter than this (characters).")
+@click.option("--max-length", type=count(), help="Leave out quotes longer than this (characters).")
 @click.option("--context", is_flag=True, help="Show the turn before each quote.")
 @output_options("md", "docx", "xlsx", "csv", "html")
 @click.option("--title", default="Quotes per theme", show_default=True)

@@ -36,7 +36,7 @@ def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: P
     from jhs_qual.store.importing import expand_paths, import_files
 
     if dry_run:
-        _dry_run(paths)
+        _dry_run(paths, project_path)
         return
     if replace:
         _replace(paths, project_path)
@@ -45,6 +45,8 @@ def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: P
         known = project.attribute_keys()
         attributes = parse_assignments(assignments, known)
         sheet = read_attribute_sheet(sheet_path, known) if sheet_path else {}
+        for warning in getattr(sheet, "warnings", ()):
+            echo(f"warning: {sheet_path}: {warning}", err=True)
         files, ignored = expand_paths(list(paths))
         counts = {"imported": 0, "skipped": 0, "error": 0}
         matched: set[str] = set()
@@ -76,18 +78,27 @@ def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: P
         sys.exit(2)
 
 
-def _dry_run(paths: tuple[Path, ...]) -> None:
-    """import --dry-run: each file as it would be read, nothing stored."""
+def _dry_run(paths: tuple[Path, ...], project_path: Path | None) -> None:
+    """import --dry-run: each file as it would be read and checked (its front matter against the
+    project's attribute names, when there is a project), nothing stored."""
     from collections import Counter
 
+    from jhs_qual.ingest.attributes import DEFAULT_KEYS, check_key
     from jhs_qual.ingest.readers import read_transcript
     from jhs_qual.store.importing import expand_paths
 
+    try:
+        with open_project(project_path) as project:
+            known = project.attribute_keys()
+    except JhsError:  # no project (yet): the names every new project has
+        known = list(DEFAULT_KEYS)
     files, _ = expand_paths(list(paths))
     failed = 0
     for path in files:
         try:
             parsed = read_transcript(path)
+            for key in parsed.attributes:
+                check_key(key, known, file=path, line=1)
         except JhsError as error:
             echo(f"Error: {error.one_line()}", err=True)
             failed += 1

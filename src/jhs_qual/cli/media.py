@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from jhs_qual.cli.base import _table, cli, echo, open_project, plural, project_option
+from jhs_qual.cli.base import Finite, _table, cli, count, echo, open_project, plural, project_option
 
 
 @cli.group()
@@ -57,8 +57,8 @@ def media_unlink(transcript: str, project_path: Path | None) -> None:
 
 @cli.command()
 @click.argument("transcript")
-@click.option("--turn", type=click.IntRange(1), required=True, help="The turn to play, counted from 1.")
-@click.option("--speed", type=click.FloatRange(0.25, 2.0), default=1.0, show_default=True,
+@click.option("--turn", type=count(), required=True, help="The turn to play, counted from 1.")
+@click.option("--speed", type=Finite(0.25, 2.0), default=1.0, show_default=True,
               help="Playback speed (0.75: slower, pitch kept).")
 @click.option("--player", type=click.Choice(["auto", "mpv", "ffplay"]),
               help="The player (default: the config's [media] player, else mpv, else ffplay).")

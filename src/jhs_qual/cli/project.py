@@ -86,6 +86,8 @@ def attributes_set(transcript: str, assignments: tuple[str, ...], sheet_path: Pa
         known = project.attribute_keys()
         if sheet_path is not None:
             sheet = read_attribute_sheet(sheet_path, known)
+            for warning in sheet.warnings:
+                echo(f"warning: {sheet_path}: {warning}", err=True)
             names = project.transcript_names()
             by_source = {r[0]: r[1] for r in project.db.execute("SELECT id, source_name FROM transcripts")}
             done = 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from jhs_qual.cli.base import cli, echo, find_project_path, open_project, project_option
+from jhs_qual.cli.base import Finite, cli, count, echo, find_project_path, open_project, project_option
 from jhs_qual.errors import BadInput
 
 
@@ -29,11 +29,11 @@ def _users(project_path: Path | None):
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="0: any free port.")
 @click.option("--public-url", metavar="URL",
               help="The address coders open, e.g. https://qual.example.org behind a TLS proxy.")
-@click.option("--max-sessions", type=click.IntRange(1), default=8, show_default=True,
+@click.option("--max-sessions", type=count(), default=8, show_default=True,
               help="Workbenches open at once, all coders together (each 61 MiB, 302 MiB once it suggests).")
-@click.option("--max-per-coder", type=click.IntRange(1), default=2, show_default=True,
+@click.option("--max-per-coder", type=count(), default=2, show_default=True,
               help="Workbenches (browser tabs) open at once per coder.")
-@click.option("--idle-minutes", type=click.FloatRange(0.1), default=30, show_default=True,
+@click.option("--idle-minutes", type=Finite(0.1), default=30, show_default=True,
               help="A workbench without a key pressed for this long is closed (nothing is lost).")
 @click.option("--theme", type=click.Choice(["light", "dark"]), default="light", show_default=True)
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDR",

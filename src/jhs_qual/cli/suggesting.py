@@ -10,6 +10,7 @@ import click
 
 from jhs_qual.errors import BadInput
 from jhs_qual.cli.base import (
+    Finite,
     _fmt,
     _nan_to_none,
     _load_codebook_files,
@@ -27,7 +28,7 @@ from jhs_qual.cli.base import (
 # --- suggestions ------------------------------------------------------------------------------------
 
 def suggestion_options(func):
-    func = click.option("--min-score", type=click.FloatRange(0.0, 1.0), default=None,
+    func = click.option("--min-score", type=Finite(0.0, 1.0), default=None,
                         help="Leave out suggestions scoring below this: the calibrated probability that the code "
                              "applies (default: the engine's floor, below which it says nothing).")(func)
     func = click.option("--use-learned", is_flag=True, help="Also score with accepted learned keywords.")(func)
@@ -206,7 +207,7 @@ def _or_none(value: float, count: int):
               type=click.Path(dir_okay=False, path_type=Path),
               help="Codebook YAML, or a shipped one by name (bronstein ...; repeatable).")
 @click.option("--top", type=click.IntRange(1, 50), default=3, show_default=True)
-@click.option("--min-score", type=click.FloatRange(0.0, 1.0), default=None,
+@click.option("--min-score", type=Finite(0.0, 1.0), default=None,
               help="Leave out suggestions scoring below this (default: the engine's floor).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line (the default is text).")
 @click.option("--semantic", is_flag=True, help="Also rank by closeness in meaning to each code (slower).")
@@ -223,7 +224,7 @@ def suggest_text(codebook_files: tuple[Path, ...], top: int, min_score: float | 
     from jhs_qual.suggest.service import Suggester, output_lines, sources_from_codebooks
 
     books = _load_codebook_files(codebook_files)
-    lines = (line.rstrip("\n") for line in sys.stdin)
+    lines = _stdin_lines()
     out = sys.stdout.buffer
     if semantic:
         chunks = _semantic_lines(books, lines, top=top, min_score=_floor(min_score), as_json=as_json)
@@ -232,6 +233,44 @@ def suggest_text(codebook_files: tuple[Path, ...], top: int, min_score: float | 
         chunks = output_lines(suggester, lines, top=top, min_score=_floor(min_score), as_json=as_json)
     for chunk in chunks:  # not writelines: click's test runner's stream drops what it is given
         out.write(chunk)
+
+
+def _stdin_lines():
+    """Standard input's lines as text, one at a time as they come: UTF-16 or UTF-32 by their
+    byte-order mark, else UTF-8 with bytes that are not read as Windows-1252 (said once);
+    control characters as U+FFFD; a NUL byte (binary input) refused with its line."""
+    import codecs
+    import io
+
+    from jhs_qual.ingest.decode import clean_text, utf8_or_cp1252
+
+    stream = sys.stdin.buffer
+    head = stream.peek(4)[:4] if hasattr(stream, "peek") else b""
+    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if head.startswith(bom):
+            wrapped = io.TextIOWrapper(stream, encoding=encoding, errors="strict", newline=None)
+            try:
+                for number, line in enumerate(wrapped, start=1):
+                    yield clean_text(line.rstrip("\n"), separators=False)[0]
+            except UnicodeDecodeError:
+                raise BadInput(f"not {encoding.upper()} although its byte-order mark says so",
+                               file="standard input", line=number + 1) from None
+            return
+    warned = False
+    for number, raw in enumerate(stream, start=1):
+        raw = raw.rstrip(b"\r\n")
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+        if b"\x00" in raw:
+            raise BadInput("a NUL byte: this is not text", file="standard input", line=number,
+                           hint="give one text per line, in UTF-8")
+        text, notes = utf8_or_cp1252(raw, "standard input")
+        if notes and not warned:
+            echo(f"warning: standard input line {number}: not UTF-8; read as Windows-1252 (check the diacritics)",
+                 err=True)
+            warned = True
+        yield clean_text(text, separators=False)[0]
 
 
 def _semantic_lines(books, lines, *, top: int, min_score: float, as_json: bool):
@@ -338,7 +377,7 @@ def keywords() -> None:
 @click.option("--top", type=click.IntRange(1, 200), default=20, show_default=True)
 @click.option("--min-count", type=click.IntRange(1, 1000), default=2, show_default=True,
               help="A candidate occurs at least this often in the code's segments.")
-@click.option("--min-z", type=float, default=1.96, show_default=True,
+@click.option("--min-z", type=Finite(), default=1.96, show_default=True,
               help="Weighted log-odds z-score a candidate needs (1.96: 95% two-sided).")
 @click.option("--accept", "accepted", multiple=True, metavar="TERM",
               help="Accept this candidate (repeatable): used when scoring with --use-learned.")

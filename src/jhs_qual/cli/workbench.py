@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from jhs_qual.errors import BadInput, Failure
-from jhs_qual.cli.base import cli, open_project, project_option
+from jhs_qual.cli.base import cli, count, open_project, project_option
 
 
 # --- the workbench -----------------------------------------------------------------------
@@ -16,7 +16,7 @@ from jhs_qual.cli.base import cli, open_project, project_option
 @cli.command()
 @click.option("--coder", envvar="JHS_QUAL_CODER", help="Who codes (default: from your config, else asked once).")
 @click.option("--open", "open_name", metavar="TRANSCRIPT", help="Open this transcript (name or id) straight away.")
-@click.option("--turn", type=click.IntRange(1), help="With --open: on turn N (default: the first answer not coded yet).")
+@click.option("--turn", type=count(), help="With --open: on turn N (default: the first answer not coded yet).")
 @click.option("--served", is_flag=True, hidden=True, help="Run by `jhs-qual serve`, in a browser tab.")
 @click.option("--theme", "served_theme", hidden=True, help="With --served: the theme.")
 @click.option("--role", type=click.Choice(["lead", "coder"]), default="lead", hidden=True,

@@ -54,14 +54,21 @@ def parse_assignments(pairs: tuple[str, ...] | list[str], known: list[str]) -> d
     return result
 
 
-def read_attribute_sheet(path: Path, known: list[str]) -> dict[str, dict[str, str]]:
+class Sheet(dict):
+    """{file name: {key: value}} from an attribute sheet, with what its reading changed."""
+
+    warnings: list[str]
+
+
+def read_attribute_sheet(path: Path, known: list[str]) -> Sheet:
     """A CSV with a file-name column and one column per attribute.
 
     Returns {file name: {key: value}}; a row matches a transcript by its file
-    name or by its stem. Empty cells set nothing.
+    name or by its stem. Empty cells set nothing; spaces around a value go, any
+    other white space there (a tab, a line end) is refused: it is not part of a value.
     """
-    reader = iter(read_csv(path))
-    header = [h.strip() for h in next(reader, [])]
+    rows, warnings = read_csv(path)
+    header = [h.strip() for h in rows[0][1]] if rows else []
     lowered = [h.lower() for h in header]
     file_column = next((i for i, h in enumerate(lowered) if h in FILE_COLUMNS), None)
     if file_column is None:
@@ -78,8 +85,9 @@ def read_attribute_sheet(path: Path, known: list[str]) -> dict[str, dict[str, st
             if list(keys.values()).count(keys[i]) > 1:
                 raise BadInput(f"column '{keys[i]}' appears twice", file=path, line=1, field=keys[i],
                                hint="keep one column per attribute")
-    sheet: dict[str, dict[str, str]] = {}
-    for line_number, row in enumerate(reader, start=2):
+    sheet = Sheet()
+    sheet.warnings = warnings
+    for line_number, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(header):
@@ -88,6 +96,10 @@ def read_attribute_sheet(path: Path, known: list[str]) -> dict[str, dict[str, st
                 file=path,
                 line=line_number,
             )
+        for i, cell in enumerate(row):
+            if cell.strip(" ") != cell.strip():
+                raise BadInput("a tab or line end at the start or end of the cell", file=path, line=line_number,
+                               field=header[i], hint="remove it: it is not part of the value")
         name = row[file_column].strip()
         if not name:
             raise BadInput("empty file name", file=path, line=line_number, field=header[file_column])

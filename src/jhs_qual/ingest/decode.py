@@ -42,14 +42,14 @@ def decode_bytes(data: bytes, path: Path | str, empty: str = "empty file: no tex
         text = _strict(data, "utf-16", path)
     else:
         _refuse_binary(data[:_SNIFF], path)
-        text, note = _utf8_or_cp1252(data, path)
+        text, note = utf8_or_cp1252(data, path)
         warnings += note
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
     if not text.strip():
         raise BadInput(empty, file=path)
     unsafe, sniffed = len(UNSAFE.findall(text[:_SNIFF])), len(text[:_SNIFF])
-    if unsafe > 4 and unsafe * 20 > sniffed:  # a text has a stray one; random bytes have one in nine
+    if unsafe > 4 and unsafe * 4 > sniffed:  # a text has a stray few; not one in four
         raise BadInput("looks like a binary file, not text", file=path,
                        hint="import .txt, .md, .docx, .vtt or .srt transcripts")
     text, notes = clean_text(text, separators=True)
@@ -87,7 +87,7 @@ def _refuse_binary(sniff: bytes, path: Path | str) -> None:
                        hint="import .txt, .md, .docx, .vtt or .srt transcripts")
 
 
-def _utf8_or_cp1252(data: bytes, path: Path | str) -> tuple[str, list[str]]:
+def utf8_or_cp1252(data: bytes, path: Path | str) -> tuple[str, list[str]]:
     """UTF-8; bytes that are not UTF-8 read as Windows-1252, one by one, and reported."""
     try:
         return data.decode("utf-8"), []
@@ -129,21 +129,26 @@ def _strict(data: bytes, encoding: str, path: Path | str) -> str:
 MAX_SHEET = 32 * 1024 * 1024  # a sheet of attributes or ratings: a row per transcript or unit
 
 
-def read_csv(path: Path) -> list[list[str]]:
-    """The rows of a CSV file in any of the encodings above, with ',', ';' or tab
-    between cells (Excel writes ';' in Dutch settings)."""
+def read_csv(path: Path) -> tuple[list[tuple[int, list[str]]], list[str]]:
+    """The rows of a CSV file in any of the encodings above, with ',', ';' or tab between
+    cells (Excel writes ';' in Dutch settings), each with the line it starts on; and the
+    warnings of its decoding. A quote left open is refused with the line it opened on."""
     import io
 
     data = read_bytes(path, MAX_SHEET)
-    text, _ = decode_bytes(data, path, empty="empty file: a CSV needs a header row and rows under it")
+    text, warnings = decode_bytes(data, path, empty="empty file: a CSV needs a header row and rows under it")
     header = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=header.count)  # Excel writes ';' in Dutch settings
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
+                        strict=True)
     rows = []
+    start = 1
     try:
         for row in reader:  # quoted cells may hold newlines and "" for a quote
-            rows.append(row)
+            rows.append((start, row))
+            start = reader.line_num + 1
     except csv.Error as error:
-        raise BadInput(f"not readable as CSV ({error})", file=path, line=reader.line_num,
-                       hint="a cell of more than 128 KB, or a quote left open?") from None
-    return rows
+        problem = "a quote opened here is never closed" if "end of data" in str(error) else f"not readable as CSV ({error})"
+        raise BadInput(problem, file=path, line=start,
+                       hint="close the quote, or double a quote inside a quoted cell (\"\")") from None
+    return rows, warnings

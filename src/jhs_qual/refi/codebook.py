@@ -41,6 +41,7 @@ from xml.etree import ElementTree as ET
 from jhs_qual.codebook.load import ID, MAX_PARENT_DEPTH, PALETTE, parse_codebook
 from jhs_qual.domain import Code, Codebook
 from jhs_qual.errors import BadInput
+from jhs_qual.export.safe import printable
 from jhs_qual.limits import load_json
 
 NS = "urn:QDA-XML:codebook:1.0"
@@ -294,7 +295,10 @@ def _codebook_yaml(book: dict, roots, path) -> tuple[str, str, dict[str, str]]:
     def walk(element, parent: str | None) -> None:
         description = next((d.text or "" for d in _children(element, "Description")), "").strip()
         text, fields = _marked(description, path)
-        name = element.get("name") or "code"
+        name = " ".join((element.get("name") or "").split())
+        if not name:
+            raise BadInput(f"a code has no name (GUID {printable(element.get('guid') or '?')[:40]})", file=path,
+                           hint="name it in the tool that made the file, and export again")
         if fields and fields.get("id") and ID.match(fields["id"]) and fields["id"] not in taken:
             code_id = fields["id"]
             taken.add(code_id)
@@ -330,7 +334,11 @@ def _codebook_yaml(book: dict, roots, path) -> tuple[str, str, dict[str, str]]:
     import yaml
 
     text = yaml.safe_dump({**book, "codes": codes}, sort_keys=False, allow_unicode=True, width=100)
-    parse_codebook(text, Path(str(path)).with_suffix(".yaml").name)  # the result must be a valid codebook
+    try:  # the result must be a valid codebook
+        parse_codebook(text, Path(str(path)).with_suffix(".yaml").name)
+    except BadInput as error:
+        raise BadInput(f"its codes do not make a valid codebook ({error.field + ': ' if error.field else ''}"
+                       f"{error.message})", file=path) from None
     return book["id"], text, guids
 
 

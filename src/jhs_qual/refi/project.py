@@ -535,7 +535,9 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
                 if target not in guid_to_code:
                     raise BadInput(f"source '{label}': a coding refers to an unknown code GUID {target}",
                                    file=path, field="CodeRef")
-                who = users.get((coding.get("creatingUser") or sel.get("creatingUser") or "").strip("{}").lower())
+                creator = (coding.get("creatingUser") or sel.get("creatingUser") or "").strip("{}").lower()
+                # a user the file does not list keeps a coder of their own, named by their GUID
+                who = users.get(creator) or (f"user {creator[:8]}" if creator else None)
                 if table[start] >= table[end]:  # e.g. half of an emoji under the other convention
                     raise BadInput(f"source '{label}': selection {start}:{end} falls inside one character when "
                                    f"positions count {convention}", file=path, field="PlainTextSelection",
@@ -603,6 +605,7 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
         code_ids = {(r["codebook_id"], r["code_id"]): r["id"] for r in project.codes()}
         before = {r[0] for r in db.execute("SELECT name FROM coders")}
         coder_ids: dict[str, int] = {}
+        duplicates = 0
         for name, sha, text, attributes, codings, existing in planned:
             if existing:
                 transcript_id = db.execute("SELECT id FROM transcripts WHERE sha256 = ?", [sha]).fetchone()[0]
@@ -613,9 +616,11 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
             for _, coder, _, _, _ in codings:
                 if coder not in coder_ids:
                     coder_ids[coder] = project._coder_id(coder)
-            report.codings += project._insert_codings([
+            stored = project._insert_codings([
                 (transcript_id, code_ids[code], coder_ids[coder], start, end, memo)
                 for code, coder, start, end, memo in codings])
+            report.codings += stored
+            duplicates += len(codings) - stored if not existing else 0
         source_ids = {guid: db.execute("SELECT id FROM transcripts WHERE name = ?", [name]).fetchone()[0]
                       for guid, name in source_names.items()}
         code_rows = {guid: code_ids.get(ref) for guid, ref in guid_to_code.items()}
@@ -628,4 +633,7 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
                         _datetime(None)])
             report.memos += 1
         report.coders = sorted({r[0] for r in db.execute("SELECT name FROM coders")} - before)
+        if duplicates:
+            report.dropped.append(f"{duplicates} coding(s) that repeat another (same code, words and coder): "
+                                  "stored once")
     return report

@@ -89,6 +89,9 @@ def _import_one(project: Project, path: Path, attributes: dict, sheet: dict) -> 
     transcript_id = project.add_transcript(
         path.stem, parsed, source_name=path.name, source_sha256=source_sha256, attributes=merged
     )
+    if isinstance(transcript_id, str):  # another import stored the same content a moment ago
+        return ImportResult(path, "skipped", f"same content as '{transcript_id}' already in the project",
+                            name=transcript_id)
     warnings = list(parsed.warnings)
     recording = sibling_recording(path)
     if recording is not None:

@@ -210,6 +210,11 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
             raise
         return cls(db, path)
 
+    @functools.cached_property
+    def read_only(self) -> bool:
+        """Opened for reading only (a file or folder we may not write): caches are not kept."""
+        return _read_only(self.path)
+
     def close(self) -> None:
         self.db.close()
 
@@ -370,12 +375,17 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
         source_name: str,
         source_sha256: str,
         attributes: dict[str, str],
-    ) -> int:
-        """Store one imported transcript with its turns and attributes."""
+    ) -> int | str:
+        """Store one imported transcript with its turns and attributes; its id, or the name of
+        the transcript with the same content when another import stored it first (checked in
+        the write, so two imports of the same file at once store it once)."""
         known = self.attribute_keys()
         for key in attributes:
             check_key(key, known, file=source_name)
         with self._write():
+            duplicate = self.find_duplicate(hashlib.sha256(parsed.text.encode("utf-8")).hexdigest(), source_sha256)
+            if duplicate is not None:
+                return duplicate
             transcript_id = self._put_transcript(
                 name, parsed.text, parsed.format, parsed.turns, attributes,
                 source_name=source_name, source_sha256=source_sha256,

@@ -28,7 +28,7 @@ class VectorStore:
     def store_embeddings(self, vectors: dict) -> None:
         import numpy as np
 
-        if not vectors:
+        if not vectors or self.read_only:  # a cache: a project we may not write is read without it
             return
         with self._write() as db:
             db.conn.executemany("INSERT OR IGNORE INTO embeddings(key, vector) VALUES (?, ?)",
