@@ -131,7 +131,7 @@ def test_duplicate_codebook_ids():
 
 
 def test_missing_and_non_utf8_files(tmp_path):
-    with pytest.raises(BadInput, match="cannot read"):
+    with pytest.raises(BadInput, match="no such file"):
         load_codebook(tmp_path / "nope.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_bytes("id: caf\xe9\n".encode("latin-1"))

@@ -68,11 +68,11 @@ def test_our_data_sits_apart_in_a_final_block_and_old_exports_still_read():
     description = xml.split(f'name="{code.label_nl}"')[1].split("<Description>")[1].split("</Description>")[0]
     assert f"{RULE}\n[jhs-qual] {{" in description
     assert description.rstrip().splitlines()[-1].startswith("[jhs-qual] {")
-    prose, fields = _marked(description)
+    prose, fields = _marked(description, "t.qdc")
     assert RULE not in prose and fields["id"] == code.id
     old = 'Emotions, felt.\n\n[jhs-qual] {"id":"anger","label_nl":"Boosheid"}'  # before the rule line
-    assert _marked(old) == ("Emotions, felt.", {"id": "anger", "label_nl": "Boosheid"})
-    assert _marked("Just prose\n\n[jhs-qual] {not json") == ("Just prose\n\n[jhs-qual] {not json", None)
+    assert _marked(old, "t.qdc") == ("Emotions, felt.", {"id": "anger", "label_nl": "Boosheid"})
+    assert _marked("Just prose\n\n[jhs-qual] {not json", "t.qdc") == ("Just prose\n\n[jhs-qual] {not json", None)
 
 
 FOREIGN = b"""<?xml version="1.0" encoding="utf-8"?>

@@ -54,11 +54,21 @@ def hold(path: Path | str, what: str, *, companions: bool = False) -> None:
     _HELD[(info.st_dev, info.st_ino)] = what
 
 
-def _refuse_held(path: Path, target: Path, info: os.stat_result | None) -> None:
+INPUT = "an input of this command"
+PROJECT = "the project file"
+
+
+def release_held() -> None:
+    """Forget what was held: a new command starts (several run in one process in tests)."""
+    _HELD.clear()
+    _HELD_PATHS.clear()
+
+
+def _refuse_held(path: Path, target: Path, info: os.stat_result | None, edit: bool) -> None:
     what = _HELD_PATHS.get(os.path.realpath(target))
     if what is None and info is not None:
         what = _HELD.get((info.st_dev, info.st_ino))
-    if what is not None:
+    if what is not None and not (edit and what == INPUT):  # an edit in place writes what it read
         raise BadInput(f"is {what}", file=path, hint="write the output to a file of its own")
 
 
@@ -140,11 +150,11 @@ def _target(path: Path, edit: bool) -> tuple[Path, int, bool]:
     try:
         info = os.stat(target)
     except FileNotFoundError:
-        _refuse_held(path, target, None)
+        _refuse_held(path, target, None, edit)
         return target, _MODE.get(), False
     except OSError as error:
         raise BadInput(f"cannot write: {error.strerror}", file=path) from None
-    _refuse_held(path, target, info)
+    _refuse_held(path, target, info, edit)
     if stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode):
         return target, 0, True
     if not stat.S_ISREG(info.st_mode):
@@ -188,7 +198,7 @@ def read_bytes(path: Path, limit: int = MAX_INPUT) -> bytes:
     """The file's bytes, or one line naming it when it cannot be read or is larger than
     `limit`. A regular file, or a pipe or device named on purpose (read up to the limit,
     never waiting for a writer that is not there); never a folder or a socket."""
-    hold(path, "an input of this command")
+    hold(path, INPUT)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO without a writer opens at once
     except OSError as error:

@@ -64,8 +64,9 @@ def cli(ctx: click.Context) -> None:
     `jhs-qual import`.
     """
     from jhs_qual.config import Config
-    from jhs_qual.files import new_file_mode
+    from jhs_qual.files import new_file_mode, release_held
 
+    release_held()  # what an earlier command in this process read is no concern of this one
     mode = Config.load().file_mode
     if mode is not None:
         new_file_mode(mode)

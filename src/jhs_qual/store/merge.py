@@ -31,7 +31,7 @@ from pathlib import Path
 from jhs_qual.codebook import check_together, parse_codebook
 from jhs_qual.domain import Turn
 from jhs_qual.errors import BadInput
-from jhs_qual.files import hold
+from jhs_qual.files import INPUT, hold
 from jhs_qual.store.project import Project, _now, problems, verified_connection
 
 @dataclass
@@ -54,7 +54,7 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
         conn.row_factory = sqlite3.Row
         return conn
 
-    hold(path, "an input of this command", companions=True)
+    hold(path, INPUT, companions=True)
     return verified_connection(path, connect, hint="upgrade jhs-qual to merge it")
 
 

@@ -26,7 +26,7 @@ from sqlite_utils import Database
 
 from jhs_qual.domain import ORIGINS, Coding, ParsedTranscript
 from jhs_qual.errors import BadInput, Failure
-from jhs_qual.files import hold
+from jhs_qual.files import PROJECT, hold
 from jhs_qual.ingest.attributes import DEFAULT_KEYS, check_key, check_new_key
 from jhs_qual.store.codebooks import CodebookStore
 from jhs_qual.store.common import now as _now
@@ -175,7 +175,7 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
             raise BadInput(f"cannot create: {error.strerror}", file=path) from None
         os.close(fd)
         os.chmod(path, 0o600)
-        hold(path, "the project file", companions=True)
+        hold(path, PROJECT, companions=True)
         try:
             db = _connect(path)
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -194,7 +194,7 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
     @classmethod
     def open(cls, path: Path) -> "Project":
         path = Path(path)
-        hold(path, "the project file", companions=True)
+        hold(path, PROJECT, companions=True)
         db = verified_connection(path, _connect, hint="upgrade jhs-qual to open this project")
         try:
             if _read_only(path):
