@@ -283,11 +283,12 @@ def disagreements(coders: tuple[str, ...], code_refs: tuple[str, ...], unit: str
         found = find(coders, unit, texts, turns, project.codings(coders), codes)
         names = project.transcript_names()
         pseudonymiser = _pseudonymiser(project, raw)
+        speech = {tid: pseudonymiser.speech(texts[tid], project.label_spans(tid))
+                  for tid in {item.unit.transcript_id for item in found}} if pseudonymiser else {}
     clean = pseudonymiser.apply if pseudonymiser else str
     for item in found:
         u = item.unit
-        text = (pseudonymiser.span(texts[u.transcript_id], u.start, u.end) if pseudonymiser
-                else texts[u.transcript_id][u.start:u.end])
+        text = speech[u.transcript_id](u.start, u.end) if pseudonymiser else texts[u.transcript_id][u.start:u.end]
         if as_json:
             echo(json.dumps({
                 "transcript": clean(names[u.transcript_id]), "turn": u.turn, "start": u.start, "end": u.end,

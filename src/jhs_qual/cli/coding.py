@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import click
@@ -125,13 +126,18 @@ def codings_export(out: Output, coder: str | None, raw: bool, project_path: Path
         pseudonymiser = _pseudonymiser(project, raw)
         clean = pseudonymiser.apply if pseudonymiser else str
         texts = project.text_lookup()
+
+        @functools.lru_cache(maxsize=1)  # rows come in transcript order
+        def speech(transcript_id: int):
+            return pseudonymiser.speech(texts[transcript_id], project.label_spans(transcript_id))
+
         keys = project.attribute_keys()
         attributes = project.attributes_by_transcript()
         used = [k for k in keys if any(k in a for a in attributes.values())]
         header = ["transcript", "turn", "speaker", "code", "coder", "start", "end", "text", "memo", "origin", *used]
         rows = [
             [clean(r["transcript"]), r["turn"], clean(r["speaker"] or ""), r["code"], r["coder"], r["start"], r["end"],
-             pseudonymiser.span(texts[r["transcript_id"]], r["start"], r["end"]) if pseudonymiser else r["text"],
+             speech(r["transcript_id"])(r["start"], r["end"]) if pseudonymiser else r["text"],
              clean(r["memo"]), r["origin"],
              *(clean(attributes.get(r["transcript_id"], {}).get(k, "")) for k in used)]
             for r in project.coding_rows(coder)

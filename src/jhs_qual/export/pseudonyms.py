@@ -152,6 +152,28 @@ class Pseudonymiser:
         new, moved = self._edited(window, edits)
         return new[moved(start - low, False):moved(end - low, True)]
 
+    def speech(self, text: str, labels: Iterable[tuple[int, int]]) -> Callable[[int, int], str]:
+        """`span` over a transcript's words as spoken: each turn's speaker label (`labels`:
+        (start, content start) per turn) taken out, so that a name one speaker's turn ends on and
+        the next turn goes on with ("Sanne de" | "Leraar: Vries") is one name. Returns
+        `cut(start, end)`, offsets into `text`."""
+        pieces, starts, removed, last, gone = [], [], [], 0, 0
+        for start, content_start in sorted(labels):
+            if content_start > start >= last:
+                pieces.append(text[last:start])
+                gone += content_start - start
+                starts.append(start)
+                removed.append(gone)
+                last = content_start
+        pieces.append(text[last:])
+        spoken = "".join(pieces)
+
+        def at(offset: int) -> int:
+            i = bisect.bisect_right(starts, offset) - 1
+            return offset if i < 0 else max(starts[i] - (removed[i - 1] if i else 0), offset - removed[i])
+
+        return lambda start, end: self.span(spoken, at(start), at(end))
+
     @staticmethod
     def _edited(text: str, edits: list[tuple[int, int, str]]):
         """The text with the edits made, and where an offset of `text` went (an offset inside an

@@ -119,11 +119,12 @@ def gather(project, *, codes: list[str] | None = None, with_children: bool = Fal
             turns = project.db.execute("SELECT speaker, content_start, end, ts_start FROM turns"
                                        " WHERE transcript_id = ? ORDER BY idx", [tid]).fetchall()
             text = project.text_lookup()[tid] if context or pseudonymiser else ""
+            # a name that crosses a quote's edge, or a turn's, is caught in the words around it, and replaced whole
+            cut = pseudonymiser.speech(text, project.label_spans(tid)) if pseudonymiser else None
             about = (clean(row["transcript"]), *attribution(attrs), {k: clean(v) for k, v in attrs.items()}, {})
         if skipped:
             continue
-        # a name that crosses the quote's edge is caught in the text around it, and replaced whole
-        words = " ".join((pseudonymiser.span(text, row["start"], row["end"]) if pseudonymiser else row["text"]).split())
+        words = " ".join((cut(row["start"], row["end"]) if cut else row["text"]).split())
         if len(words) < min_length or (max_length is not None and len(words) > max_length):
             continue
         name, nl, en, cleaned_attrs, speakers = about
@@ -131,7 +132,7 @@ def gather(project, *, codes: list[str] | None = None, with_children: bool = Fal
         before = ""
         if context and index > 0:
             speaker, start, end, _ = turns[index - 1]
-            before = f"{speaker or ''}: {pseudonymiser.span(text, start, end) if pseudonymiser else text[start:end]}"
+            before = f"{speaker or ''}: {cut(start, end) if cut else text[start:end]}"
         ts = turns[index][3] if turns else None
         speaker = row["speaker"] or ""
         if speaker not in speakers:

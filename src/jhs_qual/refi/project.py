@@ -32,7 +32,7 @@ from xml.etree import ElementTree as ET
 
 from jhs_qual import __version__
 from jhs_qual.codebook import check_together, parse_codebook
-from jhs_qual.errors import BadInput
+from jhs_qual.errors import BadInput, Failure
 from jhs_qual.export.safe import printable
 from jhs_qual.files import read_bytes, replacing
 from jhs_qual.ingest.turns import turns_in_text
@@ -155,20 +155,34 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints", crlf: boo
     ET.indent(root, space="  ")
     head, _, tail = xml_bytes(root).partition(f"<{_SOURCES_HERE} />".encode())
     codings = 0
-    with replacing(output) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-        # Written as it is made, a source at a time: memory stays that of one transcript.
-        with archive.open("project.qde", "w", force_zip64=_may_pass_2_gib(project)) as qde:
-            qde.write(head)
-            for number, (t, selections) in enumerate(_texts_with_codings(project, transcripts)):
-                qde.write(b"\n    " if number else b"")
-                qde.write(_text_source(t, selections, users, offsets, crlf))
-                codings += len(selections)
-            qde.write(tail)
-        for t, _ in _texts_with_codings(project, transcripts, codings=False):
-            text = printable(t["text"])  # one for one: offsets hold
-            archive.writestr(f"sources/{_guid('source', t['sha256'])}.txt",
-                             (text.replace("\n", "\r\n") if crlf else text).encode("utf-8"))
+    with replacing(output) as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+            # Written as it is made, a source at a time: memory stays that of one transcript.
+            with archive.open("project.qde", "w", force_zip64=_may_pass_2_gib(project)) as qde:
+                qde.write(head)
+                for number, (t, selections) in enumerate(_texts_with_codings(project, transcripts)):
+                    qde.write(b"\n    " if number else b"")
+                    qde.write(_text_source(t, selections, users, offsets, crlf))
+                    codings += len(selections)
+                qde.write(tail)
+            for t, _ in _texts_with_codings(project, transcripts, codings=False):
+                text = printable(t["text"])  # one for one: offsets hold
+                archive.writestr(f"sources/{_guid('source', t['sha256'])}.txt",
+                                 (text.replace("\n", "\r\n") if crlf else text).encode("utf-8"))
+        _require_well_formed(tmp, output)
     return {"transcripts": len(transcripts), "codings": codings, "coders": len(coders), "codebooks": len(books)}
+
+
+def _require_well_formed(archive_path: Path, output: Path) -> None:
+    """Read back the project.qde just written, streaming: what our own importer (or any other
+    tool's) would refuse never leaves as a finished file."""
+    with zipfile.ZipFile(archive_path) as archive, archive.open("project.qde") as qde:
+        try:
+            for _, element in ET.iterparse(qde, events=("end",)):
+                element.clear()
+        except ET.ParseError as error:
+            raise Failure(f"the project.qde written is not well-formed XML ({error}); nothing was written",
+                          file=output, hint="please report this as a bug") from None
 
 
 def _may_pass_2_gib(project) -> bool:

@@ -861,6 +861,11 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
     def texts(self) -> dict[int, str]:
         return {r[0]: r[1] for r in self.db.execute("SELECT id, text FROM transcripts")}
 
+    def label_spans(self, transcript_id: int) -> list[tuple[int, int]]:
+        """(start, content start) of each turn: where its speaker label stands in the text."""
+        return [tuple(r) for r in self.db.execute(
+            "SELECT start, content_start FROM turns WHERE transcript_id = ? ORDER BY idx", [transcript_id])]
+
     def text_lookup(self) -> Mapping[int, str]:
         """Each transcript's text, read when asked for: for a pass over a large corpus that
         needs one text at a time (memory stays that of one transcript)."""
