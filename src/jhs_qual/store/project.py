@@ -186,6 +186,10 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
                 project._set_setting("interviewers", list(DEFAULT_INTERVIEWERS))
                 project._set_setting("attribute_keys", list(DEFAULT_KEYS))
             return project
+        except sqlite3.Error as error:  # a full disk, a folder that went away
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(path) + suffix).unlink(missing_ok=True)
+            raise Failure(f"cannot create: {error}", file=path) from None
         except BaseException:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
