@@ -60,7 +60,7 @@ def test_round_trip_span_for_span(coded, tmp_path, offsets, crlf):
     assert source.count("\r\n") == (stored.count("\n") if crlf else 0) and source.replace("\r\n", "\n") == stored
     fresh = Project.create(tmp_path / "fresh.jhsq")
     report = import_qdpx(fresh, archive)
-    assert report.conventions == {"emoji": offsets + ("+crlf" if crlf else "")}
+    assert report.conventions == {"emoji": offsets + ("-crlf" if crlf else "")}
     assert report.codings == 4 and report.memos == 1 and report.coders == ["anna", "ben"]
     assert snapshot(fresh) == snapshot(coded)
     assert import_qdpx(fresh, archive).codings == 0  # the same file again adds nothing
@@ -83,8 +83,8 @@ def test_offset_maps():
     maps = offset_maps(raw)
     stored = "a😀\nb"
     assert maps["codepoints"] == [0, 1, 2, 3, 4] and maps["utf16"] == [0, 1, 1, 2, 3, 4]
-    assert maps["codepoints+crlf"] == [0, 1, 2, 2, 3, 4] and maps["utf16+crlf"] == [0, 1, 1, 2, 2, 3, 4]
-    assert stored[maps["utf16+crlf"][5]:maps["utf16+crlf"][6]] == "b"
+    assert maps["codepoints-crlf"] == [0, 1, 2, 2, 3, 4] and maps["utf16-crlf"] == [0, 1, 1, 2, 2, 3, 4]
+    assert stored[maps["utf16-crlf"][5]:maps["utf16-crlf"][6]] == "b"
     assert utf16_offsets("a😀b") == [0, 1, 3, 4]
 
 
@@ -123,7 +123,7 @@ def test_nvivo_style_offsets_are_detected(project, tmp_path):
         "Sources/8b9c0d1e-2f3a-4b4c-8d5e-6f7a8b9c0d1e.txt": NVIVO_TEXT,
     }))
     report = import_qdpx(project, path)
-    assert report.conventions == {"Gesprek 1": "utf16+crlf"}
+    assert report.conventions == {"Gesprek 1": "utf16-crlf"}
     assert report.skipped_sources == ["scan.pdf (PDFSource)"]
     (coding,) = project.codings()
     text = project.transcript("Gesprek 1")["text"]
@@ -229,7 +229,7 @@ def test_cli_round_trip(run, tmp_path):
     CliRunner().invoke(cli, ["init", str(other)])
     result = CliRunner().invoke(cli, ["import-qdpx", str(out), "--project", str(other)])
     assert result.exit_code == 0, result.output
-    assert "transcript po_leraar_de_linde: positions read as codepoints" in result.output  # no emoji: all agree
+    assert "transcript po_leraar_de_linde: positions read as utf16" in result.output  # as the file says (no emoji: all agree)
     assert "imported 1 new transcript, 1 coding, 0 memos" in result.output
     bad = CliRunner().invoke(cli, ["import-qdpx", str(write(tmp_path / "x.qdpx", b"nope")), "--project", str(other)])
     assert bad.exit_code == 2 and "x.qdpx: not a .qdpx archive" in bad.output
@@ -411,5 +411,5 @@ def test_offset_maps_are_those_counted_character_by_character():
     for _ in range(2000):
         raw = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
         maps = offset_maps(raw)
-        for name in ("codepoints", "codepoints+crlf", "utf16", "utf16+crlf"):
+        for name in ("codepoints", "codepoints-crlf", "utf16", "utf16-crlf"):
             assert list(maps[name]) == walked(raw, name.startswith("utf16"), name.endswith("crlf")), (raw, name)

@@ -102,9 +102,9 @@ def export_qdpx(out: Output, offsets: str, line_ends: str, project_path: Path | 
 
 @cli.command("import-qdpx")
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--offsets", type=click.Choice(["codepoints", "utf16"]),
-              help="How the file counts positions, when its selections fit either way (default: decided "
-                   "from the file, or asked).")
+@click.option("--offsets", type=click.Choice(["codepoints", "utf16", "codepoints-crlf", "utf16-crlf"]),
+              help="What the file's positions count: code points or UTF-16 units, a CRLF line end as one "
+                   "or (-crlf) as two (default: decided from the file, or asked). Checked against the file.")
 @project_option
 def import_qdpx(source: Path, offsets: str | None, project_path: Path | None) -> None:
     """Bring a REFI-QDA project (.qdpx from QualCoder, NVivo, ATLAS.ti, MAXQDA ...) into this project.

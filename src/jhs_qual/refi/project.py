@@ -299,6 +299,9 @@ def _source_text(archive: zipfile.ZipFile, names: dict[str, str], element, path:
     return None
 
 
+CONVENTIONS = ("codepoints", "utf16", "codepoints-crlf", "utf16-crlf")  # what a position counts; -crlf: CRLF as two
+
+
 def offset_maps(raw: str) -> dict[str, Sequence[int]]:
     """For each convention, the stored-text offset of every raw offset.
 
@@ -311,8 +314,7 @@ def offset_maps(raw: str) -> dict[str, Sequence[int]]:
     crlf_here = "\r\n" in raw
     astral = _ASTRAL.search(raw) is not None
     if not crlf_here and not astral:
-        identity = range(len(raw) + 1)
-        return dict.fromkeys(("codepoints", "codepoints+crlf", "utf16", "utf16+crlf"), identity)
+        return dict.fromkeys(CONVENTIONS, range(len(raw) + 1))
     points = np.frombuffer(raw.encode("utf-32-le"), dtype=np.uint32)
     skipped = np.zeros(len(points), dtype=bool)  # the CR of each CRLF: not in the stored text
     skipped[:-1] = (points[:-1] == 13) & (points[1:] == 10)
@@ -323,58 +325,113 @@ def offset_maps(raw: str) -> dict[str, Sequence[int]]:
         for crlf in (False, True) if crlf_here else (False,):
             # each raw character stands for `width` positions, a skipped CR for one (crlf) or none
             counts = np.where(skipped, int(crlf), width)
-            maps[f"{units}{'+crlf' if crlf else ''}"] = np.repeat(stored[:-1], counts).tolist() + [int(stored[-1])]
+            maps[f"{units}{'-crlf' if crlf else ''}"] = np.repeat(stored[:-1], counts).tolist() + [int(stored[-1])]
     tables = {}
-    for name in ("codepoints", "codepoints+crlf", "utf16", "utf16+crlf"):  # those not made: the same as one made
-        units, _, crlf = name.partition("+")
-        tables[name] = maps[(units if astral else "codepoints") + ("+crlf" if crlf and crlf_here else "")]
+    for name in CONVENTIONS:  # those not made: the same as one made
+        units, _, crlf = name.partition("-")
+        tables[name] = maps[(units if astral else "codepoints") + ("-crlf" if crlf and crlf_here else "")]
     return tables
 
 
 _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+_DECLARED = re.compile(r"Selection positions count (UTF-16 code units|Unicode code points).*?"
+                       r"(a CRLF line end as two|a line end as one)", re.DOTALL)
+
+
+def declared_convention(description: str | None) -> str | None:
+    """The convention a file states in its project Description (ours always does)."""
+    found = _DECLARED.search(description or "")
+    if not found:
+        return None
+    return ("utf16" if found.group(1).startswith("UTF-16") else "codepoints") + (
+        "-crlf" if "CRLF" in found.group(2) else "")
 
 
 def _choose_convention(raw: str, stored: str, selections: list[tuple[int, int, str]], label: str = "",
-                       path: Path | None = None, forced: str | None = None):
-    """The convention under which the selections fit the text best: inside the text, not
-    splitting a character (half a surrogate pair, a CRLF), and matching their names. When
-    two conventions fit equally well and would put the codings on different words, the
-    evidence cannot decide: refused, asking for --offsets, never guessed."""
+                       path: Path | None = None, forced: str | None = None, declared: str | None = None):
+    """The convention under which the selections fit the text best, by the evidence the file
+    holds: inside the text, not splitting a character (half a surrogate pair, a CRLF), names
+    that quote the words they select, and what the file says it counts (`declared`).
+
+    A convention forced (`--offsets`) or declared that the evidence contradicts is refused,
+    naming the selections; conventions that fit equally well and put the codings on different
+    words, with nothing to tell them apart, are refused, never guessed."""
     maps = offset_maps(raw)
-    if forced:
-        chosen = [n for n in maps if n.split("+")[0] == forced]
-        best = max(chosen, key=lambda n: _fit(maps[n], stored, selections))
-        return best, maps[best]
-    fits: dict[int, tuple[int, int, int]] = {}  # conventions sharing a table share its fit
+    fits: dict[int, tuple] = {}  # conventions sharing a table share its fit
     for table in maps.values():
         if id(table) not in fits:
             fits[id(table)] = _fit(table, stored, selections)
-    scores = {name: fits[id(table)] for name, table in maps.items()}
-    best = max(maps, key=lambda n: (scores[n], n == "codepoints"))  # on a true tie: the standard's unit
-    rivals = [n for n in maps if n != best and scores[n] == scores[best]
-              and any(maps[n][s] != maps[best][s] or maps[n][e] != maps[best][e] for s, e, _ in selections
-                      if e < len(maps[n]) and e < len(maps[best]))]
-    if rivals and selections and not scores[best][2]:
-        raise BadInput(f"source '{label}': its positions fit as {best} and as {rivals[0]}, on different words, "
-                       "and nothing in the file tells which", file=path, field="PlainTextSelection",
-                       hint="say which with --offsets codepoints or --offsets utf16 (NVivo 12 and QualCoder "
-                            "write utf16)")
-    return best, maps[best]
+    score = {name: fits[id(maps[name])] for name in CONVENTIONS}
+    top = max(score.values())
+    best = [n for n in CONVENTIONS if score[n] == top]
+    said = forced or declared
+    if said:
+        if score[said] < top:
+            raise BadInput(f"source '{label}': {_misfits(maps[said], maps[best[0]], stored, selections)} when "
+                           f"positions count "
+                           f"{said}" + (" (as the file says)" if not forced else "") + f"; as {best[0]} every one fits",
+                           file=path, field="PlainTextSelection",
+                           hint=f"nothing was imported; if the file is right as {best[0]}, import it with "
+                                f"--offsets {best[0]}")
+        return said, maps[said]
+
+    def placed(name: str) -> tuple:
+        table = maps[name]
+        return tuple((table[s], table[e]) for s, e, _ in selections if 0 <= s < e < len(table))
+
+    readings: dict[tuple, str] = {}
+    for name in best:
+        readings.setdefault(placed(name), name)
+    if len(readings) > 1 and selections:
+        options = ", ".join(f"as {n} (--offsets {n})" for n in readings.values())
+        raise BadInput(f"source '{label}': its positions fit on different words {options}, and nothing in the "
+                       "file tells which", file=path, field="PlainTextSelection",
+                       hint="say which with --offsets (NVivo 12 and QualCoder write utf16; QualCoder's MAXQDA "
+                            "option utf16-crlf; qc codepoints)")
+    return best[0], maps[best[0]]
 
 
-def _fit(table: list[int], stored: str, selections) -> tuple[int, int, int]:
-    """(selections inside the text, not falling inside one character, whose names match the words)."""
-    inside = whole = matches = 0
+_LINE_NAME = re.compile(r"line:(\d{1,9})")  # qc names a selection by the line it starts on (from 0)
+
+
+def _fit(table: Sequence[int], stored: str, selections) -> tuple[int, int, int, int, int]:
+    """(selections inside the text, not falling inside one character, whose names are the words
+    they select exactly (or name the line they start on, as qc's do), with white space made
+    single, or as a prefix of at least 20 characters)."""
+    inside = whole = exact = spaced = prefix = 0
+    line_starts = None
     for start, end, label in selections:
         if 0 <= start < end < len(table):
             inside += 1
             if table[start] < table[end] and (start == 0 or table[start] != table[start - 1]) \
                     and table[end] != table[end - 1]:
                 whole += 1
-            piece = " ".join(stored[table[start]:table[end]].split())
-            if label and piece and " ".join(label.split())[:40] == piece[:40]:
-                matches += 1
-    return inside, whole, matches
+            piece = stored[table[start]:table[end]]
+            if not label or not piece:
+                continue
+            line = _LINE_NAME.fullmatch(label)
+            if line:
+                if line_starts is None:
+                    line_starts = [0] + [m.end() for m in re.finditer("\n", stored)]
+                number = int(line.group(1))
+                exact += number < len(line_starts) and line_starts[number] == table[start]
+            elif label.replace("\r\n", "\n") == piece:
+                exact += 1
+            elif " ".join(label.split()) == " ".join(piece.split()):
+                spaced += 1
+            elif len(label) >= 20 and " ".join(piece.split()).startswith(" ".join(label.split()).rstrip(".…")):
+                prefix += 1
+    return inside, whole, exact, spaced, prefix
+
+
+def _misfits(said: Sequence[int], best: Sequence[int], stored: str, selections) -> str:
+    """The selections that fit worse under the table `said` than under `best`, for the refusal:
+    how many, and the first few."""
+    bad = [(s, e, label) for s, e, label in selections
+           if _fit(said, stored, [(s, e, label)]) < _fit(best, stored, [(s, e, label)])]
+    shown = "; ".join(f"{s}:{e} '{printable(' '.join(label.split()))[:30]}'" for s, e, label in bad[:3])
+    return (f"{len(bad)} selection(s) fall outside the text, split a character or miss the words they name "
+            f"({shown})")
 
 
 def _count_dropped(root, report: ImportReport) -> None:
@@ -453,6 +510,9 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
 
     def child(element, name):
         return next(iter(_children(element, name)), None)
+
+    declared = declared_convention(child(root, "Description").text if child(root, "Description") is not None
+                                   else None)
 
     users = {}
     for user in _children(child(root, "Users"), "User") if child(root, "Users") is not None else []:
@@ -536,7 +596,7 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
                                file=path, field="PlainTextSelection") from None
             selections.append((start, end, sel.get("name") or "", sel))
         convention, table = _choose_convention(raw, stored_text, [(s, e, n) for s, e, n, _ in selections],
-                                               label, path, offsets)
+                                               label, path, offsets, declared)
         codings = []
         for start, end, _, sel in selections:
             if not (0 <= start < end < len(table)):
