@@ -7,6 +7,8 @@ import io
 import zipfile
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jhs_qual.errors import BadInput
 from jhs_qual.refi.project import export_qdpx, import_qdpx, offset_maps, utf16_offsets
@@ -413,3 +415,105 @@ def test_offset_maps_are_those_counted_character_by_character():
         maps = offset_maps(raw)
         for name in ("codepoints", "codepoints-crlf", "utf16", "utf16-crlf"):
             assert list(maps[name]) == walked(raw, name.startswith("utf16"), name.endswith("crlf")), (raw, name)
+
+
+# --- exact exchange: every convention, memos where they were, origins and dates -------------------
+
+def _full_project(folder, text: str, spans: list[tuple[int, int]]) -> Project:
+    """A project of one transcript `text` with codings on `spans` (by two coders, three origins),
+    and a memo on the transcript, on a turn and on a code, dated in the past."""
+    from jhs_qual.codebook import load_codebook
+    from tests.conftest import CODEBOOK_FILES
+
+    project = Project.create(folder / "full.jhsq")
+    project.load_codebook(load_codebook(CODEBOOK_FILES[0]))
+    tid = add(project, "t", text)
+    code = project.resolve_code("interdependence")["id"]
+    length = len(project.transcript("t")["text"])
+    spans = sorted({(min(s, length - 1), min(e, length)) for s, e in spans})
+    for n, (start, end) in enumerate(spans):
+        project.add_coding(tid, code, ("anna", "ben")[n % 2], start, end, memo=f"m{n}" if n % 3 == 0 else "",
+                           origin=("manual", "suggested", "auto")[n % 3])
+    project.write_memo("anna", "on the transcript", transcript_id=tid)
+    turn = project.db.execute("SELECT content_start, end FROM turns WHERE transcript_id = ? ORDER BY idx DESC",
+                              [tid]).fetchone()
+    project.write_memo("ben", "on the last turn", transcript_id=tid, span=tuple(turn))
+    project.write_memo("anna", "on the code", code_row_id=code)
+    with project._write() as db:
+        db.execute("UPDATE codings SET created_at = '2025-03-0' || (id % 9 + 1) || 'T10:00:00+00:00'")
+        db.execute("UPDATE memos SET created_at = '2025-02-01T09:00:00+00:00'")
+    return project
+
+
+def _exchange_state(project: Project):
+    names = {r[0]: r[1] for r in project.db.execute("SELECT id, name FROM transcripts")}
+    return {
+        "codings": sorted(project.db.execute(
+            "SELECT k.code_id, cd.name, substr(t.text, c.start + 1, c.end - c.start), c.start, c.end, c.memo,"
+            " c.origin, c.created_at FROM codings c JOIN codes k ON k.id = c.code_id JOIN coders cd ON"
+            " cd.id = c.coder_id JOIN transcripts t ON t.id = c.transcript_id").fetchall()),
+        "memos": sorted((names.get(m["transcript_id"], ""), m["code_id"] is not None, m["start"] or -1,
+                         m["end"] or -1, m["text"], m["coder"]) for m in project.memos()),
+        "memo dates": sorted(r[0] for r in project.db.execute("SELECT created_at FROM memos")),
+    }
+
+
+TRICKY = st.lists(st.sampled_from(list("ab éë\n") + ["e\u0308", "👍🏽", "🇳🇱", "😀", "\u200b"]),
+                  min_size=1, max_size=40).map("".join)  # line ends, emoji, combining marks
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=TRICKY, cuts=st.lists(st.tuples(st.integers(0, 200), st.integers(1, 60)), min_size=1, max_size=5))
+def test_own_exports_come_back_span_for_span_in_every_convention(tmp_path_factory, body, cuts):
+    text_in = f"Interviewer: Hoe?\nLeraar: {body}\nInterviewer: En?\nLeraar: {body[::-1]}."
+    folder = tmp_path_factory.mktemp("exchange")
+    length = len(text_in)  # the stored text is as long or shorter: spans are cut to it below
+    project = _full_project(folder, text_in, [(s % length, min(s % length + n, length)) for s, n in cuts])
+    expected = _exchange_state(project)
+    for offsets in ("codepoints", "utf16"):
+        for crlf in (False, True):
+            archive = folder / f"{offsets}{crlf}.qdpx"
+            export_qdpx(project, archive, offsets=offsets, crlf=crlf)
+            fresh = Project.create(folder / f"{offsets}{crlf}.jhsq")
+            report = import_qdpx(fresh, archive)
+            assert report.conventions["t"] == offsets + ("-crlf" if crlf else "")
+            assert _exchange_state(fresh) == expected, (offsets, crlf)
+            again = import_qdpx(fresh, archive)
+            assert again.codings == 0 and again.memos == 0 and _exchange_state(fresh) == expected
+            fresh.close()
+    project.close()
+
+
+def test_a_foreign_file_imported_twice_adds_nothing(loaded_project):
+    sample = REFI / "samples" / "made-by-other-tools" / "qualcoder_utf16_emoji.qdpx"
+    first = import_qdpx(loaded_project, sample)
+    books = [b["id"] for b in loaded_project.codebooks()]
+    again = import_qdpx(loaded_project, sample)
+    assert first.codings == 8 and again.codings == 0 and again.memos == 0 and again.codebooks == []
+    assert [b["id"] for b in loaded_project.codebooks()] == books
+
+
+@pytest.mark.parametrize("name", ["qualcoder_utf16_emoji", "qualcoder_utf16_emoji_maxqda_crlf",
+                                  "qualcoder_long_over_emoji", "qualcoder_names_are_text"])
+def test_other_tools_codings_land_on_their_words(tmp_path, name):
+    import json
+
+    folder = REFI / "samples" / "made-by-other-tools"
+    expected = json.loads((folder / f"{name.replace('_maxqda_crlf', '')}.expected.json").read_text(encoding="utf-8"))
+    project = Project.create(tmp_path / "p.jhsq")
+    import_qdpx(project, folder / f"{name}.qdpx")
+    got = sorted(r[0] for r in project.db.execute(
+        "SELECT substr(t.text, c.start + 1, c.end - c.start) FROM codings c JOIN transcripts t ON t.id = c.transcript_id"))
+    assert got == sorted(e["text"].replace("\r\n", "\n") for e in expected)
+
+
+def test_qc_counts_code_points_and_a_wrong_option_is_refused(tmp_path):
+    sample = REFI / "samples" / "made-by-other-tools" / "qc_emoji_crlf.qdpx"
+    project = Project.create(tmp_path / "p.jhsq")
+    for wrong in ("utf16", "utf16-crlf", "codepoints-crlf"):
+        with pytest.raises(BadInput, match=f"when positions count {wrong}.*--offsets codepoints"):
+            import_qdpx(project, sample, wrong)
+    assert import_qdpx(project, sample).codings == 6
+    lines = {r[0] for r in project.db.execute(
+        "SELECT substr(t.text, c.start + 1, c.end - c.start) FROM codings c JOIN transcripts t ON t.id = c.transcript_id")}
+    assert "Interviewer: Hoe was het? 😀\n" in lines

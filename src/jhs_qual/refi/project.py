@@ -21,6 +21,7 @@ written, and written in one transaction.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import zipfile
@@ -32,13 +33,16 @@ from xml.etree import ElementTree as ET
 
 from jhs_qual import __version__
 from jhs_qual.codebook import check_together, parse_codebook
+from jhs_qual.domain import ORIGINS
 from jhs_qual.errors import BadInput, Failure
 from jhs_qual.export.safe import printable
 from jhs_qual.files import read_bytes, replacing
 from jhs_qual.ingest.turns import turns_in_text
 from jhs_qual.refi.codebook import (
+    MARK,
     MAX_ARCHIVE,
     _children,
+    _marked,
     _local,
     add_codes,
     open_archive,
@@ -64,6 +68,18 @@ def _guid(kind: str, key: str) -> str:
 
 def _datetime(value: str | None) -> str:
     return value or datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _when(value: str | None) -> str:
+    """A date and time from a file, as stored (ISO 8601, UTC when it says no zone); now when it
+    has none or one that is not a date."""
+    try:
+        moment = datetime.fromisoformat((value or "").strip().replace("Z", "+00:00"))
+    except ValueError:
+        return _datetime(None)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat(timespec="seconds")
 
 
 # --- export ---------------------------------------------------------------------------------
@@ -143,26 +159,39 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints", crlf: boo
     if transcripts:  # filled one source at a time as the file is written
         ET.SubElement(ET.SubElement(root, f"{{{NS}}}Sources"), _SOURCES_HERE)
     memos = list(project.db.query(
-        "SELECT m.id, m.title, m.text, m.created_at, cd.name AS coder FROM memos m JOIN coders cd ON cd.id = m.coder_id"))
+        "SELECT m.id, m.title, m.text, m.created_at, m.updated_at, cd.name AS coder, m.transcript_id, m.start, m.end,"
+        " k.codebook_id, k.code_id FROM memos m JOIN coders cd ON cd.id = m.coder_id"
+        " LEFT JOIN codes k ON k.id = m.code_id ORDER BY m.id"))
+    memos_on: dict[int, list[dict]] = {}  # transcript -> its memos (whole, or on a span: a turn)
+    code_elements = {element.get("guid"): element for element in root.iter(f"{{{NS}}}Code")}
     if memos:
         notes = ET.SubElement(root, f"{{{NS}}}Notes")
         for m in memos:
+            m["guid"] = _guid("note", str(m["id"]))
             note = ET.SubElement(notes, f"{{{NS}}}Note", {
-                "guid": _guid("note", str(m["id"])), "name": m["title"] or "memo", "creatingUser": users[m["coder"]],
-                "creationDateTime": m["created_at"]})
-            ET.SubElement(note, f"{{{NS}}}PlainTextContent").text = m["text"]
-    ET.SubElement(root, f"{{{NS}}}Description").text = _positions_note(offsets, crlf)
+                "guid": m["guid"], "name": m["title"] or "memo", "creatingUser": users[m["coder"]],
+                "creationDateTime": m["created_at"], "modifiedDateTime": m["updated_at"] or m["created_at"]})
+            ET.SubElement(note, f"{{{NS}}}PlainTextContent").text = printable(m["text"])
+            if m["codebook_id"] and code_guid(m["codebook_id"], m["code_id"]) in code_elements:  # where it hangs
+                ET.SubElement(code_elements[code_guid(m["codebook_id"], m["code_id"])], f"{{{NS}}}NoteRef",
+                              {"targetGUID": m["guid"]})
+            elif m["transcript_id"] is not None:
+                memos_on.setdefault(m["transcript_id"], []).append(m)
+    ET.SubElement(root, f"{{{NS}}}Description").text = (
+        _positions_note(offsets, crlf) + "\n" + MARK + json.dumps({"origins": _origins(project)}, sort_keys=True))
     ET.indent(root, space="  ")
     head, _, tail = xml_bytes(root).partition(f"<{_SOURCES_HERE} />".encode())
     codings = 0
     with replacing(output) as tmp:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
             # Written as it is made, a source at a time: memory stays that of one transcript.
-            with archive.open("project.qde", "w", force_zip64=_may_pass_2_gib(project)) as qde:
+            entry = zipfile.ZipInfo("project.qde", datetime.now().timetuple()[:6])  # dated as exported
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(entry, "w", force_zip64=_may_pass_2_gib(project)) as qde:
                 qde.write(head)
                 for number, (t, selections) in enumerate(_texts_with_codings(project, transcripts)):
                     qde.write(b"\n    " if number else b"")
-                    qde.write(_text_source(t, selections, users, offsets, crlf))
+                    qde.write(_text_source(t, selections, users, offsets, crlf, memos_on.get(t["id"], [])))
                     codings += len(selections)
                 qde.write(tail)
             for t, _ in _texts_with_codings(project, transcripts, codings=False):
@@ -183,6 +212,19 @@ def _require_well_formed(archive_path: Path, output: Path) -> None:
         except ET.ParseError as error:
             raise Failure(f"the project.qde written is not well-formed XML ({error}); nothing was written",
                           file=output, hint="please report this as a bug") from None
+
+
+def _selection_key(sha256: str, codebook_id: str, code_id: str, coder: str, start: int, end: int) -> str:
+    return f"{sha256}:{codebook_id}/{code_id}:{coder}:{start}:{end}"
+
+
+def _origins(project) -> dict[str, str]:
+    """{selection GUID: origin} of the codings not made by hand (suggested, auto): REFI has no
+    place for it, so it travels in the project Description's data line."""
+    return {_guid("selection", _selection_key(*row[:6])): row[6] for row in project.db.execute(
+        "SELECT t.sha256, k.codebook_id, k.code_id, cd.name, c.start, c.end, c.origin FROM codings c"
+        " JOIN transcripts t ON t.id = c.transcript_id JOIN codes k ON k.id = c.code_id"
+        " JOIN coders cd ON cd.id = c.coder_id WHERE c.origin != 'manual'")}
 
 
 def _may_pass_2_gib(project) -> bool:
@@ -214,7 +256,8 @@ def _texts_with_codings(project, transcripts: list[dict], codings: bool = True):
         yield {**t, "text": text, "imported_at": imported_at}, rows
 
 
-def _text_source(t: dict, codings: list[dict], users: dict[str, str], offsets: str, crlf: bool) -> bytes:
+def _text_source(t: dict, codings: list[dict], users: dict[str, str], offsets: str, crlf: bool,
+                 memos: list[dict] = ()) -> bytes:
     """One TextSource with its selections, serialised as it stands inside <Sources>: written
     out here, byte for byte what ElementTree's indent and tostring make of it (the tags
     carry no namespace of their own: the document's default one holds), at a fifth of
@@ -223,14 +266,14 @@ def _text_source(t: dict, codings: list[dict], users: dict[str, str], offsets: s
     guid = _guid("source", t["sha256"])
     head = (f'<TextSource guid="{guid}" name="{a(t["name"] + ".txt")}" plainTextPath="internal://{guid}.txt" '
             f'creationDateTime="{a(t["imported_at"])}"')
-    if not codings:
+    if not codings and not memos:
         return f"{head} />".encode("utf-8")
     parts = [head, ">"]
     units = export_positions(t["text"], offsets, crlf)
     code_guids: dict[tuple[str, str], str] = {}
     for c in codings:
         start, end = (units[c["start"]], units[c["end"]]) if units else (c["start"], c["end"])
-        key = f"{t['sha256']}:{c['codebook_id']}/{c['code_id']}:{c['coder']}:{c['start']}:{c['end']}"
+        key = _selection_key(t["sha256"], c["codebook_id"], c["code_id"], c["coder"], c["start"], c["end"])
         user = users[c["coder"]]
         code = (c["codebook_id"], c["code_id"])
         if code not in code_guids:
@@ -243,6 +286,15 @@ def _text_source(t: dict, codings: list[dict], users: dict[str, str], offsets: s
             parts.append(f'\n        <Description>{x(c["memo"])}</Description>')
         parts.append(f'\n        <Coding guid="{_guid("coding", key)}" creatingUser="{user}">'
                      f'\n          <CodeRef targetGUID="{code_guids[code]}" />\n        </Coding>\n      </PlainTextSelection>')
+    for m in memos:  # a memo on a turn: a selection of its words with the note; on the transcript: a NoteRef
+        if m["start"] is not None:
+            start, end = (units[m["start"]], units[m["end"]]) if units else (m["start"], m["end"])
+            parts.append(
+                f'\n      <PlainTextSelection guid="{_guid("memo", m["guid"])}" '
+                f'name="{a(" ".join(t["text"][m["start"]:m["end"]].split())[:80])}" startPosition="{start}" '
+                f'endPosition="{end}" creatingUser="{users[m["coder"]]}" creationDateTime="{a(m["created_at"])}">'
+                f'\n        <NoteRef targetGUID="{m["guid"]}" />\n      </PlainTextSelection>')
+    parts += [f'\n      <NoteRef targetGUID="{m["guid"]}" />' for m in memos if m["start"] is None]
     parts.append("\n    </TextSource>")
     return "".join(parts).encode("utf-8")
 
@@ -511,8 +563,9 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
     def child(element, name):
         return next(iter(_children(element, name)), None)
 
-    declared = declared_convention(child(root, "Description").text if child(root, "Description") is not None
-                                   else None)
+    about = child(root, "Description").text if child(root, "Description") is not None else None
+    declared = declared_convention(about)
+    origins = (_marked(about or "", path)[1] or {}).get("origins") or {}  # ours: what was not made by hand
 
     users = {}
     for user in _children(child(root, "Users"), "User") if child(root, "Users") is not None else []:
@@ -524,8 +577,16 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
     new_books = []
     codebook = child(root, "CodeBook")
     if codebook is not None and child(codebook, "Codes") is not None:
-        foreign = slug(root.get("name") or path.stem, {b["id"] for b in project.codebooks()})
-        for book_id, text, guids in read_codes(child(codebook, "Codes"), path, foreign_id=foreign):
+        stored_books = {b["id"]: b["yaml_sha256"] for b in project.codebooks()}
+        foreign = slug(root.get("name") or path.stem, set())
+        found = read_codes(child(codebook, "Codes"), path, foreign_id=foreign)
+        made = next((text for book_id, text, _ in found if book_id == foreign), None)
+        if made is not None and foreign in stored_books \
+                and stored_books[foreign] != hashlib.sha256(made.encode("utf-8")).hexdigest():
+            # another file's codebook of that name: this one gets a name of its own (the same file
+            # imported again finds its own codebook, made from the same codes, and adds nothing)
+            found = read_codes(child(codebook, "Codes"), path, foreign_id=slug(foreign, set(stored_books)))
+        for book_id, text, guids in found:
             book = parse_codebook(text, f"{book_id}.yaml")
             present = {c["code_id"] for c in project.codes(book_id)}
             if present:
@@ -565,7 +626,9 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
                 source_attributes.setdefault((ref.get("targetGUID") or "").strip("{}").lower(), {}).update(values)
 
     # sources, selections, codings
-    planned = []  # (name, stored text, turns, attributes, [(code, coder, start, end, memo)])
+    planned = []  # (name, stored text, turns, attributes, [(code, coder, start, end, memo, origin, dates)])
+    span_notes: dict[str, tuple[str, int, int]] = {}  # note GUID -> (source GUID, start, end) it is on
+    source_notes: list[tuple[str, str, str]] = []  # a source's Description: (source GUID, creating user, text)
     source_names: dict[str, str] = {}  # source GUID -> transcript name
     taken = {r[0] for r in project.db.execute("SELECT name FROM transcripts")}
     known_texts = {r[0]: r[1] for r in project.db.execute("SELECT sha256, name FROM transcripts")}
@@ -616,7 +679,13 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
                     raise BadInput(f"source '{label}': selection {start}:{end} falls inside one character when "
                                    f"positions count {convention}", file=path, field="PlainTextSelection",
                                    hint="the positions may count another unit; nothing was imported")
-                codings.append((guid_to_code[target], who or default_coder, table[start], table[end], memo))
+                origin = origins.get((sel.get("guid") or "").strip("{}").lower(), "manual")
+                codings.append((guid_to_code[target], who or default_coder, table[start], table[end], memo,
+                                origin if origin in ORIGINS else "manual", _when(sel.get("creationDateTime")),
+                                _when(sel.get("modifiedDateTime") or sel.get("creationDateTime"))))
+            for ref in _children(sel, "NoteRef"):  # a note on these words (a turn memo, an annotation)
+                span_notes[(ref.get("targetGUID") or "").strip("{}").lower()] = (
+                    (element.get("guid") or "").strip("{}").lower(), table[start], table[end])
         sha = hashlib.sha256(stored_text.encode("utf-8")).hexdigest()
         name = re.sub(r"\.(txt|docx?|rtf|pdf)$", "", label, flags=re.IGNORECASE).strip()
         if not name:  # a source called ".txt"
@@ -637,6 +706,10 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
                       **values_of(element)}
         existing = any(p[1] == sha for p in planned) or name in existing_names
         planned.append((name, sha, stored_text, attributes, codings, existing))
+        about_source = child(element, "Description")
+        if about_source is not None and (about_source.text or "").strip():
+            source_notes.append(((element.get("guid") or "").strip("{}").lower(),
+                                 (element.get("creatingUser") or "").strip("{}").lower(), about_source.text.strip()))
         source_names[(element.get("guid") or "").strip("{}").lower()] = name
         report.transcripts.append(name)
         if existing:
@@ -653,18 +726,27 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
                 note_on[target] = ("source", (element.get("guid") or "").strip("{}").lower())
             elif kind == "Code":
                 note_on[target] = ("code", (element.get("guid") or "").strip("{}").lower())
-    notes = []
+    for guid, (source, start, end) in span_notes.items():
+        note_on[guid] = ("span", source, start, end)
+    notes = []  # (coder, title, text, where, created, modified)
     if child(root, "Notes") is not None:
         for note in _children(child(root, "Notes"), "Note"):
             content = child(note, "PlainTextContent")
-            if content is not None and (content.text or "").strip():
+            text = content.text if content is not None and content.text else _source_text(archive, names, note, path)
+            if (text or "").strip():
                 who = users.get((note.get("creatingUser") or "").strip("{}").lower()) or default_coder
-                notes.append((who, note.get("name") or "", content.text.strip(),
-                              note_on.get((note.get("guid") or "").strip("{}").lower())))
+                notes.append((who, note.get("name") or "", printable(text.strip()),
+                              note_on.get((note.get("guid") or "").strip("{}").lower()),
+                              _when(note.get("creationDateTime")),
+                              _when(note.get("modifiedDateTime") or note.get("creationDateTime"))))
+    for source, user, text in source_notes:
+        notes.append((users.get(user) or default_coder, "description", printable(text), ("source", source),
+                      _datetime(None), _datetime(None)))
     description = child(root, "Description")
     if description is not None and (description.text or "").strip() \
             and not description.text.startswith(POSITIONS_NOTE):  # ours says how positions count: no memo
-        notes.append((default_coder, "project description", description.text.strip(), None))
+        notes.append((default_coder, "project description", printable(description.text.strip()), None,
+                      _datetime(None), _datetime(None)))
     _count_dropped(root, report)
 
     # write, all at once
@@ -687,24 +769,27 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
                 transcript_id = project._put_transcript(
                     name, text, "refi", turns_in_text(text), attributes,
                     source_name=path.name, source_sha256=sha)
-            for _, coder, _, _, _ in codings:
+            for _, coder, *_ in codings:
                 if coder not in coder_ids:
                     coder_ids[coder] = project._coder_id(coder)
             stored = project._insert_codings([
-                (transcript_id, code_ids[code], coder_ids[coder], start, end, memo)
-                for code, coder, start, end, memo in codings])
+                (transcript_id, code_ids[code], coder_ids[coder], start, end, memo, origin, created, modified)
+                for code, coder, start, end, memo, origin, created, modified in codings])
             report.codings += stored
             duplicates += len(codings) - stored if not existing else 0
         source_ids = {guid: db.execute("SELECT id FROM transcripts WHERE name = ?", [name]).fetchone()[0]
                       for guid, name in source_names.items()}
         code_rows = {guid: code_ids.get(ref) for guid, ref in guid_to_code.items()}
-        for coder, title, text, on in notes:
-            transcript_id = source_ids.get(on[1]) if on and on[0] == "source" else None
+        for coder, title, text, on, created, modified in notes:
+            transcript_id = source_ids.get(on[1]) if on and on[0] in ("source", "span") else None
             code_row = code_rows.get(on[1]) if on and on[0] == "code" else None
-            db.execute("INSERT INTO memos(coder_id, transcript_id, code_id, title, text, created_at, updated_at)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       [project._coder_id(coder), transcript_id, code_row, title, text, _datetime(None),
-                        _datetime(None)])
+            start, end = on[2:4] if on and on[0] == "span" and transcript_id is not None else (None, None)
+            row = [project._coder_id(coder), transcript_id, code_row, start, end, title, text]
+            if db.execute("SELECT 1 FROM memos WHERE coder_id = ? AND transcript_id IS ? AND code_id IS ?"
+                          " AND start IS ? AND end IS ? AND title = ? AND text = ?", row).fetchone():
+                continue  # the same memo is here already (the same file imported again)
+            db.execute("INSERT INTO memos(coder_id, transcript_id, code_id, start, end, title, text, created_at,"
+                       " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [*row, created, modified])
             report.memos += 1
         report.coders = sorted({r[0] for r in db.execute("SELECT name FROM coders")} - before)
         if duplicates:

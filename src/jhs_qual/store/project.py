@@ -1184,14 +1184,15 @@ class Project(CodebookStore, NotesStore, MediaStore, VectorStore, ProgressStore,
         """Inside a write: add a coding unless the same one exists. Returns 1 if added."""
         return self._insert_codings([(transcript_id, code_id, coder_id, start, end, memo)], origin)
 
-    def _insert_codings(self, rows: list[tuple[int, int, int, int, int, str]], origin: str = "manual") -> int:
-        """Inside a write: add codings (transcript, code row, coder row, start, end, memo) unless the
-        same exist. Returns how many were added."""
+    def _insert_codings(self, rows: list[tuple], origin: str = "manual") -> int:
+        """Inside a write: add codings (transcript, code row, coder row, start, end, memo; and their
+        own origin, created and updated time, when they carry them) unless the same exist. Returns
+        how many were added."""
         now = _now()
         return self.db.conn.executemany(
             "INSERT OR IGNORE INTO codings(transcript_id, code_id, coder_id, start, end, memo, origin,"
             " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*row, origin, now, now) for row in rows],
+            [row if len(row) == 9 else (*row, origin, now, now) for row in rows],
         ).rowcount
 
     def attributes_by_transcript(self) -> dict[int, dict[str, str]]:
