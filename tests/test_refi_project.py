@@ -517,3 +517,32 @@ def test_qc_counts_code_points_and_a_wrong_option_is_refused(tmp_path):
     lines = {r[0] for r in project.db.execute(
         "SELECT substr(t.text, c.start + 1, c.end - c.start) FROM codings c JOIN transcripts t ON t.id = c.transcript_id")}
     assert "Interviewer: Hoe was het? 😀\n" in lines
+
+
+def test_a_utf16_crlf_file_is_placed_exactly_or_asked_about(tmp_path):
+    """Positions in UTF-16 units with CRLF counted as two (NVivo and QualCoder on Windows text)."""
+    raw = "Interviewer: Hoe was het?\r\nLeerling: Café was leuk 👍🏽 echt.\r\nInterviewer: En?\r\nLeerling: Ja 😀 fijn.\r\n"
+    wanted = ["Café was leuk 👍🏽 echt.", "Ja 😀 fijn."]
+    units = utf16_offsets(raw)
+    selections = "".join(
+        f'<PlainTextSelection guid="aaaaaaaa-0000-0000-0000-00000000000{n}" name="Coding {n}" '
+        f'startPosition="{units[raw.index(w)]}" endPosition="{units[raw.index(w) + len(w)]}"><Coding '
+        f'guid="bbbbbbbb-0000-0000-0000-00000000000{n}"><CodeRef targetGUID="22222222-2222-2222-2222-222222222222"/>'
+        '</Coding></PlainTextSelection>' for n, w in enumerate(wanted))
+    qde = ('<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="x"><CodeBook><Codes>'
+           '<Code guid="22222222-2222-2222-2222-222222222222" name="c" isCodable="true"/></Codes></CodeBook><Sources>'
+           f'<TextSource guid="11111111-1111-1111-1111-111111111111" name="s" plainTextPath="internal://s.txt">'
+           f'{selections}</TextSource></Sources></Project>')
+    archive = tmp_path / "w.qdpx"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("project.qde", qde)
+        z.writestr("sources/s.txt", raw.encode("utf-8"))
+    project = Project.create(tmp_path / "p.jhsq")
+    try:
+        import_qdpx(project, archive)
+    except BadInput as refusal:
+        assert "--offsets utf16-crlf" in str(refusal)
+        import_qdpx(project, archive, "utf16-crlf")
+    got = sorted(r[0] for r in project.db.execute(
+        "SELECT substr(t.text, c.start + 1, c.end - c.start) FROM codings c JOIN transcripts t ON t.id = c.transcript_id"))
+    assert got == sorted(wanted)

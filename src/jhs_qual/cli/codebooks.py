@@ -153,10 +153,15 @@ def codebook_import(source: Path, out: Output, codebook_id: str | None, language
     Our own export comes back field for field; another tool's codes keep
     their names, colours, descriptions (as definitions) and hierarchy.
     """
-    from jhs_qual.refi.codebook import MAX_ARCHIVE, codebook_xml, from_qdc
+    from jhs_qual.refi.codebook import MAX_ARCHIVE, _local, codebook_xml, from_qdc, read_xml
 
     data = read_bytes(source, MAX_ARCHIVE)
-    text = from_qdc(codebook_xml(data, source), source, codebook_id=codebook_id, language=language)
+    xml = codebook_xml(data, source)
+    text = from_qdc(xml, source, codebook_id=codebook_id, language=language)
+    sets = sum(1 for element in read_xml(xml, source).iter() if _local(element.tag) == "Set")
+    if sets:  # a codebook YAML has no place for them: said, not dropped unseen
+        echo(f"warning: {source}: left out {plural(sets, 'set')} of codes (a codebook has no place for them)",
+             err=True)
     _write_bytes(out.path, text.encode("utf-8"))
     out.report(f"wrote {out.path}: {plural(text.count(chr(10) + '- id: '), 'code')}; "
                f"check it with 'jhs-qual codebook check {out.path}'")

@@ -105,8 +105,9 @@ def export_qdpx(out: Output, offsets: str, line_ends: str, project_path: Path | 
 @click.option("--offsets", type=click.Choice(["codepoints", "utf16", "codepoints-crlf", "utf16-crlf"]),
               help="What the file's positions count: code points or UTF-16 units, a CRLF line end as one "
                    "or (-crlf) as two (default: decided from the file, or asked). Checked against the file.")
+@click.option("--coder", metavar="NAME", help="The coder for work the file does not credit to one of its users.")
 @project_option
-def import_qdpx(source: Path, offsets: str | None, project_path: Path | None) -> None:
+def import_qdpx(source: Path, offsets: str | None, coder: str | None, project_path: Path | None) -> None:
     """Bring a REFI-QDA project (.qdpx from QualCoder, NVivo, ATLAS.ti, MAXQDA ...) into this project.
 
     Plain-text sources become transcripts (turns found as in an import),
@@ -117,7 +118,7 @@ def import_qdpx(source: Path, offsets: str | None, project_path: Path | None) ->
     from jhs_qual.refi.project import import_qdpx as run_import
 
     with open_project(project_path) as project:
-        report = run_import(project, source, offsets)
+        report = run_import(project, source, offsets, coder)
     for name in report.transcripts:
         echo(f"transcript {name}: positions read as {report.conventions[name]}")
     _echo_lists((("codebooks added", report.codebooks), ("coders added", report.coders),

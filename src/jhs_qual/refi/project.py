@@ -504,6 +504,7 @@ def _count_dropped(root, report: ImportReport) -> None:
         elif kind == "Graph":
             add("graphs")
         elif kind == "Case":
+            add("case descriptions", sum(1 for d in _children(element, "Description") if (d.text or "").strip()))
             add("case code references", len(_children(element, "CodeRef")))
             add("case selection references", len(_children(element, "SelectionRef")))
         elif kind in ("PDFSource", "PictureSource", "AudioSource", "VideoSource"):
@@ -521,7 +522,7 @@ def _bare_qde(data: bytes, path: Path) -> bytes:
     missing = []
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("project.qde", data)
-        for target in re.findall(rb'plainTextPath="([^"]+)"', data):
+        for target in dict.fromkeys(re.findall(rb'plainTextPath="([^"]+)"', data)):  # each file once
             name = target.decode("utf-8", "replace").split("internal://")[-1]
             for candidate in (folder / "sources" / name, folder / "Sources" / name, folder / name):
                 if not _inside(candidate, folder, name, path):
@@ -550,7 +551,7 @@ def _inside(candidate: Path, folder: Path, name: str, path: Path) -> bool:
     return True
 
 
-def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport:
+def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | None = None) -> ImportReport:
     data = read_bytes(path, MAX_PROJECT_XML if Path(path).suffix.lower() == ".qde" else MAX_ARCHIVE)
     if Path(path).suffix.lower() == ".qde" and data[:2] != b"PK":  # a bare .qde: its sources lie beside it
         data = _bare_qde(data, path)
@@ -570,7 +571,10 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
     users = {}
     for user in _children(child(root, "Users"), "User") if child(root, "Users") is not None else []:
         users[(user.get("guid") or "").strip("{}").lower()] = user.get("name") or user.get("id") or user.get("guid")
-    default_coder = users.get((root.get("creatingUserGUID") or "").strip("{}").lower()) or "imported"
+    creator = (root.get("creatingUserGUID") or "").strip("{}").lower()
+    # work by no listed user: the coder named for it (--coder), or the file's creating user, named by
+    # their GUID when the file lists no name
+    default_coder = coder or users.get(creator) or (f"user {creator[:8]}" if creator else "imported")
 
     # codes
     guid_to_code: dict[str, tuple[str, str]] = {}
@@ -628,6 +632,7 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
     # sources, selections, codings
     planned = []  # (name, stored text, turns, attributes, [(code, coder, start, end, memo, origin, dates)])
     span_notes: dict[str, tuple[str, int, int]] = {}  # note GUID -> (source GUID, start, end) it is on
+    tables: dict[str, Sequence[int]] = {}  # source GUID -> its positions' table, for spans in notes
     source_notes: list[tuple[str, str, str]] = []  # a source's Description: (source GUID, creating user, text)
     source_names: dict[str, str] = {}  # source GUID -> transcript name
     taken = {r[0] for r in project.db.execute("SELECT name FROM transcripts")}
@@ -674,7 +679,7 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
                                    file=path, field="CodeRef")
                 creator = (coding.get("creatingUser") or sel.get("creatingUser") or "").strip("{}").lower()
                 # a user the file does not list keeps a coder of their own, named by their GUID
-                who = users.get(creator) or (f"user {creator[:8]}" if creator else None)
+                who = users.get(creator) or coder or (f"user {creator[:8]}" if creator else None)
                 if table[start] >= table[end]:  # e.g. half of an emoji under the other convention
                     raise BadInput(f"source '{label}': selection {start}:{end} falls inside one character when "
                                    f"positions count {convention}", file=path, field="PlainTextSelection",
@@ -715,6 +720,7 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
         if existing:
             report.already_here.append(name)
         report.conventions[name] = convention
+        tables[(element.get("guid") or "").strip("{}").lower()] = table
 
     # Where a note hangs (a NoteRef inside a source or a code): it becomes a memo on that transcript or code.
     note_on: dict[str, tuple[str, object]] = {}
@@ -735,8 +741,20 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
             text = content.text if content is not None and content.text else _source_text(archive, names, note, path)
             if (text or "").strip():
                 who = users.get((note.get("creatingUser") or "").strip("{}").lower()) or default_coder
-                notes.append((who, note.get("name") or "", printable(text.strip()),
-                              note_on.get((note.get("guid") or "").strip("{}").lower()),
+                on = note_on.get((note.get("guid") or "").strip("{}").lower())
+                span = child(note, "PlainTextSelection")  # an annotation: the note holds its words' span
+                if on and on[0] == "source" and span is not None and on[1] in tables:
+                    table = tables[on[1]]
+                    try:
+                        start, end = int(span.get("startPosition")), int(span.get("endPosition"))
+                    except (TypeError, ValueError):
+                        start = end = -1
+                    if 0 <= start < end < len(table):
+                        on = ("span", on[1], table[start], table[end])
+                    else:
+                        raise BadInput(f"note '{printable(note.get('name') or '')[:40]}': its span {start}:{end} is "
+                                       "outside its source's text", file=path, field="Note")
+                notes.append((who, note.get("name") or "", printable(text.strip()), on,
                               _when(note.get("creationDateTime")),
                               _when(note.get("modifiedDateTime") or note.get("creationDateTime"))))
     for source, user, text in source_notes:
@@ -748,6 +766,9 @@ def import_qdpx(project, path: Path, offsets: str | None = None) -> ImportReport
         notes.append((default_coder, "project description", printable(description.text.strip()), None,
                       _datetime(None), _datetime(None)))
     _count_dropped(root, report)
+    lost = sum(1 for guid in source_attributes if guid not in tables and guid not in source_names)
+    if lost:
+        report.dropped.append(f"{lost} case(s)' values for a source the file does not hold")
 
     # write, all at once
     keys = set(project.attribute_keys())
