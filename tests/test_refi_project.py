@@ -546,3 +546,11 @@ def test_a_utf16_crlf_file_is_placed_exactly_or_asked_about(tmp_path):
     got = sorted(r[0] for r in project.db.execute(
         "SELECT substr(t.text, c.start + 1, c.end - c.start) FROM codings c JOIN transcripts t ON t.id = c.transcript_id"))
     assert got == sorted(wanted)
+
+
+def test_a_bare_qde_and_its_qdpx_are_one_project(tmp_path):
+    minimal = REFI / "samples" / "minimal"
+    project = Project.create(tmp_path / "p.jhsq")
+    assert import_qdpx(project, minimal / "minimal_qdpx" / "project.qde").codings == 2
+    again = import_qdpx(project, minimal / "minimal.qdpx")
+    assert again.codings == 0 and again.memos == 0 and again.codebooks == []

@@ -257,8 +257,8 @@ def from_qdc(data: bytes, path: Path | str, *, codebook_id: str | None = None, l
     return chosen[0][1]
 
 
-def read_codes(codes_element, path: Path | str, *, language: str = "nl",
-               foreign_id: str | None = None) -> list[tuple[str, str, dict[str, str]]]:
+def read_codes(codes_element, path: Path | str, *, language: str = "nl", foreign_id: str | None = None,
+               foreign_title: str | None = None) -> list[tuple[str, str, dict[str, str]]]:
     """The codebooks under a <Codes> element: (id, YAML text, {code GUID: code id}).
 
     Our own export gives one codebook per folder; anything else is one
@@ -282,7 +282,7 @@ def read_codes(codes_element, path: Path | str, *, language: str = "nl",
             groups.append((book, _children(folder, "Code")))
     else:
         stem = Path(str(path)).stem
-        groups = [({"id": foreign_id or slug(stem, set()), "title": stem, "language": language}, top)]
+        groups = [({"id": foreign_id or slug(stem, set()), "title": foreign_title or stem, "language": language}, top)]
     return [_codebook_yaml(book, roots, path) for book, roots in groups]
 
 

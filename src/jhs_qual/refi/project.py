@@ -582,14 +582,16 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
     codebook = child(root, "CodeBook")
     if codebook is not None and child(codebook, "Codes") is not None:
         stored_books = {b["id"]: b["yaml_sha256"] for b in project.codebooks()}
-        foreign = slug(root.get("name") or path.stem, set())
-        found = read_codes(child(codebook, "Codes"), path, foreign_id=foreign)
+        title = (root.get("name") or "").strip() or path.stem  # the project's, not the file's: a bare .qde
+        foreign = slug(title, set())                              # and its .qdpx make the same codebook
+        found = read_codes(child(codebook, "Codes"), path, foreign_id=foreign, foreign_title=title)
         made = next((text for book_id, text, _ in found if book_id == foreign), None)
         if made is not None and foreign in stored_books \
                 and stored_books[foreign] != hashlib.sha256(made.encode("utf-8")).hexdigest():
             # another file's codebook of that name: this one gets a name of its own (the same file
             # imported again finds its own codebook, made from the same codes, and adds nothing)
-            found = read_codes(child(codebook, "Codes"), path, foreign_id=slug(foreign, set(stored_books)))
+            found = read_codes(child(codebook, "Codes"), path, foreign_id=slug(foreign, set(stored_books)),
+                               foreign_title=title)
         for book_id, text, guids in found:
             book = parse_codebook(text, f"{book_id}.yaml")
             present = {c["code_id"] for c in project.codes(book_id)}
