@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from jhs_qual.errors import BadInput
 from jhs_qual.cli.base import (
     Output,
     cli,

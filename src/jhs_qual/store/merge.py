@@ -32,7 +32,8 @@ from jhs_qual.codebook import check_together, parse_codebook
 from jhs_qual.domain import Turn
 from jhs_qual.errors import BadInput
 from jhs_qual.files import INPUT, hold
-from jhs_qual.store.project import Project, _now, problems, verified_connection
+from jhs_qual.store.common import now as _now
+from jhs_qual.store.project import Project, problems, verified_connection
 
 @dataclass
 class MergeReport:

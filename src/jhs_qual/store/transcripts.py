@@ -1,0 +1,353 @@
+"""Transcripts, their turns and attributes (a mixin of `Project`): import, replacement by a
+corrected version, removal, and what is read of them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import sqlite3
+from collections.abc import Mapping
+
+from jhs_qual.domain import ParsedTranscript
+from jhs_qual.errors import BadInput
+from jhs_qual.ingest.attributes import check_key
+from jhs_qual.store.common import now as _now
+
+
+class TranscriptStore:
+    def find_duplicate(self, text_sha256: str, source_sha256: str) -> str | None:
+        row = self.db.execute(
+            "SELECT name FROM transcripts WHERE sha256 = ? OR source_sha256 = ? LIMIT 1",
+            [text_sha256, source_sha256],
+        ).fetchone()
+        return row[0] if row else None
+
+    def add_transcript(
+        self,
+        name: str,
+        parsed: ParsedTranscript,
+        *,
+        source_name: str,
+        source_sha256: str,
+        attributes: dict[str, str],
+    ) -> int | str:
+        """Store one imported transcript with its turns and attributes; its id, or the name of
+        the transcript with the same content when another import stored it first (checked in
+        the write, so two imports of the same file at once store it once)."""
+        known = self.attribute_keys()
+        for key in attributes:
+            check_key(key, known, file=source_name)
+        with self._write():
+            duplicate = self.find_duplicate(hashlib.sha256(parsed.text.encode("utf-8")).hexdigest(), source_sha256)
+            if duplicate is not None:
+                return duplicate
+            transcript_id = self._put_transcript(
+                name, parsed.text, parsed.format, parsed.turns, attributes,
+                source_name=source_name, source_sha256=source_sha256,
+            )
+        return transcript_id
+
+    def _put_transcript(self, name, text, fmt, turns, attributes, *, source_name, source_sha256,
+                        imported_at=None) -> int:
+        """Inside a write: one transcript with its turns and attributes."""
+        db = self.db
+        if db.execute("SELECT 1 FROM transcripts WHERE name = ?", [name]).fetchone():
+            raise BadInput(
+                f"a different transcript is already called '{name}'",
+                file=source_name,
+                hint="rename the file before importing it",
+            )
+        text_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        transcript_id = db.execute(
+            "INSERT INTO transcripts(name, text, sha256, source_sha256, source_name, format, imported_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [name, text, text_sha256, source_sha256, source_name, fmt, imported_at or _now()],
+        ).lastrowid
+        db.conn.executemany(
+            "INSERT INTO turns(transcript_id, idx, speaker, start, content_start, end, ts_start, ts_end)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(transcript_id, t.index, t.speaker, t.start, t.content_start, t.end, t.ts_start, t.ts_end)
+             for t in turns],
+        )
+        self._index_turns(transcript_id, text, +1)
+        self._put_attributes(transcript_id, attributes)
+        return transcript_id
+
+    def remove_transcript(self, transcript_id: int, *, with_codings: bool = False) -> int:
+        """Remove a transcript, its turns and attributes (and, when asked, its codings, memos,
+        rejections and consensus items): kept aside until purged (TrashStore). Returns the
+        number of codings removed."""
+        return self.trash_transcript(transcript_id, with_codings=with_codings)[1]
+
+    def rename_speaker(self, transcript_id: int, old: str, new: str) -> int:
+        """Relabel a speaker's turns (the stored text stays as it is: offsets never move)."""
+        with self._write() as db:
+            changed = db.execute("UPDATE turns SET speaker = ? WHERE transcript_id = ? AND lower(speaker) = lower(?)",
+                                 [new, transcript_id, old]).rowcount
+        if not changed:
+            speakers = [r[0] for r in self.db.execute(
+                "SELECT DISTINCT speaker FROM turns WHERE transcript_id = ? AND speaker IS NOT NULL", [transcript_id])]
+            raise BadInput(f"no speaker '{old}' in this transcript", field="OLD",
+                           hint=f"speakers: {', '.join(speakers) or 'none'}")
+        return changed
+
+    def replace_transcript(self, transcript_id: int, parsed: ParsedTranscript, *, source_name: str,
+                           source_sha256: str) -> dict:
+        """A corrected version of a transcript's text, its codings, memos on turns, rejections and
+        consensus items carried over to the new text (analysis/realign.py). Codings whose words
+        changed are kept and listed; those whose words are gone are listed and kept, with the
+        old text, in `transcript_versions`. Returns {"same": n, "changed": [...], "lost": [...]}."""
+        from jhs_qual.analysis.realign import Realigner
+
+        old = self.db.execute("SELECT text, source_name FROM transcripts WHERE id = ?", [transcript_id]).fetchone()
+        text_sha256 = hashlib.sha256(parsed.text.encode("utf-8")).hexdigest()
+        other = self.db.execute("SELECT name FROM transcripts WHERE sha256 = ? AND id != ?",
+                                [text_sha256, transcript_id]).fetchone()
+        if other:
+            raise BadInput(f"this text is already in the project as '{other[0]}'", file=source_name)
+        moved = Realigner(old[0], parsed.text)
+        report: dict = {"same": 0, "changed": [], "lost": []}
+        codings = list(self.db.query(
+            "SELECT c.id, c.start, c.end, cd.name AS coder, k.codebook_id || '/' || k.code_id AS code, c.memo"
+            " FROM codings c JOIN coders cd ON cd.id = c.coder_id JOIN codes k ON k.id = c.code_id"
+            " WHERE c.transcript_id = ?", [transcript_id]))
+        memos = list(self.db.query("SELECT id, start, end, text FROM memos WHERE transcript_id = ? AND start IS NOT NULL",
+                                   [transcript_id]))
+        old_turns = [list(r) for r in self.db.execute(
+            "SELECT idx, speaker, start, content_start, end, ts_start, ts_end FROM turns WHERE transcript_id = ?"
+            " ORDER BY idx", [transcript_id])]
+        with self._write() as db:
+            self._index_turns(transcript_id, old[0], -1)
+            db.execute("DELETE FROM turns WHERE transcript_id = ?", [transcript_id])
+            db.execute("UPDATE transcripts SET text = ?, sha256 = ?, source_sha256 = ?, source_name = ?, format = ?"
+                       " WHERE id = ?", [parsed.text, text_sha256, source_sha256, source_name, parsed.format,
+                                         transcript_id])
+            db.conn.executemany(
+                "INSERT INTO turns(transcript_id, idx, speaker, start, content_start, end, ts_start, ts_end)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(transcript_id, t.index, t.speaker, t.start, t.content_start, t.end, t.ts_start, t.ts_end)
+                 for t in parsed.turns])
+            self._index_turns(transcript_id, parsed.text, +1)
+            lost = []
+            for c in codings:
+                m = moved.span(c["start"], c["end"])
+                words = " ".join(old[0][c["start"]:c["end"]].split())
+                if m.status == "lost":
+                    lost.append({"kind": "coding", **c, "words": words})
+                    report["lost"].append(f"{c['coder']}: {c['code']} on “{words[:60]}”")
+                    db.execute("DELETE FROM codings WHERE id = ?", [c["id"]])
+                    continue
+                clash = db.execute("SELECT 1 FROM codings WHERE transcript_id = ? AND start = ? AND end = ? AND id != ?"
+                                   " AND code_id = (SELECT code_id FROM codings WHERE id = ?)"
+                                   " AND coder_id = (SELECT coder_id FROM codings WHERE id = ?)",
+                                   [transcript_id, m.start, m.end, c["id"], c["id"], c["id"]]).fetchone()
+                if clash:  # two codings now on the same words: one stays
+                    db.execute("DELETE FROM codings WHERE id = ?", [c["id"]])
+                    continue
+                db.execute("UPDATE codings SET start = ?, end = ?, updated_at = ? WHERE id = ?",
+                           [m.start, m.end, _now(), c["id"]])
+                if m.status == "same":
+                    report["same"] += 1
+                else:
+                    report["changed"].append(f"{c['coder']}: {c['code']} “{words[:50]}” -> "
+                                             f"“{' '.join(parsed.text[m.start:m.end].split())[:50]}”")
+            for memo in memos:
+                m = moved.span(memo["start"], memo["end"])
+                if m.status == "lost":
+                    lost.append({"kind": "memo", **memo})
+                    report["lost"].append(f"memo “{memo['text'][:60]}” on words that are gone")
+                    db.execute("DELETE FROM memos WHERE id = ?", [memo["id"]])
+                else:  # a memo on a turn stays on the turn its words are in now
+                    turn = parsed.turns[max(bisect.bisect_right([t.start for t in parsed.turns], m.start) - 1, 0)]
+                    db.execute("UPDATE memos SET start = ?, end = ? WHERE id = ?",
+                               [turn.content_start, turn.end, memo["id"]])
+            for rid, start, end in db.execute("SELECT id, start, end FROM rejections WHERE transcript_id = ?",
+                                              [transcript_id]).fetchall():
+                m = moved.span(start, end)
+                if m.status == "lost":
+                    db.execute("DELETE FROM rejections WHERE id = ?", [rid])
+                else:
+                    db.execute("UPDATE OR IGNORE rejections SET start = ?, end = ? WHERE id = ?", [m.start, m.end, rid])
+            for item_id, a_spans, b_spans in db.execute(
+                    "SELECT id, a_spans, b_spans FROM consensus_items WHERE transcript_id = ?", [transcript_id]).fetchall():
+                sides = []
+                for spans in (json.loads(a_spans), json.loads(b_spans)):
+                    kept = [(moved.span(s, e), memo) for s, e, memo in spans]
+                    sides.append([[m.start, m.end, memo] for m, memo in kept if m.status != "lost"])
+                db.execute("UPDATE consensus_items SET a_spans = ?, b_spans = ? WHERE id = ?",
+                           [json.dumps(sides[0], ensure_ascii=False), json.dumps(sides[1], ensure_ascii=False), item_id])
+            db.execute("INSERT INTO transcript_versions(transcript_id, text, turns, source_name, lost, replaced_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?)", [transcript_id, old[0], json.dumps(old_turns, ensure_ascii=False),
+                                                      old[1], json.dumps(lost, ensure_ascii=False), _now()])
+        return report
+
+    def _index_turns(self, transcript_id: int, text: str, sign: int) -> None:
+        """Inside a write: add (+1) or take out (-1) a transcript's turns in the full-text index
+        (an external-content FTS5 table: it is told the words, from the text in hand)."""
+        rows = self.db.execute("SELECT rowid, content_start, end FROM turns WHERE transcript_id = ?",
+                               [transcript_id]).fetchall()
+        if sign > 0:
+            self.db.conn.executemany("INSERT INTO turns_fts(rowid, words) VALUES (?, ?)",
+                                     [(r, text[a:b]) for r, a, b in rows])
+        else:
+            self.db.conn.executemany("INSERT INTO turns_fts(turns_fts, rowid, words) VALUES ('delete', ?, ?)",
+                                     [(r, text[a:b]) for r, a, b in rows])
+
+    def set_attributes(self, transcript_id: int, attributes: dict[str, str]) -> None:
+        known = self.attribute_keys()
+        for key in attributes:
+            check_key(key, known)
+        with self._write():
+            self._put_attributes(transcript_id, attributes)
+
+    def _put_attributes(self, transcript_id: int, attributes: dict[str, str]) -> None:
+        for key, value in attributes.items():
+            if value == "":
+                self.db.execute(
+                    "DELETE FROM transcript_attributes WHERE transcript_id = ? AND key = ?",
+                    [transcript_id, key],
+                )
+            else:
+                self.db.execute(
+                    "INSERT INTO transcript_attributes(transcript_id, key, value) VALUES (?, ?, ?)"
+                    " ON CONFLICT(transcript_id, key) DO UPDATE SET value = excluded.value",
+                    [transcript_id, key, value],
+                )
+
+    def transcript(self, reference: str) -> dict:
+        """A transcript by name (file stem) or by numeric id."""
+        row = None
+        if reference.isdigit():
+            row = self._one("SELECT id, name, text FROM transcripts WHERE id = ?", [int(reference)])
+        if row is None:
+            row = self._one("SELECT id, name, text FROM transcripts WHERE name = ?", [reference])
+        if row is None:
+            names = [r[0] for r in self.db.execute("SELECT name FROM transcripts ORDER BY name")]
+            import difflib
+
+            close = difflib.get_close_matches(reference, names, n=1)
+            raise BadInput(
+                f"no transcript '{reference}' in this project",
+                field="TRANSCRIPT",
+                hint=f"did you mean '{close[0]}'?" if close else "list them with 'jhs-qual transcripts'",
+            )
+        return row
+
+    def turn(self, transcript_id: int, number: int) -> dict:
+        """Turn `number`, counted from 1 as users see it."""
+        row = self._one(
+            "SELECT idx, speaker, start, content_start, end FROM turns WHERE transcript_id = ? AND idx = ?",
+            [transcript_id, number - 1],
+        )
+        if row is None:
+            count = self.db.execute(
+                "SELECT count(*) FROM turns WHERE transcript_id = ?", [transcript_id]
+            ).fetchone()[0]
+            raise BadInput(f"no turn {number}", field="--turn", hint=f"turns run from 1 to {count}")
+        return row
+
+    def transcript_turns(self, transcript_id: int) -> list[dict]:
+        """Every turn of a transcript in reading order, with its spans and timestamps."""
+        return list(self.db.query(
+            "SELECT idx, speaker, start, content_start, end, ts_start, ts_end FROM turns WHERE transcript_id = ?"
+            " ORDER BY idx", [transcript_id]))
+
+    def transcript_overview(self) -> list[dict]:
+        """Every transcript with attributes, turn counts, speakers and progress per coder."""
+        is_interviewer = self.interviewer_test()
+        rows = list(
+            self.db.query(
+                "SELECT t.id, t.name, t.format, t.source_name, t.imported_at,"
+                " (SELECT count(*) FROM turns WHERE transcript_id = t.id) AS turn_count,"
+                " length(t.text) AS characters FROM transcripts t ORDER BY t.name"
+            )
+        )
+        attributes: dict[int, dict[str, str]] = {}
+        for r in self.db.query("SELECT transcript_id, key, value FROM transcript_attributes ORDER BY key"):
+            attributes.setdefault(r["transcript_id"], {})[r["key"]] = r["value"]
+        speakers: dict[int, dict[str, int]] = {}
+        interviewer_turns: dict[int, int] = {}
+        for r in self.db.query(
+            "SELECT transcript_id, speaker, count(*) AS n FROM turns GROUP BY transcript_id, speaker"
+            " ORDER BY transcript_id, min(idx)"
+        ):
+            if r["speaker"]:
+                speakers.setdefault(r["transcript_id"], {})[r["speaker"]] = r["n"]
+            if is_interviewer(r["speaker"]):
+                interviewer_turns[r["transcript_id"]] = interviewer_turns.get(r["transcript_id"], 0) + r["n"]
+        interviewer_names = sorted(
+            {s for spk in speakers.values() for s in spk if is_interviewer(s)}
+        )
+        progress: dict[int, dict[str, int]] = {}
+        # A coding covers the turns from the one it starts in to the one it ends in: found
+        # through the (transcript_id, start) index, not by comparing it with every turn.
+        for r in self.db.query(
+            "SELECT u.transcript_id, cd.name AS coder, count(DISTINCT u.idx) AS coded"
+            " FROM (SELECT c.transcript_id, c.coder_id, c.start, c.end,"
+            "   (SELECT idx FROM turns WHERE transcript_id = c.transcript_id AND start <= c.start"
+            "    ORDER BY start DESC LIMIT 1) AS first,"
+            "   (SELECT idx FROM turns WHERE transcript_id = c.transcript_id AND start < c.end"
+            "    ORDER BY start DESC LIMIT 1) AS last"
+            "  FROM codings c) c"
+            " JOIN coders cd ON cd.id = c.coder_id"
+            " JOIN turns u ON u.transcript_id = c.transcript_id AND u.idx BETWEEN c.first AND c.last"
+            "  AND c.start < u.end AND c.end > u.content_start"
+            " WHERE coalesce(u.speaker, '') NOT IN (SELECT value FROM json_each(?))"
+            " GROUP BY u.transcript_id, cd.name",
+            [json.dumps(interviewer_names)],
+        ):
+            progress.setdefault(r["transcript_id"], {})[r["coder"]] = r["coded"]
+        finished: dict[int, list[str]] = {}
+        for tid, coder in self.db.execute(
+                "SELECT p.transcript_id, cd.name FROM progress p JOIN coders cd ON cd.id = p.coder_id"
+                " WHERE p.finished_at IS NOT NULL ORDER BY cd.name"):
+            finished.setdefault(tid, []).append(coder)
+        for row in rows:
+            tid = row["id"]
+            row["attributes"] = attributes.get(tid, {})
+            row["speakers"] = speakers.get(tid, {})
+            row["codable_turns"] = row["turn_count"] - interviewer_turns.get(tid, 0)
+            row["coded_turns"] = progress.get(tid, {})
+            row["finished_by"] = finished.get(tid, [])
+        return rows
+
+    def texts(self) -> dict[int, str]:
+        return {r[0]: r[1] for r in self.db.execute("SELECT id, text FROM transcripts")}
+
+    def label_spans(self, transcript_id: int) -> list[tuple[int, int]]:
+        """(start, content start) of each turn: where its speaker label stands in the text."""
+        return [tuple(r) for r in self.db.execute(
+            "SELECT start, content_start FROM turns WHERE transcript_id = ? ORDER BY idx", [transcript_id])]
+
+    def text_lookup(self) -> Mapping[int, str]:
+        """Each transcript's text, read when asked for: for a pass over a large corpus that
+        needs one text at a time (memory stays that of one transcript)."""
+        return _Texts(self.db.conn)
+
+    def transcript_names(self) -> dict[int, str]:
+        return {r[0]: r[1] for r in self.db.execute("SELECT id, name FROM transcripts")}
+
+    def attributes_by_transcript(self) -> dict[int, dict[str, str]]:
+        result: dict[int, dict[str, str]] = {}
+        for r in self.db.query("SELECT transcript_id, key, value FROM transcript_attributes"):
+            result.setdefault(r["transcript_id"], {})[r["key"]] = r["value"]
+        return result
+
+
+class _Texts(Mapping):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __getitem__(self, transcript_id: int) -> str:
+        row = self._conn.execute("SELECT text FROM transcripts WHERE id = ?", [transcript_id]).fetchone()
+        if row is None:
+            raise KeyError(transcript_id)
+        return row[0]
+
+    def __iter__(self):
+        return (r[0] for r in self._conn.execute("SELECT id FROM transcripts ORDER BY id"))
+
+    def __len__(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM transcripts").fetchone()[0]
