@@ -46,7 +46,7 @@ def _warn_names(pseudonymiser, texts: Callable[[], Iterable[str]], project) -> N
         if leaked:
             echo(f"warning: names on the pseudonym list are still in the output: {', '.join(leaked)}; "
                        "do not share it, and report this as a bug", err=True)
-    speakers = [r[0] for r in project.db.execute("SELECT DISTINCT speaker FROM turns WHERE speaker IS NOT NULL")]
+    speakers = project.speakers()
     common = _NOT_NAMES | {w.lower() for s in speakers for w in s.split()}
     suspects = checker.suspects(texts(), common)
     if suspects:
@@ -136,8 +136,7 @@ def summary(by: str, coder: str | None, all_coders: bool, cooccurrence: str, out
         by = check_key(by, project.attribute_keys(), field="--by")
         if coder:
             project.require_coders([coder], "--coder")
-        dangling = project.db.execute("SELECT count(*) FROM codings WHERE code_id NOT IN (SELECT id FROM codes)"
-                                      ).fetchone()[0]
+        dangling = project.codings_without_code()
         if dangling:
             echo(f"warning: left out {plural(dangling, 'coding')} whose code is not in the project; "
                  "run 'jhs-qual check'", err=True)

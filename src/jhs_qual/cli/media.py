@@ -38,8 +38,7 @@ def media_list(project_path: Path | None) -> None:
             return
         echo(_table([[r["name"], r["state"], _size(r["size"]), r["path"]] for r in links],
                     ["transcript", "state", "size", "recording"]))
-        unlinked = project.db.execute("SELECT count(*) FROM transcripts WHERE id NOT IN"
-                                      " (SELECT transcript_id FROM media)").fetchone()[0]
+        unlinked = project.unlinked_count()
         if unlinked:
             echo(f"{plural(unlinked, 'transcript')} without a recording")
 

@@ -89,7 +89,7 @@ def attributes_set(transcript: str, assignments: tuple[str, ...], sheet_path: Pa
             for warning in sheet.warnings:
                 echo(f"warning: {sheet_path}: {warning}", err=True)
             names = project.transcript_names()
-            by_source = {r[0]: r[1] for r in project.db.execute("SELECT id, source_name FROM transcripts")}
+            by_source = project.source_names()
             done = 0
             for tid, name in names.items():
                 row = sheet.get(by_source.get(tid, "")) or sheet.get(name)
@@ -234,8 +234,7 @@ def check(project_path: Path | None) -> None:
     path = find_project_path(project_path)
     with open_project(project_path) as project:
         problems = project.check()
-        counts = {t: project.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                  for t in ("transcripts", "turns", "codings", "codes", "coders")} if not problems else {}
+        counts = project.counts() if not problems else {}
     for problem in problems:
         echo(f"{path}: {problem}")
     if problems:

@@ -116,8 +116,8 @@ def gather(project, *, codes: list[str] | None = None, with_children: bool = Fal
             current = tid
             attrs = attributes.get(tid, {})
             skipped = any(attrs.get(k, "").lower() != v.lower() for k, v in where.items())
-            turns = project.db.execute("SELECT speaker, content_start, end, ts_start FROM turns"
-                                       " WHERE transcript_id = ? ORDER BY idx", [tid]).fetchall()
+            turns = [(speaker, content_start, end, ts) for speaker, _, content_start, end, ts
+                     in project.turn_positions([tid]).get(tid, [])]
             text = project.text_lookup()[tid] if context or pseudonymiser else ""
             # a name that crosses a quote's edge, or a turn's, is caught in the words around it, and replaced whole
             cut = pseudonymiser.speech(text, project.label_spans(tid)) if pseudonymiser else None

@@ -15,6 +15,29 @@ from jhs_qual.store.common import now as _now
 
 
 class CodingStore:
+    def coder_names(self, *, with_codings: bool = False) -> list[str]:
+        """Every coder's name (`with_codings`: those who coded something), sorted."""
+        sql = "SELECT cd.name FROM coders cd"
+        if with_codings:
+            sql += " WHERE EXISTS (SELECT 1 FROM codings c WHERE c.coder_id = cd.id)"
+        return [r[0] for r in self.db.execute(sql + " ORDER BY cd.name")]
+
+    def codings_without_code(self) -> int:
+        """Codings whose code is no longer in the project (a damaged file: `check` names them)."""
+        return self.db.execute("SELECT count(*) FROM codings WHERE code_id NOT IN (SELECT id FROM codes)").fetchone()[0]
+
+    def learned_terms(self) -> dict[int, list[str]]:
+        """{code row id: its learned keywords}, the terms in alphabetical order."""
+        found: dict[int, list[str]] = {}
+        for code_row_id, term in self.db.execute("SELECT code_id, term FROM learned_keywords ORDER BY term"):
+            found.setdefault(code_row_id, []).append(term)
+        return found
+
+    def counts(self) -> dict[str, int]:
+        """How many transcripts, turns, codings, codes and coders the file holds."""
+        return {table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in ("transcripts", "turns", "codings", "codes", "coders")}
+
     def _coder_id(self, name: str) -> int:
         name = " ".join(name.split())
         if not name:

@@ -11,6 +11,17 @@ from jhs_qual.store.common import now as _now
 
 
 class ConsensusStore:
+    def consensus_pair(self, coder_a: str | None = None, coder_b: str | None = None) -> tuple[str, str, str] | None:
+        """(coder A, coder B, consensus coder) of the latest consensus built, or of A and B's."""
+        sql = ("SELECT a.name, b.name, c.name FROM consensus_items i JOIN coders a ON a.id = i.coder_a_id"
+               " JOIN coders b ON b.id = i.coder_b_id JOIN coders c ON c.id = i.consensus_coder_id")
+        params: list = []
+        if coder_a is not None:
+            sql += " WHERE a.name = ? AND b.name = ?"
+            params = [coder_a, coder_b]
+        row = self.db.execute(sql + " ORDER BY i.id DESC LIMIT 1", params).fetchone()
+        return tuple(row) if row else None
+
     def consensus_coders(self) -> list[str]:
         """Coders that hold a consensus built from other coders' codings."""
         found = {r[0] for r in self.db.execute(

@@ -36,6 +36,11 @@ def sibling_recording(transcript: Path) -> Path | None:
 
 
 class MediaStore:
+    def unlinked_count(self) -> int:
+        """Transcripts without a recording."""
+        return self.db.execute("SELECT count(*) FROM transcripts WHERE id NOT IN (SELECT transcript_id FROM media)"
+                               ).fetchone()[0]
+
     def link_media(self, transcript_id: int, path: Path) -> dict:
         """Link (or link again, after a move) the recording of a transcript. Returns the link."""
         path = Path(path).expanduser()

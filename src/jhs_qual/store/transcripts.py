@@ -216,6 +216,10 @@ class TranscriptStore:
                     [transcript_id, key, value],
                 )
 
+    def transcript_by_id(self, transcript_id: int) -> dict:
+        """A transcript's id, name and text."""
+        return self._one("SELECT id, name, text FROM transcripts WHERE id = ?", [transcript_id])
+
     def transcript(self, reference: str) -> dict:
         """A transcript by name (file stem) or by numeric id."""
         row = None
@@ -315,6 +319,31 @@ class TranscriptStore:
 
     def texts(self) -> dict[int, str]:
         return {r[0]: r[1] for r in self.db.execute("SELECT id, text FROM transcripts")}
+
+    def turn_positions(self, transcript_ids=None) -> dict[int, list[tuple]]:
+        """{transcript: [(speaker, start, content_start, end, ts_start) per turn, in order]}, of the
+        given transcripts (None: all)."""
+        sql = "SELECT transcript_id, speaker, start, content_start, end, ts_start FROM turns"
+        params: list = []
+        if transcript_ids is not None:
+            sql += " WHERE transcript_id IN (SELECT value FROM json_each(?))"
+            params = [json.dumps(sorted(transcript_ids))]
+        found: dict[int, list[tuple]] = {}
+        for tid, *turn in self.db.execute(sql + " ORDER BY transcript_id, idx", params):
+            found.setdefault(tid, []).append(tuple(turn))
+        return found
+
+    def speakers(self) -> list[str]:
+        """Every speaker label in the project's turns."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT speaker FROM turns WHERE speaker IS NOT NULL")]
+
+    def attribute_keys_used(self) -> set[str]:
+        """The attribute names some transcript has a value for."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT key FROM transcript_attributes")}
+
+    def source_names(self) -> dict[int, str]:
+        """{transcript: the file name it was imported from}."""
+        return dict(self.db.execute("SELECT id, source_name FROM transcripts"))
 
     def label_spans(self, transcript_id: int) -> list[tuple[int, int]]:
         """(start, content start) of each turn: where its speaker label stands in the text."""

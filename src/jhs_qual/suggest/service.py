@@ -241,10 +241,7 @@ def sources_from_codebooks(codebooks) -> list[CodeSource]:
 
 
 def sources_from_project(project, *, use_learned: bool = False, codebooks: list[str] | None = None) -> list[CodeSource]:
-    learned: dict[int, list[str]] = defaultdict(list)
-    if use_learned:
-        for row in project.db.query("SELECT code_id, term FROM learned_keywords ORDER BY term"):
-            learned[row["code_id"]].append(row["term"])
+    learned: dict[int, list[str]] = defaultdict(list, project.learned_terms() if use_learned else {})
     books = {b["id"]: b for b in project.codebooks()}
     grouped: dict[str, list[CodeTerms]] = defaultdict(list)
     for c in project.codes():

@@ -74,8 +74,8 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
         if not self.query(TranscriptView):  # taken off the stack before it was put together: nothing to show
             return
         project = self.app.project
-        row = project.db.execute("SELECT name, text FROM transcripts WHERE id = ?", [self.transcript_id]).fetchone()
-        self.transcript_name, text = row
+        row = project.transcript_by_id(self.transcript_id)
+        self.transcript_name, text = row["name"], row["text"]
         turns = project.transcript_turns(self.transcript_id)
         is_interviewer = project.interviewer_test()
         view = self.query_one(TranscriptView)

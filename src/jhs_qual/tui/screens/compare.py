@@ -63,17 +63,11 @@ class CompareScreen(LiveScreen):
     def _coders(self) -> list[str]:
         """People who coded: not consensus coders."""
         consensus = set(self.app.project.consensus_coders())
-        return [r[0] for r in self.app.project.db.execute(
-            "SELECT cd.name FROM coders cd WHERE EXISTS (SELECT 1 FROM codings c WHERE c.coder_id = cd.id)"
-            " ORDER BY cd.name") if r[0] not in consensus]
+        return [name for name in self.app.project.coder_names(with_codings=True) if name not in consensus]
 
     def _default_pair(self) -> tuple[str, str] | None:
         """The pair of an existing consensus, else the current coder and another."""
-        project = self.app.project
-        row = project.db.execute(
-            "SELECT a.name, b.name, c.name FROM consensus_items i JOIN coders a ON a.id = i.coder_a_id"
-            " JOIN coders b ON b.id = i.coder_b_id JOIN coders c ON c.id = i.consensus_coder_id"
-            " ORDER BY i.id DESC LIMIT 1").fetchone()
+        row = self.app.project.consensus_pair()
         if row:
             self.into = row[2]
             return row[0], row[1]
@@ -144,11 +138,8 @@ class CompareScreen(LiveScreen):
             self._status(f"no transcript is coded by both {a} and {b} yet")
 
     def _turn_starts(self, transcript_ids: set[int]) -> dict[int, list[int]]:
-        starts: dict[int, list[int]] = {}
-        for tid, start in self.app.project.db.execute("SELECT transcript_id, start FROM turns ORDER BY transcript_id, start"):
-            if tid in transcript_ids:
-                starts.setdefault(tid, []).append(start)
-        return starts
+        return {tid: [turn[1] for turn in turns]
+                for tid, turns in self.app.project.turn_positions(transcript_ids).items()}
 
     def _status(self, message: str) -> None:
         self.query_one("#status", Static).update(message)
@@ -170,19 +161,15 @@ class CompareScreen(LiveScreen):
 
     def _set_pair(self, a: str, b: str) -> None:
         self.pair = (a, b)
-        row = self.app.project.db.execute(
-            "SELECT c.name FROM consensus_items i JOIN coders a ON a.id = i.coder_a_id JOIN coders b ON"
-            " b.id = i.coder_b_id JOIN coders c ON c.id = i.consensus_coder_id WHERE a.name = ? AND b.name = ?"
-            " LIMIT 1", [a, b]).fetchone()
-        self.into = row[0] if row else None
+        row = self.app.project.consensus_pair(a, b)
+        self.into = row[2] if row else None
         self.refresh_data()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         item = self._item()
         if item is None:
             return
-        text = self.app.project.db.execute("SELECT text FROM transcripts WHERE id = ?",
-                                           [item["transcript_id"]]).fetchone()[0]
+        text = self.app.project.text_lookup()[item["transcript_id"]]
         detail = Text()
         for side, name in (("a_spans", f"A · {item['coder_a']}"), ("b_spans", f"B · {item['coder_b']}")):
             detail.append(f"{name}\n", style="bold")

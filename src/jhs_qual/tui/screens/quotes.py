@@ -48,8 +48,7 @@ class QuotesScreen(LiveScreen):
             self.refresh_data()
 
     def _coders(self) -> list[str | None]:
-        others = [r[0] for r in self.app.project.db.execute("SELECT name FROM coders ORDER BY name")
-                  if r[0] != self.app.coder]
+        others = [name for name in self.app.project.coder_names() if name != self.app.coder]
         return [self.app.coder, None, *others]
 
     def refresh_data(self) -> None:
@@ -96,11 +95,8 @@ class QuotesScreen(LiveScreen):
 
     def _turn_starts(self, transcript_ids: set[int]) -> dict[tuple[int, int], int]:
         """(transcript, turn number) -> the turn's content_start: where a turn memo is anchored."""
-        import json
-
-        return {(r[0], r[1] + 1): r[2] for r in self.app.project.db.execute(
-            "SELECT transcript_id, idx, content_start FROM turns WHERE transcript_id IN (SELECT value FROM json_each(?))",
-            [json.dumps(sorted(transcript_ids))])}
+        return {(tid, number): turn[2] for tid, turns in self.app.project.turn_positions(transcript_ids).items()
+                for number, turn in enumerate(turns, start=1)}
 
     def action_choose_code(self) -> None:
         codes = self.app.project.codes()

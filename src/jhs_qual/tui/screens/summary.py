@@ -35,7 +35,7 @@ class SummaryScreen(LiveScreen):
 
     def on_mount(self) -> None:
         project = self.app.project
-        used = {r[0] for r in project.db.execute("SELECT DISTINCT key FROM transcript_attributes")}
+        used = project.attribute_keys_used()
         self.attributes = [k for k in project.attribute_keys() if k in used] or ["school_type"]
         if "school_type" in self.attributes:
             self.index = self.attributes.index("school_type")
