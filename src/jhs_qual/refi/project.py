@@ -37,7 +37,7 @@ from jhs_qual.domain import ORIGINS
 from jhs_qual.errors import BadInput, Failure
 from jhs_qual.export.safe import printable
 from jhs_qual.files import read_bytes, replacing
-from jhs_qual.ingest.turns import turns_in_text
+from jhs_qual.store.exchange import ImportedCoding, ImportedMemo, ImportedTranscript
 from jhs_qual.refi.codebook import (
     MARK,
     MAX_ARCHIVE,
@@ -126,7 +126,7 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints", crlf: boo
         raise BadInput(f"offsets '{offsets}' unknown", field="--offsets", hint="codepoints or utf16")
     ET.register_namespace("", NS)
     books = project.parsed_codebooks()
-    coders = [r[0] for r in project.db.execute("SELECT name FROM coders ORDER BY name")]
+    coders = project.coder_names()
     users = {name: _guid("coder", name) for name in coders}
     root = ET.Element(f"{{{NS}}}Project", {
         "name": project.path.stem, "origin": f"jhs-qual {__version__}",
@@ -144,8 +144,7 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints", crlf: boo
         for key in keys:
             ET.SubElement(variables, f"{{{NS}}}Variable", {"guid": _guid("variable", key), "name": key,
                                                            "typeOfVariable": "Text"})
-    transcripts = [dict(zip(("id", "name", "sha256"), r))
-                   for r in project.db.execute("SELECT id, name, sha256 FROM transcripts ORDER BY name")]
+    transcripts = project.transcript_list()
     if transcripts and keys:
         cases = ET.SubElement(root, f"{{{NS}}}Cases")
         for t in transcripts:
@@ -158,10 +157,7 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints", crlf: boo
             ET.SubElement(case, f"{{{NS}}}SourceRef", {"targetGUID": _guid("source", t["sha256"])})
     if transcripts:  # filled one source at a time as the file is written
         ET.SubElement(ET.SubElement(root, f"{{{NS}}}Sources"), _SOURCES_HERE)
-    memos = list(project.db.query(
-        "SELECT m.id, m.title, m.text, m.created_at, m.updated_at, cd.name AS coder, m.transcript_id, m.start, m.end,"
-        " k.codebook_id, k.code_id FROM memos m JOIN coders cd ON cd.id = m.coder_id"
-        " LEFT JOIN codes k ON k.id = m.code_id ORDER BY m.id"))
+    memos = project.exchange_memos()
     memos_on: dict[int, list[dict]] = {}  # transcript -> its memos (whole, or on a span: a turn)
     code_elements = {element.get("guid"): element for element in root.iter(f"{{{NS}}}Code")}
     if memos:
@@ -189,12 +185,12 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints", crlf: boo
             entry.compress_type = zipfile.ZIP_DEFLATED
             with archive.open(entry, "w", force_zip64=_may_pass_2_gib(project)) as qde:
                 qde.write(head)
-                for number, (t, selections) in enumerate(_texts_with_codings(project, transcripts)):
+                for number, (t, selections) in enumerate(project.texts_with_codings(transcripts)):
                     qde.write(b"\n    " if number else b"")
                     qde.write(_text_source(t, selections, users, offsets, crlf, memos_on.get(t["id"], [])))
                     codings += len(selections)
                 qde.write(tail)
-            for t, _ in _texts_with_codings(project, transcripts, codings=False):
+            for t, _ in project.texts_with_codings(transcripts, codings=False):
                 text = printable(t["text"])  # one for one: offsets hold
                 archive.writestr(f"sources/{_guid('source', t['sha256'])}.txt",
                                  (text.replace("\n", "\r\n") if crlf else text).encode("utf-8"))
@@ -221,39 +217,18 @@ def _selection_key(sha256: str, codebook_id: str, code_id: str, coder: str, star
 def _origins(project) -> dict[str, str]:
     """{selection GUID: origin} of the codings not made by hand (suggested, auto): REFI has no
     place for it, so it travels in the project Description's data line."""
-    return {_guid("selection", _selection_key(*row[:6])): row[6] for row in project.db.execute(
-        "SELECT t.sha256, k.codebook_id, k.code_id, cd.name, c.start, c.end, c.origin FROM codings c"
-        " JOIN transcripts t ON t.id = c.transcript_id JOIN codes k ON k.id = c.code_id"
-        " JOIN coders cd ON cd.id = c.coder_id WHERE c.origin != 'manual'")}
+    return {_guid("selection", _selection_key(*row[:6])): row[6] for row in project.coding_origins()}
 
 
 def _may_pass_2_gib(project) -> bool:
     """Could project.qde grow past what a plain zip entry holds? (Only then the ZIP64 form,
     which some older readers lack.) A generous bound: each character of text as 4 bytes
     of XML, each coding as 2 KB."""
-    text, codings = project.db.execute(
-        "SELECT (SELECT coalesce(sum(length(text)), 0) FROM transcripts), (SELECT count(*) FROM codings)").fetchone()
+    text, codings = project.size_of_everything()
     return 4 * text + 2048 * codings > 2**31 - 2**24
 
 
 _SOURCES_HERE = "jhsQualSourcesHere"  # where the streamed sources go in the serialised document
-
-
-def _texts_with_codings(project, transcripts: list[dict], codings: bool = True):
-    """Each transcript (in `transcripts`' order) with its text and, if asked, its codings,
-    read one transcript at a time."""
-    for t in transcripts:
-        text, imported_at = project.db.execute("SELECT text, imported_at FROM transcripts WHERE id = ?",
-                                               [t["id"]]).fetchone()
-        rows = []
-        if codings:
-            rows = [dict(zip(("codebook_id", "code_id", "coder", "start", "end", "memo", "created_at"), r))
-                    for r in project.db.execute(
-                        "SELECT k.codebook_id, k.code_id, cd.name AS coder, c.start, c.end, c.memo, c.created_at"
-                        " FROM codings c JOIN codes k ON k.id = c.code_id JOIN coders cd ON cd.id = c.coder_id"
-                        " WHERE c.transcript_id = ? ORDER BY c.start, c.end, cd.name, k.codebook_id, k.code_id",
-                        [t["id"]])]
-        yield {**t, "text": text, "imported_at": imported_at}, rows
 
 
 def _text_source(t: dict, codings: list[dict], users: dict[str, str], offsets: str, crlf: bool,
@@ -605,7 +580,7 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
                 report.codebooks.append(book_id)
             guid_to_code.update({g: (book_id, c) for g, c in guids.items()})
     if new_books:
-        stored = [project._stored_codebook(b["id"]) for b in project.codebooks()]
+        stored = project.parsed_codebooks()
         check_together(stored + new_books)
 
     # variables and cases -> attributes per source
@@ -637,8 +612,8 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
     tables: dict[str, Sequence[int]] = {}  # source GUID -> its positions' table, for spans in notes
     source_notes: list[tuple[str, str, str]] = []  # a source's Description: (source GUID, creating user, text)
     source_names: dict[str, str] = {}  # source GUID -> transcript name
-    taken = {r[0] for r in project.db.execute("SELECT name FROM transcripts")}
-    known_texts = {r[0]: r[1] for r in project.db.execute("SELECT sha256, name FROM transcripts")}
+    known_texts = project.transcript_checksums()
+    taken = set(known_texts.values())
     existing_names = set(known_texts.values())
     sources = child(root, "Sources")
     for element in list(sources) if sources is not None else []:
@@ -687,9 +662,10 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
                                    f"positions count {convention}", file=path, field="PlainTextSelection",
                                    hint="the positions may count another unit; nothing was imported")
                 origin = origins.get((sel.get("guid") or "").strip("{}").lower(), "manual")
-                codings.append((guid_to_code[target], who or default_coder, table[start], table[end], memo,
-                                origin if origin in ORIGINS else "manual", _when(sel.get("creationDateTime")),
-                                _when(sel.get("modifiedDateTime") or sel.get("creationDateTime"))))
+                codings.append(ImportedCoding(
+                    guid_to_code[target], who or default_coder, table[start], table[end], memo,
+                    origin if origin in ORIGINS else "manual", _when(sel.get("creationDateTime")),
+                    _when(sel.get("modifiedDateTime") or sel.get("creationDateTime"))))
             for ref in _children(sel, "NoteRef"):  # a note on these words (a turn memo, an annotation)
                 span_notes[(ref.get("targetGUID") or "").strip("{}").lower()] = (
                     (element.get("guid") or "").strip("{}").lower(), table[start], table[end])
@@ -711,8 +687,9 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
             taken.add(name)
         attributes = {**source_attributes.get((element.get("guid") or "").strip("{}").lower(), {}),
                       **values_of(element)}
-        existing = any(p[1] == sha for p in planned) or name in existing_names
-        planned.append((name, sha, stored_text, attributes, codings, existing))
+        existing = any(p.sha256 == sha for p in planned) or name in existing_names
+        planned.append(ImportedTranscript((element.get("guid") or "").strip("{}").lower(), name, sha, stored_text,
+                                          attributes, codings, existing))
         about_source = child(element, "Description")
         if about_source is not None and (about_source.text or "").strip():
             source_notes.append(((element.get("guid") or "").strip("{}").lower(),
@@ -773,49 +750,17 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
         report.dropped.append(f"{lost} case(s)' values for a source the file does not hold")
 
     # write, all at once
-    keys = set(project.attribute_keys())
-    new_keys = sorted({key for _, _, _, attributes, _, _ in planned for key in attributes} - keys)
-    with project._write() as db:
-        if new_keys:
-            project._set_setting("attribute_keys", project.attribute_keys() + new_keys)
-            report.attribute_keys = new_keys
-        for book in new_books:
-            project._put_codebook(book, replacing=False)
-        code_ids = {(r["codebook_id"], r["code_id"]): r["id"] for r in project.codes()}
-        before = {r[0] for r in db.execute("SELECT name FROM coders")}
-        coder_ids: dict[str, int] = {}
-        duplicates = 0
-        for name, sha, text, attributes, codings, existing in planned:
-            if existing:
-                transcript_id = db.execute("SELECT id FROM transcripts WHERE sha256 = ?", [sha]).fetchone()[0]
-            else:
-                transcript_id = project._put_transcript(
-                    name, text, "refi", turns_in_text(text), attributes,
-                    source_name=path.name, source_sha256=sha)
-            for _, coder, *_ in codings:
-                if coder not in coder_ids:
-                    coder_ids[coder] = project._coder_id(coder)
-            stored = project._insert_codings([
-                (transcript_id, code_ids[code], coder_ids[coder], start, end, memo, origin, created, modified)
-                for code, coder, start, end, memo, origin, created, modified in codings])
-            report.codings += stored
-            duplicates += len(codings) - stored if not existing else 0
-        source_ids = {guid: db.execute("SELECT id FROM transcripts WHERE name = ?", [name]).fetchone()[0]
-                      for guid, name in source_names.items()}
-        code_rows = {guid: code_ids.get(ref) for guid, ref in guid_to_code.items()}
-        for coder, title, text, on, created, modified in notes:
-            transcript_id = source_ids.get(on[1]) if on and on[0] in ("source", "span") else None
-            code_row = code_rows.get(on[1]) if on and on[0] == "code" else None
-            start, end = on[2:4] if on and on[0] == "span" and transcript_id is not None else (None, None)
-            row = [project._coder_id(coder), transcript_id, code_row, start, end, title, text]
-            if db.execute("SELECT 1 FROM memos WHERE coder_id = ? AND transcript_id IS ? AND code_id IS ?"
-                          " AND start IS ? AND end IS ? AND title = ? AND text = ?", row).fetchone():
-                continue  # the same memo is here already (the same file imported again)
-            db.execute("INSERT INTO memos(coder_id, transcript_id, code_id, start, end, title, text, created_at,"
-                       " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [*row, created, modified])
-            report.memos += 1
-        report.coders = sorted({r[0] for r in db.execute("SELECT name FROM coders")} - before)
-        if duplicates:
-            report.dropped.append(f"{duplicates} coding(s) that repeat another (same code, words and coder): "
-                                  "stored once")
+    def memo(coder, title, text, on, created, modified) -> ImportedMemo:
+        kind = on[0] if on else None
+        return ImportedMemo(coder, title, text, on[1] if kind in ("source", "span") else None,
+                            guid_to_code.get(on[1]) if kind == "code" else None,
+                            (on[2], on[3]) if kind == "span" else None, created, modified)
+
+    stored = project.store_exchange(codebooks=new_books, transcripts=planned,
+                                    memos=[memo(*note) for note in notes], source_name=path.name)
+    report.codings, report.memos = stored.codings, stored.memos
+    report.coders, report.attribute_keys = stored.coders, stored.attribute_keys
+    if stored.repeated:
+        report.dropped.append(f"{stored.repeated} coding(s) that repeat another (same code, words and coder): "
+                              "stored once")
     return report

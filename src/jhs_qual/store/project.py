@@ -29,6 +29,7 @@ from jhs_qual.ingest.attributes import DEFAULT_KEYS, check_new_key
 from jhs_qual.store.codebooks import CodebookStore
 from jhs_qual.store.codings import CodingStore
 from jhs_qual.store.consensus import ConsensusStore
+from jhs_qual.store.exchange import ExchangeStore
 from jhs_qual.store.media import MediaStore
 from jhs_qual.store.notes import NotesStore
 from jhs_qual.store.progress import LearningRecord, ProgressStore
@@ -153,7 +154,7 @@ def _read_only(path: Path) -> bool:
 
 
 class Project(TranscriptStore, CodingStore, SearchStore, ConsensusStore, CodebookStore, NotesStore, MediaStore,
-              VectorStore, ProgressStore, TrashStore, LearningRecord):
+              VectorStore, ProgressStore, TrashStore, LearningRecord, ExchangeStore):
     def __init__(self, db: Database, path: Path):
         self.db = db
         self.path = path
