@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jhs_qual.errors import BadInput
-from jhs_qual.refi.project import export_qdpx, import_qdpx, offset_maps, utf16_offsets
+from jhs_qual.refi.export import export_qdpx
+from jhs_qual.refi.positions import offset_maps, utf16_offsets
+from jhs_qual.refi.project import import_qdpx
 from jhs_qual.store import Project
 from tests.conftest import ROOT, SHARED, write
 from tests.test_store import add
@@ -360,7 +362,7 @@ def test_guids_and_streamed_sources_are_what_elementtree_makes():
     from xml.etree import ElementTree as ET
 
     from jhs_qual.refi.codebook import GUID_NAMESPACE, guid5, xml_bytes
-    from jhs_qual.refi.project import _guid, _text_source, code_guid
+    from jhs_qual.refi.export import _guid, _text_source, code_guid
 
     for name in ("", "a", "bronstein/interdependence", "ü\U0001F600/x", *(f"coding:{i}" for i in range(500))):
         assert guid5(name) == str(uuid.uuid5(GUID_NAMESPACE, name))
@@ -395,7 +397,7 @@ def test_offset_maps_are_those_counted_character_by_character():
     every table is still the one a walk over the characters gives."""
     import random
 
-    from jhs_qual.refi.project import offset_maps
+    from jhs_qual.refi.positions import offset_maps
 
     def walked(raw: str, utf16: bool, crlf: bool) -> list[int]:
         table, stored, i = [], 0, 0

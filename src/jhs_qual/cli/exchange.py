@@ -89,7 +89,7 @@ def export_qdpx(out: Output, offsets: str, line_ends: str, project_path: Path | 
 
     Positions count the text as stored (NFC, one character per line end) unless
     --offsets or --line-ends say otherwise; the sources in the archive are that text."""
-    from jhs_qual.refi.project import export_qdpx as run_export
+    from jhs_qual.refi.export import export_qdpx as run_export
 
     with open_project(project_path) as project:
         project.require_sound("written")
