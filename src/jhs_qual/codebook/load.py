@@ -12,11 +12,11 @@ import hashlib
 import re
 from pathlib import Path
 
-import yaml
 
 from jhs_qual.domain import Code, Codebook, disjoint
 from jhs_qual.errors import BadInput
 from jhs_qual.files import read_bytes
+from jhs_qual.yamlfile import LineMapping, parse_yaml
 
 ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -34,101 +34,7 @@ PALETTE = (
 )
 
 
-class _Mapping(dict):
-    """A YAML mapping that remembers the line of each key (1-based)."""
-
-    line: int = 0
-    lines: dict
-
-
-MAX_NODES = 200_000  # a codebook of 50 codes with 100 keywords each has about 6,000
-MAX_DEPTH = 40
-MAX_ALIASES = 100
 MAX_PARENT_DEPTH = 20  # levels of codes under codes
-
-
-class LimitedLoader(yaml.SafeLoader):
-    """Safe YAML with limits: a file cannot make the loader run out of memory or stack
-    (alias bombs, deep nesting, millions of nodes)."""
-
-    def compose_node(self, parent, index):
-        self._nodes = getattr(self, "_nodes", 0) + 1
-        self._depth = getattr(self, "_depth", 0) + 1
-        try:
-            if self.check_event(yaml.AliasEvent):
-                self._aliases = getattr(self, "_aliases", 0) + 1
-                if self._aliases > MAX_ALIASES:
-                    self._limit(f"more than {MAX_ALIASES} aliases (*name)")
-            if self._nodes > MAX_NODES:
-                self._limit(f"more than {MAX_NODES:,} values")
-            if self._depth > MAX_DEPTH:
-                self._limit(f"nested more than {MAX_DEPTH} levels deep")
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-    def _limit(self, what: str):
-        mark = self.peek_event().start_mark
-        raise BadInput(f"too large a YAML document: {what}", file=self.name, line=mark.line + 1,
-                       hint="a codebook needs none of this; check the file")
-
-
-def _construct_mapping(loader: LimitedLoader, node: yaml.MappingNode) -> _Mapping:
-    loader.flatten_mapping(node)
-    mapping = _Mapping()
-    mapping.line = node.start_mark.line + 1
-    mapping.lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in mapping:
-            raise BadInput(
-                f"'{key}' appears twice in the same mapping",
-                file=loader.name,
-                line=key_node.start_mark.line + 1,
-                field=str(key),
-            )
-        mapping[key] = loader.construct_object(value_node, deep=True)
-        mapping.lines[key] = key_node.start_mark.line + 1
-    return mapping
-
-
-LimitedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def limited_loader(text: str, path: Path | str) -> LimitedLoader:
-    """A loader over `text` with the limits, or one line when the text holds a character
-    YAML does not allow (NUL, other control characters; often UTF-16 saved without its BOM)."""
-    try:
-        loader = LimitedLoader(text)
-    except yaml.reader.ReaderError as error:
-        line = text.count("\n", 0, max(error.position, 0)) + 1
-        code = error.character if isinstance(error.character, int) else ord(str(error.character)[:1] or "\0")
-        raise BadInput(f"holds a character YAML does not allow (U+{code:04X})", file=path, line=line,
-                       hint="save the file as UTF-8 text without control characters") from None
-    loader.name = str(path)
-    return loader
-
-
-def parse_yaml(text: str, path: Path | str):
-    loader = limited_loader(text, path)
-    try:
-        return loader.get_single_data()
-    except (TypeError, ValueError) as error:  # a list or mapping as a key (`? [a, b]`), and the like
-        raise BadInput(f"not a plain YAML mapping ({error})", file=path,
-                       hint="keys must be plain words: write 'key: value'") from None
-    except RecursionError:
-        raise BadInput(f"too large a YAML document: nested more than {MAX_DEPTH} levels deep", file=path) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error).split("\n")[0]
-        raise BadInput(
-            f"YAML syntax error: {problem}",
-            file=path,
-            line=mark.line + 1 if mark is not None else None,
-            hint="check the indentation and quote values that contain ': '",
-        ) from None
-    finally:
-        loader.dispose()
 
 
 MAX_FILE = 16 * 1024 * 1024  # a codebook of 50 codes with 100 keywords each is some 100 KB
@@ -145,7 +51,7 @@ def load_codebook(path: Path) -> Codebook:
 
 def parse_codebook(text: str, path: Path | str, *, sha256: str = "") -> Codebook:
     root = parse_yaml(text, path)
-    if not isinstance(root, _Mapping):
+    if not isinstance(root, LineMapping):
         raise BadInput("a codebook is a mapping with id, title, language and codes", file=path, line=1)
     _unknown_fields(root, CODEBOOK_FIELDS, path)
     codebook_id = _identifier(root, "id", path)
@@ -166,7 +72,7 @@ def parse_codebook(text: str, path: Path | str, *, sha256: str = "") -> Codebook
     codes: list[Code] = []
     seen: dict[str, int] = {}
     for position, raw in enumerate(raw_codes):
-        if not isinstance(raw, _Mapping):
+        if not isinstance(raw, LineMapping):
             raise BadInput(
                 f"code number {position + 1} is not a mapping of fields",
                 file=path, line=root.lines["codes"], field="codes",
@@ -196,7 +102,7 @@ def parse_codebook(text: str, path: Path | str, *, sha256: str = "") -> Codebook
 _ATTRIBUTE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
-def _scope(root: _Mapping, path) -> dict[str, tuple[str, ...]]:
+def _scope(root: LineMapping, path) -> dict[str, tuple[str, ...]]:
     """`applies_to: {role: [leerling]}`: the transcripts the codebook is for, by attribute."""
     raw = root.get("applies_to")
     if raw in (None, {}):
@@ -223,7 +129,7 @@ def _scope(root: _Mapping, path) -> dict[str, tuple[str, ...]]:
     return scope
 
 
-def _code(raw: _Mapping, path, position: int) -> Code:
+def _code(raw: LineMapping, path, position: int) -> Code:
     _unknown_fields(raw, CODE_FIELDS, path)
     code_id = _identifier(raw, "id", path)
     lists = {}
@@ -269,7 +175,7 @@ def _code(raw: _Mapping, path, position: int) -> Code:
     )
 
 
-def _switch(raw: _Mapping, name: str, path, owner: str) -> bool:
+def _switch(raw: LineMapping, name: str, path, owner: str) -> bool:
     value = raw.get(name, True)
     if not isinstance(value, bool):
         raise BadInput("must be true or false", file=path, line=raw.lines.get(name, raw.line), field=f"{owner}.{name}")
@@ -340,7 +246,7 @@ def check_together(codebooks: list[Codebook], reserved: dict[str, str] | None = 
             keys.setdefault(code.key, []).append((codebook, code))
 
 
-def _unknown_fields(mapping: _Mapping, known: tuple[str, ...], path) -> None:
+def _unknown_fields(mapping: LineMapping, known: tuple[str, ...], path) -> None:
     for key in mapping:
         if key not in known:
             close = difflib.get_close_matches(str(key), known, n=1)
@@ -350,7 +256,7 @@ def _unknown_fields(mapping: _Mapping, known: tuple[str, ...], path) -> None:
             )
 
 
-def _identifier(mapping: _Mapping, name: str, path) -> str:
+def _identifier(mapping: LineMapping, name: str, path) -> str:
     value = mapping.get(name)
     if value in (None, ""):
         raise BadInput(f"missing '{name}'", file=path, line=mapping.line, field=name)
@@ -364,7 +270,7 @@ def _identifier(mapping: _Mapping, name: str, path) -> str:
     return value
 
 
-def _text(mapping: _Mapping, name: str, path, *, required=False, owner: str | None = None) -> str:
+def _text(mapping: LineMapping, name: str, path, *, required=False, owner: str | None = None) -> str:
     value = mapping.get(name)
     field = f"{owner}.{name}" if owner else name
     if value is None or (isinstance(value, str) and not value.strip()):

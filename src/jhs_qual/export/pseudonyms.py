@@ -321,7 +321,7 @@ def _batches(texts: Iterable[str], size: int = 2000) -> Iterator[str]:
 
 def read_pseudonym_file(path: Path) -> list[Pseudonym]:
     """YAML: `Sanne: Lotte`, or `Sanne: {replacement: Lotte, variants: [Sannetje, Saan]}`."""
-    from jhs_qual.codebook.load import parse_yaml
+    from jhs_qual.yamlfile import parse_yaml
 
     from jhs_qual.files import read_bytes
 

@@ -28,7 +28,7 @@ def split_front_matter(lines: list[str], path: Path | str) -> tuple[dict[str, st
             hint="end the attribute block with a line '---'",
         )
     block = "\n".join(lines[1:end])
-    from jhs_qual.codebook.load import limited_loader  # the same limits as codebooks: no alias bombs
+    from jhs_qual.yamlfile import limited_loader  # the same limits as codebooks: no alias bombs
 
     loader = limited_loader(block, path)
     try:

@@ -1,16 +1,12 @@
 """REFI-QDA project import (.qdpx, or a bare .qde with its sources beside it), from any tool.
 
-Import: the archive is checked before anything is read (no absolute paths or
-'..', bounded size and entry count), the XML parsed with defusedxml. Each
-plain-text source is stored as it is (only its line ends become \\n), its
-turns found in place. Positions in the wild come in four conventions: code
-points or UTF-16 code units, counting CRLF as one or two; per source the one
-that makes the selections fit the text (and match the selection's name, when
-the tool wrote the selected text there) is used and reported. Other source
-types are listed as skipped. Everything is checked before anything is
-written, and written in one transaction.
+The archive is checked before anything is read (no absolute paths or '..', bounded size and
+entry count), the XML parsed with defusedxml. Each plain-text source is stored as it is (only
+its line ends become \\n), its turns found in place; its selections' positions are read in the
+convention the file's evidence supports (`positions.choose_convention`), reported per source.
+Other source types are listed as skipped, and what has no place here counted. The file becomes
+plain data (`store.exchange`), checked whole before the store writes it in one transaction.
 """
-
 
 from __future__ import annotations
 

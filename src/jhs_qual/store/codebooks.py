@@ -157,10 +157,6 @@ class CodebookStore:
             db.execute("UPDATE codebooks SET scope = ? WHERE id = ?",
                        [None if scope is None else json.dumps(scope, ensure_ascii=False), codebook_id])
 
-    def applicable_codebooks(self, attributes: dict[str, str]) -> set[str]:
-        """The codebooks that apply to a transcript with these attributes."""
-        return {book for book, scope in self.scopes().items() if applies(scope, attributes)}
-
     def codebooks_by_transcript(self) -> dict[int, set[str]]:
         """{transcript id: the codebooks that apply to it}, for every transcript."""
         scopes = self.scopes()
