@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from jhs_qual.config import Config
@@ -281,6 +283,26 @@ async def test_keys_remapped_in_the_config(project_path, tmp_path):
         await pilot.press("z")
         await pilot.pause()
         assert codings(project_path) == []
+
+
+def test_every_binding_has_a_registry_id_and_the_config_is_checked(tmp_path):
+    """Every screen's and dialog's bindings come from jhs_qual.keys; a misspelt id or a remap that
+    gives one key two meanings on a screen is refused in one line."""
+    from jhs_qual.errors import BadInput
+    from jhs_qual.keys import ids
+    from jhs_qual.tui.dialogs import AskText, PickOne
+    from jhs_qual.tui.dialogs.search import SearchDialog
+    from jhs_qual.tui.screens.summary import SummaryScreen
+    from jhs_qual.tui.widgets.transcript import TranscriptView
+
+    for owner in (JhsApp, CodingScreen, CompareScreen, ProjectScreen, QuotesScreen, SummaryScreen, AskText, PickOne,
+                  SearchDialog, TranscriptView):
+        assert owner.BINDINGS and all(binding.id in ids() for binding in owner.BINDINGS), owner
+    for keys, message in (('quote_filtr = "g"', "'quote_filtr' is not a key binding id; did you mean 'quote_filter'?"),
+                          ('take_a = "b"', "'b' would do two things in the compare screen: take_a and take_b")):
+        (tmp_path / "c.toml").write_text(f"[keys]\n{keys}\n", encoding="utf-8")
+        with pytest.raises(BadInput, match=re.escape(message)):
+            Config.load(tmp_path / "c.toml")
 
 
 async def test_light_and_dark(project_path, tmp_path):

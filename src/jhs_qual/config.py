@@ -61,6 +61,9 @@ class Config:
         keys = data.get("keys", {})
         if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
             raise BadInput("[keys] maps binding ids to key strings", file=path, field="keys")
+        from jhs_qual.keys import check_remap
+
+        check_remap(keys, file=path)
         player, output = _media(data.get("media", {}), path)
         return cls(coder=str(data.get("coder", "")), theme=str(data.get("theme", "")),
                    keys=dict(keys), suggest=Settings.from_table(data.get("suggest", {}), path),

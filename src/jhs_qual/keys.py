@@ -1,4 +1,5 @@
-"""The workbench's keymap, in one place: every binding's id, default keys and meaning.
+"""The workbench's keymap, in one place: every binding of every screen and dialog, with its id,
+default keys and meaning (SCREENS: what is in force on each).
 
 The TUI builds its bindings from this table, and the codebook checker reads
 it to refuse a code shortcut that a workbench key already takes (also after
@@ -74,7 +75,54 @@ TRANSCRIPT = (
     Key("start_left", "shift+left", "Selection: start a word earlier"),
 )
 
-ALL = APP + CODING + TRANSCRIPT
+PROJECT = (
+    Key("open_transcript", "enter", "Open", True),
+    Key("filter", "f", "Filter", True),
+    Key("clear_filter", "escape", "Clear filter"),
+    Key("edit_attributes", "e", "Attributes", True),
+    Key("rename_speaker", "s", "Rename speaker"),
+    Key("remove_transcript", "delete", "Remove"),
+    Key("undo_project", "u", "Undo"),
+)
+
+QUOTES = (
+    Key("back", "escape", "Back", True),
+    Key("choose_code", "c", "Code", True),
+    Key("quote_coders", "a", "Coder: me / all / each", True),
+    Key("quote_filter", "f", "Filter", True),
+)
+
+SUMMARY = (
+    Key("back", "escape", "Back", True),
+    Key("next_attribute", "right,n", "Next attribute", True),
+    Key("previous_attribute", "left,p", "Previous attribute", True),
+    Key("summary_coders", "a", "All coders / me", True),
+    Key("measure", "t", "Codings / transcripts", True),
+)
+
+COMPARE = (
+    Key("back", "escape", "Back", True),
+    Key("pick_coders", "p", "Coders", True),
+    Key("take_a", "a", "Take A", True),
+    Key("take_b", "b", "Take B", True),
+    Key("take_both", "o", "Both", True),
+    Key("take_neither", "n", "Neither", True),
+    Key("build_consensus", "ctrl+b", "Build consensus", True),
+)
+
+DIALOG = (
+    Key("cancel", "escape", "Cancel", True),
+)
+
+SEARCH = (
+    Key("cancel", "escape", "Close", True),
+    Key("to_results", "down", "Results"),
+)
+
+ALL = APP + CODING + TRANSCRIPT  # what is in force where codes are typed: a code's key may not be one of these
+# Each screen (or dialog) with the bindings in force there: its own and the app's.
+SCREENS = {"coding": APP + CODING + TRANSCRIPT, "transcripts": APP + PROJECT, "quotes": APP + QUOTES,
+           "summary": APP + SUMMARY, "compare": APP + COMPARE, "dialog": DIALOG, "search": SEARCH}
 
 # Keys a browser keeps for itself: the page never sees them (Chrome, Firefox, Edge).
 BROWSER_KEEPS = frozenset({
@@ -112,9 +160,37 @@ def binding_keys(keys: str) -> str:
                     for k in (part.strip() for part in keys.split(",")))
 
 
-def effective(remap: dict[str, str] | None = None) -> dict[str, str]:
-    """binding id -> its keys, after the user's remapping (the config's [keys])."""
-    keys = {k.id: k.keys for k in ALL}
+def ids() -> list[str]:
+    """Every binding id of every screen and dialog."""
+    return sorted({k.id for table in SCREENS.values() for k in table})
+
+
+def check_remap(remap: dict[str, str], *, file=None) -> None:
+    """The config's [keys]: every id one of ours, and no screen with one key for two things.
+    One line naming the id (and the nearest one) or the clash, else nothing."""
+    import difflib
+
+    from jhs_qual.errors import BadInput
+
+    known = ids()
+    for binding_id in remap:
+        if binding_id not in known:
+            close = difflib.get_close_matches(binding_id, known, n=1)
+            raise BadInput(f"'{binding_id}' is not a key binding id", file=file, field="keys",
+                           hint=f"did you mean '{close[0]}'?" if close else "see the ids in 'jhs-qual tui --help'")
+    for screen, table in SCREENS.items():
+        holder: dict[str, str] = {}
+        for binding_id, keys in effective(remap, table).items():
+            for key in (k.strip() for k in keys.split(",")):
+                if key in holder and holder[key] != binding_id:
+                    raise BadInput(f"'{key}' would do two things in the {screen} screen: {holder[key]} and "
+                                   f"{binding_id}", file=file, field="keys", hint="give one of them another key")
+                holder[key] = binding_id
+
+
+def effective(remap: dict[str, str] | None = None, table: tuple[Key, ...] = ALL) -> dict[str, str]:
+    """binding id -> its keys in `table`, after the user's remapping (the config's [keys])."""
+    keys = {k.id: k.keys for k in table}
     keys.update({i: v for i, v in (remap or {}).items() if i in keys})
     return keys
 
@@ -125,9 +201,10 @@ def for_browser(remap: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def kept_by_browser(remap: dict[str, str] | None = None) -> dict[str, str]:
-    """binding id -> the keys of it a browser keeps for itself, after `remap`."""
+    """binding id -> the keys of it a browser keeps for itself, after `remap` (on any screen)."""
     found = {}
-    for binding_id, keys in effective(remap).items():
+    every = tuple({k.id: k for table in SCREENS.values() for k in table}.values())
+    for binding_id, keys in effective(remap, every).items():
         kept = [k.strip() for k in keys.split(",") if k.strip().lower() in BROWSER_KEEPS]
         if kept:
             found[binding_id] = ",".join(kept)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from jhs_qual.keys import DIALOG
+from jhs_qual.tui.keymap import bindings
+
 
 class AskText(ModalScreen[str | None]):
     """Enter answers, Escape cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
+    BINDINGS = bindings(DIALOG, {})
 
     def __init__(self, title: str, value: str = "", placeholder: str = "", allow_empty: bool = True) -> None:
         super().__init__()
@@ -36,7 +38,7 @@ class AskText(ModalScreen[str | None]):
 class PickOne(ModalScreen[int | None]):
     """Choose one of several options; dismisses with its index."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
+    BINDINGS = bindings(DIALOG, {})
 
     def __init__(self, title: str, options: list[str]) -> None:
         super().__init__()

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from jhs_qual.keys import SEARCH
+from jhs_qual.tui.keymap import bindings
+
 
 class SearchDialog(ModalScreen[dict | None]):
     """Type to search; Down to the results; Enter jumps to the turn."""
 
-    BINDINGS = [Binding("escape", "cancel", "Close", id="cancel"),
-                Binding("down", "results", "Results", show=False, id="to_results")]
+    BINDINGS = bindings(SEARCH, {"to_results": "results"})
 
     def __init__(self, search) -> None:
         super().__init__()

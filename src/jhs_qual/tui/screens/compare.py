@@ -13,26 +13,21 @@ import bisect
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from jhs_qual.errors import JhsError
+from jhs_qual.keys import COMPARE
+from jhs_qual.tui.keymap import bindings
 from jhs_qual.tui.dialogs import AskText, PickOne
 from jhs_qual.tui.screens.base import LiveScreen
 
 
 class CompareScreen(LiveScreen):
-    BINDINGS = [
-        Binding("escape", "app.back", "Back", id="back"),
-        Binding("p", "pick_coders", "Coders", id="pick_coders"),
-        Binding("a", "settle('a')", "Take A", id="take_a"),
-        Binding("b", "settle('b')", "Take B", id="take_b"),
-        Binding("o", "settle('both')", "Both", id="take_both"),
-        Binding("n", "settle('neither')", "Neither", id="take_neither"),
-        Binding("ctrl+b", "build", "Build consensus", id="build_consensus"),
-    ]
+    BINDINGS = bindings(COMPARE, {"back": "app.back", "take_a": "settle('a')", "take_b": "settle('b')",
+                                  "take_both": "settle('both')", "take_neither": "settle('neither')",
+                                  "build_consensus": "build"})
 
     def __init__(self) -> None:
         super().__init__()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
+from jhs_qual.keys import PROJECT
 from jhs_qual.tui.dialogs import AskText, PickOne
 from jhs_qual.tui.filters import parse_filter
+from jhs_qual.tui.keymap import bindings
 from jhs_qual.tui.screens.base import LiveScreen, guarded
 
 
@@ -22,15 +23,7 @@ def progress_bar(done: int, total: int, width: int = 12) -> Text:
 
 
 class ProjectScreen(LiveScreen):
-    BINDINGS = [
-        Binding("enter", "open", "Open", id="open_transcript"),
-        Binding("f", "filter", "Filter", id="filter"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
-        Binding("e", "edit_attributes", "Attributes", id="edit_attributes"),
-        Binding("s", "rename_speaker", "Rename speaker", show=False, id="rename_speaker"),
-        Binding("delete", "remove_transcript", "Remove", show=False, id="remove_transcript"),
-        Binding("u", "undo", "Undo", show=False, id="undo_project"),
-    ]
+    BINDINGS = bindings(PROJECT, {"open_transcript": "open", "undo_project": "undo"})
 
     def __init__(self) -> None:
         super().__init__()

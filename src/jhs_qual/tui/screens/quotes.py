@@ -6,22 +6,18 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from jhs_qual.keys import QUOTES
 from jhs_qual.tui.dialogs import PickOne
 from jhs_qual.tui.filters import parse_filter
+from jhs_qual.tui.keymap import bindings
 from jhs_qual.tui.screens.base import LiveScreen
 
 
 class QuotesScreen(LiveScreen):
-    BINDINGS = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("c", "choose_code", "Code", id="choose_code"),
-        Binding("a", "next_coder", "Coder: me / all / each", id="all_coders"),
-        Binding("f", "filter", "Filter", id="quote_filter"),
-    ]
+    BINDINGS = bindings(QUOTES, {"quote_coders": "next_coder", "quote_filter": "filter"})
 
     def __init__(self) -> None:
         super().__init__()

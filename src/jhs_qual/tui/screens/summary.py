@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
+from jhs_qual.keys import SUMMARY
+from jhs_qual.tui.keymap import bindings
 from jhs_qual.tui.screens.base import LiveScreen
 
 from jhs_qual.tui.widgets.transcript import blend
 
 
 class SummaryScreen(LiveScreen):
-    BINDINGS = [
-        Binding("escape", "app.back", "Back", id="back"),
-        Binding("right,n", "attribute(1)", "Next attribute", id="next_attribute", priority=True),
-        Binding("left,p", "attribute(-1)", "Previous attribute", id="previous_attribute", priority=True),
-        Binding("a", "toggle_all", "All coders / me", id="all_coders"),
-        Binding("t", "toggle_measure", "Codings / transcripts", id="measure"),
-    ]
+    BINDINGS = bindings(SUMMARY, {"back": "app.back", "next_attribute": "attribute(1)",
+                                  "previous_attribute": "attribute(-1)", "summary_coders": "toggle_all",
+                                  "measure": "toggle_measure"},
+                        next_attribute={"priority": True}, previous_attribute={"priority": True})
 
     def __init__(self) -> None:
         super().__init__()
