@@ -77,6 +77,17 @@ def test_serve_refuses_without_coders_and_an_open_host_without_its_address(tmp_p
 
 # --- keys -----------------------------------------------------------------------------------
 
+def test_the_private_textual_serve_method_we_override_is_still_there():
+    """serve/server.py overrides textual-serve's AppService._open_app_process (no public hook
+    exists): when an upgrade renames it or changes its use, this fails before a coder's tab does."""
+    import inspect
+
+    from textual_serve.app_service import AppService
+
+    assert list(inspect.signature(AppService._open_app_process).parameters) == ["self", "width", "height"]
+    assert "self._open_app_process(" in inspect.getsource(AppService.start)
+
+
 def test_in_a_browser_no_default_key_is_one_the_browser_keeps():
     assert kept_by_browser() == {"toggle_theme": "ctrl+t"}  # fine in a terminal
     assert kept_by_browser(for_browser()) == {}

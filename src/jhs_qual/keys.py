@@ -152,11 +152,22 @@ def character(key: str) -> str | None:
     return None
 
 
+def key_name(character: str) -> str:
+    """A printable character's Textual key name ('!' -> 'exclamation_mark'), by Textual's own rule:
+    its Unicode name, or Textual's name for a character that has none, through Textual's
+    replacements (both public tables of `textual.keys`)."""
+    from textual.keys import ASCII_KEY_NAMES, KEY_NAME_REPLACEMENTS
+
+    try:
+        key = unicodedata.name(character).lower().replace("-", "_").replace(" ", "_")
+    except ValueError:
+        key = ASCII_KEY_NAMES.get(character, character)
+    return KEY_NAME_REPLACEMENTS.get(key, key)
+
+
 def binding_keys(keys: str) -> str:
     """Our comma-separated keys as Textual key names ('!' -> 'exclamation_mark')."""
-    from textual.keys import _character_to_key
-
-    return ",".join(_character_to_key(k) if len(k) == 1 and not k.isalnum() else k
+    return ",".join(key_name(k) if len(k) == 1 and not k.isalnum() else k
                     for k in (part.strip() for part in keys.split(",")))
 
 

@@ -99,6 +99,8 @@ class WorkbenchProcess(AppService):
                          close=websocket.close, download_manager=DownloadManager())
         self.argv, self.coder = argv, coder
 
+    # textual-serve has no public way to start the process: this overrides its private method, for
+    # the version pinned in pyproject.toml; tests/test_serve.py fails loudly if that method changes.
     async def _open_app_process(self, width: int = 80, height: int = 24):
         # A process group of its own (the server kills it whole), and on Linux the kernel kills it
         # when the server dies, even by SIGKILL: no workbench outlives its server.
@@ -494,7 +496,7 @@ class WorkbenchServer:
             await runner.cleanup()
             raise BadInput(f"cannot listen on {self.host}:{self.port}: {error.strerror or error}",
                            field="--port", hint="another program may use that port; pick another") from None
-        self.port = site._server.sockets[0].getsockname()[1]  # the one chosen, for --port 0
+        self.port = runner.addresses[0][1]  # the one chosen, for --port 0
         self._allow_addresses(self.port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

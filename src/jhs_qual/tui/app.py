@@ -39,7 +39,7 @@ class JhsApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "jhs-qual"
     BINDINGS = bindings(APP, _ACTIONS, quit={"priority": True})
-    MODES = {
+    LAZY_MODES = {  # added with add_mode: each screen's module is imported when the mode is first shown
         "project": "jhs_qual.tui.screens.project:ProjectScreen",
         "quotes": "jhs_qual.tui.screens.quotes:QuotesScreen",
         "summary": "jhs_qual.tui.screens.summary:SummaryScreen",
@@ -53,7 +53,8 @@ class JhsApp(App):
         self.served = served_theme is not None  # in a browser (`serve`): its theme, browser-safe keys, no config writes
         self.role = role  # "lead", or "coder" in a browser: see require_lead
         self._served_theme = served_theme
-        self._modes = {name: _lazy(path) for name, path in self.MODES.items()}
+        for name, path in self.LAZY_MODES.items():
+            self.add_mode(name, _lazy(path))
         self.project = project
         self.config = config or Config()
         self.coder = coder or self.config.coder
@@ -190,9 +191,8 @@ class JhsApp(App):
         self.engine, self._engine_layer = engine, layer
         self._refit_at = len(engine.examples) + REFIT_EVERY  # it was fitted to the coder as it was built
         self._learn()  # codings made while it loaded
-        for stack in self._screen_stacks.values():  # a coding screen under another mode's hears it too
-            for screen in stack:
-                screen.post_message(self.EngineReady(layer))
+        for screen in self._every_screen():  # a coding screen under another mode's hears it too
+            screen.post_message(self.EngineReady(layer))
 
     def suggest_for(self, text: str, start: int, end: int, codebooks=None, question=None,
                     previous=None) -> list | None:
@@ -247,14 +247,23 @@ class JhsApp(App):
             self._learn()
             self._refresh_screens()
 
+    def _every_screen(self) -> list[Screen]:
+        """The screens of every mode that has been shown (Textual's public stacks, mode by mode)."""
+        found = []
+        for mode in ("_default", *self.LAZY_MODES):
+            try:
+                found += self.get_screen_stack(mode)
+            except KeyError:  # a mode not shown yet has no stack
+                continue
+        return found
+
     def _refresh_screens(self) -> None:
         """Refresh the screen in view now; the others (in every mode) when they come back."""
         from jhs_qual.tui.screens.base import LiveScreen
 
-        for stack in self._screen_stacks.values():
-            for screen in stack:
-                if isinstance(screen, LiveScreen):
-                    screen.stale = screen is not self.screen
+        for screen in self._every_screen():
+            if isinstance(screen, LiveScreen):
+                screen.stale = screen is not self.screen
         if isinstance(self.screen, LiveScreen):
             self.screen.refresh_data()
 
@@ -271,7 +280,7 @@ class JhsApp(App):
         """Escape on a mode's first screen: back to the mode we came from."""
         while self._mode_trail:
             mode = self._mode_trail.pop()
-            if mode in self._modes and mode != self.current_mode:
+            if mode in self.LAZY_MODES and mode != self.current_mode:
                 self.switch_mode(mode)
                 return
 

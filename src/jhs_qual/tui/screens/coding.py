@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from jhs_qual.keys import CODING, reserved_keys
+from jhs_qual.keys import CODING, key_name, reserved_keys
 from jhs_qual.tui.app import JhsApp
 from jhs_qual.tui.dialogs import PickOne, SearchDialog
 from jhs_qual.tui.keymap import bindings
@@ -109,12 +109,12 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
                 keys.setdefault(code["key"], []).append(code)
         self.by_key = {key: found[0] for key, found in keys.items() if len(found) == 1 and found[0].get("codable", 1)}
         clashes = [f"'{k}' ({', '.join(c['code_id'] for c in found)})" for k, found in keys.items() if len(found) > 1]
-        from textual.keys import _character_to_key
-
+        # Textual has no public way to bind keys at run time: its binding map is replaced here, for the
+        # version pinned in pyproject.toml; tests/test_tui.py fails loudly if those names change.
         self._bindings = type(self)._merged_bindings.copy()  # the codes' keys bound afresh: they may have changed
         taken = set(reserved_keys(self.app.remap())) | set(self.by_key)
         for key, code in self.by_key.items():
-            self._bindings.bind(_character_to_key(key) if not key.isalnum() else key, f"code({code['id']})",
+            self._bindings.bind(key_name(key) if not key.isalnum() else key, f"code({code['id']})",
                                 f"Code: {code['label_nl']}", show=False)
             if key.isalpha() and key.islower() and key.upper() not in taken:  # shift: code and go on
                 self._bindings.bind(key.upper(), f"code({code['id']}, True)",
