@@ -454,7 +454,7 @@ def _exchange_state(project: Project):
             "SELECT k.code_id, cd.name, substr(t.text, c.start + 1, c.end - c.start), c.start, c.end, c.memo,"
             " c.origin, c.created_at FROM codings c JOIN codes k ON k.id = c.code_id JOIN coders cd ON"
             " cd.id = c.coder_id JOIN transcripts t ON t.id = c.transcript_id").fetchall()),
-        "memos": sorted((names.get(m["transcript_id"], ""), m["code_id"] is not None, m["start"] or -1,
+        "memos": sorted((names.get(m["transcript_id"], ""), m["code_row_id"] is not None, m["start"] or -1,
                          m["end"] or -1, m["text"], m["coder"]) for m in project.memos()),
         "memo dates": sorted(r[0] for r in project.db.execute("SELECT created_at FROM memos")),
     }

@@ -249,8 +249,10 @@ class CodingStore:
                 )
 
     def coding(self, coding_id: int) -> dict | None:
+        """One coding: its transcript, code row (`code_row_id`), coder's name, span, memo, origin."""
         return self._one(
-            "SELECT c.*, cd.name AS coder FROM codings c JOIN coders cd ON cd.id = c.coder_id WHERE c.id = ?",
+            "SELECT c.id, c.transcript_id, c.code_id AS code_row_id, cd.name AS coder, c.start, c.end, c.memo,"
+            " c.origin, c.created_at, c.updated_at FROM codings c JOIN coders cd ON cd.id = c.coder_id WHERE c.id = ?",
             [coding_id],
         )
 
@@ -262,9 +264,11 @@ class CodingStore:
             raise BadInput(f"no coding {coding_id}")
 
     def transcript_codings(self, transcript_id: int, coder: str) -> list[dict]:
-        """One coder's codings in one transcript, with the code's reference, key and colour."""
+        """One coder's codings in one transcript, with the code's row id (`code_row_id`), its
+        reference (`code`: "codebook/id"), key and colour."""
         return list(self.db.query(
-            "SELECT c.id, c.code_id, c.start, c.end, c.memo, c.origin, k.codebook_id || '/' || k.code_id AS code,"
+            "SELECT c.id, c.code_id AS code_row_id, c.start, c.end, c.memo, c.origin,"
+            " k.codebook_id || '/' || k.code_id AS code,"
             " k.key, k.colour, k.label_nl FROM codings c JOIN codes k ON k.id = c.code_id"
             " JOIN coders cd ON cd.id = c.coder_id WHERE c.transcript_id = ? AND cd.name = ? ORDER BY c.start",
             [transcript_id, coder],

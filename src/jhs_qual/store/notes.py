@@ -65,7 +65,7 @@ class NotesStore:
     def memos(self, coder: str | None = None, *, transcript_id: int | None = None,
               code_row_id: int | None = None) -> list[dict]:
         """Free memos (not on one coding): on turns and the transcript itself, or on a code."""
-        sql = ("SELECT m.id, m.transcript_id, m.code_id, m.start, m.end, m.title, m.text, m.updated_at,"
+        sql = ("SELECT m.id, m.transcript_id, m.code_id AS code_row_id, m.start, m.end, m.title, m.text, m.updated_at,"
                " c.name AS coder FROM memos m JOIN coders c ON c.id = m.coder_id")
         conditions, params = [], []
         for column, value in (("c.name", coder), ("m.transcript_id", transcript_id), ("m.code_id", code_row_id)):

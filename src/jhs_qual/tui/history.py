@@ -43,7 +43,7 @@ class _Coding:
 
     @classmethod
     def of(cls, row: dict) -> "_Coding":
-        return cls(row["transcript_id"], row["code_id"], row["coder"], row["start"], row["end"],
+        return cls(row["transcript_id"], row["code_row_id"], row["coder"], row["start"], row["end"],
                    row["memo"], row["origin"])
 
 

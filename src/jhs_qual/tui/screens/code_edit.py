@@ -28,7 +28,7 @@ class CodeEditing:
             (f"the transcript {self.transcript_name}", {"transcript_id": tid}),
         ]
         codes = [self.highlighted_code] if self.highlighted_code else []
-        codes += [c for c in self.codes if any(x["code_id"] == c["id"] for x in view.codings_on(view.cursor))]
+        codes += [c for c in self.codes if any(x["code_row_id"] == c["id"] for x in view.codings_on(view.cursor))]
         for code in dict.fromkeys(c["id"] for c in codes):
             label = next(c["label_nl"] for c in self.codes if c["id"] == code)
             targets.append((f"the code {label}", {"code_row_id": code}))

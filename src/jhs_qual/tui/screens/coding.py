@@ -259,7 +259,7 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
         view = self.query_one(TranscriptView)
         start, end = view.selection()
         ref = f"{code['codebook_id']}/{code['code_id']}"
-        existing = next((c for c in view.codings if c["code_id"] == code["id"]
+        existing = next((c for c in view.codings if c["code_row_id"] == code["id"]
                          and c["start"] == start and c["end"] == end), None)
         where = self._where(view)
         if existing is not None and origin == "manual":
@@ -371,7 +371,7 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
     def code_on_turn(self) -> dict | None:
         view = self.query_one(TranscriptView)
         on_turn = view.codings_on(view.cursor)
-        return next((c for c in self.codes if on_turn and c["id"] == on_turn[0]["code_id"]), None)
+        return next((c for c in self.codes if on_turn and c["id"] == on_turn[0]["code_row_id"]), None)
 
     # --- search ------------------------------------------------------------------------------------
 
