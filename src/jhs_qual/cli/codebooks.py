@@ -153,12 +153,12 @@ def codebook_import(source: Path, out: Output, codebook_id: str | None, language
     Our own export comes back field for field; another tool's codes keep
     their names, colours, descriptions (as definitions) and hierarchy.
     """
-    from jhs_qual.refi.codebook import MAX_ARCHIVE, _local, codebook_xml, from_qdc, read_xml
+    from jhs_qual.refi.codebook import MAX_ARCHIVE, codebook_xml, from_qdc, sets_in
 
     data = read_bytes(source, MAX_ARCHIVE)
     xml = codebook_xml(data, source)
     text = from_qdc(xml, source, codebook_id=codebook_id, language=language)
-    sets = sum(1 for element in read_xml(xml, source).iter() if _local(element.tag) == "Set")
+    sets = sets_in(xml, source)
     if sets:  # a codebook YAML has no place for them: said, not dropped unseen
         echo(f"warning: {source}: left out {plural(sets, 'set')} of codes (a codebook has no place for them)",
              err=True)

@@ -233,6 +233,11 @@ def slug(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def sets_in(data: bytes, path: Path | str) -> int:
+    """How many code Sets a codebook document holds (a codebook YAML has no place for them)."""
+    return sum(1 for element in read_xml(data, path).iter() if _local(element.tag) == "Set")
+
+
 def from_qdc(data: bytes, path: Path | str, *, codebook_id: str | None = None, language: str = "nl") -> str:
     """The YAML text of one codebook from a .qdc file (validated before it is returned).
 
