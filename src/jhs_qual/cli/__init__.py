@@ -20,6 +20,7 @@ from jhs_qual.cli import (  # noqa: F401  (each registers its commands on `cli`)
     project,
     serving,
     suggesting,
+    survey,
     workbench,
 )
 from jhs_qual.cli.base import cli, main

@@ -34,6 +34,7 @@ from jhs_qual.store.media import MediaStore
 from jhs_qual.store.notes import NotesStore
 from jhs_qual.store.progress import LearningRecord, ProgressStore
 from jhs_qual.store.search import SearchStore
+from jhs_qual.store.survey import SurveyStore
 from jhs_qual.store.transcripts import TranscriptStore
 from jhs_qual.store.trash import TrashStore
 from jhs_qual.store.vectors import VectorStore
@@ -154,7 +155,7 @@ def _read_only(path: Path) -> bool:
 
 
 class Project(TranscriptStore, CodingStore, SearchStore, ConsensusStore, CodebookStore, NotesStore, MediaStore,
-              VectorStore, ProgressStore, TrashStore, LearningRecord, ExchangeStore):
+              VectorStore, ProgressStore, TrashStore, LearningRecord, ExchangeStore, SurveyStore):
     def __init__(self, db: Database, path: Path):
         self.db = db
         self.path = path

@@ -372,3 +372,36 @@ CREATE TABLE trash (
 );
 """,
     )
+
+
+@_migration("m014_survey")
+def m014_survey(db: Database) -> None:
+    """Questionnaires beside the interviews: the scale files (YAML kept whole, as codebooks are),
+    respondents per wave with their attributes, and their answers per item (NULL: not answered,
+    or a missing code such as 'weet niet')."""
+    _run(
+        db,
+        """
+CREATE TABLE scale_files (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    yaml TEXT NOT NULL,
+    yaml_sha256 TEXT NOT NULL,
+    loaded_at TEXT NOT NULL
+);
+CREATE TABLE respondents (
+    id INTEGER PRIMARY KEY,
+    wave TEXT NOT NULL DEFAULT '',
+    key TEXT NOT NULL,  -- the questionnaire's id column
+    attributes TEXT NOT NULL DEFAULT '{}',  -- JSON {name: value}: school, school_type, role ...
+    imported_at TEXT NOT NULL,
+    UNIQUE (wave, key)
+);
+CREATE TABLE answers (
+    respondent_id INTEGER NOT NULL REFERENCES respondents(id) ON DELETE CASCADE,
+    item TEXT NOT NULL,
+    value REAL,
+    PRIMARY KEY (respondent_id, item)
+) WITHOUT ROWID;
+""",
+    )

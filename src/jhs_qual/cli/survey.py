@@ -1,0 +1,137 @@
+"""Questionnaires beside the interviews: survey import, survey scales."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import numpy as np
+
+from jhs_qual.cli.base import Output, cli, echo, force_option, open_project, output_options, plural, project_option
+from jhs_qual.errors import BadInput
+
+
+@cli.group()
+def survey() -> None:
+    """Questionnaire scales (ISJO, the competence list ...) beside the interviews: import answers,
+    internal consistency and group comparisons per scale."""
+
+
+@survey.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--scales", "scale_path", required=True, metavar="FILE",
+              help="The scale file (YAML), or a shipped one by name: isjo, competences.")
+@click.option("--id", "id_column", required=True, metavar="COLUMN", help="The column that names each respondent.")
+@click.option("--wave", default="", metavar="W", help="Which wave this is (an import replaces that wave).")
+@project_option
+def survey_import(file: Path, scale_path: str, id_column: str, wave: str, project_path: Path | None) -> None:
+    """Import one wave of questionnaire answers (.csv or .xlsx): one row per respondent, an id
+    column, attribute columns (school, school_type, role ...) and the scale file's item columns.
+    Every cell is checked first (unknown columns, missing items, cells that are not numbers or
+    are out of range, named by row and column); nothing is stored unless all of it can be."""
+    from jhs_qual.survey.responses import respondents
+    from jhs_qual.survey.scales import load_scales
+
+    scales = load_scales(scale_path)
+    with open_project(project_path) as project:
+        rows, attributes = respondents(file, scales, id_column, project.attribute_keys())
+        counts = project.store_survey(scales, wave, rows)
+    replaced = f"; the {plural(counts['replaced'], 'respondent')} of that wave before replaced" if counts["replaced"] else ""
+    echo(f"imported {plural(counts['respondents'], 'respondent')} of {scales.id}"
+         + (f" (wave {wave})" if wave else "") + f", {plural(counts['answers'], 'answer')}; attributes: "
+         + (", ".join(attributes) or "none") + replaced)
+
+
+@survey.command("scales")
+@click.option("--by", "by", metavar="ATTR", help="Compare the groups of this respondent attribute (e.g. school_type).")
+@click.option("--wave", metavar="W", help="Only this wave (default: all respondents).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per scale.")
+@output_options("table", "md", "csv", "xlsx")
+@project_option
+@force_option
+def survey_scales(by: str | None, wave: str | None, as_json: bool, out: Output, project_path: Path | None) -> None:
+    """Per scale: its items, Cronbach's alpha (listwise) with alpha if an item were deleted, and
+    with --by each group's n, M and SD (n - 1), one-way ANOVA (F, df, p, eta squared; Welch's F when
+    Levene's test finds the variances differ), Tukey's HSD (Games-Howell under Welch) and the
+    letters a report prints: groups that share a letter do not differ (p < .05)."""
+    from jhs_qual.analysis.scales import compare_groups, cronbach, scores
+
+    with open_project(project_path) as project:
+        files = project.scale_files()
+        if not files:
+            raise BadInput("no questionnaire imported", hint="import one with 'jhs-qual survey import FILE --scales ...'")
+        if wave is not None and wave not in project.waves():
+            raise BadInput(f"no wave '{wave}'", field="--wave", hint=f"waves: {', '.join(project.waves()) or 'none'}")
+        results = []
+        for scale_file in files:
+            for scale in scale_file.scales:
+                people, matrix = project.survey_answers(list(scale.items), wave)
+                matrix[np.isin(matrix, scale.missing)] = np.nan  # "weet niet" is no score
+                reverse = [item in scale.reverse for item in scale.items]
+                consistency = cronbach(matrix, list(scale.items), low=scale.min, high=scale.max, reverse=reverse)
+                values = scores(matrix, low=scale.min, high=scale.max, reverse=reverse,
+                                min_answered=scale.min_answered)
+                groups = {}
+                if by:
+                    if not any(by in p for p in people):
+                        raise BadInput(f"no respondent has a value for '{by}'", field="--by",
+                                       hint="the attributes are the questionnaire's columns besides its items")
+                    for person, value in zip(people, values):
+                        groups.setdefault(person.get(by) or "(none)", []).append(value)
+                else:
+                    groups = {"all": list(values)}
+                comparison = compare_groups({g: np.array(v) for g, v in sorted(groups.items())})
+                results.append(_result(scale_file.id, scale, consistency, comparison))
+    if as_json:
+        for result in results:
+            echo(json.dumps(result, ensure_ascii=False))
+        return
+    _write(results, out, by)
+
+
+def _result(file_id, scale, consistency, comparison) -> dict:
+    return {
+        "scale": f"{file_id}/{scale.id}", "label_nl": scale.label_nl, "label_en": scale.label_en, "code": scale.code,
+        "items": list(scale.items), "reverse": list(scale.reverse),
+        "alpha": consistency.alpha, "alpha_n": consistency.n, "alpha_if_deleted": consistency.if_deleted,
+        "groups": {g: {"n": s.n, "mean": s.mean, "sd": s.sd, "letters": comparison.letters.get(g, "")}
+                   for g, s in comparison.groups.items()},
+        "test": comparison.test, "posthoc": comparison.posthoc,
+    }
+
+
+def _number(value, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _write(results: list[dict], out: Output, by: str | None) -> None:
+    header = ["scale", "alpha (n)", "group", "n", "M (SD)", "letters", "test"]
+    rows = []
+    for r in results:
+        test = r["test"]
+        said = ("-" if test is None else
+                f"{'Welch ' if test['welch'] else ''}F({test['df'][0]}, {test['df'][1]:.4g}) = {test['F']:.2f}, "
+                f"p {'< .001' if test['p'] < 0.001 else '= ' + format(test['p'], '.3f')}, eta2 = {test['eta2']:.2f}")
+        for n, (group, g) in enumerate(r["groups"].items()):
+            rows.append([r["scale"] if n == 0 else "", f"{_number(r['alpha'])} ({r['alpha_n']})" if n == 0 else "",
+                         group, g["n"], f"{_number(g['mean'])} ({_number(g['sd'])})", g["letters"],
+                         said if n == 0 else ""])
+    note = (f"groups by {by}; " if by else "") + ("letters: groups that share one do not differ (p < .05; Tukey HSD, "
+                                                  "Games-Howell where Levene's test finds unequal variances)")
+    if out.fmt == "table":
+        from jhs_qual.cli.base import _table
+
+        echo(_table([[str(c) for c in row] for row in rows], header))
+        echo(note)
+        return
+    from jhs_qual.export import tables
+
+    sheets = {"scales": (header, rows)}
+    if out.fmt == "md":
+        tables.write_markdown(out.path, "Questionnaire scales", sheets, [note])
+    elif out.fmt == "csv":
+        tables.write_csv(out.path, sheets)
+    else:
+        tables.write_xlsx(out.path, sheets, [note])
+    out.report(f"wrote {out.path}: {plural(len(results), 'scale')}")

@@ -1,0 +1,60 @@
+"""Questionnaire answers beside the interviews (a mixin of `Project`): scale files, respondents
+per wave with their attributes, answers per item. An import replaces its wave whole."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from jhs_qual.store.common import now as _now
+
+
+class SurveyStore:
+    def store_survey(self, scale_file, wave: str, respondents: list[tuple[str, dict[str, str], dict[str, float | None]]]
+                     ) -> dict[str, int]:
+        """Store one wave of one questionnaire (its scale file too): what the wave held before goes.
+        `respondents`: (key, attributes, {item: value or None})."""
+        with self._write() as db:
+            db.execute("INSERT INTO scale_files(id, title, yaml, yaml_sha256, loaded_at) VALUES (?, ?, ?, ?, ?)"
+                       " ON CONFLICT(id) DO UPDATE SET title = excluded.title, yaml = excluded.yaml,"
+                       " yaml_sha256 = excluded.yaml_sha256, loaded_at = excluded.loaded_at",
+                       [scale_file.id, scale_file.title, scale_file.yaml_text, scale_file.sha256, _now()])
+            replaced = db.execute("DELETE FROM respondents WHERE wave = ?", [wave]).rowcount
+            now = _now()
+            answers = []
+            for key, attributes, values in respondents:
+                rid = db.execute("INSERT INTO respondents(wave, key, attributes, imported_at) VALUES (?, ?, ?, ?)",
+                                 [wave, key, json.dumps(attributes, ensure_ascii=False), now]).lastrowid
+                answers += [(rid, item, value) for item, value in values.items()]
+            db.conn.executemany("INSERT INTO answers(respondent_id, item, value) VALUES (?, ?, ?)", answers)
+        return {"respondents": len(respondents), "answers": len(answers), "replaced": replaced}
+
+    def scale_files(self) -> list:
+        """The questionnaires' scale files stored with their answers, parsed."""
+        from jhs_qual.survey.scales import parse_scales
+
+        return [parse_scales(text, f"{file_id}.yaml")
+                for file_id, text in self.db.execute("SELECT id, yaml FROM scale_files ORDER BY id")]
+
+    def waves(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT wave FROM respondents ORDER BY wave")]
+
+    def survey_answers(self, items: list[str], wave: str | None = None) -> tuple[list[dict[str, str]], np.ndarray]:
+        """The respondents' attributes (with `wave`) and a respondents x `items` matrix of their
+        answers (NaN: not answered), of one wave or all."""
+        sql, params = "SELECT id, wave, attributes FROM respondents", []
+        if wave is not None:
+            sql += " WHERE wave = ?"
+            params.append(wave)
+        rows = self.db.execute(sql + " ORDER BY wave, key", params).fetchall()
+        index = {rid: n for n, (rid, _, _) in enumerate(rows)}
+        column = {item: n for n, item in enumerate(items)}
+        matrix = np.full((len(rows), len(items)), np.nan)
+        if rows and items:
+            for rid, item, value in self.db.execute(
+                    "SELECT respondent_id, item, value FROM answers WHERE item IN (SELECT value FROM json_each(?))",
+                    [json.dumps(items)]):
+                if rid in index and value is not None:
+                    matrix[index[rid], column[item]] = value
+        return [{**json.loads(attributes), "wave": wave} for _, wave, attributes in rows], matrix

@@ -1,0 +1,1 @@
+"""Questionnaires beside the interviews: scale files, respondents' answers read and checked."""
