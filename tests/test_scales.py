@@ -157,3 +157,41 @@ def test_survey_scales_writes_a_workbook(run, tmp_path):
     assert run("survey", "scales", "--by", "school_type", "-o", str(out)).exit_code == 0
     cells = [c for row in load_workbook(out)["scales"].iter_rows(values_only=True) for c in row if c is not None]
     assert "isjo/interdependence" in cells and "VO" in cells
+
+
+def test_joint_display_in_every_format(run, tmp_path):
+    """The sample interviews (coded) beside a questionnaire: every format written, groups with answers
+    but no interviews (SBO) and interviews but no answers shown with what they have, names replaced."""
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from tests.conftest import SAMPLES
+
+    assert run("import", "--attributes", str(SAMPLES / "attributes.csv"), str(SAMPLES)).exit_code == 0
+    for name, turn in (("po_leraar_de_linde", 36), ("so_jeugdhulpverlener_de_horizon", 10)):
+        assert run("code", "add", name, "interdependence", "--turn", str(turn), "--coder", "anna").exit_code == 0
+    rows = [HEAD] + [[f"r{n}", ("PO", "SO", "SBO")[n % 3], *[(n * 7 + i) % 5 + 1 for i in range(len(HEAD) - 2)]]
+                     for n in range(30)]
+    assert run("survey", "import", str(_sheet(tmp_path, rows)), "--scales", "isjo", "--id", "id").exit_code == 0
+    assert run("pseudonyms", "add", "Linde", "Eik").exit_code == 0
+    for fmt in ("md", "html", "xlsx", "docx"):
+        out = tmp_path / f"joint.{fmt}"
+        result = run("joint", "--by", "school_type", "-o", str(out))
+        assert result.exit_code == 0 and "4 scales by school_type, 4 groups" in result.output, result.output
+    text = (tmp_path / "joint.md").read_text(encoding="utf-8")
+    assert "| PO | SBO | SO | VO |" in text and "n = 10; no interviews" in text and "| no answers; 0% of 1" in text
+    assert "Linde" not in text and "100% of 1 transcript (1 coding)" in text
+    workbook = [str(c) for s in load_workbook(tmp_path / "joint.xlsx").worksheets for r in s.iter_rows(values_only=True)
+                for c in r if c is not None]
+    document = Document(str(tmp_path / "joint.docx"))
+    cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
+    for found in (workbook, cells):
+        assert any("Interdependence" in c for c in found) and any(c.startswith("3.") for c in found if "n =" in c)
+    assert "<svg" in (tmp_path / "joint.html").read_text(encoding="utf-8")
+
+
+def test_the_typical_quote_is_the_one_nearest_the_others():
+    from jhs_qual.export.joint import typical
+
+    texts = ["we werken samen in de klas", "samen in de klas werken we", "de kat zat op de mat", "we werken samen"]
+    assert typical(texts, 1) in ([0], [1]) and 2 not in typical(texts, 2)

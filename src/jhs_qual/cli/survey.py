@@ -65,8 +65,10 @@ def survey_scales(by: str | None, wave: str | None, as_json: bool, out: Output, 
             raise BadInput(f"no wave '{wave}'", field="--wave", hint=f"waves: {', '.join(project.waves()) or 'none'}")
         results = []
         for scale_file in files:
+            items = list(scale_file.items)
+            people, everything = project.survey_answers(items, wave)  # read once per questionnaire
             for scale in scale_file.scales:
-                people, matrix = project.survey_answers(list(scale.items), wave)
+                matrix = everything[:, [items.index(item) for item in scale.items]]
                 matrix[np.isin(matrix, scale.missing)] = np.nan  # "weet niet" is no score
                 reverse = [item in scale.reverse for item in scale.items]
                 consistency = cronbach(matrix, list(scale.items), low=scale.min, high=scale.max, reverse=reverse)
@@ -135,3 +137,52 @@ def _write(results: list[dict], out: Output, by: str | None) -> None:
     else:
         tables.write_xlsx(out.path, sheets, [note])
     out.report(f"wrote {out.path}: {plural(len(results), 'scale')}")
+
+
+@cli.command()
+@click.option("--by", "by", default="school_type", show_default=True, metavar="ATTR",
+              help="The attribute the respondents and the transcripts share (school_type, school ...).")
+@click.option("--coder", help="Only this coder's codings (e.g. the consensus coder; default: people's).")
+@click.option("--wave", metavar="W", help="Only this wave of the questionnaires.")
+@click.option("--no-pseudonymise", "raw", is_flag=True, help="Leave names as they are (inside the team only).")
+@output_options("md", "html", "xlsx", "docx")
+@project_option
+@force_option
+def joint(by: str, coder: str | None, wave: str | None, raw: bool, out: Output, project_path: Path | None) -> None:
+    """The joint display: per questionnaire scale linked to a code, for each group of ATTR the
+    scale's M (SD) with its letters beside the code's share of that group's transcripts and its
+    most typical quotes (pseudonymised). Groups with answers but no interviews, or the reverse,
+    show what they have."""
+    from jhs_qual.cli.base import _pseudonymiser
+    from jhs_qual.export import joint as display
+    from jhs_qual.export import tables
+    from jhs_qual.ingest.attributes import check_key
+
+    with open_project(project_path) as project:
+        by = check_key(by, project.attribute_keys(), field="--by")
+        if coder:
+            project.require_coders([coder], "--coder")
+        if not project.scale_files():
+            raise BadInput("no questionnaire imported", hint="import one with 'jhs-qual survey import FILE --scales ...'")
+        pseudonymiser = _pseudonymiser(project, raw)
+        rows, groups = display.build(project, by, coder=coder, wave=wave, pseudonymiser=pseudonymiser)
+        if not rows:
+            raise BadInput("no scale is linked to a code of this project",
+                           hint="give each scale a 'code: codebook/id' in its scale file, and load that codebook")
+        name = project.path.stem
+    sheets = display.tables(rows, groups)
+    notes = [f"{name}: questionnaire scales beside the codes, by {by}; M (SD) of the scale score, letters: groups "
+             "that share one do not differ (p < .05); share: of the group's transcripts the code's codebook applies "
+             "to, those coded with it" + (f"; coder {coder}" if coder else "; people's codings")]
+    title = f"Joint display: {name}"
+    if out.fmt == "md":
+        tables.write_markdown(out.path, title, sheets, notes)
+    elif out.fmt == "html":
+        tables.write_html(out.path, title, sheets, [display.chart(r, groups) for r in rows], [*notes, display.LEGEND],
+                          numbers=False)
+    elif out.fmt == "xlsx":
+        tables.write_xlsx(out.path, sheets, notes)
+    else:
+        display.write_docx(out.path, title, sheets, notes)
+    out.check_names(pseudonymiser)
+    out.report(f"wrote {out.path}: {plural(len(rows), 'scale')} by {by}, {plural(len(groups), 'group')}")

@@ -170,13 +170,16 @@ def heat_map(title: str, labels: list[str], cells: dict[tuple[str, str], int]) -
     return "".join(parts) + "</svg>"
 
 
-def write_html(path: Path, title: str, sheets: dict[str, Table], charts: list[str], notes: list[str] = ()) -> None:
-    """One file, nothing fetched from anywhere: tables and inline SVG charts."""
+def write_html(path: Path, title: str, sheets: dict[str, Table], charts: list[str], notes: list[str] = (),
+               *, numbers: bool = True) -> None:
+    """One file, nothing fetched from anywhere: tables and inline SVG charts. `numbers`: the
+    columns after the first hold numbers (right-aligned); else text (left-aligned, top)."""
     e = markup
+    align = "text-align:right" if numbers else "text-align:left;vertical-align:top"
     parts = [f'<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><title>{e(title)}</title><style>'
              "body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}"
              "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem;"
-             "text-align:right}td:first-child,th:first-child{text-align:left}svg{margin:1rem 0;display:block}"
+             f"{align}}}td:first-child,th:first-child{{text-align:left}}svg{{margin:1rem 0;display:block}}"
              f"</style></head><body><h1>{e(title)}</h1>"]
     parts += [f"<p>{e(n)}</p>" for n in notes]
     parts += charts

@@ -377,8 +377,8 @@ CREATE TABLE trash (
 @_migration("m014_survey")
 def m014_survey(db: Database) -> None:
     """Questionnaires beside the interviews: the scale files (YAML kept whole, as codebooks are),
-    respondents per wave with their attributes, and their answers per item (NULL: not answered,
-    or a missing code such as 'weet niet')."""
+    respondents per wave with their attributes and their answers (JSON {item: value}, null where
+    not answered; a missing code such as 6, 'weet niet', kept as it was given)."""
     _run(
         db,
         """
@@ -394,14 +394,9 @@ CREATE TABLE respondents (
     wave TEXT NOT NULL DEFAULT '',
     key TEXT NOT NULL,  -- the questionnaire's id column
     attributes TEXT NOT NULL DEFAULT '{}',  -- JSON {name: value}: school, school_type, role ...
+    answers TEXT NOT NULL DEFAULT '{}',  -- JSON {item: value or null}
     imported_at TEXT NOT NULL,
     UNIQUE (wave, key)
 );
-CREATE TABLE answers (
-    respondent_id INTEGER NOT NULL REFERENCES respondents(id) ON DELETE CASCADE,
-    item TEXT NOT NULL,
-    value REAL,
-    PRIMARY KEY (respondent_id, item)
-) WITHOUT ROWID;
 """,
     )

@@ -22,13 +22,12 @@ class SurveyStore:
                        [scale_file.id, scale_file.title, scale_file.yaml_text, scale_file.sha256, _now()])
             replaced = db.execute("DELETE FROM respondents WHERE wave = ?", [wave]).rowcount
             now = _now()
-            answers = []
-            for key, attributes, values in respondents:
-                rid = db.execute("INSERT INTO respondents(wave, key, attributes, imported_at) VALUES (?, ?, ?, ?)",
-                                 [wave, key, json.dumps(attributes, ensure_ascii=False), now]).lastrowid
-                answers += [(rid, item, value) for item, value in values.items()]
-            db.conn.executemany("INSERT INTO answers(respondent_id, item, value) VALUES (?, ?, ?)", answers)
-        return {"respondents": len(respondents), "answers": len(answers), "replaced": replaced}
+            db.conn.executemany(
+                "INSERT INTO respondents(wave, key, attributes, answers, imported_at) VALUES (?, ?, ?, ?, ?)",
+                [(wave, key, json.dumps(attributes, ensure_ascii=False), json.dumps(values), now)
+                 for key, attributes, values in respondents])
+        answered = sum(value is not None for _, _, values in respondents for value in values.values())
+        return {"respondents": len(respondents), "answers": answered, "replaced": replaced}
 
     def scale_files(self) -> list:
         """The questionnaires' scale files stored with their answers, parsed."""
@@ -43,18 +42,14 @@ class SurveyStore:
     def survey_answers(self, items: list[str], wave: str | None = None) -> tuple[list[dict[str, str]], np.ndarray]:
         """The respondents' attributes (with `wave`) and a respondents x `items` matrix of their
         answers (NaN: not answered), of one wave or all."""
-        sql, params = "SELECT id, wave, attributes FROM respondents", []
+        sql, params = "SELECT wave, attributes, answers FROM respondents", []
         if wave is not None:
             sql += " WHERE wave = ?"
             params.append(wave)
-        rows = self.db.execute(sql + " ORDER BY wave, key", params).fetchall()
-        index = {rid: n for n, (rid, _, _) in enumerate(rows)}
-        column = {item: n for n, item in enumerate(items)}
-        matrix = np.full((len(rows), len(items)), np.nan)
-        if rows and items:
-            for rid, item, value in self.db.execute(
-                    "SELECT respondent_id, item, value FROM answers WHERE item IN (SELECT value FROM json_each(?))",
-                    [json.dumps(items)]):
-                if rid in index and value is not None:
-                    matrix[index[rid], column[item]] = value
-        return [{**json.loads(attributes), "wave": wave} for _, wave, attributes in rows], matrix
+        people, table = [], []
+        for row_wave, attributes, answers in self.db.execute(sql + " ORDER BY wave, key", params):
+            people.append({**json.loads(attributes), "wave": row_wave})
+            given = json.loads(answers)
+            table.append([given.get(item) for item in items])
+        matrix = np.array(table, dtype=float).reshape(len(people), len(items))  # None -> NaN
+        return people, matrix
