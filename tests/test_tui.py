@@ -15,7 +15,7 @@ from jhs_qual.tui.screens.project import ProjectScreen
 from jhs_qual.tui.screens.quotes import QuotesScreen
 from jhs_qual.tui.screens.summary import SummaryScreen
 from jhs_qual.tui.widgets.transcript import TranscriptView, wrap
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, write
 
 NAME = "po_leraar_de_linde"
 
@@ -148,7 +148,12 @@ async def test_search_and_jump(project_path):
         assert "onderbrak" in view.text[turn["content_start"]:turn["end"]]
 
 
-async def test_quotes_summary_and_back(project_path):
+async def test_quotes_summary_and_back(project_path, run, tmp_path):
+    from tests.test_scales import HEAD
+
+    answers = [HEAD] + [[f"r{n}", ("PO", "VO")[n % 2], *[(n + i) % 5 + 1 for i in range(len(HEAD) - 2)]] for n in range(8)]
+    write(tmp_path / "q.csv", "\n".join(",".join(map(str, row)) for row in answers))
+    assert run("survey", "import", str(tmp_path / "q.csv"), "--scales", "isjo", "--id", "id").exit_code == 0
     app = make_app(project_path)
     async with app.run_test(size=(140, 45)) as pilot:
         await open_teacher(pilot)
@@ -169,6 +174,10 @@ async def test_quotes_summary_and_back(project_path):
         assert isinstance(app.screen, SummaryScreen)
         table = app.screen.query_one("DataTable")
         assert [str(c.label) for c in table.columns.values()] == ["code", "PO", "VO", "total"]
+        await pilot.press("j")  # the joint display: the scales beside their codes
+        await pilot.pause()
+        assert [str(c.label) for c in table.columns.values()] == ["scale · code", "alpha", "PO", "VO"]
+        assert table.row_count == 4 and "n = 4" in str(table.get_row_at(0)[2])
         await pilot.press("escape", "escape")
         await pilot.pause()
         assert isinstance(app.screen, ProjectScreen)

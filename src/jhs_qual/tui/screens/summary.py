@@ -16,7 +16,7 @@ from jhs_qual.tui.widgets.transcript import blend
 class SummaryScreen(LiveScreen):
     BINDINGS = bindings(SUMMARY, {"back": "app.back", "next_attribute": "attribute(1)",
                                   "previous_attribute": "attribute(-1)", "summary_coders": "toggle_all",
-                                  "measure": "toggle_measure"},
+                                  "measure": "toggle_measure", "joint_display": "toggle_joint"},
                         next_attribute={"priority": True}, previous_attribute={"priority": True})
 
     def __init__(self) -> None:
@@ -25,6 +25,7 @@ class SummaryScreen(LiveScreen):
         self.index = 0
         self.all_coders = False
         self.measure = "codings"
+        self.joint = False  # the joint display: questionnaire scales beside the codes
 
     def compose(self) -> ComposeResult:
         yield Static("", id="summary-title", classes="title")
@@ -44,6 +45,9 @@ class SummaryScreen(LiveScreen):
         project = self.app.project
         attribute = self.attributes[self.index]
         coder = None if self.all_coders else self.app.coder
+        if self.joint:
+            self._show_joint(attribute, coder)
+            return
         # "All coders" are the people who coded, as the summary command counts them by default:
         # a consensus coder would count their codings twice, autocode's are no one's reading.
         result, codes = project.summary(attribute, coder)
@@ -67,6 +71,32 @@ class SummaryScreen(LiveScreen):
         who = "all coders (people: no autocode, no consensus coders)" if self.all_coders else self.app.coder
         self.query_one("#summary-title", Static).update(
             f"{self.measure} per code by {attribute} · {who}   (←/→ attribute, a coders, t codings/transcripts)")
+
+    def _show_joint(self, attribute: str, coder: str | None) -> None:
+        """The joint display (as `jhs-qual joint` writes it): a row per scale linked to a code, a
+        column per group, each cell the scale's M (SD) and letters beside the code's share."""
+        from jhs_qual.export.joint import build, cell_text
+
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        title = self.query_one("#summary-title", Static)
+        if not self.app.project.scale_files():
+            title.update("joint display: no questionnaire imported ('jhs-qual survey import FILE --scales isjo ...')"
+                         "   (j: back to the codes)")
+            return
+        rows, groups = build(self.app.project, attribute, coder=coder)
+        table.add_columns("scale · code", "alpha", *groups)
+        for row in rows:
+            table.add_row(Text(f"{row.label}\n{row.code}"),
+                          "-" if row.alpha is None else f"{row.alpha:.2f}",
+                          *(Text(cell_text(row.cells[g]).replace("; ", "\n")) for g in groups), height=None)
+        who = "all coders (people)" if self.all_coders else self.app.coder
+        title.update(f"joint display by {attribute} · {who}: M (SD) letters, n; the code's share of the group's "
+                     "transcripts   (←/→ attribute, a coders, j back to the codes)")
+
+    def action_toggle_joint(self) -> None:
+        self.joint = not self.joint
+        self.refresh_data()
 
     def action_attribute(self, delta: int) -> None:
         self.index = (self.index + delta) % len(self.attributes)
