@@ -98,7 +98,7 @@ SUMMARY = (
     Key("previous_attribute", "left,p", "Previous attribute", True),
     Key("summary_coders", "a", "All coders / me", True),
     Key("measure", "t", "Codings / transcripts", True),
-    Key("joint_display", "j", "Joint display: questionnaire scales beside the codes", True),
+    Key("joint_display", "j", "Scales", True),  # the joint display: questionnaire scales beside the codes
 )
 
 COMPARE = (

@@ -70,7 +70,8 @@ class SummaryScreen(LiveScreen):
             table.add_row(label, *shaded, Text(str(sum(counts)), style="bold"))
         who = "all coders (people: no autocode, no consensus coders)" if self.all_coders else self.app.coder
         self.query_one("#summary-title", Static).update(
-            f"{self.measure} per code by {attribute} · {who}   (←/→ attribute, a coders, t codings/transcripts)")
+            f"{self.measure} per code by {attribute} · {who}   (←/→ attribute, a coders, t codings/transcripts, "
+            "j scales beside the codes)")
 
     def _show_joint(self, attribute: str, coder: str | None) -> None:
         """The joint display (as `jhs-qual joint` writes it): a row per scale linked to a code, a
@@ -87,7 +88,7 @@ class SummaryScreen(LiveScreen):
         rows, groups = build(self.app.project, attribute, coder=coder)
         table.add_columns("scale · code", "alpha", *groups)
         for row in rows:
-            table.add_row(Text(f"{row.label}\n{row.code}"),
+            table.add_row(Text(f"{row.label.split(' / ')[0]}\n{row.code}"),  # the Dutch label: room for the groups
                           "-" if row.alpha is None else f"{row.alpha:.2f}",
                           *(Text(cell_text(row.cells[g]).replace("; ", "\n")) for g in groups), height=None)
         who = "all coders (people)" if self.all_coders else self.app.coder
