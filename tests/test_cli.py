@@ -181,3 +181,34 @@ def test_core_layers_never_import_the_ui_or_nlp():
         "import jhs_qual.domain, jhs_qual.store, jhs_qual.ingest, jhs_qual.codebook, jhs_qual.store.importing"
     )
     assert not {"textual", "spacy"} & {m.split(".")[0] for m in modules}
+
+
+def test_codings_export_then_import_gives_the_same_codings(run, tmp_path):
+    from jhs_qual.store import Project
+    from tests.conftest import CODEBOOK_FILES, SAMPLES, Cli
+
+    assert run("import", str(SAMPLES / "po_leraar_de_linde.txt")).exit_code == 0
+    for turn, code, coder, memo in ((36, "interdependence", "anna", "klopt"), (36, "flexibility", "ben", ""),
+                                    (40, "new_activities", "anna", "")):
+        assert run("code", "add", "po_leraar_de_linde", code, "--turn", str(turn), "--coder", coder,
+                   "--memo", memo).exit_code == 0
+    sheet = tmp_path / "codings.xlsx"
+    assert run("codings", "export", "-o", str(sheet)).exit_code == 0
+    fresh = Cli(tmp_path / "fresh.jhsq")
+    assert fresh("init", str(fresh.project_path), *sum((["--codebook", str(f)] for f in CODEBOOK_FILES), []),
+                 project=False).exit_code == 0
+    assert fresh("import", str(SAMPLES / "po_leraar_de_linde.txt")).exit_code == 0
+    result = fresh("codings", "import", str(sheet))
+    assert result.exit_code == 0 and "3 codings added" in result.output
+    assert "0 codings added" in fresh("codings", "import", str(sheet)).output  # twice: nothing more
+
+    def codings(path):
+        with Project.open(path) as project:
+            return sorted((c.code, c.coder, c.start, c.end, c.memo) for c in project.codings())
+
+    assert codings(fresh.project_path) == codings(run.project_path)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("transcript,turn,code,coder\npo_leraar_de_linde,36,interdependence,anna\n"
+                   "po_leraar_de_linde,36,nocode,anna\n", encoding="utf-8")
+    result = fresh("codings", "import", str(bad))
+    assert result.exit_code == 2 and "bad.csv:3: code: no code 'nocode'" in result.output

@@ -150,3 +150,72 @@ def codings_export(out: Output, coder: str | None, raw: bool, project_path: Path
         _write_atomically(out.path, header, rows)
     out.check_names(pseudonymiser)
     out.report(f"wrote {plural(len(rows), 'coding')} to {out.path}")
+
+
+@codings.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+def codings_import(file: Path, project_path: Path | None) -> None:
+    """Bring codings in from a sheet (.csv or .xlsx) with `codings export`'s columns: transcript,
+    turn or start and end, code, coder, and optionally memo and origin (other columns are ignored).
+    Every row is checked first (an unknown transcript or code, a turn or span outside the text, an
+    unknown origin: row and column named); nothing is stored unless all of it can be. A coding
+    that is here already is not added again, so importing a sheet twice adds nothing."""
+    from jhs_qual.domain import ORIGINS
+    from jhs_qual.survey.responses import read_table
+
+    rows = read_table(file)
+    if not rows:
+        raise BadInput("empty: a sheet of codings needs a header row", file=file)
+    header_line, header = rows[0]
+    header = [h.strip().lower() for h in header]
+    needed = {"transcript", "code", "coder"}
+    if not needed <= set(header) or not ("turn" in header or {"start", "end"} <= set(header)):
+        raise BadInput("the columns transcript, code, coder and turn (or start and end) are needed", file=file,
+                       line=header_line, hint="as 'jhs-qual codings export' writes them")
+    column = {name: header.index(name) for name in header}
+    with open_project(project_path) as project:
+        names = {name: tid for tid, name in project.transcript_names().items()}
+        found: list[tuple[int, int, str, int, int, str, str]] = []
+        codes: dict[str, int] = {}
+        for line, cells in rows[1:]:
+            if not any(c.strip() for c in cells):
+                continue
+            cell = {name: (cells[i].strip() if i < len(cells) else "") for name, i in column.items()}
+
+            def refuse(message: str, name: str, hint: str | None = None):
+                raise BadInput(message, file=file, line=line, field=name, hint=hint)
+
+            if cell["transcript"] not in names:
+                refuse(f"no transcript '{cell['transcript']}' in this project", "transcript",
+                       "import it first; names are as 'jhs-qual transcripts' lists them")
+            tid = names[cell["transcript"]]
+            if cell["code"] not in codes:
+                try:
+                    codes[cell["code"]] = project.resolve_code(cell["code"])["id"]
+                except BadInput as error:
+                    refuse(error.message, "code", error.hint)
+            if not cell["coder"]:
+                refuse("no coder", "coder")
+            if cell.get("start") or cell.get("end"):
+                if not (cell.get("start", "").isdigit() and cell.get("end", "").isdigit()):
+                    refuse("start and end are character offsets (whole numbers)", "start")
+                start, end = int(cell["start"]), int(cell["end"])
+            elif cell.get("turn", "").isdigit():
+                try:
+                    turn = project.turn(tid, int(cell["turn"]))
+                except BadInput as error:
+                    refuse(error.message, "turn", error.hint)
+                start, end = turn["content_start"], turn["end"]
+            else:
+                refuse("give the turn, or start and end", "turn")
+            length = len(project.text_lookup()[tid])
+            if not 0 <= start < end <= length:
+                refuse(f"span {start}:{end} is outside the text ({length} characters)", "start")
+            origin = cell.get("origin") or "manual"
+            if origin not in ORIGINS:
+                refuse(f"origin '{origin}' is not one of {', '.join(ORIGINS)}", "origin")
+            found.append((tid, codes[cell["code"]], cell["coder"], start, end, cell.get("memo", ""), origin))
+        added = project.import_codings(found)
+    echo(f"{plural(added, 'coding')} added from {file}" + (f"; {len(found) - added} already here" if len(found) > added
+                                                             else ""))

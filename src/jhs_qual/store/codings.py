@@ -15,6 +15,15 @@ from jhs_qual.store.common import now as _now
 
 
 class CodingStore:
+    def import_codings(self, rows: list[tuple[int, int, str, int, int, str, str]]) -> int:
+        """Store codings brought in from a sheet, all or none: (transcript, code row, coder, start,
+        end, memo, origin) each. One that is here already is not added again. Returns how many were."""
+        now = _now()
+        with self._write():
+            coders = {name: self._coder_id(name) for name in {row[2] for row in rows}}
+            return self._insert_codings([(tid, code, coders[coder], start, end, memo, origin, now, now)
+                                         for tid, code, coder, start, end, memo, origin in rows])
+
     def coder_names(self, *, with_codings: bool = False) -> list[str]:
         """Every coder's name (`with_codings`: those who coded something), sorted."""
         sql = "SELECT cd.name FROM coders cd"
