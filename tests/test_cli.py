@@ -212,3 +212,21 @@ def test_codings_export_then_import_gives_the_same_codings(run, tmp_path):
                    "po_leraar_de_linde,36,nocode,anna\n", encoding="utf-8")
     result = fresh("codings", "import", str(bad))
     assert result.exit_code == 2 and "bad.csv:3: code: no code 'nocode'" in result.output
+
+
+def test_a_code_whose_codebook_does_not_apply_is_refused(run):
+    from tests.conftest import SAMPLES
+
+    assert run("import", "--attributes", str(SAMPLES / "attributes.csv"), str(SAMPLES / "po_leraar_de_linde.txt")
+               ).exit_code == 0
+    result = run("code", "add", "po_leraar_de_linde", "sel_group", "--turn", "2", "--coder", "anna")
+    assert result.exit_code == 2 and "codebook 'pupil_topics' does not apply to this transcript" in result.output
+    assert run("code", "add", "po_leraar_de_linde", "interdependence", "--turn", "2", "--coder", "anna").exit_code == 0
+
+
+@pytest.mark.parametrize("args", [["export-qdpx", "-o", "x.pdf"], ["export-qdpx", "-o", "x.txt"],
+                                  ["export-qdpx", "-o", "noext"], ["codebook", "export", "bronstein", "-o", "cb.txt"]])
+def test_an_output_name_says_its_format(run, tmp_path, args):
+    args = [a if not a.startswith(("x.", "noext", "cb.")) else str(tmp_path / a) for a in args]
+    result = run(*args)
+    assert result.exit_code == 2 and "-o:" in result.output and not list(tmp_path.glob("x.*"))

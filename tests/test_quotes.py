@@ -146,7 +146,7 @@ def test_filters_limit_lengths(sheet_project, tmp_path):
     bad = sheet_project("quotes", "-o", str(out), "--where", "shool=x")
     assert bad.exit_code == 2 and "unknown attribute 'shool'" in bad.output
     unknown = sheet_project("quotes", "-o", str(tmp_path / "q.pdf"))
-    assert unknown.exit_code == 2 and "cannot tell the format" in unknown.output
+    assert unknown.exit_code == 2 and "does not end in a format this command writes" in unknown.output
 
 
 def test_file_derived_names_are_pseudonymised_too(sheet_project, tmp_path):

@@ -223,3 +223,9 @@ def test_sheet_titles_are_ones_excel_takes(tmp_path):
             book.sheet(name, [["h"], ["v"]])
     assert openpyxl.load_workbook(tmp_path / "t.xlsx").sheetnames == [
         "overview", "Overview_2", "a_b_c_d_e_f_g_h", "x" * 31, "x" * 28 + "_2", "quoted"]
+
+
+def test_markdown_keeps_apostrophes_and_escapes_markup():
+    from jhs_qual.export.safe import markdown
+
+    assert markdown("each other's <b>expertise</b> & \"more\"") == "each other's &lt;b&gt;expertise&lt;/b&gt; &amp; \"more\""

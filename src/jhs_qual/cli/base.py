@@ -238,8 +238,16 @@ class Output:
         if by_name is not None and by_name not in formats:
             raise BadInput(f"the extension of '{path.name}' says {by_name}; this command writes {self._kinds()}",
                            field="-o", hint=f"name the file .{self._files()[0]}")
-        plain = len(formats) == 1 or not path.suffix  # a pipe, a device: the first format
-        self.fmt = fmt or by_name or (self._files()[0] if plain else None)
+        if path.suffix and by_name is None and fmt is None:  # x.pdf, x.txt: not a format of ours
+            raise BadInput(f"'{path.name}' does not end in a format this command writes ({self._kinds()})",
+                           field="-o", hint=f"name the file .{self._files()[0]}")
+        # no extension: a pipe or a device (/dev/stdout) takes the first format; a file needs one
+        device = not path.suffix and path.exists() and not path.is_file()
+        if not path.suffix and not device and fmt is None:
+            raise BadInput(f"'{path.name}' has no extension to tell the format", field="-o",
+                           hint=f"name the file .{self._files()[0]}" + (", or give --format" if len(self._files()) > 1
+                                                                          else ""))
+        self.fmt = fmt or by_name or (self._files()[0] if device or len(formats) == 1 else None)
         if self.fmt is None or self.fmt not in self._files():
             raise BadInput(f"cannot tell the format from '{path.name}'", field="-o",
                            hint=f"end the name in {', '.join('.' + f for f in self._files())}, or give --format")

@@ -64,6 +64,7 @@ def code_add(transcript: str, code_ref: str, turn: int | None, span: str | None,
     with open_project(project_path) as project:
         t = project.transcript(transcript)
         code_row = project.resolve_code(code_ref)
+        project.require_applies(t["id"], code_row["codebook_id"])
         start, end = _target(project, t["id"], turn, span)
         coding_id, created = project.add_coding(t["id"], code_row["id"], coder, start, end, memo=memo)
     ref = f"{code_row['codebook_id']}/{code_row['code_id']}"
@@ -177,7 +178,7 @@ def codings_import(file: Path, project_path: Path | None) -> None:
     with open_project(project_path) as project:
         names = {name: tid for tid, name in project.transcript_names().items()}
         found: list[tuple[int, int, str, int, int, str, str]] = []
-        codes: dict[str, int] = {}
+        codes: dict[str, dict] = {}
         for line, cells in rows[1:]:
             if not any(c.strip() for c in cells):
                 continue
@@ -190,11 +191,12 @@ def codings_import(file: Path, project_path: Path | None) -> None:
                 refuse(f"no transcript '{cell['transcript']}' in this project", "transcript",
                        "import it first; names are as 'jhs-qual transcripts' lists them")
             tid = names[cell["transcript"]]
-            if cell["code"] not in codes:
-                try:
-                    codes[cell["code"]] = project.resolve_code(cell["code"])["id"]
-                except BadInput as error:
-                    refuse(error.message, "code", error.hint)
+            try:
+                if cell["code"] not in codes:
+                    codes[cell["code"]] = project.resolve_code(cell["code"])
+                project.require_applies(tid, codes[cell["code"]]["codebook_id"])
+            except BadInput as error:
+                refuse(error.message, "code", error.hint)
             if not cell["coder"]:
                 refuse("no coder", "coder")
             if cell.get("start") or cell.get("end"):
@@ -215,7 +217,7 @@ def codings_import(file: Path, project_path: Path | None) -> None:
             origin = cell.get("origin") or "manual"
             if origin not in ORIGINS:
                 refuse(f"origin '{origin}' is not one of {', '.join(ORIGINS)}", "origin")
-            found.append((tid, codes[cell["code"]], cell["coder"], start, end, cell.get("memo", ""), origin))
+            found.append((tid, codes[cell["code"]]["id"], cell["coder"], start, end, cell.get("memo", ""), origin))
         added = project.import_codings(found)
     echo(f"{plural(added, 'coding')} added from {file}" + (f"; {len(found) - added} already here" if len(found) > added
                                                              else ""))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from jhs_qual.errors import BadInput
 from jhs_qual.export.pseudonyms import Pseudonymiser
-from jhs_qual.export.safe import csv_row, markup, printable
+from jhs_qual.export.safe import csv_row, markdown, markup, printable
 from jhs_qual.files import replacing
 from jhs_qual.ingest.turns import format_timestamp
 
@@ -179,7 +179,7 @@ def _markdown(themes, path, title) -> None:
 
 
 def _markdown_lines(themes, title) -> Iterator[str]:
-    m = markup  # no raw HTML from a transcript in a Markdown file
+    m = markdown  # no raw HTML from a transcript in a Markdown file
     yield from [f"# {m(title)}", ""]
     for theme in themes:
         yield from [f"## {m(theme.label_nl)} / {m(theme.label_en)}", ""]

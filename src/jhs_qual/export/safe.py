@@ -63,6 +63,12 @@ def xlsx_value(value):
     return value
 
 
+def markdown(text) -> str:
+    """Text for Markdown: control characters out, <, > and & escaped (no raw HTML runs); quotes and
+    apostrophes stay as they are, as a reader of the file would type them."""
+    return html.escape(printable(str(text)), quote=False)
+
+
 def markup(text) -> str:
     """Text for Markdown or HTML: control characters out, <, > and & escaped."""
     return html.escape(printable(str(text)), quote=True)

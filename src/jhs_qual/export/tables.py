@@ -7,7 +7,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
-from jhs_qual.export.safe import csv_row, markup, shown_decimals, xlsx_value
+from jhs_qual.export.safe import csv_row, markdown, markup, shown_decimals, xlsx_value
 from jhs_qual.files import replacing
 
 Table = tuple[list[str], list[list]]
@@ -102,7 +102,7 @@ def write_xlsx(path: Path, sheets: dict[str, Table], notes: list[str] = ()) -> N
 
 
 def write_markdown(path: Path, title: str, sheets: dict[str, Table], notes: list[str] = ()) -> None:
-    m = markup  # no raw HTML from a label or an attribute in a Markdown file
+    m = markdown  # no raw HTML from a label or an attribute in a Markdown file
     lines = [f"# {m(title)}", ""] + [f"{m(n)}  " for n in notes] + [""]
     for name, (header, rows) in sheets.items():
         lines += [f"## {m(name)}", "", "| " + " | ".join(m(h) for h in header) + " |",

@@ -164,6 +164,17 @@ class CodebookStore:
         return {tid: {b for b, scope in scopes.items() if applies(scope, attributes.get(tid, {}))}
                 for tid in self.transcript_names()}
 
+    def require_applies(self, transcript_id: int, codebook_id: str, *, field: str = "CODE") -> None:
+        """Refuse a code whose codebook does not apply to the transcript (a pupil topic on a teacher's
+        interview): summaries, quotes and agreement would each count it differently."""
+        scope = self.scopes().get(codebook_id, {})
+        attributes = self.attributes_by_transcript().get(transcript_id, {})
+        if not applies(scope, attributes):
+            wants = "; ".join(f"{key} {' or '.join(values)}" for key, values in scope.items())
+            raise BadInput(f"codebook '{codebook_id}' does not apply to this transcript (it is for {wants})",
+                           field=field, hint="choose a code of a codebook that applies, or change the scope with "
+                                             "'jhs-qual codebook scope'")
+
     def resolve_code(self, reference: str) -> dict:
         pairs = [(r[0], r[1]) for r in self.db.execute("SELECT codebook_id, code_id FROM codes")]
         codebook_id, code_id = resolve_code(reference, pairs)
