@@ -230,3 +230,18 @@ def test_an_output_name_says_its_format(run, tmp_path, args):
     args = [a if not a.startswith(("x.", "noext", "cb.")) else str(tmp_path / a) for a in args]
     result = run(*args)
     assert result.exit_code == 2 and "-o:" in result.output and not list(tmp_path.glob("x.*"))
+
+
+def test_small_messages_of_everyday_use(run, tmp_path):
+    from jhs_qual.cli.analysis import _four
+    from tests.conftest import SAMPLES
+
+    assert _four(-0.00001) == "0.0000" and _four(0.74312) == "0.7431"
+    result = run("init", str(tmp_path / "x.jhsq"), "--codebook", "bronstien", project=False)
+    assert result.exit_code == 2 and "did you mean 'bronstein'?" in result.output
+    assert run("import", "--attributes", str(SAMPLES / "attributes.csv"), str(SAMPLES / "po_leraar_de_linde.txt")
+               ).exit_code == 0
+    result = run("quotes", "--where", "school_type=XX")
+    assert result.exit_code == 2 and "no transcript has school_type=XX; the values of school_type: PO" in result.output
+    bare = run("codebook", project=False)
+    assert bare.exit_code == 0 and "Commands:" in bare.output

@@ -33,6 +33,11 @@ from jhs_qual.cli.base import (
 
 # --- agreement -------------------------------------------------------------------------------------
 
+def _four(value: float) -> str:
+    """Four decimals, and never "-0.0000" for a value that rounds to nothing."""
+    return f"{round(value, 4) + 0.0:.4f}"
+
+
 @cli.command("agreement-table")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--metric", type=click.Choice(["alpha", "cohen", "fleiss", "ac1", "bp", "percent", "percent-unit"]),
@@ -70,7 +75,7 @@ def agreement_table(file: Path, metric: str, level: str, weights: str, ci: bool,
     if quiet:  # for scripts: full precision
         echo(repr(value))
         return
-    shown = f"{value:.4f}"
+    shown = _four(value)
     missing = int((ratings.codes < 0).sum())
     echo(f"{file.name}: {plural(ratings.n_units, 'unit')}, {len(coders)} coders ({', '.join(coders)}), "
                f"{len(ratings.categories)} categories, {ratings.codes.size - missing} values, {missing} missing")
@@ -91,10 +96,10 @@ def agreement_table(file: Path, metric: str, level: str, weights: str, ci: bool,
         from jhs_qual.analysis.agreement import fleiss_kappa_by_category
 
         for category, kappa in fleiss_kappa_by_category(ratings).items():
-            echo(f"  {category}: " + ("undefined" if math.isnan(kappa) else f"{kappa:.4f}"))
+            echo(f"  {category}: " + ("undefined" if math.isnan(kappa) else _four(kappa)))
     if ci and metric == "alpha":
         low, high = alpha_bootstrap(ratings, level)
-        echo(f"95% bootstrap interval: {low:.4f} to {high:.4f} (2000 resamples of units)")
+        echo(f"95% bootstrap interval: {_four(low)} to {_four(high)} (2000 resamples of units)")
 
 
 def coders_arguments(func=None, *, metavar: str = "A B [C ...]"):

@@ -35,7 +35,17 @@ class _Exit(click.ClickException):
 
 
 class _Group(click.Group):
-    """Turns library errors into click errors with our exit codes."""
+    """Turns library errors into click errors with our exit codes; a bare group (`jhs-qual
+    codebook`) shows its help and exits 0, as asking for help does. Its subgroups are of this
+    class too."""
+
+    group_class = type
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            click.echo(ctx.get_help())
+            ctx.exit(0)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
         import sqlite3
@@ -379,6 +389,14 @@ def _codebook_path(path: Path) -> Path:
         shipped = shipped_codebook(path.name)
         if shipped is not None:
             return shipped
+        import difflib
+
+        from jhs_qual.data import SHIPPED_CODEBOOKS
+
+        close = difflib.get_close_matches(path.name, SHIPPED_CODEBOOKS, n=1)
+        raise BadInput("no such codebook file, and no codebook of that name ships with jhs-qual", file=path,
+                       hint=f"did you mean '{close[0]}'?" if close else
+                       f"give a YAML file, or one of: {', '.join(SHIPPED_CODEBOOKS)}")
     return path
 
 

@@ -55,15 +55,26 @@ def _warn_names(pseudonymiser, texts: Callable[[], Iterable[str]], project) -> N
                    "add them with 'jhs-qual pseudonyms add NAME REPLACEMENT'", err=True)
 
 
-def _where_options(where: tuple[str, ...], known: list[str]) -> dict[str, str]:
+def _where_options(where: tuple[str, ...], project) -> dict[str, str]:
+    """--where ATTR=VALUE pairs, each naming an attribute and a value some transcript has (a value
+    no transcript has would give an empty sheet that looks like an answer)."""
     from jhs_qual.ingest.attributes import check_key
 
     result = {}
+    values: dict[str, set[str]] = {}
+    for attributes in project.attributes_by_transcript().values():
+        for key, value in attributes.items():
+            values.setdefault(key, set()).add(value)
     for pair in where:
         key, sep, value = pair.partition("=")
         if not sep:
             raise BadInput(f"'{pair}' is not ATTR=VALUE", field="--where", hint="e.g. --where school_type=PO")
-        result[check_key(key, known, field="--where")] = value
+        key = check_key(key, project.attribute_keys(), field="--where")
+        if value.lower() not in {v.lower() for v in values.get(key, ())}:
+            shown = ", ".join(sorted(values.get(key, ())))
+            raise BadInput(f"no transcript has {key}={value}", field="--where",
+                           hint=f"the values of {key}: {shown}" if shown else f"no transcript has a value for {key}")
+        result[key] = value
     return result
 
 
@@ -93,7 +104,7 @@ def quotes(code_refs, children, where, coder, limit, min_length, max_length, con
             project.require_coders([coder], "--coder")
         codes = _resolve_codes(project, code_refs)
         pseudonymiser = _pseudonymiser(project, raw)
-        themes = gather(project, codes=codes, with_children=children, where=_where_options(where, project.attribute_keys()),
+        themes = gather(project, codes=codes, with_children=children, where=_where_options(where, project),
                         coder=coder, limit=limit, min_length=min_length, max_length=max_length, context=context,
                         pseudonymiser=pseudonymiser)
         write(themes, out.path, out.fmt, title)
