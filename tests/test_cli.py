@@ -245,3 +245,18 @@ def test_small_messages_of_everyday_use(run, tmp_path):
     assert result.exit_code == 2 and "no transcript has school_type=XX; the values of school_type: PO" in result.output
     bare = run("codebook", project=False)
     assert bare.exit_code == 0 and "Commands:" in bare.output
+
+
+def test_messages_name_the_options_there_are(run, tmp_path):
+    from tests.conftest import SAMPLES
+
+    assert run("import", str(SAMPLES / "po_leraar_de_linde.txt")).exit_code == 0
+    result = run("attributes", "set", "po_leraar_de_linde", "role")
+    assert result.exit_code == 2 and "KEY=VALUE: 'role' is not key=value; write e.g. role=leraar" in result.output
+    result = run("code", "remove", "po_leraar_de_linde", "interdependence", "--coder", "anna")
+    assert result.exit_code == 2 and "--turn N or --span START:END (or --all)" in result.output
+    assert "ok (1 transcript, 74 turns, 0 codings, 15 codes, 0 coders)" in run("check").output
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "notes.pdf").write_bytes(b"%PDF")
+    (tmp_path / "in" / "t.txt").write_text("Interviewer: Hoe?\nLeraar: Goed.\n", encoding="utf-8")
+    assert "ignored 1 file that is not a transcript: notes.pdf" in run("import", str(tmp_path / "in")).output

@@ -36,9 +36,9 @@ def _parse_span(span: str) -> tuple[int, int]:
     return int(start), int(end)
 
 
-def _target(project, transcript_id: int, turn: int | None, span: str | None) -> tuple[int, int]:
+def _target(project, transcript_id: int, turn: int | None, span: str | None, *, also: str = "") -> tuple[int, int]:
     if (turn is None) == (span is None):
-        raise BadInput("give exactly one of --turn N or --span START:END", field="--turn/--span")
+        raise BadInput(f"give exactly one of --turn N or --span START:END{also}", field="--turn/--span")
     if turn is not None:
         row = project.turn(transcript_id, turn)
         return row["content_start"], row["end"]
@@ -92,7 +92,7 @@ def code_remove(transcript: str, code_ref: str, turn: int | None, span: str | No
                 raise BadInput("--all goes without --turn or --span", field="--all")
             found = project.find_codings(t["id"], code_row["id"], coder)
         else:
-            start, end = _target(project, t["id"], turn, span)
+            start, end = _target(project, t["id"], turn, span, also=" (or --all)")
             found = project.find_codings(t["id"], code_row["id"], coder, start, end)
         if not found:
             raise BadInput(
@@ -105,7 +105,7 @@ def code_remove(transcript: str, code_ref: str, turn: int | None, span: str | No
 
 @cli.group()
 def codings() -> None:
-    """Export every coding with its text, speaker and attributes."""
+    """Every coding out to a sheet with its text, speaker and attributes, or in from one."""
 
 
 @codings.command("export")

@@ -26,7 +26,7 @@ from jhs_qual.cli.base import cli, echo, open_project, plural, project_option
 @project_option
 def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: Path | None, dry_run: bool,
             replace: bool, project_path: Path | None) -> None:
-    """Import transcripts (.txt .md .docx .vtt .srt; folders recursively).
+    """Import transcripts (.txt .md .docx .vtt .srt, Whisper .json .tsv; folders recursively).
 
     Speakers and timestamps are read from the text; attributes come from the
     file's YAML front matter, then the --attributes sheet, then --attr.
@@ -72,7 +72,8 @@ def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: P
     ignored = [p for p in ignored if p not in linked]
     if ignored:
         names = ", ".join(p.name for p in ignored[:5]) + (", ..." if len(ignored) > 5 else "")
-        echo(f"ignored {plural(len(ignored), 'file')} that are not transcripts: {names}")
+        echo(f"ignored {plural(len(ignored), 'file')} that "
+             f"{'is not a transcript' if len(ignored) == 1 else 'are not transcripts'}: {names}")
     echo(f"{counts['imported']} imported, {counts['skipped']} skipped, {counts['error']} failed")
     if counts["error"]:
         sys.exit(2)

@@ -101,7 +101,7 @@ def attributes_set(transcript: str, assignments: tuple[str, ...], sheet_path: Pa
         if not assignments:
             raise BadInput("give KEY=VALUE (or --sheet FILE.csv)", field="KEY=VALUE")
         found = project.transcript(transcript)
-        values = parse_assignments(assignments, known)
+        values = parse_assignments(assignments, known, field="KEY=VALUE")
         project.set_attributes(found["id"], values)
     echo(f"{found['name']}: " + ", ".join(f"{k}={v}" if v else f"{k} removed" for k, v in values.items()))
 
@@ -229,8 +229,9 @@ def speakers_rename(transcript: str, renames: tuple[str, ...], project_path: Pat
 @project_option
 def check(project_path: Path | None) -> None:
     """Check the project file: SQLite's integrity check, foreign keys, settings, and turns
-    and codings inside their transcripts' text. Exit code 1 when something is wrong.
-    `merge` and `export-qdpx` run it first and refuse a damaged file."""
+    and codings inside their transcripts' text, each text against its checksum. Exit code 1 when
+    it finds something wrong; 2 when the file cannot be opened as a project at all (not SQLite,
+    truncated, not ours). `merge` and `export-qdpx` run it first and refuse a damaged file."""
     path = find_project_path(project_path)
     with open_project(project_path) as project:
         problems = project.check()
@@ -240,4 +241,5 @@ def check(project_path: Path | None) -> None:
     if problems:
         echo(f"{plural(len(problems), 'problem')}; restore the file from a backup, or ask for help with these lines", err=True)
         sys.exit(1)
-    echo(f"{path}: ok ({', '.join(f'{n} {t}' for t, n in counts.items())})")
+    singular = {"transcripts": "transcript", "turns": "turn", "codings": "coding", "codes": "code", "coders": "coder"}
+    echo(f"{path}: ok ({', '.join(plural(n, singular[t]) for t, n in counts.items())})")

@@ -41,16 +41,16 @@ def check_new_key(key: str) -> str:
     return key
 
 
-def parse_assignments(pairs: tuple[str, ...] | list[str], known: list[str]) -> dict[str, str]:
-    """`--attr role=leraar --attr wave=2019` -> {"role": "leraar", "wave": "2019"}."""
+def parse_assignments(pairs: tuple[str, ...] | list[str], known: list[str], *, field: str = "--attr") -> dict[str, str]:
+    """`--attr role=leraar --attr wave=2019` -> {"role": "leraar", "wave": "2019"}; `field` is how
+    the command takes them (`--attr` for import, `KEY=VALUE` for attributes set)."""
     result: dict[str, str] = {}
+    example = f"{'--attr ' if field.startswith('--') else ''}role=leraar"
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise BadInput(
-                f"'{pair}' is not key=value", field="--attr", hint="write e.g. --attr role=leraar"
-            )
-        result[check_key(key, known, field="--attr")] = value.strip()
+            raise BadInput(f"'{pair}' is not key=value", field=field, hint=f"write e.g. {example}")
+        result[check_key(key, known, field=field)] = value.strip()
     return result
 
 

@@ -51,7 +51,7 @@ def decode_bytes(data: bytes, path: Path | str, empty: str = "empty file: no tex
     unsafe, sniffed = len(UNSAFE.findall(text[:_SNIFF])), len(text[:_SNIFF])
     if unsafe > 4 and unsafe * 4 > sniffed:  # a text has a stray few; not one in four
         raise BadInput("looks like a binary file, not text", file=path,
-                       hint="import .txt, .md, .docx, .vtt or .srt transcripts")
+                       hint="import .txt, .md, .docx, .vtt, .srt, .json or .tsv transcripts")
     text, notes = clean_text(text, separators=True)
     return text, warnings + notes
 
@@ -84,7 +84,7 @@ def _refuse_binary(sniff: bytes, path: Path | str) -> None:
                        hint="save it as UTF-8 (or as UTF-16 with its byte-order mark) and import it again")
     if nuls * 100 > len(sniff):
         raise BadInput("looks like a binary file, not text", file=path,
-                       hint="import .txt, .md, .docx, .vtt or .srt transcripts")
+                       hint="import .txt, .md, .docx, .vtt, .srt, .json or .tsv transcripts")
 
 
 def utf8_or_cp1252(data: bytes, path: Path | str) -> tuple[str, list[str]]:

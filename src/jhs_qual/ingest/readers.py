@@ -47,7 +47,7 @@ def read_transcript(path: Path) -> ParsedTranscript:
         raise BadInput(
             f"unsupported file type '{path.suffix}'",
             file=path,
-            hint="import .txt, .md, .docx, .vtt or .srt",
+            hint="import .txt, .md, .docx, .vtt, .srt, .json or .tsv",
         )
     data = read_bytes(path)
     parsed = _parse(data, path, fmt)

@@ -43,8 +43,8 @@ def find_player(choice: str = "auto") -> tuple[str, str]:
             return name, program
     if choice == "auto":
         raise BadInput("no audio player found (jhs-qual plays recordings with mpv or ffplay)", hint=INSTALL_HINT)
-    raise BadInput(f"{choice} is not installed (chosen in the config's [media] player)",
-                   field="media.player", hint=f"install it, or set player = \"auto\"; {INSTALL_HINT}")
+    raise BadInput(f"{choice} is not installed (chosen with --player or the config's [media] player)",
+                   field="player", hint=f"install it, or choose auto; {INSTALL_HINT}")
 
 
 def audio_output(configured: str = "auto") -> str:
