@@ -149,7 +149,7 @@ def test_compare_command_table_json_xlsx(coded, tmp_path):
     table = coded("compare", "--coders", "anna", "ben")
     assert table.exit_code == 0, table.output
     assert "per turn over the 1 transcript" in table.output
-    assert "interviewer turns left out" in table.output
+    assert "the interviewer's turns are no units" in table.output
     line = next(l for l in table.output.splitlines() if l.startswith("bronstein/interdependence"))
     assert line.split()[1:4] == ["37", "4", "3"]
 

@@ -146,7 +146,7 @@ def _comparison_rows(result) -> tuple[list[str], list[list]]:
 def _comparison_intro(result, names: dict[int, str], include_interviewers: bool, unread: int | None) -> str:
     who = " and ".join(result.coders)
     per = {"turn": "turn", "sentence": "sentence", "char": "character"}[result.unit]
-    left_out = "" if include_interviewers else "; interviewer turns left out"
+    left_out = "" if include_interviewers else "; the interviewer's turns are no units (--include-interviewers counts them)"
     listed = ", ".join(names[t] for t in result.transcripts)
     return (f"Comparing {who} per {per} over the {plural(len(result.transcripts), 'transcript')} all of them coded"
             f" ({listed or 'none'}){left_out}{_unread_note(unread)}")

@@ -426,7 +426,7 @@ def _shorten(text: str, width: int) -> str:
 def _fmt(value: float, digits: int = 3) -> str:
     import math
 
-    return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+    return "n/a" if value is None or math.isnan(value) else f"{round(value, digits) + 0.0:.{digits}f}"  # no -0.000
 
 
 def _nan_to_none(value):
