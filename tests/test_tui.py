@@ -323,6 +323,15 @@ def test_the_private_textual_names_we_use_are_still_there():
     assert "_bindings" in vars(CodingScreen(1)) or hasattr(CodingScreen, "_bindings")
 
 
+async def test_leaving_the_coder_prompt_is_no_success(project_path, tmp_path):
+    app = make_app(project_path, coder="", tmp_config=Config(path=tmp_path / "c.toml"))
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.return_code == 1
+
+
 async def test_light_and_dark(project_path, tmp_path):
     app = make_app(project_path, tmp_config=Config(path=tmp_path / "c.toml", theme="textual-light"))
     async with app.run_test(size=(140, 45)) as pilot:

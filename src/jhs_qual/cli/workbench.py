@@ -82,6 +82,8 @@ def tui(coder: str | None, open_name: str | None, turn: int | None, served: bool
             app.run()
         finally:
             app.stop_playback()  # however the workbench ended, no recording plays on
+        if not served and app.return_code:
+            sys.exit(app.return_code)  # left without a coder name: the message is on the screen
         if served and app.return_code:
             raise Failure(f"the workbench of {coder} stopped on an internal error (nothing stored was lost); "
                           "run 'jhs-qual check' on the project, and report it")

@@ -90,7 +90,8 @@ class JhsApp(App):
 
     def _got_coder(self, name: str | None) -> None:
         if not name:
-            self.exit(message="no coder name given")
+            self.exit(return_code=1, message="no coder name given: the workbench needs one "
+                                             "(--coder NAME, or type it when asked)")
             return
         self.coder = name
         self.config.coder = name
