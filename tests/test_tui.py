@@ -323,6 +323,22 @@ def test_the_private_textual_names_we_use_are_still_there():
     assert "_bindings" in vars(CodingScreen(1)) or hasattr(CodingScreen, "_bindings")
 
 
+async def test_opening_on_a_turn_shows_that_turn(project_path, tmp_path):
+    with Project.open(project_path) as project:
+        tid = project.transcript(NAME)["id"]
+    app = JhsApp(Project.open(project_path), coder="anna", config=Config(path=tmp_path / "c.toml"),
+                 suggester=no_suggestions, open_transcript=(tid, 35))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, CodingScreen))
+        view = app.screen.query_one(TranscriptView)
+
+        def shown() -> bool:
+            y = view.scroll_offset.y
+            return view.cursor == 35 and y <= view._first_line[35] < y + view.size.height
+
+        await wait_for(pilot, shown)
+
+
 async def test_leaving_the_coder_prompt_is_no_success(project_path, tmp_path):
     app = make_app(project_path, coder="", tmp_config=Config(path=tmp_path / "c.toml"))
     async with app.run_test(size=(140, 45)) as pilot:

@@ -202,7 +202,9 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._layout()  # wraps again only if the width changed
-        self._scroll_to_cursor()
+        # after the refresh: a scroll before the new virtual size is in force is cut back to 0
+        # (a transcript opened on turn 36 showed turn 1)
+        self.call_after_refresh(self._scroll_to_cursor)
 
     def watch_cursor(self, turn: int) -> None:
         if not self.turns:
