@@ -102,3 +102,13 @@ def test_undefined_is_said(tmp_path):
     path = write(tmp_path / "same.csv", "A,B\nja,ja\nja,ja\n")
     assert "undefined" in run("agreement-table", str(path)).output
     assert run("agreement-table", str(path), "--quiet").output.strip() == "nan"
+
+
+def test_a_table_with_a_row_per_coder_is_read_turned():
+    """The same published data (Krippendorff 2011, alpha nominal .743) as the shared reference file
+    writes it: a row per coder, a column per unit, '.' for missing."""
+    from tests.conftest import SHARED
+
+    result = run("agreement-table", str(SHARED / "irr" / "krippendorff2011_4coders_12units.csv"))
+    assert result.exit_code == 0 and "12 units, 4 coders (A, B, C, D)" in result.output
+    assert "Krippendorff's alpha (nominal): 0.7434" in result.output and "a row per coder" in result.output
