@@ -339,6 +339,18 @@ async def test_opening_on_a_turn_shows_that_turn(project_path, tmp_path):
         await wait_for(pilot, shown)
 
 
+async def test_a_transcript_no_codebook_applies_to_says_so(run, tmp_path):
+    write(tmp_path / "admin.txt", "Interviewer: How is it going?\nAdmin: Fine, thank you.\n")
+    assert run("import", str(tmp_path / "admin.txt"), "--attr", "role=admin").exit_code == 0
+    with Project.open(run.project_path) as project:
+        tid = project.transcript("admin")["id"]
+    app = JhsApp(Project.open(run.project_path), coder="anna", config=Config(path=tmp_path / "c.toml"),
+                 suggester=no_suggestions, open_transcript=(tid, None))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, CodingScreen) and app.screen.codes == []
+                       and "No codebook applies" in str(app.screen.query_one("#status").render()))
+
+
 async def test_leaving_the_coder_prompt_is_no_success(project_path, tmp_path):
     app = make_app(project_path, coder="", tmp_config=Config(path=tmp_path / "c.toml"))
     async with app.run_test(size=(140, 45)) as pilot:

@@ -96,8 +96,15 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
             view.target = self.start_span  # shown, not selected: a key press must not act on it
             view.point = self.start_span[0]
         answers = sum(1 for asked in view.interviewer if not asked)
+        if not self.codes:  # said last, so that the opening line does not hide it
+            self._status(self.NO_CODEBOOK)
+            return
         self._status(f"{self.transcript_name}: {answers} answers of {len(turns)} turns. Enter accepts the top "
                      "suggestion and moves on; a code's key codes; v selects a sentence; ? lists every key.")
+
+    NO_CODEBOOK = ("No codebook applies to this transcript, so there are no codes to choose: give it the "
+                   "attributes a codebook is for (e key on the transcript list), or widen a codebook's scope "
+                   "('jhs-qual codebook scope CODEBOOK --all').")
 
     def load_codes(self) -> None:
         """The codes of the codebooks that apply to this transcript, their keys bound on this screen."""
@@ -126,8 +133,7 @@ class CodingScreen(CodeEditing, Listening, LiveScreen):
             self._status("keys shared by codebooks that both apply here are off: " + ", ".join(clashes)
                          + "; set the transcript's attributes or the codebooks' scopes")
         if not self.codes:
-            self._status("no codebook applies to this transcript: check its attributes, or "
-                         "'jhs-qual codebook scope CODEBOOK --all'")
+            self._status(self.NO_CODEBOOK)
 
     def _counts(self) -> tuple[dict[int, int], dict[int, int]]:
         project, coder = self.app.project, self.app.coder
