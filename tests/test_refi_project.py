@@ -550,6 +550,14 @@ def test_a_utf16_crlf_file_is_placed_exactly_or_asked_about(tmp_path):
     assert got == sorted(wanted)
 
 
+def test_a_foreign_codebook_without_keywords_is_said(run):
+    result = run("import-qdpx", str(REFI / "samples" / "minimal" / "minimal.qdpx"))
+    assert result.exit_code == 0 and "codebook minimal_example: no keywords" in result.output
+    result = run("codebook", "import", str(REFI / "samples" / "minimal" / "minimal.qdc"), "-o", "-", project=False)
+    assert "gives its codes no keywords, and its language is taken as nl" in result.output
+    assert "left out 1 set of codes" in result.output
+
+
 def test_a_bare_qde_and_its_qdpx_are_one_project(tmp_path):
     minimal = REFI / "samples" / "minimal"
     project = Project.create(tmp_path / "p.jhsq")

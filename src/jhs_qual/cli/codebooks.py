@@ -163,6 +163,9 @@ def codebook_import(source: Path, out: Output, codebook_id: str | None, language
         echo(f"warning: {source}: left out {plural(sets, 'set')} of codes (a codebook has no place for them)",
              err=True)
     _write_bytes(out.path, text.encode("utf-8"))
+    if "keywords:" not in text:
+        echo(f"note: {source} gives its codes no keywords, and its language is taken as {language} (--language): "
+             "add keywords to the YAML before loading it, or suggestions rest on what coders code", err=True)
     out.report(f"wrote {out.path}: {plural(text.count(chr(10) + '- id: '), 'code')}; "
                f"check it with 'jhs-qual codebook check {out.path}'")
 

@@ -118,6 +118,11 @@ def import_qdpx(source: Path, offsets: str | None, coder: str | None, project_pa
 
     with open_project(project_path) as project:
         report = run_import(project, source, offsets, coder)
+        bare = [book for book in report.codebooks if not any(c["keywords"] for c in project.codes(book))]
+    for book in bare:  # another tool's codebook: its codes came with names only
+        echo(f"codebook {book}: no keywords (another tool's codes have none), language nl: suggestions for its "
+             f"codes come from what coders code with them; to add keywords: 'jhs-qual codebook save {book} -o "
+             f"{book}.yaml', edit it, 'jhs-qual codebook load {book}.yaml'")
     for name in report.transcripts:
         echo(f"transcript {name}: positions read as {report.conventions[name]}")
     _echo_lists((("codebooks added", report.codebooks), ("coders added", report.coders),
