@@ -260,3 +260,31 @@ def test_messages_name_the_options_there_are(run, tmp_path):
     (tmp_path / "in" / "notes.pdf").write_bytes(b"%PDF")
     (tmp_path / "in" / "t.txt").write_text("Interviewer: Hoe?\nLeraar: Goed.\n", encoding="utf-8")
     assert "ignored 1 file that is not a transcript: notes.pdf" in run("import", str(tmp_path / "in")).output
+
+
+def test_memos_list_and_export_every_memo_with_its_owner(run, tmp_path):
+    import json
+
+    from jhs_qual.store import Project
+    from tests.conftest import SAMPLES
+
+    assert run("import", str(SAMPLES / "po_leraar_de_linde.txt")).exit_code == 0
+    assert run("code", "add", "po_leraar_de_linde", "interdependence", "--turn", "4", "--coder", "anna",
+               "--memo", "Sanne zegt het ook").exit_code == 0
+    with Project.open(run.project_path) as project:
+        tid = project.transcript("po_leraar_de_linde")["id"]
+        turn = project.turn(tid, 6)
+        project.write_memo("anna", "over het hele gesprek", transcript_id=tid)
+        project.write_memo("ben", "op de beurt", transcript_id=tid, span=(turn["content_start"], turn["end"]))
+        project.write_memo("anna", "over de code", code_row_id=project.resolve_code("flexibility")["id"])
+    assert run("pseudonyms", "add", "Sanne", "Lotte").exit_code == 0
+    found = [json.loads(line) for line in run("memos", "list", "--json").output.splitlines()]
+    assert sorted((m["kind"], m["turn"], m["code"], m["memo"]) for m in found) == sorted([
+        ("code", "", "bronstein/flexibility", "over de code"),
+        ("transcript", "", "", "over het hele gesprek"),
+        ("turn", 6, "", "op de beurt"),
+        ("coding", 4, "bronstein/interdependence", "Lotte zegt het ook")])
+    out = tmp_path / "memos.md"
+    assert run("memos", "export", "-o", str(out)).exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "Sanne" not in text and all(m["memo"] in text for m in found)

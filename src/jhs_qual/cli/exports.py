@@ -266,3 +266,71 @@ def pseudonyms_import(file: Path, project_path: Path | None) -> None:
     for change in changes:
         echo(change)
     echo(f"{plural(len(entries), 'name')} read, {plural(len(changes), 'change')}; variants already listed are kept")
+
+
+@cli.group()
+def memos() -> None:
+    """Every memo with what it belongs to: the project, a code, a transcript, a turn, a coding."""
+
+
+def _memo_table(project, coder: str | None, raw: bool) -> tuple[list[str], list[list]]:
+    pseudonymiser = _pseudonymiser(project, raw)
+    clean = pseudonymiser.apply if pseudonymiser else str
+    header = ["kind", "transcript", "turn", "code", "coder", "title", "memo", "updated"]
+    rows = [[m["kind"], clean(m["transcript"]), m["turn"] or "", m["code"], m["coder"], clean(m["title"]),
+             clean(m["text"]), m["updated_at"] or ""] for m in project.memo_rows(coder)]
+    return header, rows
+
+
+@memos.command("list")
+@click.option("--coder", help="Only this coder's memos.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per memo.")
+@click.option("--no-pseudonymise", "raw", is_flag=True, help="Leave names as they are (inside the team only).")
+@project_option
+def memos_list(coder: str | None, as_json: bool, raw: bool, project_path: Path | None) -> None:
+    """List every memo with what it belongs to (names pseudonymised, as in every export)."""
+    import json
+
+    with open_project(project_path) as project:
+        if coder:
+            project.require_coders([coder], "--coder")
+        header, rows = _memo_table(project, coder, raw)
+    if as_json:
+        for row in rows:
+            echo(json.dumps(dict(zip(header, row)), ensure_ascii=False))
+        return
+    if not rows:
+        echo("no memos")
+        return
+    echo(_table([[str(c).replace("\n", " ")[:80] for c in row] for row in rows], header))
+
+
+@memos.command("export")
+@output_options("md", "csv", "xlsx", "docx", needs_file=True)
+@click.option("--coder", help="Only this coder's memos.")
+@click.option("--no-pseudonymise", "raw", is_flag=True, help="Leave names as they are (inside the team only).")
+@project_option
+@force_option
+@raw_csv_option
+def memos_export(out: Output, coder: str | None, raw: bool, project_path: Path | None) -> None:
+    """Write every memo with what it belongs to, pseudonymised like the quote sheets."""
+    from jhs_qual.export import tables
+
+    with open_project(project_path) as project:
+        if coder:
+            project.require_coders([coder], "--coder")
+        header, rows = _memo_table(project, coder, raw)
+        name = project.path.stem
+        pseudonymiser = _pseudonymiser(project, raw)
+    sheets = {"memos": (header, rows)}
+    notes = [f"{name}: {plural(len(rows), 'memo')}" + (f" by {coder}" if coder else "")]
+    if out.fmt == "md":
+        tables.write_markdown(out.path, f"Memos: {name}", sheets, notes)
+    elif out.fmt == "csv":
+        tables.write_csv(out.path, sheets)
+    elif out.fmt == "xlsx":
+        tables.write_xlsx(out.path, sheets, notes)
+    else:
+        tables.write_docx(out.path, f"Memos: {name}", sheets, notes)
+    out.check_names(pseudonymiser)
+    out.report(f"wrote {out.path}: {plural(len(rows), 'memo')}")

@@ -233,7 +233,12 @@ def check(project_path: Path | None) -> None:
     it finds something wrong; 2 when the file cannot be opened as a project at all (not SQLite,
     truncated, not ours). `merge` and `export-qdpx` run it first and refuse a damaged file."""
     path = find_project_path(project_path)
-    with open_project(project_path) as project:
+    try:
+        project = open_project(project_path)
+    except BadInput as error:  # the check cannot even begin: say so, without sending the user back here
+        raise BadInput(error.message, file=error.file, hint="the file cannot be checked; restore it from a backup"
+                       ) from None
+    with project:
         problems = project.check()
         counts = project.counts() if not problems else {}
     for problem in problems:

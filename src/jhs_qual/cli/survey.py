@@ -183,6 +183,6 @@ def joint(by: str, coder: str | None, wave: str | None, raw: bool, out: Output, 
     elif out.fmt == "xlsx":
         tables.write_xlsx(out.path, sheets, notes)
     else:
-        display.write_docx(out.path, title, sheets, notes)
+        tables.write_docx(out.path, title, sheets, notes)
     out.check_names(pseudonymiser)
     out.report(f"wrote {out.path}: {plural(len(rows), 'scale')} by {by}, {plural(len(groups), 'group')}")

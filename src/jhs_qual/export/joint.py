@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
-
 import numpy as np
 
-from jhs_qual.export.safe import markup, printable
-from jhs_qual.files import replacing
+from jhs_qual.export.safe import markup
 
 QUOTES_PER_GROUP = 2
 QUOTE_CHARACTERS = 300
@@ -172,23 +169,3 @@ def chart(row: Row, groups: list[str]) -> str:
 
 LEGEND = ("In each chart, per group: blue, the scale's mean (bar of its maximum); orange, the share of the group's "
           "transcripts coded with the scale's code.")
-
-
-def write_docx(path: Path, title: str, sheets: dict[str, tuple[list, list]], notes: list[str]) -> None:
-    from docx import Document
-
-    document = Document()
-    document.add_heading(printable(title), 0)
-    for note in notes:
-        document.add_paragraph(printable(note))
-    for name, (header, rows) in sheets.items():
-        document.add_heading(printable(name), 1)
-        table = document.add_table(rows=1, cols=len(header))
-        table.style = "Table Grid"
-        for cell, text in zip(table.rows[0].cells, header):
-            cell.text = printable(str(text))
-        for values in rows:
-            for cell, text in zip(table.add_row().cells, values):
-                cell.text = printable(str(text))
-    with replacing(path) as tmp:
-        document.save(tmp)

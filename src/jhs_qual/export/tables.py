@@ -7,7 +7,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
-from jhs_qual.export.safe import csv_row, markdown, markup, shown_decimals, xlsx_value
+from jhs_qual.export.safe import csv_row, markdown, markup, printable, shown_decimals, xlsx_value
 from jhs_qual.files import replacing
 
 Table = tuple[list[str], list[list]]
@@ -191,3 +191,23 @@ def write_html(path: Path, title: str, sheets: dict[str, Table], charts: list[st
     parts.append("</body></html>")
     with replacing(path) as tmp:
         tmp.write_text("".join(parts), encoding="utf-8")
+
+
+def write_docx(path: Path, title: str, sheets: dict[str, tuple[list, list]], notes: list[str]) -> None:
+    from docx import Document
+
+    document = Document()
+    document.add_heading(printable(title), 0)
+    for note in notes:
+        document.add_paragraph(printable(note))
+    for name, (header, rows) in sheets.items():
+        document.add_heading(printable(name), 1)
+        table = document.add_table(rows=1, cols=len(header))
+        table.style = "Table Grid"
+        for cell, text in zip(table.rows[0].cells, header):
+            cell.text = printable(str(text))
+        for values in rows:
+            for cell, text in zip(table.add_row().cells, values):
+                cell.text = printable(str(text))
+    with replacing(path) as tmp:
+        document.save(tmp)

@@ -109,3 +109,38 @@ class NotesStore:
                 "INSERT INTO memos(coder_id, transcript_id, code_id, start, end, text, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [self._coder_id(coder), transcript_id, code_row_id, start, end, text, _now(), _now()]).lastrowid
+
+    def memo_rows(self, coder: str | None = None) -> list[dict]:
+        """Every memo with what it belongs to, for a list or an export: free memos (on a
+        transcript, a turn, a code, or the project) and memos on codings. Each row: kind,
+        transcript, turn (from 1), code ("codebook/id"), coder, text, updated_at."""
+        import bisect
+
+        starts = {tid: [turn[1] for turn in turns] for tid, turns in self.turn_positions().items()}
+        names = self.transcript_names()
+        refs = {c["id"]: f"{c['codebook_id']}/{c['code_id']}" for c in self.codes()}
+
+        def turn_of(tid, start):
+            return bisect.bisect_right(starts.get(tid, []), start) if start is not None else None
+
+        rows = []
+        for m in self.memos(coder):
+            kind = ("turn" if m["start"] is not None else "transcript") if m["transcript_id"] is not None else (
+                "code" if m["code_row_id"] is not None else "project")
+            rows.append({"kind": kind, "transcript": names.get(m["transcript_id"], ""),
+                         "turn": turn_of(m["transcript_id"], m["start"]), "code": refs.get(m["code_row_id"], ""),
+                         "coder": m["coder"], "title": m["title"] or "", "text": m["text"],
+                         "updated_at": m["updated_at"]})
+        sql = ("SELECT c.transcript_id, c.code_id, c.start, c.memo, c.updated_at, cd.name FROM codings c"
+               " JOIN coders cd ON cd.id = c.coder_id WHERE c.memo != ''")
+        params = []
+        if coder is not None:
+            sql += " AND cd.name = ?"
+            params.append(coder)
+        for tid, code_row, start, memo, updated, name in self.db.execute(sql + " ORDER BY c.transcript_id, c.start",
+                                                                          params):
+            rows.append({"kind": "coding", "transcript": names.get(tid, ""), "turn": turn_of(tid, start),
+                         "code": refs.get(code_row, ""), "coder": name, "title": "", "text": memo,
+                         "updated_at": updated})
+        order = {"project": 0, "code": 1, "transcript": 2, "turn": 3, "coding": 3}
+        return sorted(rows, key=lambda r: (r["transcript"], order[r["kind"]], r["turn"] or 0, r["code"], r["coder"]))
