@@ -296,12 +296,12 @@ async def test_turn_memo_shown_in_quotes_and_exported(sample, run, tmp_path):
         await pilot.press("f")
         await pilot.press("m", "enter")  # on the turn
         await pilot.pause()
-        await pilot.press(*"klopt met wat de leerkracht zei", "enter")
+        await pilot.press(*"klopt met wat de leerkracht zei", "ctrl+s")
         await pilot.pause()
         assert "✎ klopt met" in str(app.screen.query_one("#turn-info").render())
         await pilot.press("m", "down", "enter")  # on the transcript
         await pilot.pause()
-        await pilot.press(*"rustig gesprek", "enter")
+        await pilot.press(*"rustig gesprek", "ctrl+s")
         await pilot.pause()
         await pilot.press("f3")
         await pilot.pause()

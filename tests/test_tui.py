@@ -106,10 +106,15 @@ async def test_undo_redo_and_memo(project_path):
         await pilot.pause()
         await pilot.press("down", "down", "down", "enter")
         await pilot.pause()
-        await pilot.press(*"loslaten", "enter")
+        await pilot.press(*"loslaten", "ctrl+s")
         await pilot.pause()
         assert codings(project_path)[-1][3] == "loslaten"
-        await pilot.press("u")  # the memo
+        await pilot.press("m", "down", "down", "down", "enter")  # reopened: typing goes on, Enter a new line
+        await pilot.pause()
+        await pilot.press(*" en", "enter", *"vertrouwen", "ctrl+s")
+        await pilot.pause()
+        assert codings(project_path)[-1][3] == "loslaten en\nvertrouwen"
+        await pilot.press("u", "u")  # the memo, twice
         await pilot.pause()
         assert codings(project_path)[-1][3] == ""
         await pilot.press("u", "u")  # both codings

@@ -115,6 +115,11 @@ DIALOG = (
     Key("cancel", "escape", "Cancel", True),
 )
 
+MEMO = (
+    Key("save_memo", "ctrl+s", "Save", True),
+    Key("cancel", "escape", "Cancel", True),
+)
+
 SEARCH = (
     Key("cancel", "escape", "Close", True),
     Key("to_results", "down", "Results"),
@@ -123,7 +128,7 @@ SEARCH = (
 ALL = APP + CODING + TRANSCRIPT  # what is in force where codes are typed: a code's key may not be one of these
 # Each screen (or dialog) with the bindings in force there: its own and the app's.
 SCREENS = {"coding": APP + CODING + TRANSCRIPT, "transcripts": APP + PROJECT, "quotes": APP + QUOTES,
-           "summary": APP + SUMMARY, "compare": APP + COMPARE, "dialog": DIALOG, "search": SEARCH}
+           "summary": APP + SUMMARY, "compare": APP + COMPARE, "dialog": DIALOG, "memo": MEMO, "search": SEARCH}
 
 # Keys a browser keeps for itself: the page never sees them (Chrome, Firefox, Edge).
 BROWSER_KEEPS = frozenset({

@@ -9,7 +9,7 @@ one undoable step in the app's history.
 from __future__ import annotations
 
 from jhs_qual.errors import JhsError
-from jhs_qual.tui.dialogs import AskText, PickOne
+from jhs_qual.tui.dialogs import AskMemo, AskText, PickOne
 from jhs_qual.tui.screens.base import guarded
 from jhs_qual.tui.widgets.transcript import TranscriptView
 
@@ -51,7 +51,7 @@ class CodeEditing:
                     self._status(f"memo on {name} saved (u to undo)" if text else f"memo on {name} removed")
                     self.app.changed()
 
-            self.app.push_screen(AskText(f"Memo on {name} (empty: remove it)", existing["text"] if existing else ""),
+            self.app.push_screen(AskMemo(f"Memo on {name} (empty: remove it)", existing["text"] if existing else ""),
                                  save)
 
         self.app.push_screen(PickOne("A memo on what?", options), chosen)
@@ -71,7 +71,7 @@ class CodeEditing:
                 self._status("memo saved (u to undo)")
                 self.app.changed()
 
-        self.app.push_screen(AskText(f"Memo on {coding['label_nl']}", coding["memo"]), save)
+        self.app.push_screen(AskMemo(f"Memo on {coding['label_nl']}", coding["memo"]), save)
 
     # --- new codes ----------------------------------------------------------------------------------
 
