@@ -275,6 +275,14 @@ async def test_in_vivo_code_rename_merge_and_undo(sample, run, tmp_path):
         await pilot.press("ctrl+u", *"Ontspanning", "enter")
         await pilot.pause()
         assert any(c["label_nl"] == "Ontspanning" for c in screen.codes)
+        await pilot.press("asterisk", "down", "down", "down", "enter")  # its shortcut key ...
+        await pilot.pause()
+        await pilot.press("ctrl+u", "u", "enter")  # ... 'u' is undo's: said in the dialog, which stays open
+        await pilot.pause()
+        assert "taken by the workbench" in str(app.screen.query_one("#answer-error").render())
+        await pilot.press("backspace", "z", "enter")  # only the key retyped
+        await pilot.pause()
+        assert next(c for c in screen.codes if c["label_nl"] == "Ontspanning")["key"] == "z"
         await pilot.press("asterisk", *(["down"] * 6), "enter")  # merge into ...
         await pilot.pause()
         await pilot.press("down", "enter")  # ... the second other code: new_activities

@@ -13,24 +13,33 @@ from jhs_qual.tui.keymap import bindings
 
 
 class AskText(ModalScreen[str | None]):
-    """Enter answers, Escape cancels."""
+    """Enter answers, Escape cancels. With `check`, Enter first hands the answer to it: a message
+    back is shown in the dialog, which stays open with what was typed (nothing to type again)."""
 
     BINDINGS = bindings(DIALOG, {})
 
-    def __init__(self, title: str, value: str = "", placeholder: str = "", allow_empty: bool = True) -> None:
+    def __init__(self, title: str, value: str = "", placeholder: str = "", allow_empty: bool = True,
+                 check=None) -> None:
         super().__init__()
         self.title_text, self.value, self.placeholder, self.allow_empty = title, value, placeholder, allow_empty
+        self.check = check
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
             # the text is not selected: the first key typed goes on with it instead of replacing it
             yield Input(self.value, placeholder=self.placeholder, id="answer", select_on_focus=False)
+            yield Label("", id="answer-error", classes="dialog-error")
             yield Label("Enter: save   Escape: cancel", classes="dialog-help")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip() or self.allow_empty:
-            self.dismiss(event.value.strip())
+        if not (event.value.strip() or self.allow_empty):
+            return
+        problem = self.check(event.value.strip()) if self.check else None
+        if problem:
+            self.query_one("#answer-error", Label).update(problem)
+            return
+        self.dismiss(event.value.strip())
 
     def action_cancel(self) -> None:
         self.dismiss(None)

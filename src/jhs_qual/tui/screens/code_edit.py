@@ -124,12 +124,15 @@ class CodeEditing:
 
         return reserved_keys(self.app.remap())
 
+    last_error = ""  # why the last change to the codes was refused
+
     def _change_codes(self, description: str, do, undo, done: str, *, code_gone: bool = False) -> bool:
         """Make one undoable change to the codes; say so, or the error, in the status line."""
         try:
             self.app.history.change(description, do, undo)
         except JhsError as error:
-            self._status(error.one_line())
+            self.last_error = error.one_line()
+            self._status(self.last_error)
             return False
         if code_gone:
             self.highlighted_code = None
@@ -167,23 +170,25 @@ class CodeEditing:
         self.app.push_screen(PickOne(f"Edit the code {code['label_nl']}", [a[0] for a in actions]), chosen)
 
     @guarded
-    def _update(self, code: dict, label: str, **fields) -> None:
+    def _update(self, code: dict, label: str, **fields) -> bool:
         project = self.app.project
         reserved = self._reserved()
-        self._change_codes(label, lambda: project.update_code(code["id"], reserved, **fields),
-                           lambda old: project.update_code(code["id"], None, **old), f"{label} (u to undo)")
+        return self._change_codes(label, lambda: project.update_code(code["id"], reserved, **fields),
+                                  lambda old: project.update_code(code["id"], None, **old), f"{label} (u to undo)")
 
     @guarded
     def _rename(self, code: dict, field: str) -> None:
         names = {"label_nl": "Dutch label", "label_en": "English label", "definition": "definition",
                  "key": "shortcut key (one character; empty: none)"}
 
-        def save(value: str | None) -> None:
-            if value is not None and value != code[field]:
-                self._update(code, f"{names[field]} of {code['code_id']}", **{field: value})
+        def attempt(value: str) -> str | None:
+            """Saved, or why not: the dialog stays open with what was typed (a key taken, a label empty)."""
+            if value == code[field] or self._update(code, f"{names[field]} of {code['code_id']}", **{field: value}):
+                return None
+            return self.last_error
 
         self.app.push_screen(AskText(f"{code['label_nl']}: {names[field]}", code[field],
-                                     allow_empty=field in ("key", "definition")), save)
+                                     allow_empty=field in ("key", "definition"), check=attempt))
 
     def _others(self, code: dict) -> list[dict]:
         return [c for c in self.codes if c["codebook_id"] == code["codebook_id"] and c["id"] != code["id"]]
