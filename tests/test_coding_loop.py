@@ -358,7 +358,7 @@ async def test_compare_picks_coders_shows_agreement_and_new_codings(sample, run)
         assert isinstance(screen, CompareScreen) and screen.pair == ("anna", "ben")
         table = screen.query_one("#agreement")
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        assert rows[0][:4] == ["bronstein/flexibility", "31", "2", "2"]
+        assert rows[0][:4] == ["Flexibiliteit", "31", "2", "2"]  # labels, as every other screen shows codes
         assert rows[-1][0] == "overall"
         await pilot.press("ctrl+b", "enter")  # build 'consensus'
         await pilot.pause()

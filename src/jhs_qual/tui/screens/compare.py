@@ -124,10 +124,11 @@ class CompareScreen(LiveScreen):
                          "--all-units counts them)")
 
         def number(x: float, digits: int = 3) -> str:
-            return "n/a" if x != x else f"{x:.{digits}f}"
+            return "n/a" if x != x else f"{round(x, digits) + 0.0:.{digits}f}"
 
+        labels = {f"{c['codebook_id']}/{c['code_id']}": c["label_nl"] for c in project.codes()}  # as elsewhere
         for row in result.codes + ([result.overall] if result.overall else []):
-            table.add_row(row.code, row.units, row.coded_by[a], row.coded_by[b], number(100 * row.percent, 1),
+            table.add_row(labels.get(row.code, row.code), row.units, row.coded_by[a], row.coded_by[b], number(100 * row.percent, 1),
                           number(row.kappa), number(row.alpha))
         if not result.transcripts:
             self._status(f"no transcript is coded by both {a} and {b} yet")
