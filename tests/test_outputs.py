@@ -59,9 +59,11 @@ def test_format_and_extension_must_agree(coded, tmp_path, command, formats, need
         a, b = [f for f in formats if f != "table"][:2]
         clash = coded(*command, "--format", a, "-o", str(tmp_path / f"out.{b}"))
         assert clash.exit_code == 2 and f"--format {a} does not match" in clash.output
-        unknown = coded(*command, "-o", str(tmp_path / "out.txt"))
-        assert unknown.exit_code == 2 and "cannot tell the format from 'out.txt'" in unknown.output
-    assert not list(tmp_path.glob("out.*"))  # nothing written by a refused command
+    unknown = coded(*command, "-o", str(tmp_path / "out.txt"))  # a name that says no format of the command's
+    assert unknown.exit_code == 2 and "'out.txt' does not end in a format this command writes" in unknown.output
+    bare = coded(*command, "-o", str(tmp_path / "out"))  # a name that says none
+    assert bare.exit_code == 2 and "'out' has no extension to tell the format" in bare.output
+    assert not list(tmp_path.glob("out*"))  # nothing written by a refused command
 
 
 @pytest.mark.parametrize("command, formats, needs_file", COMMANDS, ids=IDS)
