@@ -233,6 +233,9 @@ async def test_filter_on_the_project_screen(project_path):
         await pilot.press("f", *"school_type=VO")
         await pilot.pause()
         assert table.row_count == 1 and str(table.get_row_at(0)[0]) == "vo_mentor_het_baken"
+        await pilot.press("ctrl+u", *"kamert")  # a word said (in the teacher's interview), as a word's start
+        await pilot.pause()
+        assert table.row_count == 1 and str(table.get_row_at(0)[0]) == NAME
 
 
 async def test_compare_screen_settles(project_path, run):

@@ -29,6 +29,20 @@ class SearchStore:
             [match, limit],
         ))
 
+    def transcripts_saying(self, words: list[str]) -> dict[str, set[int]]:
+        """{word: the transcripts whose turns hold it (as a word's start, without case or accents)}."""
+        found = {}
+        for word in words:
+            terms = _SEARCH_WORD.findall(word)
+            if not terms:
+                found[word] = set()
+                continue
+            match = " ".join(f'"{t}"' for t in terms[:-1]) + (" " if len(terms) > 1 else "") + f'"{terms[-1]}"*'
+            found[word] = {r[0] for r in self.db.execute(
+                "SELECT DISTINCT u.transcript_id FROM turns_fts JOIN turns u ON u.rowid = turns_fts.rowid"
+                " WHERE turns_fts MATCH ?", [match])}
+        return found
+
     def ordinary_words(self, names: list[str], compound_tail: int = 3) -> set[str]:
         """Of the project's words one edit away from a (folded) name, opening with one (a compound:
         sannemoeder) or following one in such a compound (moeder), those that stand in lower

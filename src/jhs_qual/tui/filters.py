@@ -2,7 +2,9 @@
 
 `school_type=PO role=leraar`: every `key=value` must hold, the value as a
 prefix without case (`role=leer` finds leerling); values with spaces are
-quoted (`school="Het Baken"`). Other words must occur in the name or a value.
+quoted (`school="Het Baken"`). Other words must occur in the name, a value,
+or what is said in the transcript (`said`: the transcripts each word starts a
+word in, from the full-text index).
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ class Filter:
     words: list[str] = field(default_factory=list)
     error: str = ""
 
-    def matches(self, name: str, attributes: dict[str, str], skip: tuple[str, ...] = ()) -> bool:
+    def matches(self, name: str, attributes: dict[str, str], skip: tuple[str, ...] = (),
+                said: dict[str, set[int]] | None = None, transcript_id: int | None = None) -> bool:
         for key, value in self.pairs.items():
             if key not in skip and not attributes.get(key, "").lower().startswith(value.lower()):
                 return False
         haystack = (name + " " + " ".join(attributes.values())).lower()
-        return all(word.lower() in haystack for word in self.words)
+        return all(word.lower() in haystack or (said is not None and transcript_id in said.get(word, ()))
+                   for word in self.words)
 
 
 def parse_filter(query: str) -> Filter:

@@ -32,7 +32,7 @@ class ProjectScreen(LiveScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="project-title", classes="title")
-        yield Input(placeholder='filter: school_type=PO role=leer school="Het Baken", or any word', id="filter")
+        yield Input(placeholder='filter: school_type=PO role=leer school="Het Baken", or any word said', id="filter")
         yield DataTable(id="transcripts", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -53,8 +53,9 @@ class ProjectScreen(LiveScreen):
         table.clear(columns=True)
         table.add_columns("transcript", "turns", *self.keys, f"coded by {self.app.coder}")
         query = parse_filter(self.query_one("#filter", Input).value)
+        said = self.app.project.transcripts_saying(query.words) if query.words else None
         for row in self.rows:
-            if not query.matches(row["name"], row["attributes"]):
+            if not query.matches(row["name"], row["attributes"], said=said, transcript_id=row["id"]):
                 continue
             done = row["coded_turns"].get(self.app.coder, 0)
             table.add_row(row["name"], row["turn_count"], *(row["attributes"].get(k, "") for k in self.keys),
