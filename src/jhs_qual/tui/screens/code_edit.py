@@ -183,7 +183,10 @@ class CodeEditing:
 
         def attempt(value: str) -> str | None:
             """Saved, or why not: the dialog stays open with what was typed (a key taken, a label empty)."""
-            if value == code[field] or self._update(code, f"{names[field]} of {code['code_id']}", **{field: value}):
+            fields = {field: value}
+            if field == "label_nl" and code["label_en"] == code["label_nl"]:
+                fields["label_en"] = value  # an in-vivo code's English label was its words too: it follows
+            if value == code[field] or self._update(code, f"{names[field]} of {code['code_id']}", **fields):
                 return None
             return self.last_error
 
