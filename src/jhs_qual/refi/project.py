@@ -156,14 +156,18 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
     def child(element, name):
         return next(iter(_children(element, name)), None)
 
+    def guid(element, attribute: str = "guid") -> str:
+        """A GUID the file names, as compared here: without braces, lower case ('' for none)."""
+        return (element.get(attribute) or "").strip("{}").lower() if element is not None else ""
+
     about = child(root, "Description").text if child(root, "Description") is not None else None
     declared = declared_convention(about)
     origins = (_marked(about or "", path)[1] or {}).get("origins") or {}  # ours: what was not made by hand
 
     users = {}
     for user in _children(child(root, "Users"), "User") if child(root, "Users") is not None else []:
-        users[(user.get("guid") or "").strip("{}").lower()] = user.get("name") or user.get("id") or user.get("guid")
-    creator = (root.get("creatingUserGUID") or "").strip("{}").lower()
+        users[guid(user)] = user.get("name") or user.get("id") or user.get("guid")
+    creator = guid(root, "creatingUserGUID")
     # work by no listed user: the coder named for it (--coder), or the file's creating user, named by
     # their GUID when the file lists no name
     default_coder = coder or users.get(creator) or (f"user {creator[:8]}" if creator else "imported")
@@ -204,14 +208,14 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
     variables = {}
     if child(root, "Variables") is not None:
         for v in _children(child(root, "Variables"), "Variable"):
-            variables[(v.get("guid") or "").strip("{}").lower()] = slug(v.get("name") or "variable", set())
+            variables[guid(v)] = slug(v.get("name") or "variable", set())
     source_attributes: dict[str, dict[str, str]] = {}
 
     def values_of(element) -> dict[str, str]:
         found = {}
         for vv in _children(element, "VariableValue"):
             ref = child(vv, "VariableRef")
-            key = variables.get(((ref.get("targetGUID") if ref is not None else "") or "").strip("{}").lower())
+            key = variables.get(guid(ref, "targetGUID"))
             value = next((c.text for c in vv if _local(c.tag) != "VariableRef" and c.text), None)
             if key and value is not None:
                 found[key] = value.strip()
@@ -221,7 +225,7 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
         for case in _children(child(root, "Cases"), "Case"):
             values = values_of(case)
             for ref in _children(case, "SourceRef"):
-                source_attributes.setdefault((ref.get("targetGUID") or "").strip("{}").lower(), {}).update(values)
+                source_attributes.setdefault(guid(ref, "targetGUID"), {}).update(values)
 
     # sources, selections, codings
     planned = []  # (name, stored text, turns, attributes, [(code, coder, start, end, memo, origin, dates)])
@@ -240,6 +244,7 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
         if kind != "TextSource":
             report.skipped_sources.append(f"{label} ({kind})")
             continue
+        source = guid(element)
         raw = _source_text(archive, names, element, path)
         if raw is None:
             raise BadInput(f"source '{label}': its text is not in the archive", file=path,
@@ -267,25 +272,24 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
             memo = (child(sel, "Description").text or "").strip() if child(sel, "Description") is not None else ""
             for coding in _children(sel, "Coding"):
                 ref = child(coding, "CodeRef")
-                target = ((ref.get("targetGUID") if ref is not None else "") or "").strip("{}").lower()
+                target = guid(ref, "targetGUID")
                 if target not in guid_to_code:
                     raise BadInput(f"source '{label}': a coding refers to an unknown code GUID {target}",
                                    file=path, field="CodeRef")
-                creator = (coding.get("creatingUser") or sel.get("creatingUser") or "").strip("{}").lower()
+                creator = guid(coding, "creatingUser") or guid(sel, "creatingUser")
                 # a user the file does not list keeps a coder of their own, named by their GUID
                 who = users.get(creator) or coder or (f"user {creator[:8]}" if creator else None)
                 if table[start] >= table[end]:  # e.g. half of an emoji under the other convention
                     raise BadInput(f"source '{label}': selection {start}:{end} falls inside one character when "
                                    f"positions count {convention}", file=path, field="PlainTextSelection",
                                    hint="the positions may count another unit; nothing was imported")
-                origin = origins.get((sel.get("guid") or "").strip("{}").lower(), "manual")
+                origin = origins.get(guid(sel), "manual")
                 codings.append(ImportedCoding(
                     guid_to_code[target], who or default_coder, table[start], table[end], memo,
                     origin if origin in ORIGINS else "manual", _when(sel.get("creationDateTime")),
                     _when(sel.get("modifiedDateTime") or sel.get("creationDateTime"))))
             for ref in _children(sel, "NoteRef"):  # a note on these words (a turn memo, an annotation)
-                span_notes[(ref.get("targetGUID") or "").strip("{}").lower()] = (
-                    (element.get("guid") or "").strip("{}").lower(), table[start], table[end])
+                span_notes[guid(ref, "targetGUID")] = (source, table[start], table[end])
         sha = hashlib.sha256(stored_text.encode("utf-8")).hexdigest()
         name = re.sub(r"\.(txt|docx?|rtf|pdf)$", "", label, flags=re.IGNORECASE).strip()
         if not name:  # a source called ".txt"
@@ -302,42 +306,37 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
                 n += 1
                 name = f"{base}_{n}"
             taken.add(name)
-        attributes = {**source_attributes.get((element.get("guid") or "").strip("{}").lower(), {}),
+        attributes = {**source_attributes.get(source, {}),
                       **values_of(element)}
         existing = any(p.sha256 == sha for p in planned) or name in existing_names
-        planned.append(ImportedTranscript((element.get("guid") or "").strip("{}").lower(), name, sha, stored_text,
-                                          attributes, codings, existing))
+        planned.append(ImportedTranscript(source, name, sha, stored_text, attributes, codings, existing))
         about_source = child(element, "Description")
         if about_source is not None and (about_source.text or "").strip():
-            source_notes.append(((element.get("guid") or "").strip("{}").lower(),
-                                 (element.get("creatingUser") or "").strip("{}").lower(), about_source.text.strip()))
-        source_names[(element.get("guid") or "").strip("{}").lower()] = name
+            source_notes.append((source, guid(element, "creatingUser"), about_source.text.strip()))
+        source_names[source] = name
         report.transcripts.append(name)
         if existing:
             report.already_here.append(name)
         report.conventions[name] = convention
-        tables[(element.get("guid") or "").strip("{}").lower()] = table
+        tables[source] = table
 
     # Where a note hangs (a NoteRef inside a source or a code): it becomes a memo on that transcript or code.
     note_on: dict[str, tuple[str, object]] = {}
     for element in root.iter():
         kind = _local(element.tag)
         for ref in _children(element, "NoteRef"):
-            target = (ref.get("targetGUID") or "").strip("{}").lower()
-            if kind == "TextSource":
-                note_on[target] = ("source", (element.get("guid") or "").strip("{}").lower())
-            elif kind == "Code":
-                note_on[target] = ("code", (element.get("guid") or "").strip("{}").lower())
-    for guid, (source, start, end) in span_notes.items():
-        note_on[guid] = ("span", source, start, end)
+            if kind in ("TextSource", "Code"):
+                note_on[guid(ref, "targetGUID")] = ("source" if kind == "TextSource" else "code", guid(element))
+    for note, (source, start, end) in span_notes.items():
+        note_on[note] = ("span", source, start, end)
     notes = []  # (coder, title, text, where, created, modified)
     if child(root, "Notes") is not None:
         for note in _children(child(root, "Notes"), "Note"):
             content = child(note, "PlainTextContent")
             text = content.text if content is not None and content.text else _source_text(archive, names, note, path)
             if (text or "").strip():
-                who = users.get((note.get("creatingUser") or "").strip("{}").lower()) or default_coder
-                on = note_on.get((note.get("guid") or "").strip("{}").lower())
+                who = users.get(guid(note, "creatingUser")) or default_coder
+                on = note_on.get(guid(note))
                 span = child(note, "PlainTextSelection")  # an annotation: the note holds its words' span
                 if on and on[0] == "source" and span is not None and on[1] in tables:
                     table = tables[on[1]]
@@ -362,7 +361,7 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
         notes.append((default_coder, "project description", printable(description.text.strip()), None,
                       _datetime(None), _datetime(None)))
     _count_dropped(root, report)
-    lost = sum(1 for guid in source_attributes if guid not in tables and guid not in source_names)
+    lost = sum(1 for source in source_attributes if source not in source_names)
     if lost:
         report.dropped.append(f"{lost} case(s)' values for a source the file does not hold")
 
