@@ -449,12 +449,12 @@ def _resolve_codes(project, refs: tuple[str, ...]) -> list[str] | None:
 def _pseudonymiser(project, off: bool):
     """The project's pseudonymiser (None with --no-pseudonymise), knowing which words near a
     listed name are ordinary words of the project (they stand in lower case somewhere)."""
-    from jhs_qual.export.pseudonyms import Pseudonymiser, fold
+    from jhs_qual.export.pseudonyms import Pseudonymiser, fold, name_key
 
     if off:
         return None
     listed = project.pseudonyms()
-    ordinary = project.ordinary_words([" ".join(fold(f).split()) for p in listed for f in (p.name, *p.variants)])
+    ordinary = project.ordinary_words([name_key(f) for p in listed for f in (p.name, *p.variants)])
     return Pseudonymiser(listed, ordinary=lambda word: fold(word) in ordinary)
 
 

@@ -58,6 +58,11 @@ def fold(text: str) -> str:
     return text.lower() if text.isascii() else "".join(map(_fold_char, text))
 
 
+def name_key(name: str) -> str:
+    """A name as the list compares it: folded, white space made single ("Sanne  de Vries" is "sanne de vries")."""
+    return " ".join(fold(name).split())
+
+
 def _folded(text: str) -> tuple[str, list[int] | None]:
     """The folded text and, for each of its characters, where it came from in `text`
     (None: one for one)."""
@@ -85,13 +90,13 @@ def check_list(pseudonyms: Iterable[Pseudonym], *, file: str | Path | None = Non
     pseudonyms = list(pseudonyms)
     listed: dict[str, str] = {}
     for p in pseudonyms:
-        if not fold(p.name).strip() or not fold(p.replacement).strip():
+        if not name_key(p.name) or not name_key(p.replacement):
             raise BadInput("a pseudonym needs a name and a replacement", file=file, field=p.name or "NAME")
         for form in (p.name, *p.variants):
-            if fold(form).strip():
-                listed[" ".join(fold(form).split())] = p.name
+            if name_key(form):
+                listed[name_key(form)] = p.name
     for p in pseudonyms:
-        owner = listed.get(" ".join(fold(p.replacement).split()))
+        owner = listed.get(name_key(p.replacement))
         if owner is not None:
             what = "itself" if owner == p.name else f"a name on the list ({owner})"
             raise BadInput(f"the replacement '{p.replacement}' is {what}: the name would stay in the exports",
@@ -118,11 +123,11 @@ class Pseudonymiser:
         forms: dict[str, str] = {}
         for p in self.pseudonyms:
             for form in (p.name, *p.variants):
-                key = " ".join(fold(form).split())
+                key = name_key(form)
                 if key:
                     forms[key] = p.replacement
         self._by_form = forms
-        self._replacements = {" ".join(fold(p.replacement).split()) for p in self.pseudonyms}
+        self._replacements = {name_key(p.replacement) for p in self.pseudonyms}
         if forms:
             # A space in a name also matches '_' or '-' (file-derived names: po_leraar_de_linde),
             # and '_' bounds a word like a space does.
@@ -257,8 +262,8 @@ class Pseudonymiser:
 
     def leaks(self, texts: Iterable[str]) -> list[str]:
         """Listed names and variants still standing as whole words in texts that were pseudonymised."""
-        names = [name.strip() for p in self.pseudonyms for name in (p.name, *p.variants) if fold(name).strip()]
-        patterns = {name: re.compile(rf"(?<!\w){re.escape(' '.join(fold(name).split()))}(?!\w)") for name in names}
+        names = [name.strip() for p in self.pseudonyms for name in (p.name, *p.variants) if name_key(name)]
+        patterns = {name: re.compile(rf"(?<!\w){re.escape(name_key(name))}(?!\w)") for name in names}
         found: set[str] = set()
         for joined in _batches(texts):
             joined = fold(joined)
@@ -321,9 +326,8 @@ def _batches(texts: Iterable[str], size: int = 2000) -> Iterator[str]:
 
 def read_pseudonym_file(path: Path) -> list[Pseudonym]:
     """YAML: `Sanne: Lotte`, or `Sanne: {replacement: Lotte, variants: [Sannetje, Saan]}`."""
-    from jhs_qual.yamlfile import parse_yaml
-
     from jhs_qual.files import read_bytes
+    from jhs_qual.yamlfile import parse_yaml
 
     try:
         text = read_bytes(path, 4 * 1024 * 1024).decode("utf-8-sig")

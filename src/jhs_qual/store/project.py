@@ -322,15 +322,15 @@ class Project(TranscriptStore, CodingStore, SearchStore, ConsensusStore, Codeboo
     def add_pseudonyms(self, pseudonyms) -> list[str]:
         """Add names to the list, merging with what is there: variants are kept and added to,
         a new replacement replaces the old one. Returns every change, for people."""
-        from jhs_qual.export.pseudonyms import Pseudonym, check_list, fold
+        from jhs_qual.export.pseudonyms import Pseudonym, check_list, name_key
 
-        current = {fold(p["name"]): p for p in self.setting("pseudonyms", [])}
+        current = {name_key(p["name"]): p for p in self.setting("pseudonyms", [])}
         changes = []
         for p in pseudonyms:
-            if not fold(p.name).strip() or not fold(p.replacement).strip():
+            if not name_key(p.name) or not name_key(p.replacement):
                 raise BadInput("a pseudonym needs a name and a replacement", field="NAME")
             name, replacement = p.name.strip(), p.replacement.strip()
-            old = current.get(fold(name))
+            old = current.get(name_key(name))
             variants = list(dict.fromkeys((old["variants"] if old else []) + [v.strip() for v in p.variants
                                                                               if v.strip()]))
             if old is None:
@@ -341,7 +341,7 @@ class Project(TranscriptStore, CodingStore, SearchStore, ConsensusStore, Codeboo
                 added = [v for v in variants if v not in old["variants"]]
                 if added:
                     changes.append(f"{name}: variants {', '.join(added)} added")
-            current[fold(name)] = {"name": old["name"] if old else name, "replacement": replacement,
+            current[name_key(name)] = {"name": old["name"] if old else name, "replacement": replacement,
                                    "variants": variants}
         check_list([Pseudonym(e["name"], e["replacement"], tuple(e["variants"])) for e in current.values()])
         with self._write():
@@ -350,14 +350,14 @@ class Project(TranscriptStore, CodingStore, SearchStore, ConsensusStore, Codeboo
 
     def remove_pseudonyms(self, names: list[str]) -> list[str]:
         """Take names off the list (with their variants). Returns the names removed."""
-        from jhs_qual.export.pseudonyms import fold
+        from jhs_qual.export.pseudonyms import name_key
 
-        current = {fold(p["name"]): p for p in self.setting("pseudonyms", [])}
-        missing = [n for n in names if fold(n) not in current]
+        current = {name_key(p["name"]): p for p in self.setting("pseudonyms", [])}
+        missing = [n for n in names if name_key(n) not in current]
         if missing:
             raise BadInput(f"not on the pseudonym list: {', '.join(missing)}", field="NAME",
                            hint="see them with 'jhs-qual pseudonyms list'")
-        removed = [current.pop(fold(n))["name"] for n in names]
+        removed = [current.pop(name_key(n))["name"] for n in names]
         with self._write():
             self._set_setting("pseudonyms", sorted(current.values(), key=lambda e: e["name"].lower()))
         return removed
