@@ -72,8 +72,10 @@ def clean_text(text: str, *, separators: bool) -> tuple[str, list[str]]:
     return text, notes
 
 
-def _lines(text: str, positions: list[int]) -> str:
-    lines = sorted({text.count("\n", 0, at) + 1 for at in positions[:1000]})
+def _lines(text: str | bytes, positions: list[int]) -> str:
+    """'line 3' or 'lines 3, 7, ...': where the positions are in `text` (characters or bytes)."""
+    newline = b"\n" if isinstance(text, bytes) else "\n"
+    lines = sorted({text.count(newline, 0, at) + 1 for at in positions[:1000]})
     return "line" + ("s " if len(lines) > 1 else " ") + ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
 
 
@@ -107,10 +109,8 @@ def utf8_or_cp1252(data: bytes, path: Path | str) -> tuple[str, list[str]]:
     text = data.decode("utf-8", errors="jhs-qual-cp1252")
     if len(re.findall(rb"[\x80-\xff]", data)) == len(odd):  # no UTF-8 at all: a Windows-1252 file
         return text, ["not UTF-8; read as Windows-1252 (check the diacritics)"]
-    lines = sorted({data.count(b"\n", 0, at) + 1 for at in odd[:1000]})
-    shown = ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
-    return text, [f"UTF-8 with {len(odd)} byte(s) that are not: read as Windows-1252 (line{'s' if len(lines) > 1 else ''} "
-                  f"{shown}); check those characters"]
+    return text, [f"UTF-8 with {len(odd)} byte(s) that are not: read as Windows-1252 ({_lines(data, odd)}); "
+                  "check those characters"]
 
 
 def _strict(data: bytes, encoding: str, path: Path | str) -> str:
