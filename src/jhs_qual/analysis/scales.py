@@ -177,3 +177,23 @@ def letters(names: list[str], means: list[float], different: set[tuple[str, str]
     sets.sort(key=lambda s: min(order.index(i) for i in s))
     alphabet = "abcdefghijklmnopqrstuvwxyz"
     return {names[i]: "".join(alphabet[n] for n, s in enumerate(sets) if i in s) for i in range(len(names))}
+
+
+def analyse(scale, items: list[str], people: list[dict[str, str]], answers: np.ndarray, by: str | None, *,
+            unassigned: str | None = "(none)") -> tuple[Consistency, Comparison]:
+    """One scale of a questionnaire: its consistency, and its scores compared by the respondents'
+    attribute `by` (None: all of them as one group "all"). `answers`: respondents x `items` as given,
+    the scale's missing codes among them; `unassigned`: the group of respondents without `by`
+    (None: left out)."""
+    matrix = answers[:, [items.index(item) for item in scale.items]]
+    matrix[np.isin(matrix, scale.missing)] = np.nan  # "weet niet" is no score
+    reverse = [item in scale.reverse for item in scale.items]
+    consistency = cronbach(matrix, list(scale.items), low=scale.min, high=scale.max, reverse=reverse)
+    values = scores(matrix, low=scale.min, high=scale.max, reverse=reverse, min_answered=scale.min_answered)
+    groups: dict[str, list[float]] = {}
+    for person, value in zip(people, values):
+        group = (person.get(by) or unassigned) if by else "all"
+        if group is not None:
+            groups.setdefault(group, []).append(value)
+    return consistency, compare_groups({g: np.array(v) for g, v in sorted(groups.items())})
+

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import click
-import numpy as np
 
 from jhs_qual.cli.base import Output, cli, echo, force_option, open_project, output_options, plural, project_option
 from jhs_qual.errors import BadInput
@@ -55,7 +54,7 @@ def survey_scales(by: str | None, wave: str | None, as_json: bool, out: Output, 
     with --by each group's n, M and SD (n - 1), one-way ANOVA (F, df, p, eta squared; Welch's F when
     Levene's test finds the variances differ), Tukey's HSD (Games-Howell under Welch) and the
     letters a report prints: groups that share a letter do not differ (p < .05)."""
-    from jhs_qual.analysis.scales import compare_groups, cronbach, scores
+    from jhs_qual.analysis.scales import analyse
 
     with open_project(project_path) as project:
         files = project.scale_files()
@@ -66,24 +65,12 @@ def survey_scales(by: str | None, wave: str | None, as_json: bool, out: Output, 
         results = []
         for scale_file in files:
             items = list(scale_file.items)
-            people, everything = project.survey_answers(items, wave)  # read once per questionnaire
+            people, answers = project.survey_answers(items, wave)  # read once per questionnaire
+            if by and not any(by in p for p in people):
+                raise BadInput(f"no respondent has a value for '{by}'", field="--by",
+                               hint="the attributes are the questionnaire's columns besides its items")
             for scale in scale_file.scales:
-                matrix = everything[:, [items.index(item) for item in scale.items]]
-                matrix[np.isin(matrix, scale.missing)] = np.nan  # "weet niet" is no score
-                reverse = [item in scale.reverse for item in scale.items]
-                consistency = cronbach(matrix, list(scale.items), low=scale.min, high=scale.max, reverse=reverse)
-                values = scores(matrix, low=scale.min, high=scale.max, reverse=reverse,
-                                min_answered=scale.min_answered)
-                groups = {}
-                if by:
-                    if not any(by in p for p in people):
-                        raise BadInput(f"no respondent has a value for '{by}'", field="--by",
-                                       hint="the attributes are the questionnaire's columns besides its items")
-                    for person, value in zip(people, values):
-                        groups.setdefault(person.get(by) or "(none)", []).append(value)
-                else:
-                    groups = {"all": list(values)}
-                comparison = compare_groups({g: np.array(v) for g, v in sorted(groups.items())})
+                consistency, comparison = analyse(scale, items, people, answers, by)
                 results.append(_result(scale_file.id, scale, consistency, comparison))
     if as_json:
         for result in results:

@@ -83,7 +83,7 @@ def cell_text(cell: Cell) -> str:
 def build(project, by: str, *, coder: str | None = None, wave: str | None = None, pseudonymiser=None
           ) -> tuple[list[Row], list[str]]:
     """The display's rows (one per scale whose code is in the project) and its groups."""
-    from jhs_qual.analysis.scales import compare_groups, cronbach, scores
+    from jhs_qual.analysis.scales import analyse
     from jhs_qual.export.quotes import gather
 
     clean = pseudonymiser.apply if pseudonymiser else (lambda text: text)
@@ -92,24 +92,16 @@ def build(project, by: str, *, coder: str | None = None, wave: str | None = None
     rows, groups = [], set()
     for scale_file in project.scale_files():
         items = list(scale_file.items)
-        people, everything = project.survey_answers(items, wave)  # read once per questionnaire
+        people, answers = project.survey_answers(items, wave)  # read once per questionnaire
         for scale in scale_file.scales:
             if scale.code not in labels:
                 continue
-            matrix = everything[:, [items.index(item) for item in scale.items]]
-            matrix[np.isin(matrix, scale.missing)] = np.nan
-            reverse = [item in scale.reverse for item in scale.items]
-            values = scores(matrix, low=scale.min, high=scale.max, reverse=reverse, min_answered=scale.min_answered)
-            by_group: dict[str, list[float]] = {}
-            for person, value in zip(people, values):
-                if person.get(by):
-                    by_group.setdefault(person[by], []).append(value)
-            comparison = compare_groups({g: np.array(v) for g, v in sorted(by_group.items())})
+            consistency, comparison = analyse(scale, items, people, answers, by, unassigned=None)
             interviews = summary.breakdown.get(scale.code, {})
             theme = gather(project, codes=[scale.code], coder=coder, pseudonymiser=pseudonymiser)
             quotes = theme[0].quotes if theme else []
             cells = {}
-            for raw in sorted(set(by_group) | {v for v in summary.values if v != "(none)"}):
+            for raw in sorted(set(comparison.groups) | {v for v in summary.values if v != "(none)"}):
                 stats, counts = comparison.groups.get(raw), interviews.get(raw, {})
                 group = clean(raw)
                 mine = [q for q in quotes if q.attributes.get(by) == group]
@@ -120,7 +112,6 @@ def build(project, by: str, *, coder: str | None = None, wave: str | None = None
                     of=int(counts.get("of", 0)), codings=int(counts.get("codings", 0)),
                     quotes=[_shortened(q.text) + f" ({q.attribution_en}, {q.transcript})" for q in picked])
                 groups.add(group)
-            consistency = cronbach(matrix, list(scale.items), low=scale.min, high=scale.max, reverse=reverse)
             rows.append(Row(f"{scale_file.id}/{scale.id}", f"{scale.label_nl} / {scale.label_en}", scale.code,
                             clean(labels[scale.code]), consistency.alpha, describe_test(comparison.test), cells,
                             scale.max))
