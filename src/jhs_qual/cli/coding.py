@@ -165,7 +165,9 @@ def codings_import(file: Path, project_path: Path | None) -> None:
     from jhs_qual.domain import ORIGINS
     from jhs_qual.survey.responses import read_table
 
-    rows = read_table(file)
+    rows, warnings = read_table(file)
+    for warning in warnings:
+        echo(f"warning: {file}: {warning}", err=True)
     if not rows:
         raise BadInput("empty: a sheet of codings needs a header row", file=file)
     header_line, header = rows[0]
@@ -179,6 +181,7 @@ def codings_import(file: Path, project_path: Path | None) -> None:
         names = {name: tid for tid, name in project.transcript_names().items()}
         found: list[tuple[int, int, str, int, int, str, str]] = []
         codes: dict[str, dict] = {}
+        lengths: dict[int, int] = {}
         for line, cells in rows[1:]:
             if not any(c.strip() for c in cells):
                 continue
@@ -211,7 +214,9 @@ def codings_import(file: Path, project_path: Path | None) -> None:
                 start, end = turn["content_start"], turn["end"]
             else:
                 refuse("give the turn, or start and end", "turn")
-            length = len(project.text_lookup()[tid])
+            if tid not in lengths:  # each text read once, not once per row
+                lengths[tid] = len(project.text_lookup()[tid])
+            length = lengths[tid]
             if not 0 <= start < end <= length:
                 refuse(f"span {start}:{end} is outside the text ({length} characters)", "start")
             origin = cell.get("origin") or "manual"

@@ -34,7 +34,9 @@ def survey_import(file: Path, scale_path: str, id_column: str, wave: str, projec
 
     scales = load_scales(scale_path)
     with open_project(project_path) as project:
-        rows, attributes = respondents(file, scales, id_column, project.attribute_keys())
+        rows, attributes, warnings = respondents(file, scales, id_column, project.attribute_keys())
+        for warning in warnings:
+            echo(f"warning: {file}: {warning}", err=True)
         counts = project.store_survey(scales, wave, rows)
     replaced = f"; the {plural(counts['replaced'], 'respondent')} of that wave before replaced" if counts["replaced"] else ""
     echo(f"imported {plural(counts['respondents'], 'respondent')} of {scales.id}"

@@ -16,15 +16,16 @@ MAX_SHEET = 64 * 1024 * 1024
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
 
 
-def read_table(path: Path) -> list[tuple[int, list[str]]]:
-    """(row number, cells as text) of a CSV or an XLSX's first sheet, the header first."""
+def read_table(path: Path) -> tuple[list[tuple[int, list[str]]], list[str]]:
+    """(row number, cells as text) of a CSV or an XLSX's first sheet, the header first; and what
+    decoding a CSV changed (warnings, to be shown)."""
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
         from jhs_qual.ingest.decode import read_csv
 
-        return read_csv(path)[0]
+        return read_csv(path)
     if suffix != ".xlsx":
-        raise BadInput(f"a questionnaire is a .csv or .xlsx file, not '{suffix}'", file=path)
+        raise BadInput(f"a sheet is a .csv or .xlsx file, not '{suffix}'", file=path)
     import io
     import zipfile
 
@@ -38,7 +39,7 @@ def read_table(path: Path) -> list[tuple[int, list[str]]]:
     try:
         sheet = book.worksheets[0]
         return [(number, ["" if v is None else _cell_text(v) for v in row])
-                for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+                for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)], []
     finally:
         book.close()
 
@@ -50,12 +51,13 @@ def _cell_text(value) -> str:
 
 
 def respondents(path: Path, scales: ScaleFile, id_column: str, known_attributes: list[str]
-                ) -> tuple[list[tuple[str, dict[str, str], dict[str, float | None]]], list[str]]:
-    """The respondents (id, attributes, {item: value, None when empty}) and the attribute names used, every
+                ) -> tuple[list[tuple[str, dict[str, str], dict[str, float | None]]], list[str], list[str]]:
+    """The respondents (id, attributes, {item: value, None when empty}), the attribute names used
+    and what decoding the file changed (warnings), every
     cell checked: an unknown column, an item of the scales without a column, a cell that is not a
     number, a number outside the scale's range and not one of its missing codes, a respondent
     listed twice, an empty id."""
-    rows = read_table(path)
+    rows, warnings = read_table(path)
     if not rows:
         raise BadInput("empty: a questionnaire needs a header row and a row per respondent", file=path)
     header_line, header = rows[0]
@@ -98,7 +100,7 @@ def respondents(path: Path, scales: ScaleFile, id_column: str, known_attributes:
         found.append((key, {name: row[name] for name in attributes if row[name]}, values))
     if not found:
         raise BadInput("no respondents: only a header row", file=path)
-    return found, attributes
+    return found, attributes, warnings
 
 
 def _value(cell: str, limits: tuple[float, float, tuple[float, ...]], path, line: int, item: str) -> float | None:
