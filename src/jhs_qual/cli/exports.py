@@ -273,8 +273,7 @@ def memos() -> None:
     """Every memo with what it belongs to: the project, a code, a transcript, a turn, a coding."""
 
 
-def _memo_table(project, coder: str | None, raw: bool) -> tuple[list[str], list[list]]:
-    pseudonymiser = _pseudonymiser(project, raw)
+def _memo_table(project, coder: str | None, pseudonymiser) -> tuple[list[str], list[list]]:
     clean = pseudonymiser.apply if pseudonymiser else str
     header = ["kind", "transcript", "turn", "code", "coder", "title", "memo", "updated"]
     rows = [[m["kind"], clean(m["transcript"]), m["turn"] or "", m["code"], m["coder"], clean(m["title"]),
@@ -294,7 +293,7 @@ def memos_list(coder: str | None, as_json: bool, raw: bool, project_path: Path |
     with open_project(project_path) as project:
         if coder:
             project.require_coders([coder], "--coder")
-        header, rows = _memo_table(project, coder, raw)
+        header, rows = _memo_table(project, coder, _pseudonymiser(project, raw))
     if as_json:
         for row in rows:
             echo(json.dumps(dict(zip(header, row)), ensure_ascii=False))
@@ -319,9 +318,9 @@ def memos_export(out: Output, coder: str | None, raw: bool, project_path: Path |
     with open_project(project_path) as project:
         if coder:
             project.require_coders([coder], "--coder")
-        header, rows = _memo_table(project, coder, raw)
-        name = project.path.stem
         pseudonymiser = _pseudonymiser(project, raw)
+        header, rows = _memo_table(project, coder, pseudonymiser)
+        name = project.path.stem
     sheets = {"memos": (header, rows)}
     notes = [f"{name}: {plural(len(rows), 'memo')}" + (f" by {coder}" if coder else "")]
     if out.fmt == "md":
