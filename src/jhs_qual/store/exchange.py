@@ -141,13 +141,8 @@ class ExchangeStore:
             for m in memos:
                 transcript_id = transcript_ids.get(m.transcript_key) if m.transcript_key else None
                 start, end = m.span if m.span and transcript_id is not None else (None, None)
-                row = [self._coder_id(m.coder), transcript_id, code_ids.get(m.code_key) if m.code_key else None,
-                       start, end, m.title, m.text]
-                if db.execute("SELECT 1 FROM memos WHERE coder_id = ? AND transcript_id IS ? AND code_id IS ?"
-                              " AND start IS ? AND end IS ? AND title = ? AND text = ?", row).fetchone():
-                    continue  # the same memo is here already (the same file imported again)
-                db.execute("INSERT INTO memos(coder_id, transcript_id, code_id, start, end, title, text, created_at,"
-                           " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [*row, m.created_at, m.updated_at])
-                result.memos += 1
+                result.memos += self._add_memo_once(
+                    self._coder_id(m.coder), transcript_id, code_ids.get(m.code_key) if m.code_key else None,
+                    start, end, m.title, m.text, m.created_at, m.updated_at)
             result.coders = sorted({r[0] for r in db.execute("SELECT name FROM coders")} - before)
         return result

@@ -183,7 +183,7 @@ def _merge(project: Project, other: sqlite3.Connection, other_path: Path, coder:
         to_add += missing_here
 
     # --- write, all at once ------------------------------------------------------------------------------------
-    with project._write() as db:
+    with project._write():
         for book in to_load:
             project._put_codebook(book, replacing=False)
         for sha, name, row, turns, attributes in new_transcripts:
@@ -198,29 +198,16 @@ def _merge(project: Project, other: sqlite3.Connection, other_path: Path, coder:
             who = c["coder"]
             if who not in coder_ids:
                 coder_ids[who] = project._coder_id(who)
-            report.codings_added += db.execute(
-                "INSERT OR IGNORE INTO codings(transcript_id, code_id, coder_id, start, end, memo, origin,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [here[c["sha256"]], code_ids[(c["codebook_id"], c["code_id"])], coder_ids[who],
-                 c["start"], c["end"], c["memo"], c["origin"], c["created_at"], c["updated_at"]],
-            ).rowcount
+            report.codings_added += project._insert_codings([
+                (here[c["sha256"]], code_ids[(c["codebook_id"], c["code_id"])], coder_ids[who],
+                 c["start"], c["end"], c["memo"], c["origin"], c["created_at"], c["updated_at"])])
         for m in memos:
             coder_id = coder_ids.get(m["coder"]) or project._coder_id(m["coder"])
             transcript_id = here.get(m["sha256"]) if m["sha256"] else None
             code_id = code_ids.get((m["codebook_id"], m["code_id"])) if m["codebook_id"] else None
-            duplicate = db.execute(
-                "SELECT 1 FROM memos WHERE coder_id = ? AND transcript_id IS ? AND code_id IS ?"
-                " AND start IS ? AND end IS ? AND title = ? AND text = ?",
-                [coder_id, transcript_id, code_id, m["start"], m["end"], m["title"], m["text"]],
-            ).fetchone()
-            if not duplicate:
-                db.execute(
-                    "INSERT INTO memos(coder_id, transcript_id, code_id, start, end, title, text, created_at,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [coder_id, transcript_id, code_id, m["start"], m["end"], m["title"], m["text"],
-                     m["created_at"] or _now(), m["updated_at"] or _now()],
-                )
-                report.memos_added += 1
+            report.memos_added += project._add_memo_once(
+                coder_id, transcript_id, code_id, m["start"], m["end"], m["title"], m["text"],
+                m["created_at"] or _now(), m["updated_at"] or _now())
         report.coders_added = sorted(set(project_coders(project)) - before)
     return report
 

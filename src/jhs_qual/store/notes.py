@@ -110,6 +110,18 @@ class NotesStore:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [self._coder_id(coder), transcript_id, code_row_id, start, end, text, _now(), _now()]).lastrowid
 
+    def _add_memo_once(self, coder_id: int, transcript_id: int | None, code_row_id: int | None, start: int | None,
+                       end: int | None, title: str, text: str, created_at: str, updated_at: str) -> bool:
+        """Inside a write: add a memo unless the same one (coder, place, title and text) is here
+        (the same file merged or imported again). Whether it was added."""
+        place = [coder_id, transcript_id, code_row_id, start, end, title, text]
+        if self.db.execute("SELECT 1 FROM memos WHERE coder_id = ? AND transcript_id IS ? AND code_id IS ?"
+                           " AND start IS ? AND end IS ? AND title = ? AND text = ?", place).fetchone():
+            return False
+        self.db.execute("INSERT INTO memos(coder_id, transcript_id, code_id, start, end, title, text, created_at,"
+                        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [*place, created_at, updated_at])
+        return True
+
     def memo_rows(self, coder: str | None = None) -> list[dict]:
         """Every memo with what it belongs to, for a list or an export: free memos (on a
         transcript, a turn, a code, or the project) and memos on codings. Each row: kind,
