@@ -116,11 +116,12 @@ def gather(project, *, codes: list[str] | None = None, with_children: bool = Fal
             current = tid
             attrs = attributes.get(tid, {})
             skipped = any(attrs.get(k, "").lower() != v.lower() for k, v in where.items())
-            turns = [(speaker, content_start, end, ts) for speaker, _, content_start, end, ts
-                     in project.turn_positions([tid]).get(tid, [])]
+            positions = project.turn_positions([tid]).get(tid, [])
+            turns = [(speaker, content_start, end, ts) for speaker, _, content_start, end, ts in positions]
             text = project.text_lookup()[tid] if context or pseudonymiser else ""
             # a name that crosses a quote's edge, or a turn's, is caught in the words around it, and replaced whole
-            cut = pseudonymiser.speech(text, project.label_spans(tid)) if pseudonymiser else None
+            cut = pseudonymiser.speech(text, [(start, content_start) for _, start, content_start, _, _ in positions]
+                                       ) if pseudonymiser else None
             about = (clean(row["transcript"]), *attribution(attrs), {k: clean(v) for k, v in attrs.items()}, {})
         if skipped:
             continue
