@@ -276,7 +276,7 @@ class Output:
     def check_names(self, pseudonymiser) -> None:
         """After writing: read the whole file back and refuse it (removed, exit 1) when a name on
         the pseudonym list stands in it: what leaves the project is checked as written."""
-        if pseudonymiser is None or self.to_stdout or not self.path.is_file():
+        if not pseudonymiser or self.to_stdout or not self.path.is_file():  # no names listed: none can stand
             return
         from jhs_qual.export.pseudonyms import texts_in_file
 
