@@ -86,13 +86,13 @@ async def measure(path: Path) -> dict[str, float]:
     start = time.perf_counter()
     app = JhsApp(Project.open(path), coder="bench", config=Config(path=path.parent / "config.toml"))
     async with app.run_test(size=(140, 45)) as pilot:
-        while not isinstance(app.screen, ProjectScreen) or app.screen.query_one("DataTable").row_count == 0:
+        while not isinstance(app.screen, ProjectScreen) or app.screen.query_one("#transcripts").row_count == 0:
             await pilot.pause(0.01)
         figures["startup"] = time.perf_counter() - start
         figures["spacy_imported"] = float("spacy" in sys.modules)
 
         async def open_row(row: int) -> float:
-            table = app.screen.query_one("DataTable")
+            table = app.screen.query_one("#transcripts")
             table.move_cursor(row=row)
             began = time.perf_counter()
             await pilot.press("enter")

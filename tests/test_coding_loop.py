@@ -427,7 +427,7 @@ async def test_filter_with_spaces_prefixes_and_no_match(sample):
     app = app_on(sample)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        table = app.screen.query_one("DataTable")
+        table = app.screen.query_one("#transcripts")
         await pilot.press("f", *'school="Het Baken"')
         await pilot.pause()
         assert table.row_count == 2

@@ -225,12 +225,39 @@ def test_attributes_and_keys(project):
 
 
 def test_interviewer_labels(project):
-    assert project.is_interviewer("Interviewer")
-    assert project.is_interviewer("interviewer 2")
-    assert project.is_interviewer("I")
-    assert not project.is_interviewer("Leraar")
+    test = project.interviewer_test()
+    assert test("Interviewer") and test("interviewer 2") and test("I")
+    assert not test("Leraar")
     project.set_interviewers(["Max Bigman"])
-    assert project.is_interviewer("Max Bigman") and not project.is_interviewer("Interviewer")
+    test = project.interviewer_test()
+    assert test("Max Bigman") and not test("Interviewer")
+
+
+def test_a_transcripts_interviewer_attribute_names_its_interviewer(project):
+    """Interviewer labels were one project-wide list: "Max Bigman" had to be added by hand for
+    every project. The transcript's `interviewer` attribute names the interviewer of that
+    transcript only."""
+    max_ = add(project, "max", "Max Bigman: Wat doe je?\n\nMarco: Ik geef les.\n\nMax Bigman: En?\n\nMarco: Niets.")
+    other = add(project, "other", "Max Bigman: Ik ben de leraar.\n\nInterviewer: Dank je.")
+    project.set_attributes(max_, {"interviewer": "Max  Bigman"})
+    test = project.interviewer_test()
+    assert test("Max Bigman", max_) and test("max bigman", max_) and not test("Max Bigman", other)
+    assert test("Interviewer", other) and not test("Marco", max_)
+    codable = project.codable_turns()
+    assert [t[0] for t in codable[max_]] == [2, 4] and [t[0] for t in codable[other]] == [1]
+    overview = {row["id"]: row for row in project.transcript_overview()}
+    assert overview[max_]["codable_turns"] == 2 and overview[other]["codable_turns"] == 1
+
+
+def test_a_heading_without_speaker_is_no_answer(project):
+    """A Word title before the first labelled turn became an answer "(no speaker) 1" that the
+    transcript opened on; a file without any label is still all answers."""
+    titled = add(project, "titled", "Interview De Linde\n\nInterviewer: Wat doe je?\n\nLeraar: Les.")
+    plain = add(project, "plain", "Alleen tekst zonder sprekers.")
+    assert [t[0] for t in project.codable_turns()[titled]] == [3]
+    assert [t[0] for t in project.codable_turns()[plain]] == [1]
+    overview = {row["id"]: row for row in project.transcript_overview()}
+    assert overview[titled]["codable_turns"] == 1 and overview[plain]["codable_turns"] == 1
 
 
 def test_progress_counts_non_interviewer_turns_per_coder(loaded_project):
@@ -245,6 +272,36 @@ def test_progress_counts_non_interviewer_turns_per_coder(loaded_project):
     assert row["codable_turns"] == 2
     assert row["coded_turns"] == {"anna": 2}
     assert row["speakers"] == {"Interviewer": 2, "Leraar": 2}
+
+
+def test_the_lists_progress_follows_every_change(loaded_project):
+    """The list's coded turns are stored per transcript and coder (one row each at 5,000
+    transcripts) and counted again after whatever changes which turns are coded answers:
+    codings added, moved and removed, a speaker renamed, the interviewer labels or a
+    transcript's interviewer attribute, a transcript removed and restored."""
+    project = loaded_project
+    tid = add(project, "a", "Interviewer: Vraag?\nLeraar: Antwoord een.\nInterviewer: En?\nLeraar: Twee.")
+    code = project.resolve_code("interdependence")
+    coded = lambda: project.transcript_overview()[0]["coded_turns"]  # noqa: E731
+    turns = [project.turn(tid, n) for n in (1, 2, 3, 4)]
+    first, _ = project.add_coding(tid, code["id"], "anna", turns[1]["content_start"], turns[1]["end"])
+    assert coded() == {"anna": 1}
+    project.add_coding(tid, code["id"], "ben", turns[0]["content_start"], turns[3]["end"])  # across all four
+    assert coded() == {"anna": 1, "ben": 2}
+    project.set_interviewers(["Nobody"])
+    assert coded() == {"anna": 1, "ben": 4} and project.transcript_overview()[0]["codable_turns"] == 4
+    project.set_attributes(tid, {"interviewer": "Interviewer"})
+    assert coded() == {"anna": 1, "ben": 2}
+    project.rename_speaker(tid, "Leraar", "Interviewer")
+    assert coded() == {} and project.transcript_overview()[0]["codable_turns"] == 0
+    project.rename_speaker(tid, "Interviewer", "Leraar")  # every turn Leraar's now
+    assert coded() == {"anna": 1, "ben": 4}
+    project.remove_codings([first])
+    assert coded() == {"ben": 4}
+    trash_id, _ = project.trash_transcript(tid, with_codings=True)
+    assert project.transcript_overview() == []
+    project.restore_transcript(trash_id)
+    assert coded() == {"ben": 4}
 
 
 def test_shipped_codebooks_load(project):

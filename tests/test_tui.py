@@ -197,7 +197,7 @@ async def test_switch_coder_and_progress(project_path):
         await pilot.press("escape")
         await pilot.pause()
         assert codings(project_path, "ben") and not codings(project_path, "anna")
-        table = app.screen.query_one("DataTable")
+        table = app.screen.query_one("#transcripts")
         assert "1/37" in str(table.get_row_at(0)[-1])
 
 
@@ -228,7 +228,7 @@ async def test_filter_on_the_project_screen(project_path):
     app = make_app(project_path)
     async with app.run_test(size=(140, 45)) as pilot:
         await pilot.pause()
-        table = app.screen.query_one("DataTable")
+        table = app.screen.query_one("#transcripts")
         assert table.row_count == 2
         await pilot.press("f", *"school_type=VO")
         await pilot.pause()
@@ -396,7 +396,7 @@ async def test_enter_while_the_engine_loads_applies_nothing(project_path, monkey
 
     release = threading.Event()
     build = JhsApp._build_engine
-    monkeypatch.setattr(JhsApp, "_build_engine", lambda self, inputs: (release.wait(60), build(self, inputs)))
+    monkeypatch.setattr(JhsApp, "_build_engine", lambda self, *args: (release.wait(60), build(self, *args)))
     config = Config(path=project_path.parent / "config.toml")
     config.suggest = replace(config.suggest, encoder="none")
     app = make_app(project_path, tmp_config=config, suggester=None)

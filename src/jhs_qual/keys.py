@@ -85,6 +85,15 @@ PROJECT = (
     Key("undo_project", "u", "Undo"),
 )
 
+ROWS = (  # a long list drawn a screen at a time (tui/widgets/row_table.py): the transcript list; Enter is the screen's
+    Key("row_down", "down,j", "Next row"),
+    Key("row_up", "up,k", "Previous row"),
+    Key("rows_page_down", "pagedown", "Page down"),
+    Key("rows_page_up", "pageup", "Page up"),
+    Key("first_row", "home", "First row"),
+    Key("last_row", "end", "Last row"),
+)
+
 QUOTES = (
     Key("back", "escape", "Back", True),
     Key("choose_code", "c", "Code", True),
@@ -127,7 +136,7 @@ SEARCH = (
 
 ALL = APP + CODING + TRANSCRIPT  # what is in force where codes are typed: a code's key may not be one of these
 # Each screen (or dialog) with the bindings in force there: its own and the app's.
-SCREENS = {"coding": APP + CODING + TRANSCRIPT, "transcripts": APP + PROJECT, "quotes": APP + QUOTES,
+SCREENS = {"coding": APP + CODING + TRANSCRIPT, "transcripts": APP + PROJECT + ROWS, "quotes": APP + QUOTES,
            "summary": APP + SUMMARY, "compare": APP + COMPARE, "dialog": DIALOG, "memo": MEMO, "search": SEARCH}
 
 # Keys a browser keeps for itself: the page never sees them (Chrome, Firefox, Edge).

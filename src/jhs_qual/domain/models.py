@@ -13,6 +13,14 @@ from dataclasses import dataclass, field
 ORIGINS = ("manual", "suggested", "auto")
 
 
+def not_answers(speakers: Sequence[str | None], is_interviewer: Callable[[str | None], bool]) -> list[bool]:
+    """Per turn: is it no answer? The interviewer's turns, and a heading: the turns without a
+    speaker before the first turn with one (a Word title, a header block). A transcript without
+    any speaker label is all answers."""
+    first = next((i for i, speaker in enumerate(speakers) if speaker), 0)
+    return [i < first or is_interviewer(speaker) for i, speaker in enumerate(speakers)]
+
+
 def question_before(interviewer: Sequence[bool], index: int) -> int | None:
     """The turn an answer answers: the nearest interviewer turn before turn `index`
     (0-based; `interviewer[i]`: is turn i the interviewer's), or None."""

@@ -385,12 +385,17 @@ def project_xml_from_qdpx(data: bytes, path: Path | str) -> bytes:
 
 def qde_from_archive(archive, names: dict[str, str], path: Path | str) -> bytes:
     """The project.qde of an archive already opened (and checked) by `open_archive`."""
+    return read_entry(archive, qde_entry(archive, names, path), path, MAX_PROJECT_XML)
+
+
+def qde_entry(archive, names: dict[str, str], path: Path | str) -> str:
+    """The name of the archive's project.qde (project.qde, Project.qde, or a single *.qde)."""
     qde = [n for n in names if "/" not in n.strip("/") and n.endswith(".qde")]
     chosen = [n for n in qde if n == "project.qde"] or qde
     if len(chosen) != 1:
         raise BadInput("no project.qde in the archive" if not qde else "several .qde files in the archive",
                        file=path, hint="a .qdpx holds one project.qde beside its sources/")
-    return read_entry(archive, names[chosen[0]], path, MAX_PROJECT_XML)
+    return names[chosen[0]]
 
 
 MAX_SOURCE = 32 * 1024 * 1024  # a transcript of 32 MiB is some 5 million words: far beyond any interview

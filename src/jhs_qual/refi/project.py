@@ -30,17 +30,19 @@ from jhs_qual.refi.codebook import (
     _marked,
     _local,
     open_archive,
-    qde_from_archive,
     read_codes,
     read_entry,
     MAX_PROJECT_XML,
     MAX_SOURCE,
-    read_xml,
+    MAX_XML_DEPTH,
+    qde_entry,
     slug,
 )
 
 from jhs_qual.refi.export import POSITIONS_NOTE, _datetime, _when
 from jhs_qual.refi.positions import choose_convention, declared_convention
+
+MAX_STREAMED_XML = 2 * 1024 * 1024 * 1024  # a .qdpx's project.qde, read as a stream (the archive's own bound)
 
 # --- import ------------------------------------------------------------------------------------
 
@@ -78,16 +80,14 @@ def _source_text(archive: zipfile.ZipFile, names: dict[str, str], element, path:
     return None
 
 
-def _count_dropped(root, report: ImportReport) -> None:
-    """What a REFI project holds that jhs-qual has no place for, counted (the standard asks an
-    importer to say what it leaves out)."""
-    counts: dict[str, int] = {}
-
+def _count_dropped(elements, counts: dict[str, int]) -> None:
+    """What a REFI project holds that jhs-qual has no place for, counted into `counts` (the
+    standard asks an importer to say what it leaves out)."""
     def add(what: str, n: int = 1) -> None:
         if n:
             counts[what] = counts.get(what, 0) + n
 
-    for element in root.iter():
+    for element in (sub for top in elements for sub in top.iter()):
         kind = _local(element.tag)
         if kind == "Set":
             add("sets")
@@ -101,7 +101,98 @@ def _count_dropped(root, report: ImportReport) -> None:
             add("case selection references", len(_children(element, "SelectionRef")))
         elif kind in ("PDFSource", "PictureSource", "AudioSource", "VideoSource"):
             add(f"codings on {kind[:-6].lower()} sources", sum(1 for sub in element.iter() if _local(sub.tag) == "Coding"))
-    report.dropped = [f"{n} {what}" for what, n in counts.items()]
+
+
+class _Capped:
+    """A zip entry read as a stream, at most `limit` bytes whatever its header claims; a damaged
+    entry is one clear error."""
+
+    def __init__(self, archive, name: str, path: Path, limit: int):
+        import zlib
+
+        self.errors = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
+        self.path, self.limit, self.read_so_far = path, limit, 0
+        self.name = name
+        try:
+            self.stream = archive.open(name)
+        except RuntimeError as error:  # encrypted
+            raise BadInput(f"{name} cannot be read ({error})", file=path,
+                           hint="export the project again without a password") from None
+        except NotImplementedError as error:
+            raise BadInput(f"{name} is compressed in a way zip readers do not know ({error})", file=path) from None
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            data = self.stream.read(size if size >= 0 else self.limit + 1)
+        except self.errors as error:
+            raise BadInput(f"{self.name} is damaged ({error})", file=self.path, hint="export the project again") from None
+        self.read_so_far += len(data)
+        if self.read_so_far > self.limit:
+            raise BadInput(f"{self.name} is larger than {self.limit // (1024 * 1024)} MiB", file=self.path)
+        return data
+
+
+def _events(archive, qde: str, path: Path):
+    """(event, element, parent) of the .qde as it is parsed (defusedxml: no entities), nested at
+    most MAX_XML_DEPTH deep; broken XML is one line with its line number."""
+    import defusedxml.ElementTree as SafeET
+    from defusedxml import DefusedXmlException
+    from xml.etree.ElementTree import ParseError
+
+    parents: list = [None]
+    try:
+        for event, element in SafeET.iterparse(_Capped(archive, qde, path, MAX_STREAMED_XML), events=("start", "end")):
+            if event == "start":
+                if len(parents) > MAX_XML_DEPTH:
+                    raise BadInput(f"XML nested more than {MAX_XML_DEPTH} levels deep", file=path,
+                                   hint="check the file: REFI-QDA projects nest far less")
+                yield event, element, parents[-1]
+                parents.append(element)
+            else:
+                parents.pop()
+                yield event, element, parents[-1]
+    except DefusedXmlException as error:
+        raise BadInput(f"refused: the XML uses {type(error).__name__} (entities are not allowed)", file=path) from None
+    except ParseError as error:
+        line = error.position[0] if getattr(error, "position", None) else None
+        raise BadInput(f"not well-formed XML ({error})", file=path, line=line) from None
+
+
+def _read_head(archive, qde: str, path: Path, dropped: dict[str, int]):
+    """The first reading: the project's tree without its sources' contents (each source is
+    looked at when it ends: the notes it points at, what it holds that has no place here, then
+    let go). Returns (root, {note GUID: source GUID of a NoteRef in a source})."""
+    root, refs, sources = None, {}, None
+    for event, element, parent in _events(archive, qde, path):
+        if root is None:
+            root = element
+            if _local(root.tag) != "Project":
+                raise BadInput(f"the root element is <{_local(root.tag)}>, not <Project>", file=path)
+        elif event == "start" and parent is root and _local(element.tag) == "Sources":
+            sources = element
+        elif event == "end" and parent is sources and sources is not None:
+            source = (element.get("guid") or "").strip("{}").lower()
+            for ref in _children(element, "NoteRef"):
+                refs[(ref.get("targetGUID") or "").strip("{}").lower()] = source
+            _count_dropped([element], dropped)
+            element.clear()
+    return root, refs
+
+
+def _stream_sources(archive, qde: str, path: Path):
+    """The second reading: each child of <Sources>, whole, as it ends; let go once it was used."""
+    root, sources = None, None
+    for event, element, parent in _events(archive, qde, path):
+        if root is None:
+            root = element
+        elif event == "start":
+            if parent is root and _local(element.tag) == "Sources":
+                sources = element
+        elif parent is sources and sources is not None:
+            yield element
+            sources.remove(element)
+        elif parent is root:
+            element.clear()  # read in the first reading
 
 
 def _bare_qde(data: bytes, path: Path) -> bytes:
@@ -148,10 +239,13 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
     if Path(path).suffix.lower() == ".qde" and data[:2] != b"PK":  # a bare .qde: its sources lie beside it
         data = _bare_qde(data, path)
     archive, names = open_archive(data, path)
-    root = read_xml(qde_from_archive(archive, names, path), path, MAX_PROJECT_XML)
-    if _local(root.tag) != "Project":
-        raise BadInput(f"the root element is <{_local(root.tag)}>, not <Project>", file=path)
+    qde = qde_entry(archive, names, path)
     report = ImportReport()
+    dropped: dict[str, int] = {}
+    # The .qde is read twice, as a stream (iterparse), so that memory holds one source at a time:
+    # first all but the sources' selections (codes, cases, notes, and the Description, which says
+    # how positions count and comes last), then the sources one by one, as they are stored.
+    root, source_refs = _read_head(archive, qde, path, dropped)
 
     def child(element, name):
         return next(iter(_children(element, name)), None)
@@ -227,8 +321,18 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
             for ref in _children(case, "SourceRef"):
                 source_attributes.setdefault(guid(ref, "targetGUID"), {}).update(values)
 
+    # Where a note hangs (a NoteRef in a source, met in the first reading, in a code, or in a
+    # selection, met as the sources are stored): it becomes a memo on that transcript, code or span.
+    note_on: dict[str, tuple] = {note: ("source", source) for note, source in source_refs.items()}
+    for element in root.iter():
+        if _local(element.tag) == "Code":
+            for ref in _children(element, "NoteRef"):
+                note_on[guid(ref, "targetGUID")] = ("code", guid(element))
+    notes_element = child(root, "Notes")
+    annotated = {note_on[guid(n)][1] for n in (_children(notes_element, "Note") if notes_element is not None else [])
+                 if note_on.get(guid(n), ("",))[0] == "source" and child(n, "PlainTextSelection") is not None}
+
     # sources, selections, codings
-    planned = []  # (name, stored text, turns, attributes, [(code, coder, start, end, memo, origin, dates)])
     span_notes: dict[str, tuple[str, int, int]] = {}  # note GUID -> (source GUID, start, end) it is on
     tables: dict[str, Sequence[int]] = {}  # source GUID -> its positions' table, for spans in notes
     source_notes: list[tuple[str, str, str]] = []  # a source's Description: (source GUID, creating user, text)
@@ -236,134 +340,136 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
     known_texts = project.transcript_checksums()
     taken = set(known_texts.values())
     existing_names = set(known_texts.values())
-    sources = child(root, "Sources")
-    for element in list(sources) if sources is not None else []:
-        kind = _local(element.tag)
-        path_name = PurePosixPath((element.get("plainTextPath") or "").split("internal://")[-1]).name
-        label = element.get("name") or path_name or element.get("guid") or kind
-        if kind != "TextSource":
-            report.skipped_sources.append(f"{label} ({kind})")
-            continue
-        source = guid(element)
-        raw = _source_text(archive, names, element, path)
-        if raw is None:
-            raise BadInput(f"source '{label}': its text is not in the archive", file=path,
-                           hint="expected in sources/ as its plainTextPath says")
-        if "\x00" in raw or sum(1 for c in raw[:4096] if c == "\ufffd") > 20:
-            report.skipped_sources.append(f"{label} (not plain text)")
-            continue
-        # Control characters become U+FFFD one for one (as at any import): the offsets hold.
-        stored_text = printable(raw.replace("\r\n", "\n").replace("\r", "\n"))
-        selections = []
-        for sel in _children(element, "PlainTextSelection"):
-            try:
-                start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
-            except (TypeError, ValueError):
-                raise BadInput(f"source '{label}': a selection without whole-number positions",
-                               file=path, field="PlainTextSelection") from None
-            selections.append((start, end, sel.get("name") or "", sel))
-        convention, table = choose_convention(raw, stored_text, [(s, e, n) for s, e, n, _ in selections],
-                                               label, path, offsets, declared)
-        codings = []
-        for start, end, _, sel in selections:
-            if not (0 <= start < end < len(table)):
-                raise BadInput(f"source '{label}': selection {start}:{end} is outside the text "
-                               f"({len(table) - 1} positions)", file=path, field="PlainTextSelection")
-            memo = (child(sel, "Description").text or "").strip() if child(sel, "Description") is not None else ""
-            for coding in _children(sel, "Coding"):
-                ref = child(coding, "CodeRef")
-                target = guid(ref, "targetGUID")
-                if target not in guid_to_code:
-                    raise BadInput(f"source '{label}': a coding refers to an unknown code GUID {target}",
-                                   file=path, field="CodeRef")
-                creator = guid(coding, "creatingUser") or guid(sel, "creatingUser")
-                # a user the file does not list keeps a coder of their own, named by their GUID
-                who = users.get(creator) or coder or (f"user {creator[:8]}" if creator else None)
-                if table[start] >= table[end]:  # e.g. half of an emoji under the other convention
-                    raise BadInput(f"source '{label}': selection {start}:{end} falls inside one character when "
-                                   f"positions count {convention}", file=path, field="PlainTextSelection",
-                                   hint="the positions may count another unit; nothing was imported")
-                origin = origins.get(guid(sel), "manual")
-                codings.append(ImportedCoding(
-                    guid_to_code[target], who or default_coder, table[start], table[end], memo,
-                    origin if origin in ORIGINS else "manual", _when(sel.get("creationDateTime")),
-                    _when(sel.get("modifiedDateTime") or sel.get("creationDateTime"))))
-            for ref in _children(sel, "NoteRef"):  # a note on these words (a turn memo, an annotation)
-                span_notes[guid(ref, "targetGUID")] = (source, table[start], table[end])
-        sha = hashlib.sha256(stored_text.encode("utf-8")).hexdigest()
-        name = re.sub(r"\.(txt|docx?|rtf|pdf)$", "", label, flags=re.IGNORECASE).strip()
-        if not name:  # a source called ".txt"
-            name = f"source_{(element.get('guid') or str(len(planned) + 1)).strip('{}')[:8]}"
-        if not stored_text.strip():
-            report.skipped_sources.append(f"{label} (empty)")
-            continue
-        if sha in known_texts:
-            name = known_texts[sha]  # already here (or earlier in this file): its codings join it
-        else:
-            known_texts[sha] = name
-            base, n = name, 1
-            while name in taken:
-                n += 1
-                name = f"{base}_{n}"
-            taken.add(name)
-        attributes = {**source_attributes.get(source, {}),
-                      **values_of(element)}
-        existing = any(p.sha256 == sha for p in planned) or name in existing_names
-        planned.append(ImportedTranscript(source, name, sha, stored_text, attributes, codings, existing))
-        about_source = child(element, "Description")
-        if about_source is not None and (about_source.text or "").strip():
-            source_notes.append((source, guid(element, "creatingUser"), about_source.text.strip()))
-        source_names[source] = name
-        report.transcripts.append(name)
-        if existing:
-            report.already_here.append(name)
-        report.conventions[name] = convention
-        tables[source] = table
+    seen: set[str] = set()  # the texts met earlier in this file
 
-    # Where a note hangs (a NoteRef inside a source or a code): it becomes a memo on that transcript or code.
-    note_on: dict[str, tuple[str, object]] = {}
-    for element in root.iter():
-        kind = _local(element.tag)
-        for ref in _children(element, "NoteRef"):
-            if kind in ("TextSource", "Code"):
-                note_on[guid(ref, "targetGUID")] = ("source" if kind == "TextSource" else "code", guid(element))
-    for note, (source, start, end) in span_notes.items():
-        note_on[note] = ("span", source, start, end)
-    notes = []  # (coder, title, text, where, created, modified)
-    if child(root, "Notes") is not None:
-        for note in _children(child(root, "Notes"), "Note"):
-            content = child(note, "PlainTextContent")
-            text = content.text if content is not None and content.text else _source_text(archive, names, note, path)
-            if (text or "").strip():
-                who = users.get(guid(note, "creatingUser")) or default_coder
-                on = note_on.get(guid(note))
-                span = child(note, "PlainTextSelection")  # an annotation: the note holds its words' span
-                if on and on[0] == "source" and span is not None and on[1] in tables:
-                    table = tables[on[1]]
-                    try:
-                        start, end = int(span.get("startPosition")), int(span.get("endPosition"))
-                    except (TypeError, ValueError):
-                        start = end = -1
-                    if 0 <= start < end < len(table):
-                        on = ("span", on[1], table[start], table[end])
-                    else:
-                        raise BadInput(f"note '{printable(note.get('name') or '')[:40]}': its span {start}:{end} is "
-                                       "outside its source's text", file=path, field="Note")
-                notes.append((who, note.get("name") or "", printable(text.strip()), on,
-                              _when(note.get("creationDateTime")),
-                              _when(note.get("modifiedDateTime") or note.get("creationDateTime"))))
-    for source, user, text in source_notes:
-        notes.append((users.get(user) or default_coder, "description", printable(text), ("source", source),
-                      _datetime(None), _datetime(None)))
-    description = child(root, "Description")
-    if description is not None and (description.text or "").strip() \
-            and not description.text.startswith(POSITIONS_NOTE):  # ours says how positions count: no memo
-        notes.append((default_coder, "project description", printable(description.text.strip()), None,
-                      _datetime(None), _datetime(None)))
-    _count_dropped(root, report)
-    lost = sum(1 for source in source_attributes if source not in source_names)
-    if lost:
-        report.dropped.append(f"{lost} case(s)' values for a source the file does not hold")
+    def transcripts():
+        """Each source as it is read, for the store to write (an error stops the import, and the
+        store's transaction leaves the project as it was)."""
+        for element in _stream_sources(archive, qde, path):
+            kind = _local(element.tag)
+            path_name = PurePosixPath((element.get("plainTextPath") or "").split("internal://")[-1]).name
+            label = element.get("name") or path_name or element.get("guid") or kind
+            if kind != "TextSource":
+                report.skipped_sources.append(f"{label} ({kind})")
+                continue
+            source = guid(element)
+            raw = _source_text(archive, names, element, path)
+            if raw is None:
+                raise BadInput(f"source '{label}': its text is not in the archive", file=path,
+                               hint="expected in sources/ as its plainTextPath says")
+            if "\x00" in raw or sum(1 for c in raw[:4096] if c == "\ufffd") > 20:
+                report.skipped_sources.append(f"{label} (not plain text)")
+                continue
+            # Control characters become U+FFFD one for one (as at any import): the offsets hold.
+            stored_text = printable(raw.replace("\r\n", "\n").replace("\r", "\n"))
+            selections = []
+            for sel in _children(element, "PlainTextSelection"):
+                try:
+                    start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+                except (TypeError, ValueError):
+                    raise BadInput(f"source '{label}': a selection without whole-number positions",
+                                   file=path, field="PlainTextSelection") from None
+                selections.append((start, end, sel.get("name") or "", sel))
+            convention, table = choose_convention(raw, stored_text, [(s, e, n) for s, e, n, _ in selections],
+                                                   label, path, offsets, declared)
+            codings = []
+            for start, end, _, sel in selections:
+                if not (0 <= start < end < len(table)):
+                    raise BadInput(f"source '{label}': selection {start}:{end} is outside the text "
+                                   f"({len(table) - 1} positions)", file=path, field="PlainTextSelection")
+                memo = (child(sel, "Description").text or "").strip() if child(sel, "Description") is not None else ""
+                for coding in _children(sel, "Coding"):
+                    ref = child(coding, "CodeRef")
+                    target = guid(ref, "targetGUID")
+                    if target not in guid_to_code:
+                        raise BadInput(f"source '{label}': a coding refers to an unknown code GUID {target}",
+                                       file=path, field="CodeRef")
+                    creator = guid(coding, "creatingUser") or guid(sel, "creatingUser")
+                    # a user the file does not list keeps a coder of their own, named by their GUID
+                    who = users.get(creator) or coder or (f"user {creator[:8]}" if creator else None)
+                    if table[start] >= table[end]:  # e.g. half of an emoji under the other convention
+                        raise BadInput(f"source '{label}': selection {start}:{end} falls inside one character when "
+                                       f"positions count {convention}", file=path, field="PlainTextSelection",
+                                       hint="the positions may count another unit; nothing was imported")
+                    origin = origins.get(guid(sel), "manual")
+                    codings.append(ImportedCoding(
+                        guid_to_code[target], who or default_coder, table[start], table[end], memo,
+                        origin if origin in ORIGINS else "manual", _when(sel.get("creationDateTime")),
+                        _when(sel.get("modifiedDateTime") or sel.get("creationDateTime"))))
+                for ref in _children(sel, "NoteRef"):  # a note on these words (a turn memo, an annotation)
+                    span_notes[guid(ref, "targetGUID")] = (source, table[start], table[end])
+            sha = hashlib.sha256(stored_text.encode("utf-8")).hexdigest()
+            name = re.sub(r"\.(txt|docx?|rtf|pdf)$", "", label, flags=re.IGNORECASE).strip()
+            if not name:  # a source called ".txt"
+                name = f"source_{(element.get('guid') or str(len(source_names) + 1)).strip('{}')[:8]}"
+            if not stored_text.strip():
+                report.skipped_sources.append(f"{label} (empty)")
+                continue
+            if sha in known_texts:
+                name = known_texts[sha]  # already here (or earlier in this file): its codings join it
+            else:
+                known_texts[sha] = name
+                base, n = name, 1
+                while name in taken:
+                    n += 1
+                    name = f"{base}_{n}"
+                taken.add(name)
+            attributes = {**source_attributes.get(source, {}),
+                          **values_of(element)}
+            existing = sha in seen or name in existing_names
+            seen.add(sha)
+            about_source = child(element, "Description")
+            if about_source is not None and (about_source.text or "").strip():
+                source_notes.append((source, guid(element, "creatingUser"), about_source.text.strip()))
+            source_names[source] = name
+            report.transcripts.append(name)
+            if existing:
+                report.already_here.append(name)
+            report.conventions[name] = convention
+            if source in annotated:  # kept only where a note's span needs it
+                tables[source] = table
+            yield ImportedTranscript(source, name, sha, stored_text, attributes, codings, existing)
+
+
+    def memos() -> list[ImportedMemo]:
+        """The notes as memos, asked for once the sources are stored."""
+        for note, (source, start, end) in span_notes.items():
+            note_on[note] = ("span", source, start, end)
+        notes = []  # (coder, title, text, where, created, modified)
+        if child(root, "Notes") is not None:
+            for note in _children(child(root, "Notes"), "Note"):
+                content = child(note, "PlainTextContent")
+                text = content.text if content is not None and content.text else _source_text(archive, names, note, path)
+                if (text or "").strip():
+                    who = users.get(guid(note, "creatingUser")) or default_coder
+                    on = note_on.get(guid(note))
+                    span = child(note, "PlainTextSelection")  # an annotation: the note holds its words' span
+                    if on and on[0] == "source" and span is not None and on[1] in tables:
+                        table = tables[on[1]]
+                        try:
+                            start, end = int(span.get("startPosition")), int(span.get("endPosition"))
+                        except (TypeError, ValueError):
+                            start = end = -1
+                        if 0 <= start < end < len(table):
+                            on = ("span", on[1], table[start], table[end])
+                        else:
+                            raise BadInput(f"note '{printable(note.get('name') or '')[:40]}': its span {start}:{end} is "
+                                           "outside its source's text", file=path, field="Note")
+                    notes.append((who, note.get("name") or "", printable(text.strip()), on,
+                                  _when(note.get("creationDateTime")),
+                                  _when(note.get("modifiedDateTime") or note.get("creationDateTime"))))
+        for source, user, text in source_notes:
+            notes.append((users.get(user) or default_coder, "description", printable(text), ("source", source),
+                          _datetime(None), _datetime(None)))
+        description = child(root, "Description")
+        if description is not None and (description.text or "").strip() \
+                and not description.text.startswith(POSITIONS_NOTE):  # ours says how positions count: no memo
+            notes.append((default_coder, "project description", printable(description.text.strip()), None,
+                          _datetime(None), _datetime(None)))
+
+        return [memo(*note) for note in notes]
+
+    _count_dropped([root], dropped)
 
     # write, all at once
     def memo(coder, title, text, on, created, modified) -> ImportedMemo:
@@ -372,8 +478,12 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
                             guid_to_code.get(on[1]) if kind == "code" else None,
                             (on[2], on[3]) if kind == "span" else None, created, modified)
 
-    stored = project.store_exchange(codebooks=new_books, transcripts=planned,
-                                    memos=[memo(*note) for note in notes], source_name=path.name)
+    stored = project.store_exchange(codebooks=new_books, transcripts=transcripts(), memos=memos,
+                                    source_name=path.name)
+    lost = sum(1 for source in source_attributes if source not in source_names)
+    if lost:
+        report.dropped.append(f"{lost} case(s)' values for a source the file does not hold")
+    report.dropped[:0] = [f"{n} {what}" for what, n in dropped.items()]
     report.codings, report.memos = stored.codings, stored.memos
     report.coders, report.attribute_keys = stored.coders, stored.attribute_keys
     if stored.repeated:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import json
 from collections.abc import Iterator
 
@@ -235,17 +236,86 @@ class CodingStore:
                       transcript_ids: list[int] | None = None) -> dict[int, list[tuple[int, int, int]]]:
         """{transcript_id: [(turn number, content_start, end), ...]} for turns with words (of
         every transcript, or of these)."""
+        from jhs_qual.domain.models import not_answers
+
         is_interviewer = functools.lru_cache(maxsize=None)(self.interviewer_test())  # a handful of speakers
         turns: dict[int, list[tuple[int, int, int]]] = {}
-        chosen = "" if transcript_ids is None else " AND transcript_id IN (SELECT value FROM json_each(?))"
-        for tid, idx, speaker, start, end in self.db.execute(
-            "SELECT transcript_id, idx, speaker, content_start, end FROM turns"
-            f" WHERE end > content_start{chosen} ORDER BY transcript_id, idx",
-            [] if transcript_ids is None else [json.dumps(transcript_ids)]
-        ):
-            if include_interviewers or not is_interviewer(speaker):
-                turns.setdefault(tid, []).append((idx + 1, start, end))
+        chosen = "" if transcript_ids is None else " WHERE transcript_id IN (SELECT value FROM json_each(?))"
+        rows = self.db.execute(
+            f"SELECT transcript_id, idx, speaker, content_start, end FROM turns{chosen} ORDER BY transcript_id, idx",
+            [] if transcript_ids is None else [json.dumps(transcript_ids)])
+        for tid, group in itertools.groupby(rows, key=lambda row: row[0]):
+            group = list(group)
+            skipped = not_answers([row[2] for row in group], lambda speaker: is_interviewer(speaker, tid))
+            found = [(idx + 1, start, end) for (_, idx, _, start, end), skip in zip(group, skipped)
+                     if end > start and (include_interviewers or not skip)]
+            if found:
+                turns[tid] = found
         return turns
+
+    def coded_turn_counts(self, is_interviewer) -> dict[int, dict[str, int]]:
+        """{transcript: {coder: answers a coding of theirs covers}}, as the transcript list shows
+        them: counted again only for the (transcript, coder) pairs whose codings changed since
+        (coded_stale) and stored, so a list of thousands reads one row per pair. A project that
+        may not be written is counted without storing."""
+        if self.db.execute("SELECT 1 FROM coded_stale LIMIT 1").fetchone():
+            if self.read_only:
+                counted = self._count_coded(self.db.execute("SELECT * FROM coded_stale").fetchall(), is_interviewer)
+            else:
+                with self._write() as db:
+                    stale = db.execute("SELECT * FROM coded_stale").fetchall()
+                    counted = self._count_coded(stale, is_interviewer)
+                    db.conn.executemany("DELETE FROM coded_turns WHERE transcript_id = ? AND coder_id = ?", stale)
+                    db.conn.executemany("INSERT INTO coded_turns VALUES (?, ?, ?)",
+                                        [(tid, coder, n) for (tid, coder), n in counted.items() if n])
+                    db.execute("DELETE FROM coded_stale")
+                counted = {}
+        else:
+            counted = {}
+        found: dict[int, dict[str, int]] = {}
+        for tid, coder_id, name, coded in self.db.execute(
+                "SELECT k.transcript_id, k.coder_id, cd.name, k.coded FROM coded_turns k"
+                " JOIN coders cd ON cd.id = k.coder_id"):
+            if (tid, coder_id) not in counted:
+                found.setdefault(tid, {})[name] = coded
+        if counted:  # not stored: a read-only project
+            names = dict(self.db.execute("SELECT id, name FROM coders").fetchall())
+            for (tid, coder_id), coded in counted.items():
+                if coded:
+                    found.setdefault(tid, {})[names[coder_id]] = coded
+        return found
+
+    def _count_coded(self, pairs: list[tuple[int, int]], is_interviewer) -> dict[tuple[int, int], int]:
+        """{(transcript, coder): answers a coding of the coder covers (a coding covers a turn whose
+        words it overlaps)} for these pairs."""
+        from jhs_qual.domain.models import not_answers
+
+        counted: dict[tuple[int, int], int] = {pair: 0 for pair in pairs}
+        ids = json.dumps(sorted({tid for tid, _ in pairs}))
+        turns: dict[int, tuple[list[int], list[int], list[bool]]] = {}
+        rows = self.db.execute("SELECT transcript_id, speaker, content_start, end FROM turns"
+                               " WHERE transcript_id IN (SELECT value FROM json_each(?)) ORDER BY transcript_id, idx",
+                               [ids])
+        for tid, group in itertools.groupby(rows, key=lambda row: row[0]):
+            group = list(group)
+            skip = not_answers([r[1] for r in group], lambda speaker: is_interviewer(speaker, tid))
+            turns[tid] = ([r[2] for r in group], [r[3] for r in group], skip)
+        covered: dict[tuple[int, int], set[int]] = {}
+        for tid, coder_id, start, end in self.db.execute(
+                "SELECT c.transcript_id, c.coder_id, c.start, c.end FROM coded_stale s"
+                " JOIN codings c ON c.transcript_id = s.transcript_id AND c.coder_id = s.coder_id"):
+            if tid not in turns or (tid, coder_id) not in counted:
+                continue
+            starts, ends, skip = turns[tid]
+            i = bisect.bisect_right(ends, start)
+            seen = covered.setdefault((tid, coder_id), set())
+            while i < len(starts) and starts[i] < end:
+                if not skip[i]:
+                    seen.add(i)
+                i += 1
+        for pair, seen in covered.items():
+            counted[pair] = len(seen)
+        return counted
 
     def require_coders(self, names: list[str], option: str = "--coders") -> None:
         known = {r[0] for r in self.db.execute("SELECT name FROM coders")}

@@ -5,7 +5,7 @@ touches the database, and writes an import in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from jhs_qual.domain import Codebook
@@ -106,17 +106,17 @@ class ExchangeStore:
         """{text checksum: transcript name}."""
         return dict(self.db.execute("SELECT sha256, name FROM transcripts"))
 
-    def store_exchange(self, *, codebooks: list[Codebook], transcripts: list[ImportedTranscript],
-                       memos: list[ImportedMemo], source_name: str) -> ExchangeResult:
+    def store_exchange(self, *, codebooks: list[Codebook], transcripts: Iterable[ImportedTranscript],
+                       memos: Callable[[], list[ImportedMemo]], source_name: str) -> ExchangeResult:
         """Store what an import brings, all of it or nothing: new attribute names and codebooks,
         new transcripts (turns found in their text), codings with their origin and dates (one
-        that is here already is not added again), memos where they hang (likewise)."""
+        that is here already is not added again), memos where they hang (likewise). The
+        transcripts may come one at a time as they are read (an error while reading them leaves
+        the project as it was); the memos are asked for after them."""
         result = ExchangeResult()
         keys = self.attribute_keys()
-        result.attribute_keys = sorted({key for t in transcripts for key in t.attributes} - set(keys))
+        new_keys: set[str] = set()
         with self._write() as db:
-            if result.attribute_keys:
-                self._set_setting("attribute_keys", keys + result.attribute_keys)
             for book in codebooks:
                 self._put_codebook(book, replacing=False)
             code_ids = {(r["codebook_id"], r["code_id"]): r["id"] for r in self.codes()}
@@ -124,6 +124,7 @@ class ExchangeStore:
             coder_ids: dict[str, int] = {}
             transcript_ids: dict[str, int] = {}
             for t in transcripts:
+                new_keys.update(key for key in t.attributes if key not in keys)
                 if t.existing:
                     transcript_id = db.execute("SELECT id FROM transcripts WHERE sha256 = ?", [t.sha256]).fetchone()[0]
                 else:
@@ -138,7 +139,10 @@ class ExchangeStore:
                      c.created_at, c.updated_at) for c in t.codings])
                 result.codings += stored
                 result.repeated += len(t.codings) - stored if not t.existing else 0
-            for m in memos:
+            if new_keys:
+                result.attribute_keys = sorted(new_keys)
+                self._set_setting("attribute_keys", keys + result.attribute_keys)
+            for m in memos():
                 transcript_id = transcript_ids.get(m.transcript_key) if m.transcript_key else None
                 start, end = m.span if m.span and transcript_id is not None else (None, None)
                 result.memos += self._add_memo_once(

@@ -298,18 +298,23 @@ class Project(TranscriptStore, CodingStore, SearchStore, ConsensusStore, Codeboo
         cleaned = [" ".join(label.split()) for label in labels if label.strip()]
         with self._write():
             self._set_setting("interviewers", cleaned)
+            self._coded_stale()
 
-    def is_interviewer(self, speaker: str | None, labels: list[str] | None = None) -> bool:
-        return self.interviewer_test(labels)(speaker)
 
     def interviewer_test(self, labels: list[str] | None = None):
-        """speaker -> is it an interviewer ('Interviewer 2' too); the labels read once, for loops over turns."""
-        wanted = {label.lower() for label in (self.interviewers() if labels is None else labels)}
+        """(speaker, transcript id) -> is it an interviewer: a label of the project's list ('Interviewer
+        2' too), or in that transcript the speaker its `interviewer` attribute names ("Max Bigman").
+        Labels and attributes are read once, for loops over turns."""
+        wanted = {label.casefold() for label in (self.interviewers() if labels is None else labels)}
+        named = {tid: " ".join(value.split()).casefold() for tid, value in self.db.execute(
+            "SELECT transcript_id, value FROM transcript_attributes WHERE key = 'interviewer'")}
 
-        def test(speaker: str | None) -> bool:
+        def test(speaker: str | None, transcript_id: int | None = None) -> bool:
             if not speaker:
                 return False
-            return speaker.lower() in wanted or re.sub(r"[ ]?\d{1,2}$", "", speaker).lower() in wanted
+            folded = speaker.casefold()
+            return (folded in wanted or re.sub(r"[ ]?\d{1,2}$", "", folded) in wanted
+                    or named.get(transcript_id) == folded)
 
         return test
 

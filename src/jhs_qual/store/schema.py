@@ -400,3 +400,58 @@ CREATE TABLE respondents (
 );
 """,
     )
+
+
+@_migration("m015_listing")
+def m015_listing(db: Database) -> None:
+    """What the transcript list shows, kept so that listing 5,000 transcripts reads one small row
+    each instead of every turn and coding: per transcript its turn count, length, heading turns
+    and speakers, its format, source and import time (written with its turns,
+    store/transcripts.py), and per transcript and coder
+    the turns their codings cover (coded_turns), worked out again only where a coding changed
+    since (coded_stale, marked by the triggers) or the interviewers did."""
+    _run(
+        db,
+        """
+CREATE TABLE transcript_stats (
+    transcript_id INTEGER PRIMARY KEY REFERENCES transcripts(id) ON DELETE CASCADE,
+    turn_count INTEGER NOT NULL,
+    characters INTEGER NOT NULL,
+    heading INTEGER NOT NULL,  -- turns without a speaker before the first with one
+    speakers TEXT NOT NULL,  -- JSON [[label, turns], ...] in order of first turn
+    -- copied from transcripts, where they come after the text: reading them there walks the text's pages
+    format TEXT NOT NULL,
+    source_name TEXT NOT NULL,
+    imported_at TEXT NOT NULL
+);
+CREATE TABLE coded_turns (
+    transcript_id INTEGER NOT NULL REFERENCES transcripts(id) ON DELETE CASCADE,
+    coder_id INTEGER NOT NULL REFERENCES coders(id) ON DELETE CASCADE,
+    coded INTEGER NOT NULL,  -- answers (not the interviewer's, not a heading) a coding of the coder covers
+    PRIMARY KEY (transcript_id, coder_id)
+) WITHOUT ROWID;
+CREATE TABLE coded_stale (
+    transcript_id INTEGER NOT NULL,
+    coder_id INTEGER NOT NULL,
+    PRIMARY KEY (transcript_id, coder_id)
+) WITHOUT ROWID;
+CREATE TRIGGER codings_stale_insert AFTER INSERT ON codings BEGIN
+    INSERT OR IGNORE INTO coded_stale VALUES (new.transcript_id, new.coder_id);
+END;
+CREATE TRIGGER codings_stale_delete AFTER DELETE ON codings BEGIN
+    INSERT OR IGNORE INTO coded_stale VALUES (old.transcript_id, old.coder_id);
+END;
+CREATE TRIGGER codings_stale_update AFTER UPDATE OF transcript_id, coder_id, start, end ON codings BEGIN
+    INSERT OR IGNORE INTO coded_stale VALUES (old.transcript_id, old.coder_id);
+    INSERT OR IGNORE INTO coded_stale VALUES (new.transcript_id, new.coder_id);
+END;
+INSERT INTO coded_stale SELECT DISTINCT transcript_id, coder_id FROM codings;
+""",
+    )
+    from jhs_qual.store.transcripts import turn_stats
+
+    for tid, characters, *source in db.execute(
+            "SELECT id, length(text), format, source_name, imported_at FROM transcripts").fetchall():
+        speakers = [r[0] for r in db.execute("SELECT speaker FROM turns WHERE transcript_id = ? ORDER BY idx", [tid])]
+        db.execute("INSERT INTO transcript_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   [tid, *turn_stats(characters, speakers), *source])

@@ -4,10 +4,12 @@ per wave with their attributes, answers per item. An import replaces its wave wh
 from __future__ import annotations
 
 import json
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from jhs_qual.store.common import now as _now
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class SurveyStore:
@@ -51,5 +53,7 @@ class SurveyStore:
             people.append({**json.loads(attributes), "wave": row_wave})
             given = json.loads(answers)
             table.append([given.get(item) for item in items])
+        import numpy as np
+
         matrix = np.array(table, dtype=float).reshape(len(people), len(items))  # None -> NaN
         return people, matrix

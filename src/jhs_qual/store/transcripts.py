@@ -16,6 +16,17 @@ from jhs_qual.ingest.attributes import check_key
 from jhs_qual.store.common import now as _now
 
 
+def turn_stats(characters: int, speakers: list[str | None]) -> tuple[int, int, int, str]:
+    """A transcript_stats row from the speakers of its turns in order: turns, characters, heading
+    turns (without a speaker, before the first with one), [[speaker, turns], ...] as JSON."""
+    counts: dict[str, int] = {}
+    for speaker in speakers:
+        if speaker:
+            counts[speaker] = counts.get(speaker, 0) + 1
+    heading = next((i for i, speaker in enumerate(speakers) if speaker), 0)
+    return len(speakers), characters, heading, json.dumps(list(counts.items()), ensure_ascii=False)
+
+
 class TranscriptStore:
     def find_duplicate(self, text_sha256: str, source_sha256: str) -> str | None:
         row = self.db.execute(
@@ -86,6 +97,10 @@ class TranscriptStore:
         with self._write() as db:
             changed = db.execute("UPDATE turns SET speaker = ? WHERE transcript_id = ? AND lower(speaker) = lower(?)",
                                  [new, transcript_id, old]).rowcount
+            self._put_stats(transcript_id, *db.execute("SELECT length(text) FROM transcripts WHERE id = ?",
+                                                       [transcript_id]).fetchone(),
+                            [r[0] for r in db.execute("SELECT speaker FROM turns WHERE transcript_id = ? ORDER BY idx",
+                                                      [transcript_id])])
         if not changed:
             speakers = [r[0] for r in self.db.execute(
                 "SELECT DISTINCT speaker FROM turns WHERE transcript_id = ? AND speaker IS NOT NULL", [transcript_id])]
@@ -185,15 +200,34 @@ class TranscriptStore:
 
     def _index_turns(self, transcript_id: int, text: str, sign: int) -> None:
         """Inside a write: add (+1) or take out (-1) a transcript's turns in the full-text index
-        (an external-content FTS5 table: it is told the words, from the text in hand)."""
-        rows = self.db.execute("SELECT rowid, content_start, end FROM turns WHERE transcript_id = ?",
-                               [transcript_id]).fetchall()
+        (an external-content FTS5 table: it is told the words, from the text in hand) and in
+        what the transcript list shows (transcript_stats; coded_turns worked out again)."""
+        rows = self.db.execute("SELECT rowid, content_start, end, speaker FROM turns WHERE transcript_id = ?"
+                               " ORDER BY idx", [transcript_id]).fetchall()
         if sign > 0:
             self.db.conn.executemany("INSERT INTO turns_fts(rowid, words) VALUES (?, ?)",
-                                     [(r, text[a:b]) for r, a, b in rows])
+                                     [(r, text[a:b]) for r, a, b, _ in rows])
+            self._put_stats(transcript_id, len(text), [r[3] for r in rows])
         else:
             self.db.conn.executemany("INSERT INTO turns_fts(turns_fts, rowid, words) VALUES ('delete', ?, ?)",
-                                     [(r, text[a:b]) for r, a, b in rows])
+                                     [(r, text[a:b]) for r, a, b, _ in rows])
+            self.db.execute("DELETE FROM transcript_stats WHERE transcript_id = ?", [transcript_id])
+            self.db.execute("DELETE FROM coded_turns WHERE transcript_id = ?", [transcript_id])
+
+    def _put_stats(self, transcript_id: int, characters: int, speakers: list[str | None]) -> None:
+        """Inside a write: the transcript list's row of a transcript whose turns changed."""
+        source = self.db.execute("SELECT format, source_name, imported_at FROM transcripts WHERE id = ?",
+                                 [transcript_id]).fetchone()
+        self.db.execute("INSERT OR REPLACE INTO transcript_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [transcript_id, *turn_stats(characters, speakers), *source])
+        self._coded_stale(transcript_id)
+
+    def _coded_stale(self, transcript_id: int | None = None) -> None:
+        """Inside a write: the coded turns of a transcript (None: of all) to be counted again, since
+        which turns are answers changed (its speakers, its interviewer, the interviewer labels)."""
+        self.db.execute("INSERT OR IGNORE INTO coded_stale SELECT DISTINCT transcript_id, coder_id FROM codings"
+                        + ("" if transcript_id is None else " WHERE transcript_id = ?"),
+                        [] if transcript_id is None else [transcript_id])
 
     def set_attributes(self, transcript_id: int, attributes: dict[str, str]) -> None:
         known = self.attribute_keys()
@@ -203,6 +237,8 @@ class TranscriptStore:
             self._put_attributes(transcript_id, attributes)
 
     def _put_attributes(self, transcript_id: int, attributes: dict[str, str]) -> None:
+        if "interviewer" in attributes:  # it names the transcript's interviewer: its answers may change
+            self._coded_stale(transcript_id)
         for key, value in attributes.items():
             if value == "":
                 self.db.execute(
@@ -259,50 +295,18 @@ class TranscriptStore:
             " ORDER BY idx", [transcript_id]))
 
     def transcript_overview(self) -> list[dict]:
-        """Every transcript with attributes, turn counts, speakers and progress per coder."""
+        """Every transcript with attributes, turn counts, speakers and progress per coder: one
+        row each from transcript_stats and coded_turns (kept as turns and codings change)."""
         is_interviewer = self.interviewer_test()
-        rows = list(
-            self.db.query(
-                "SELECT t.id, t.name, t.format, t.source_name, t.imported_at,"
-                " (SELECT count(*) FROM turns WHERE transcript_id = t.id) AS turn_count,"
-                " length(t.text) AS characters FROM transcripts t ORDER BY t.name"
-            )
-        )
+        coded = self.coded_turn_counts(is_interviewer)
+        names = ("id", "name", "format", "source_name", "imported_at", "turn_count", "characters", "heading",
+                 "speakers")
+        rows = [dict(zip(names, row)) for row in self.db.execute(
+            "SELECT t.id, t.name, s.format, s.source_name, s.imported_at, s.turn_count, s.characters, s.heading,"
+            " s.speakers FROM transcripts t JOIN transcript_stats s ON s.transcript_id = t.id ORDER BY t.name")]
         attributes: dict[int, dict[str, str]] = {}
-        for r in self.db.query("SELECT transcript_id, key, value FROM transcript_attributes ORDER BY key"):
-            attributes.setdefault(r["transcript_id"], {})[r["key"]] = r["value"]
-        speakers: dict[int, dict[str, int]] = {}
-        interviewer_turns: dict[int, int] = {}
-        for r in self.db.query(
-            "SELECT transcript_id, speaker, count(*) AS n FROM turns GROUP BY transcript_id, speaker"
-            " ORDER BY transcript_id, min(idx)"
-        ):
-            if r["speaker"]:
-                speakers.setdefault(r["transcript_id"], {})[r["speaker"]] = r["n"]
-            if is_interviewer(r["speaker"]):
-                interviewer_turns[r["transcript_id"]] = interviewer_turns.get(r["transcript_id"], 0) + r["n"]
-        interviewer_names = sorted(
-            {s for spk in speakers.values() for s in spk if is_interviewer(s)}
-        )
-        progress: dict[int, dict[str, int]] = {}
-        # A coding covers the turns from the one it starts in to the one it ends in: found
-        # through the (transcript_id, start) index, not by comparing it with every turn.
-        for r in self.db.query(
-            "SELECT u.transcript_id, cd.name AS coder, count(DISTINCT u.idx) AS coded"
-            " FROM (SELECT c.transcript_id, c.coder_id, c.start, c.end,"
-            "   (SELECT idx FROM turns WHERE transcript_id = c.transcript_id AND start <= c.start"
-            "    ORDER BY start DESC LIMIT 1) AS first,"
-            "   (SELECT idx FROM turns WHERE transcript_id = c.transcript_id AND start < c.end"
-            "    ORDER BY start DESC LIMIT 1) AS last"
-            "  FROM codings c) c"
-            " JOIN coders cd ON cd.id = c.coder_id"
-            " JOIN turns u ON u.transcript_id = c.transcript_id AND u.idx BETWEEN c.first AND c.last"
-            "  AND c.start < u.end AND c.end > u.content_start"
-            " WHERE coalesce(u.speaker, '') NOT IN (SELECT value FROM json_each(?))"
-            " GROUP BY u.transcript_id, cd.name",
-            [json.dumps(interviewer_names)],
-        ):
-            progress.setdefault(r["transcript_id"], {})[r["coder"]] = r["coded"]
+        for tid, key, value in self.db.execute("SELECT transcript_id, key, value FROM transcript_attributes ORDER BY key"):
+            attributes.setdefault(tid, {})[key] = value
         finished: dict[int, list[str]] = {}
         for tid, coder in self.db.execute(
                 "SELECT p.transcript_id, cd.name FROM progress p JOIN coders cd ON cd.id = p.coder_id"
@@ -311,9 +315,10 @@ class TranscriptStore:
         for row in rows:
             tid = row["id"]
             row["attributes"] = attributes.get(tid, {})
-            row["speakers"] = speakers.get(tid, {})
-            row["codable_turns"] = row["turn_count"] - interviewer_turns.get(tid, 0)
-            row["coded_turns"] = progress.get(tid, {})
+            row["speakers"] = dict(json.loads(row["speakers"]))
+            asked = sum(n for speaker, n in row["speakers"].items() if is_interviewer(speaker, tid))
+            row["codable_turns"] = row["turn_count"] - row.pop("heading") - asked
+            row["coded_turns"] = coded.get(tid, {})
             row["finished_by"] = finished.get(tid, [])
         return rows
 

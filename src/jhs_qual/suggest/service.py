@@ -274,9 +274,12 @@ def answer_text(text: str, start: int, end: int, question: tuple[int, int] | Non
 
 
 def turn_index(project, transcript_id: int, is_interviewer) -> tuple[list[dict], list[int], list[bool]]:
-    """A transcript's turns, their starts, and which are the interviewer's."""
+    """A transcript's turns, their starts, and which are no answers (the interviewer's, a heading)."""
+    from jhs_qual.domain.models import not_answers
+
     turns = project.transcript_turns(transcript_id)
-    return turns, [t["start"] for t in turns], [is_interviewer(t["speaker"]) for t in turns]
+    return turns, [t["start"] for t in turns], not_answers([t["speaker"] for t in turns],
+                                                           lambda speaker: is_interviewer(speaker, transcript_id))
 
 
 def codes_per_turn(project, transcript_id: int, coder: str, starts: list[int]) -> list[set[str]]:

@@ -100,11 +100,7 @@ class JhsApp(App):
 
     def _start(self) -> None:
         self.sub_title = f"{self.project.path.name} · {self.coder}"
-        self.switch_mode("project")
-        if not self.served:  # in a browser every idle tab would hold an engine (~240 MiB)
-            # spaCy (~1.1 s) loads in a worker once the first screen is drawn, so that a transcript
-            # opened a moment later has its suggestions at once; startup itself never waits on it
-            self.call_after_refresh(self.request_engine)
+        self.switch_mode("project")  # the transcript list asks for the engine once it is drawn
         if self._open_first is not None:
             transcript_id, turn = self._open_first
             self.open_transcript(transcript_id, turn=turn)
@@ -149,13 +145,21 @@ class JhsApp(App):
             return "meaning"  # a suggester handed in (tests) is the whole engine
         return self._engine_layer
 
+    def warm_engine(self) -> None:
+        """The engine built ahead of use, once the first screen is drawn, so that a transcript opened
+        a moment later has its suggestions at once; not in a browser, where every idle tab would
+        hold one (~240 MiB)."""
+        if not self.served:
+            self.request_engine()
+
     def request_engine(self) -> None:
-        """Build the engine once per workbench, in a worker: what it needs is read here, on
-        the main thread (the worker never touches the database). The keyword layer comes
-        first (spaCy's tokenizer, ~1 s); the semantic layer refines it later (request_semantic)."""
+        """Build the engine once per workbench, in a worker: what it needs (the codes, the coder's
+        codings to learn from: half a second on a big project) is read there too, through a
+        connection of its own (the workbench's stays on the main thread). The keyword layer
+        comes first (spaCy's tokenizer, ~1 s); the semantic layer refines it later (request_semantic)."""
         if self._engine_layer != "none" or self.suggester is not None:
             return
-        from jhs_qual.suggest.assist import EngineInputs, learning_source
+        from jhs_qual.suggest.assist import learning_source
 
         self._engine_layer = "loading"
         try:
@@ -163,12 +167,15 @@ class JhsApp(App):
         except JhsError as error:  # a learn_from naming no coder: said, and the coder's own codings taught
             self.notify(error.one_line(), severity="error", timeout=10)
             self._learns_from = self.coder
-        inputs = EngineInputs.from_project(self.project, coder=self._learns_from)
-        self.run_worker(lambda: self._build_engine(inputs), thread=True, exclusive=True, group="engine")
+        self.run_worker(lambda: self._build_engine(self.project.path, self._learns_from), thread=True,
+                        exclusive=True, group="engine")
 
-    def _build_engine(self, inputs) -> None:
-        from jhs_qual.suggest.assist import Engine
+    def _build_engine(self, path, coder: str | None) -> None:
+        from jhs_qual.store import Project
+        from jhs_qual.suggest.assist import Engine, EngineInputs
 
+        with Project.open(path) as reader:
+            inputs = EngineInputs.from_project(reader, coder=coder)
         engine = Engine(inputs, self.config.suggest, semantic=False, refit=False)
         self.call_from_thread(self._engine_built, engine, "keywords")
         engine.recalibrate()  # to how this coder codes: after the first suggestions, not before them

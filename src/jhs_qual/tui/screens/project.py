@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from jhs_qual.keys import PROJECT
 from jhs_qual.tui.dialogs import AskText, PickOne
 from jhs_qual.tui.filters import parse_filter
 from jhs_qual.tui.keymap import bindings
 from jhs_qual.tui.screens.base import LiveScreen, guarded
+from jhs_qual.tui.widgets.row_table import RowTable
+
+
+ENGINE_AFTER = 0.3  # seconds after the list is mounted
 
 
 def progress_bar(done: int, total: int, width: int = 12) -> Text:
@@ -33,12 +37,14 @@ class ProjectScreen(LiveScreen):
     def compose(self) -> ComposeResult:
         yield Static("", id="project-title", classes="title")
         yield Input(placeholder='filter: school_type=PO role=leer school="Het Baken", or any word said', id="filter")
-        yield DataTable(id="transcripts", cursor_type="row", zebra_stripes=True)
+        yield RowTable(id="transcripts")
         yield Footer()
 
     def on_mount(self) -> None:
         self.refresh_data()
-        self.query_one(DataTable).focus()
+        self.query_one(RowTable).focus()
+        # spaCy (~1 s) in a worker, a moment after the list is drawn (its thread would slow the drawing)
+        self.set_timer(ENGINE_AFTER, self.app.warm_engine)
 
     def refresh_data(self) -> None:
         project, coder = self.app.project, self.app.coder
@@ -48,20 +54,16 @@ class ProjectScreen(LiveScreen):
         self._fill()
 
     def _fill(self) -> None:
-        table = self.query_one(DataTable)
-        keep = table.cursor_row
-        table.clear(columns=True)
-        table.add_columns("transcript", "turns", *self.keys, f"coded by {self.app.coder}")
+        table = self.query_one(RowTable)
         query = parse_filter(self.query_one("#filter", Input).value)
         said = self.app.project.transcripts_saying(query.words) if query.words else None
-        for row in self.rows:
-            if not query.matches(row["name"], row["attributes"], said=said, transcript_id=row["id"]):
-                continue
-            done = row["coded_turns"].get(self.app.coder, 0)
-            table.add_row(row["name"], row["turn_count"], *(row["attributes"].get(k, "") for k in self.keys),
-                          progress_bar(done, row["codable_turns"]), key=str(row["id"]))
-        if table.row_count:
-            table.move_cursor(row=min(keep, table.row_count - 1))
+        shown = [row for row in self.rows
+                 if query.matches(row["name"], row["attributes"], said=said, transcript_id=row["id"])]
+        coder = self.app.coder
+        table.set_rows(["transcript", "turns", *self.keys, f"coded by {coder}"],
+                       [(row["name"], row["turn_count"], *(row["attributes"].get(k, "") for k in self.keys),
+                         progress_bar(row["coded_turns"].get(coder, 0), row["codable_turns"])) for row in shown],
+                       [str(row["id"]) for row in shown])
         unknown = [k for k in query.pairs if k not in self.app.project.attribute_keys()]
         note = (query.error or (f"no attribute {', '.join(unknown)}" if unknown else "")
                 or ("" if table.row_count or not self.rows else "no transcript matches the filter (Escape clears it)"))
@@ -71,30 +73,27 @@ class ProjectScreen(LiveScreen):
         self._fill()
 
     def on_input_submitted(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one(RowTable).focus()
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
 
     def action_clear_filter(self) -> None:
         self.query_one("#filter", Input).value = ""
-        self.query_one(DataTable).focus()
+        self.query_one(RowTable).focus()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.app.open_transcript(int(event.row_key.value))
+    def on_row_table_chosen(self, event: RowTable.Chosen) -> None:
+        self.app.open_transcript(int(event.key))
 
     def action_open(self) -> None:
-        table = self.query_one(DataTable)
-        if table.row_count:
-            self.app.open_transcript(int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+        key = self.query_one(RowTable).cursor_key
+        if key is not None:
+            self.app.open_transcript(int(key))
 
     # --- managing transcripts (each change undoable with u) ------------------------------------
 
     def _selected(self) -> dict | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = self.query_one(RowTable).cursor_key
         return next((r for r in self.rows if str(r["id"]) == key), None)
 
     def _say(self, message: str) -> None:
