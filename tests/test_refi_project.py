@@ -564,3 +564,20 @@ def test_a_bare_qde_and_its_qdpx_are_one_project(tmp_path):
     assert import_qdpx(project, minimal / "minimal_qdpx" / "project.qde").codings == 2
     again = import_qdpx(project, minimal / "minimal.qdpx")
     assert again.codings == 0 and again.memos == 0 and again.codebooks == []
+
+
+@pytest.mark.parametrize("head, refused", [
+    (b'<?xml version="1.0"?>\n<Project name="p"/>', False),
+    (b'\xef\xbb\xbf<?xml version="1.0"?><!-- made by X --><?pi x?>\n<Project/>', False),
+    (b'<?xml version="1.0"?><!-- a comment --><!DOCTYPE p [<!ENTITY a "b">]><Project/>', True),
+    ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE p><Project/>'.encode("utf-16"), True),
+    ('<?xml version="1.0" encoding="UTF-16"?><Project/>'.encode("utf-16-le"), False),
+    (b'<?xml version="1.0"?><!-- ' + b"x" * 70_000, True),  # a prolog that does not end: refused
+])
+def test_the_streamed_qde_may_declare_no_dtd(head, refused):
+    """The .qde is parsed as a stream by Python's C parser (five times defusedxml's speed):
+    its prolog is read first, and a DOCTYPE there (the only place one may stand) is refused,
+    as defusedxml refuses entities."""
+    from jhs_qual.refi.project import PROLOG_BYTES, _declares_dtd
+
+    assert _declares_dtd(head[:PROLOG_BYTES]) is refused

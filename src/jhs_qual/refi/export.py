@@ -8,6 +8,7 @@ Description. Written a source at a time, read back before the file is finished."
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import zipfile
@@ -41,6 +42,7 @@ def _datetime(value: str | None) -> str:
     return value or datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+@functools.lru_cache(maxsize=4096)  # an export's codings share a few thousand moments
 def _when(value: str | None) -> str:
     """A date and time from a file, as stored (ISO 8601, UTC when it says no zone); now when it
     has none or one that is not a date."""

@@ -1,7 +1,8 @@
 """REFI-QDA project import (.qdpx, or a bare .qde with its sources beside it), from any tool.
 
 The archive is checked before anything is read (no absolute paths or '..', bounded size and
-entry count), the XML parsed with defusedxml. Each plain-text source is stored as it is (only
+entry count); the .qde is read as a stream, twice (the head, then one source at a time, as the
+store writes them), by Python's C parser with no DTD allowed. Each plain-text source is stored as it is (only
 its line ends become \\n), its turns found in place; its selections' positions are read in the
 convention the file's evidence supports (`positions.choose_convention`), reported per source.
 Other source types are listed as skipped, and what has no place here counted. The file becomes
@@ -35,6 +36,7 @@ from jhs_qual.refi.codebook import (
     MAX_PROJECT_XML,
     MAX_SOURCE,
     MAX_XML_DEPTH,
+    _deeper_than,
     qde_entry,
     slug,
 )
@@ -121,7 +123,15 @@ class _Capped:
         except NotImplementedError as error:
             raise BadInput(f"{name} is compressed in a way zip readers do not know ({error})", file=path) from None
 
+    def peek(self, size: int) -> bytes:
+        """The first `size` bytes, read again by the next read()."""
+        self._head = self.read(size)
+        return self._head
+
     def read(self, size: int = -1) -> bytes:
+        if getattr(self, "_head", b""):
+            head, self._head = self._head, b""
+            return head
         try:
             data = self.stream.read(size if size >= 0 else self.limit + 1)
         except self.errors as error:
@@ -132,67 +142,73 @@ class _Capped:
         return data
 
 
-def _events(archive, qde: str, path: Path):
-    """(event, element, parent) of the .qde as it is parsed (defusedxml: no entities), nested at
-    most MAX_XML_DEPTH deep; broken XML is one line with its line number."""
-    import defusedxml.ElementTree as SafeET
-    from defusedxml import DefusedXmlException
-    from xml.etree.ElementTree import ParseError
+SOURCE_KINDS = frozenset({"TextSource", "PDFSource", "PictureSource", "AudioSource", "VideoSource"})  # in <Sources>
 
-    parents: list = [None]
+
+def _ends(archive, qde: str, path: Path):
+    """Each element of the .qde as it ends, then the root; only ends (an event costs as much as
+    the parsing). The XML may declare no DTD (so no entities, as defusedxml refuses them): its
+    prolog is read first; then Python's C parser reads it (expat >= 2.4.1 also bounds entity
+    amplification; defusedxml's parser is written in Python and five times slower). Broken XML
+    is one line with its line number."""
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    stream = _Capped(archive, qde, path, MAX_STREAMED_XML)
+    if _declares_dtd(stream.peek(PROLOG_BYTES)):
+        raise BadInput("refused: the XML declares a DTD (entities are not allowed)", file=path)
     try:
-        for event, element in SafeET.iterparse(_Capped(archive, qde, path, MAX_STREAMED_XML), events=("start", "end")):
-            if event == "start":
-                if len(parents) > MAX_XML_DEPTH:
-                    raise BadInput(f"XML nested more than {MAX_XML_DEPTH} levels deep", file=path,
-                                   hint="check the file: REFI-QDA projects nest far less")
-                yield event, element, parents[-1]
-                parents.append(element)
-            else:
-                parents.pop()
-                yield event, element, parents[-1]
-    except DefusedXmlException as error:
-        raise BadInput(f"refused: the XML uses {type(error).__name__} (entities are not allowed)", file=path) from None
+        for _, element in iterparse(stream, events=("end",)):
+            yield element
     except ParseError as error:
         line = error.position[0] if getattr(error, "position", None) else None
         raise BadInput(f"not well-formed XML ({error})", file=path, line=line) from None
+
+
+PROLOG_BYTES = 64 * 1024  # what the XML declaration, comments and a DOCTYPE before the root may take
+_PROLOG = re.compile(r"\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*)*", re.DOTALL)
+
+
+def _declares_dtd(head: bytes) -> bool:
+    """Does the document begin with a DOCTYPE (after its declaration, comments and processing
+    instructions)? A prolog that does not end within its first bytes counts as one."""
+    encoding, skip = "utf-8", 0
+    for start, name in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(start):
+            encoding, skip = name, len(start)
+    if head[:2] in (b"<\x00", b"\x00<"):  # UTF-16 without a byte order mark
+        encoding = "utf-16-le" if head[0] == ord("<") else "utf-16-be"
+    text = head[skip:].decode(encoding, "ignore")
+    rest = text[_PROLOG.match(text).end():]
+    return not rest.startswith("<") or rest.startswith("<!")
 
 
 def _read_head(archive, qde: str, path: Path, dropped: dict[str, int]):
     """The first reading: the project's tree without its sources' contents (each source is
     looked at when it ends: the notes it points at, what it holds that has no place here, then
     let go). Returns (root, {note GUID: source GUID of a NoteRef in a source})."""
-    root, refs, sources = None, {}, None
-    for event, element, parent in _events(archive, qde, path):
-        if root is None:
-            root = element
-            if _local(root.tag) != "Project":
-                raise BadInput(f"the root element is <{_local(root.tag)}>, not <Project>", file=path)
-        elif event == "start" and parent is root and _local(element.tag) == "Sources":
-            sources = element
-        elif event == "end" and parent is sources and sources is not None:
+    refs, root = {}, None
+    for element in _ends(archive, qde, path):
+        root = element  # the last to end
+        if _local(element.tag) in SOURCE_KINDS:
             source = (element.get("guid") or "").strip("{}").lower()
             for ref in _children(element, "NoteRef"):
                 refs[(ref.get("targetGUID") or "").strip("{}").lower()] = source
             _count_dropped([element], dropped)
             element.clear()
+    if _local(root.tag) != "Project":
+        raise BadInput(f"the root element is <{_local(root.tag)}>, not <Project>", file=path)
+    if _deeper_than(root, MAX_XML_DEPTH):
+        raise BadInput(f"XML nested more than {MAX_XML_DEPTH} levels deep", file=path,
+                       hint="check the file: REFI-QDA projects nest far less")
     return root, refs
 
 
 def _stream_sources(archive, qde: str, path: Path):
-    """The second reading: each child of <Sources>, whole, as it ends; let go once it was used."""
-    root, sources = None, None
-    for event, element, parent in _events(archive, qde, path):
-        if root is None:
-            root = element
-        elif event == "start":
-            if parent is root and _local(element.tag) == "Sources":
-                sources = element
-        elif parent is sources and sources is not None:
+    """The second reading: each source, whole, as it ends; emptied once it was used."""
+    for element in _ends(archive, qde, path):
+        if _local(element.tag) in SOURCE_KINDS:
             yield element
-            sources.remove(element)
-        elif parent is root:
-            element.clear()  # read in the first reading
+            element.clear()
 
 
 def _bare_qde(data: bytes, path: Path) -> bytes:
@@ -377,8 +393,11 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
                 if not (0 <= start < end < len(table)):
                     raise BadInput(f"source '{label}': selection {start}:{end} is outside the text "
                                    f"({len(table) - 1} positions)", file=path, field="PlainTextSelection")
-                memo = (child(sel, "Description").text or "").strip() if child(sel, "Description") is not None else ""
-                for coding in _children(sel, "Coding"):
+                parts: dict[str, list] = {}  # its children by kind, in one look (there are 100,000s)
+                for part in sel:
+                    parts.setdefault(_local(part.tag), []).append(part)
+                memo = (parts["Description"][0].text or "").strip() if "Description" in parts else ""
+                for coding in parts.get("Coding", ()):
                     ref = child(coding, "CodeRef")
                     target = guid(ref, "targetGUID")
                     if target not in guid_to_code:
@@ -396,7 +415,7 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
                         guid_to_code[target], who or default_coder, table[start], table[end], memo,
                         origin if origin in ORIGINS else "manual", _when(sel.get("creationDateTime")),
                         _when(sel.get("modifiedDateTime") or sel.get("creationDateTime"))))
-                for ref in _children(sel, "NoteRef"):  # a note on these words (a turn memo, an annotation)
+                for ref in parts.get("NoteRef", ()):  # a note on these words (a turn memo, an annotation)
                     span_notes[guid(ref, "targetGUID")] = (source, table[start], table[end])
             sha = hashlib.sha256(stored_text.encode("utf-8")).hexdigest()
             name = re.sub(r"\.(txt|docx?|rtf|pdf)$", "", label, flags=re.IGNORECASE).strip()
