@@ -275,7 +275,15 @@ async def test_in_vivo_code_rename_merge_and_undo(sample, run, tmp_path):
         await pilot.press("ctrl+u", *"Ontspanning", "enter")
         await pilot.pause()
         assert any(c["label_nl"] == c["label_en"] == "Ontspanning" for c in screen.codes)  # English follows
-        await pilot.press("asterisk", "down", "down", "down", "enter")  # its shortcut key ...
+        await pilot.press("asterisk", "down", "down", "enter")  # its id, which were the words too ...
+        await pilot.pause()
+        await pilot.press("ctrl+u", *"Ont spanning", "enter")  # ... not an id: said, the dialog stays
+        await pilot.pause()
+        assert "is not a code id" in str(app.screen.query_one("#answer-error").render())
+        await pilot.press("ctrl+u", *"ontspanning", "enter")
+        await pilot.pause()
+        assert [c["code"] for c in view.codings_on(5)] == ["bronstein/ontspanning"]
+        await pilot.press("asterisk", *(["down"] * 4), "enter")  # its shortcut key ...
         await pilot.pause()
         await pilot.press("ctrl+u", "u", "enter")  # ... 'u' is undo's: said in the dialog, which stays open
         await pilot.pause()
@@ -283,7 +291,7 @@ async def test_in_vivo_code_rename_merge_and_undo(sample, run, tmp_path):
         await pilot.press("backspace", "z", "enter")  # only the key retyped
         await pilot.pause()
         assert next(c for c in screen.codes if c["label_nl"] == "Ontspanning")["key"] == "z"
-        await pilot.press("asterisk", *(["down"] * 6), "enter")  # merge into ...
+        await pilot.press("asterisk", *(["down"] * 7), "enter")  # merge into ...
         await pilot.pause()
         await pilot.press("down", "enter")  # ... the second other code: new_activities
         await pilot.pause()
@@ -321,6 +329,46 @@ async def test_turn_memo_shown_in_quotes_and_exported(sample, run, tmp_path):
     out = tmp_path / "q.md"
     assert run("quotes", "--code", "flexibility", "-o", str(out)).exit_code == 0
     assert "memo on the turn: klopt met wat de leerkracht zei" in out.read_text(encoding="utf-8")
+
+
+async def test_the_memo_screen_lists_every_memo_with_its_owner_and_opens_it(sample, run):
+    """Memos were only visible in their dialog. F6 lists them with what each hangs on, the
+    coder's own or every coder's (a); Enter opens the transcript on the memo's turn; e edits."""
+    run("code", "add", JHV, "flexibility", "--turn", "6", "--coder", "anna")
+    with Project.open(sample) as project:
+        tid = ids(sample, JHV)
+        turn = project.turn(tid, 4)
+        project.write_memo("anna", "twijfel over de toon", transcript_id=tid, span=(turn["content_start"], turn["end"]))
+        project.write_memo("anna", "rustig gesprek", transcript_id=tid)
+        project.write_memo("ben", "van ben", code_row_id=project.resolve_code("flexibility")["id"])
+        coding = project.transcript_codings(tid, "anna")[0]
+        project.set_memo(coding["id"], "hier begint het")
+    app = app_on(sample)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("f6")
+        await pilot.pause()
+        listing = app.screen.query_one("#memos")
+        shown = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
+        assert any(f"transcript {JHV}" in s and "rustig gesprek" in s for s in shown)
+        assert any(f"turn 4 of {JHV}" in s and "twijfel over de toon" in s for s in shown)
+        assert any(f"coding Flexibiliteit in turn 6 of {JHV}" in s and "hier begint het" in s for s in shown)
+        assert not any("van ben" in s for s in shown)
+        await pilot.press("a")
+        await pilot.pause()
+        assert any("code Flexibiliteit · ben" in str(listing.get_option_at_index(i).prompt)
+                   for i in range(listing.option_count))
+        await pilot.press("a")
+        await pilot.pause()
+        listing.highlighted = next(i for i in range(listing.option_count)
+                                   if "turn 4 of" in str(listing.get_option_at_index(i).prompt))
+        await pilot.press("e", "ctrl+u", *"geen twijfel", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("enter")
+        view = await opened(pilot)
+        assert isinstance(app.screen, CodingScreen) and view.cursor == 3
+    with Project.open(sample) as project:
+        assert "geen twijfel" in {m["text"] for m in project.memos("anna")}
 
 
 # --- 8. the other screens ------------------------------------------------------------------------------

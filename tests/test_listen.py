@@ -291,3 +291,20 @@ async def test_workbench_p_plays_the_turn_and_p_again_stops(interview, null_outp
         await pilot.press("ctrl+q")
     assert not last.running
     project.close()
+
+
+async def test_p_without_a_recording_says_so_once_on_the_status_line(interview):
+    """`p` on a transcript with no recording showed two stacked messages; it is one line, where
+    playing is shown, and no note over the transcript."""
+    assert interview("media", "unlink", "samenwerking").exit_code == 0
+    project = Project.open(interview.project_path)
+    tid = project.transcript("samenwerking")["id"]
+    app = JhsApp(project, coder="anna", config=Config(path=interview.project_path.parent / "config.toml"),
+                 suggester=lambda *args, **kwargs: [], open_transcript=(tid, 1))
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        await pilot.press("p", "p")
+        await pilot.pause()
+        assert "no recording linked to 'samenwerking'" in str(app.screen.query_one("#status").render())
+        assert app.playback is None and not list(app._notifications)
+    project.close()

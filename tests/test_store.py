@@ -341,3 +341,39 @@ def test_search_words_in_reading_order(run, tmp_path):
         assert [(h["transcript"], h["turn"]) for h in project.search_turns("de")] == [("a", 2), ("a", 3)]
         assert project.search_turns('"klas (') == project.search_turns("klas") != []
         assert project.search_turns("/ ( ") == []
+
+
+def test_a_codes_id_may_change_but_never_a_shipped_codes(loaded_project):
+    """Renaming an in-vivo code changed only its Dutch label: its id kept the words. The id may
+    change now (children follow, the codebook's YAML too), but not into a taken or malformed
+    id, and a shipped code's id is fixed: scales and other tools refer to it."""
+    project = loaded_project
+    words = project.create_code("bronstein", "Het gaat over ruzie")
+    child = project.create_code("bronstein", "Nog meer", parent="het_gaat_over_ruzie")
+    project.update_code(words, code_id="conflict")
+    assert project.code_row(words)["code_id"] == "conflict" and project.code_row(child)["parent"] == "conflict"
+    assert "id: conflict" in project.codebook_yaml("bronstein")
+    assert project.update_code(words, code_id="het_gaat_over_ruzie") == {"code_id": "conflict"}  # undo's way back
+    for wrong, said in (("Con flict", "is not a code id"), ("flexibility", "has a code 'flexibility' already")):
+        with pytest.raises(BadInput, match=said):
+            project.update_code(words, code_id=wrong)
+    with pytest.raises(BadInput, match="shipped codebook: its id is fixed"):
+        project.update_code(project.resolve_code("bronstein/flexibility")["id"], code_id="flex")
+
+
+def test_codes_merge_across_codebooks_where_the_target_applies(loaded_project):
+    """Merge offered only codes of the same codebook. Into another codebook it moves the
+    codings where that codebook applies, and refuses, naming the count, where it does not."""
+    project = loaded_project
+    teacher = add(project, "t", "Interviewer: Vraag?\n\nLeraar: Antwoord.", role="leraar")
+    turn = project.turn(teacher, 2)
+    source = project.create_code("bronstein", "Samen lessen maken")
+    project.add_coding(teacher, source, "anna", turn["content_start"], turn["end"])
+    pupils = next(c for c in project.codes("pupil_topics") if c.get("codable", 1))
+    with pytest.raises(BadInput, match="1 transcript\\(s\\) with codings of 'samen_lessen_maken' lie outside"):
+        project.merge_codes(source, pupils["id"])
+    target = project.resolve_code("professional_topics/pupil_sel")
+    record = project.merge_codes(source, target["id"])
+    assert [c["code"] for c in project.transcript_codings(teacher, "anna")] == ["professional_topics/pupil_sel"]
+    project.unmerge_codes(record)
+    assert [c["code"] for c in project.transcript_codings(teacher, "anna")] == ["bronstein/samen_lessen_maken"]

@@ -28,6 +28,7 @@ APP = (
     Key("quotes_screen", "f3", "Quotes", True),
     Key("summary_screen", "f4", "Summary", True),
     Key("compare_screen", "f5", "Compare", True),
+    Key("memos_screen", "f6", "Memos", True),
     Key("help", "?", "Keys", True),
     Key("toggle_theme", "ctrl+t", "Light/dark"),
 )
@@ -120,6 +121,12 @@ COMPARE = (
     Key("build_consensus", "ctrl+b", "Build consensus", True),
 )
 
+MEMOS = (
+    Key("back", "escape", "Back", True),
+    Key("memo_coders", "a", "Mine / all coders", True),
+    Key("edit_listed_memo", "e", "Edit", True),
+)
+
 DIALOG = (
     Key("cancel", "escape", "Cancel", True),
 )
@@ -137,7 +144,7 @@ SEARCH = (
 ALL = APP + CODING + TRANSCRIPT  # what is in force where codes are typed: a code's key may not be one of these
 # Each screen (or dialog) with the bindings in force there: its own and the app's.
 SCREENS = {"coding": APP + CODING + TRANSCRIPT, "transcripts": APP + PROJECT + ROWS, "quotes": APP + QUOTES,
-           "summary": APP + SUMMARY, "compare": APP + COMPARE, "dialog": DIALOG, "memo": MEMO, "search": SEARCH}
+           "summary": APP + SUMMARY, "compare": APP + COMPARE, "memos": APP + MEMOS, "dialog": DIALOG, "memo": MEMO, "search": SEARCH}
 
 # Keys a browser keeps for itself: the page never sees them (Chrome, Firefox, Edge).
 BROWSER_KEEPS = frozenset({

@@ -229,22 +229,47 @@ class CodebookStore:
         return code_row_id
 
     def update_code(self, code_row_id: int, reserved: dict | None = None, **fields) -> dict:
-        """Change a code's label(s), definition, parent or key. Returns the old values of
+        """Change a code's id, label(s), definition, parent or key. Returns the old values of
         the fields changed (for undo)."""
-        editable = ("label_nl", "label_en", "definition", "use_when", "do_not_use_when", "example", "parent", "key",
-                    "colour")
+        editable = ("code_id", "label_nl", "label_en", "definition", "use_when", "do_not_use_when", "example",
+                    "parent", "key", "colour")
         unknown = set(fields) - set(editable)
         if unknown:
             raise BadInput(f"cannot change {', '.join(sorted(unknown))}", field="code")
         row = self.code_row(code_row_id)
         if "label_nl" in fields and not " ".join(str(fields["label_nl"]).split()):
             raise BadInput("a code needs a label", field="label_nl")
+        if "code_id" in fields and fields["code_id"] != row["code_id"]:
+            self._check_new_id(row, fields["code_id"])
         old = {name: row[name] for name in fields}
         with self._write() as db:
             for name, value in fields.items():
                 db.execute(f"UPDATE codes SET {name} = ? WHERE id = ?", [value, code_row_id])
+            if "code_id" in fields:  # its children name it as their parent
+                db.execute("UPDATE codes SET parent = ? WHERE codebook_id = ? AND parent = ?",
+                           [fields["code_id"], row["codebook_id"], row["code_id"]])
             self._rewrite_yaml(row["codebook_id"], reserved)
         return old
+
+    def _check_new_id(self, row: dict, new: str) -> None:
+        """A code's id may change (an in-vivo code named after words that say too much), but not
+        into one that is no id or is taken, and never the id of a shipped code: scales, other
+        tools and exports refer to those."""
+        from jhs_qual.codebook import load_codebook
+        from jhs_qual.codebook.load import ID
+        from jhs_qual.data import shipped_codebook
+
+        if not ID.match(str(new)):
+            raise BadInput(f"'{new}' is not a code id", field="code id",
+                           hint="lower case letters, digits and _, starting with a letter (at most 64)")
+        if self.db.execute("SELECT 1 FROM codes WHERE codebook_id = ? AND code_id = ?",
+                           [row["codebook_id"], new]).fetchone():
+            raise BadInput(f"{row['codebook_id']} has a code '{new}' already", field="code id")
+        shipped = shipped_codebook(row["codebook_id"])
+        if shipped is not None and any(code.id == row["code_id"] for code in load_codebook(shipped).codes):
+            raise BadInput(f"'{row['codebook_id']}/{row['code_id']}' is a code of the shipped codebook: its id is "
+                           "fixed (scales, exports and other tools refer to it)", field="code id",
+                           hint="change its labels instead")
 
     def delete_code(self, code_row_id: int) -> dict:
         """Remove a code without codings (and its rejections and memos). Returns its row, for undo."""
@@ -264,15 +289,23 @@ class CodebookStore:
         return row
 
     def merge_codes(self, source_row_id: int, target_row_id: int) -> dict:
-        """Move every coding, rejection, memo and child of `source` to `target` and
-        remove `source`. Returns what undo needs to put it all back."""
+        """Move every coding, rejection, memo and child of `source` to `target` and remove
+        `source`; `target` may be in another codebook that applies wherever `source` was coded
+        (its children then stay in their codebook). Returns what undo needs to put it all back."""
         source, target = self.code_row(source_row_id), self.code_row(target_row_id)
         if source_row_id == target_row_id:
             raise BadInput("a code cannot be merged into itself", field="CODE")
-        if source["codebook_id"] != target["codebook_id"]:
-            raise BadInput("merge codes of the same codebook", field="CODE",
-                           hint=f"{source['code_id']} is in {source['codebook_id']}, "
-                                f"{target['code_id']} in {target['codebook_id']}")
+        across = source["codebook_id"] != target["codebook_id"]
+        if across:  # into another codebook: every coding must land where that codebook applies
+            scopes, attributes = self.scopes(), self.attributes_by_transcript()
+            outside = [tid for (tid,) in self.db.execute(
+                "SELECT DISTINCT transcript_id FROM codings WHERE code_id = ?", [source_row_id])
+                if not applies(scopes.get(target["codebook_id"], {}), attributes.get(tid, {}))]
+            if outside:
+                raise BadInput(f"{len(outside)} transcript(s) with codings of '{source['code_id']}' lie outside the "
+                               f"scope of '{target['codebook_id']}'", field="CODE",
+                               hint="widen that codebook's scope ('jhs-qual codebook scope') or merge into a code "
+                                    "of a codebook that applies to them")
         record: dict = {"source": source, "target": target_row_id, "moved": [], "dropped": [], "children": []}
         with self._write() as db:
             for coding in db.execute("SELECT * FROM codings WHERE code_id = ?", [source_row_id]).fetchall():
@@ -290,8 +323,9 @@ class CodebookStore:
                     db.execute("UPDATE codings SET code_id = ? WHERE id = ?", [target_row_id, row["id"]])
             record["children"] = [r[0] for r in db.execute(
                 "SELECT id FROM codes WHERE codebook_id = ? AND parent = ?", [source["codebook_id"], source["code_id"]])]
+            # its children go under the target, or (in another codebook) where the source was
             db.execute("UPDATE codes SET parent = ? WHERE codebook_id = ? AND parent = ?",
-                       [target["code_id"], source["codebook_id"], source["code_id"]])
+                       [source["parent"] if across else target["code_id"], source["codebook_id"], source["code_id"]])
             record["memos"] = [r[0] for r in db.execute("SELECT id FROM memos WHERE code_id = ?", [source_row_id])]
             db.execute("UPDATE memos SET code_id = ? WHERE code_id = ?", [target_row_id, source_row_id])
             db.execute("UPDATE OR IGNORE rejections SET code_id = ? WHERE code_id = ?", [target_row_id, source_row_id])

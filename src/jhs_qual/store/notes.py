@@ -125,7 +125,8 @@ class NotesStore:
     def memo_rows(self, coder: str | None = None) -> list[dict]:
         """Every memo with what it belongs to, for a list or an export: free memos (on a
         transcript, a turn, a code, or the project) and memos on codings. Each row: kind,
-        transcript, turn (from 1), code ("codebook/id"), coder, text, updated_at."""
+        transcript, turn (from 1), code ("codebook/id"), coder, text, updated_at; and where it
+        hangs, to open or edit it: transcript_id, code_row_id, span (start, end) and coding_id."""
         import bisect
 
         starts = {tid: [turn[1] for turn in turns] for tid, turns in self.turn_positions().items()}
@@ -142,17 +143,20 @@ class NotesStore:
             rows.append({"kind": kind, "transcript": names.get(m["transcript_id"], ""),
                          "turn": turn_of(m["transcript_id"], m["start"]), "code": refs.get(m["code_row_id"], ""),
                          "coder": m["coder"], "title": m["title"] or "", "text": m["text"],
-                         "updated_at": m["updated_at"]})
-        sql = ("SELECT c.transcript_id, c.code_id, c.start, c.memo, c.updated_at, cd.name FROM codings c"
+                         "updated_at": m["updated_at"], "transcript_id": m["transcript_id"],
+                         "code_row_id": m["code_row_id"], "span": (m["start"], m["end"]) if m["start"] is not None
+                         else None, "coding_id": None})
+        sql = ("SELECT c.transcript_id, c.code_id, c.start, c.memo, c.updated_at, cd.name, c.id, c.end FROM codings c"
                " JOIN coders cd ON cd.id = c.coder_id WHERE c.memo != ''")
         params = []
         if coder is not None:
             sql += " AND cd.name = ?"
             params.append(coder)
-        for tid, code_row, start, memo, updated, name in self.db.execute(sql + " ORDER BY c.transcript_id, c.start",
-                                                                          params):
+        for tid, code_row, start, memo, updated, name, coding_id, end in self.db.execute(
+                sql + " ORDER BY c.transcript_id, c.start", params):
             rows.append({"kind": "coding", "transcript": names.get(tid, ""), "turn": turn_of(tid, start),
                          "code": refs.get(code_row, ""), "coder": name, "title": "", "text": memo,
-                         "updated_at": updated})
+                         "updated_at": updated, "transcript_id": tid, "code_row_id": code_row, "span": (start, end),
+                         "coding_id": coding_id})
         order = {"project": 0, "code": 1, "transcript": 2, "turn": 3, "coding": 3}
         return sorted(rows, key=lambda r: (r["transcript"], order[r["kind"]], r["turn"] or 0, r["code"], r["coder"]))

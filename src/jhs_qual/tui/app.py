@@ -27,7 +27,7 @@ from jhs_qual.tui.keymap import bindings
 POLL_SECONDS = 1.0
 REFIT_EVERY = 30  # codings between refits of the score to the coder (suggest/calibrate.py: refit)
 _ACTIONS = {"quit": "quit", "project_screen": "project", "quotes_screen": "quotes", "summary_screen": "summary",
-            "compare_screen": "compare"}
+            "compare_screen": "compare", "memos_screen": "memos"}
 
 
 class QuitWhenDone(Message):
@@ -44,6 +44,7 @@ class JhsApp(App):
         "quotes": "jhs_qual.tui.screens.quotes:QuotesScreen",
         "summary": "jhs_qual.tui.screens.summary:SummaryScreen",
         "compare": "jhs_qual.tui.screens.compare:CompareScreen",
+        "memos": "jhs_qual.tui.screens.memos:MemosScreen",
     }
 
     def __init__(self, project: Project, coder: str = "", config: Config | None = None,
@@ -323,6 +324,9 @@ class JhsApp(App):
 
     def action_compare(self) -> None:
         self.go("compare")
+
+    def action_memos(self) -> None:
+        self.go("memos")
 
     def action_help(self) -> None:
         if self.screen.query("HelpPanel"):

@@ -157,6 +157,7 @@ class CodeEditing:
             return
         code = next((c for c in self.codes if c["id"] == code["id"]), code)
         actions = [("Rename (Dutch label)", self._rename, "label_nl"), ("English label", self._rename, "label_en"),
+                   ("Id (how exports and other tools name it)", self._rename, "code_id"),
                    ("Definition", self._rename, "definition"), ("Shortcut key", self._rename, "key"),
                    ("Move under another code", self._move, None), ("Move to the top level", self._move, "top"),
                    ("Merge into another code (its codings move along)", self._merge, None),
@@ -179,7 +180,7 @@ class CodeEditing:
     @guarded
     def _rename(self, code: dict, field: str) -> None:
         names = {"label_nl": "Dutch label", "label_en": "English label", "definition": "definition",
-                 "key": "shortcut key (one character; empty: none)"}
+                 "key": "shortcut key (one character; empty: none)", "code_id": "id (a-z, 0-9, _)"}
 
         def attempt(value: str) -> str | None:
             """Saved, or why not: the dialog stays open with what was typed (a key taken, a label empty)."""
@@ -213,7 +214,8 @@ class CodeEditing:
 
     @guarded
     def _merge(self, code: dict, _=None) -> None:
-        others = self._others(code)
+        """Into a code of its own codebook or of another that applies here (listed after them)."""
+        others = self._others(code) + [c for c in self.codes if c["codebook_id"] != code["codebook_id"]]
         project = self.app.project
 
         def chosen(index: int | None) -> None:
@@ -225,7 +227,8 @@ class CodeEditing:
                                f"merged {code['label_nl']} into {target['label_nl']} (u to undo)", code_gone=True)
 
         self.app.push_screen(PickOne(f"Merge {code['label_nl']} into which code?",
-                                     [c["label_nl"] for c in others]), chosen)
+                                     [c["label_nl"] if c["codebook_id"] == code["codebook_id"]
+                                      else f"{c['label_nl']} ({c['codebook_id']})" for c in others]), chosen)
 
     @guarded
     def _delete(self, code: dict, _=None) -> None:

@@ -11,7 +11,7 @@ One recording plays at a time, in the whole app; leaving the screen stops it.
 
 from __future__ import annotations
 
-from jhs_qual.errors import BadInput
+from jhs_qual.errors import BadInput, JhsError
 from jhs_qual.listen import player as players
 from jhs_qual.listen.clips import clock, turn_clip
 from jhs_qual.tui.screens.base import guarded
@@ -55,18 +55,28 @@ class Listening:
                          f"{'normal' if self.app.listen_speed == 0.5 else 'slower'})")
 
     def _play(self, turn_index: int) -> None:
-        if self.app.served:
-            raise BadInput("recordings do not play in the browser workbench (they would play on the server)",
-                           hint="play them in the terminal workbench, or with `jhs-qual play`")
-        view = self.query_one(TranscriptView)
-        project, config = self.app.project, self.app.config
-        recording = project.playable_media(self.transcript_id, self.transcript_name)
-        clip = turn_clip(view.turns, turn_index, name=f"'{self.transcript_name}'")
+        """Play a turn; why it cannot (no recording linked, none where it was, no times) is said
+        once, on the status line, where the playing is shown (not as a note over it)."""
+        try:
+            recording, clip = self._clip(turn_index)
+        except JhsError as error:
+            self.app.bell()
+            self._status(error.one_line())
+            return
+        config = self.app.config
         self.stop_playback()
         self.app.playback = players.start(recording, clip, player=config.player, output=config.audio_output,
                                           speed=self.app.listen_speed)
         self._listen_timer = self.set_interval(POLL_SECONDS, self._show_playback)
         self._show_playback()
+
+    def _clip(self, turn_index: int):
+        if self.app.served:
+            raise BadInput("recordings do not play in the browser workbench (they would play on the server)",
+                           hint="play them in the terminal workbench, or with `jhs-qual play`")
+        view = self.query_one(TranscriptView)
+        recording = self.app.project.playable_media(self.transcript_id, self.transcript_name)
+        return recording, turn_clip(view.turns, turn_index, name=f"'{self.transcript_name}'")
 
     def _playing(self) -> bool:
         if self.app.playback is not None and self.app.playback.running:
