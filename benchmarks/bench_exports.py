@@ -90,7 +90,7 @@ def main() -> None:
             project.db.execute("SELECT code_id, count(*), count(DISTINCT transcript_id) FROM codings GROUP BY code_id").fetchall()
             baseline = time.perf_counter() - began
         project_args = ["--project", str(path)]
-        summary = ["summary", "--format", "csv", "-o", str(Path(folder) / "s.csv"), *project_args]
+        summary = ["summary", "-o", str(Path(folder) / "s.md"), *project_args]
         quotes = ["quotes", "--code", "bronstein/interdependence", "--format", "csv", "-o", str(Path(folder) / "q.csv"),
                   *project_args]
         s_in, q_in = in_process(summary), in_process(quotes)

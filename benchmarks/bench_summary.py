@@ -1,4 +1,4 @@
-"""`jhs-qual summary -o summary.csv` (every code, by school_type, co-occurrence on
+"""`jhs-qual summary -o summary.md` (every code, by school_type, co-occurrence on
 overlapping spans) at two sizes, beside its limit.
 
 The limit: the same counts in SQL, one query each: codings and transcripts per code,
@@ -39,7 +39,7 @@ print(len(rows))
 def main() -> None:
     compare_at_sizes(
         "summary (by school_type, co-occurrence on overlapping spans)",
-        lambda folder, n: [JHS, "summary", "-o", str(folder / f"summary{n}.csv"), "--force",
+        lambda folder, n: [JHS, "summary", "-o", str(folder / f"summary{n}.md"), "--force",
                            "--project", str(folder / f"coded{n}.jhsq")],
         lambda folder, n: python(LIMIT, str(folder / f"coded{n}.jhsq")),
         "the same counts in four SQL queries (per code, per code and value, per code and transcript, overlapping pairs)",

@@ -427,10 +427,10 @@ async def test_summary_arrows_and_no_double_counting(sample, run):
     run("code", "add", JHV, "flexibility", "--turn", "2", "--coder", "ben")
     run("consensus", "--coders", "anna", "ben", "--into", "consensus")
     assert run("autocode", JHV, "--coder", "auto", "--min-score", "0").exit_code == 0
-    listed = run("summary", "--by", "role", "--format", "csv", "-o", "-").output
+    listed = run("summary", "--by", "role", "--format", "csv", "--table", "codes", "-o", "-").output
     row = next(line for line in listed.splitlines() if line.startswith("bronstein/flexibility,"))
     assert row.split(",")[2] == "2"  # codings: anna + ben
-    everything = run("summary", "--by", "role", "--all-coders", "--format", "csv", "-o", "-").output
+    everything = run("summary", "--by", "role", "--all-coders", "--format", "csv", "--table", "codes", "-o", "-").output
     assert next(line for line in everything.splitlines() if line.startswith("bronstein/flexibility,")).split(",")[2] != "2"
     app = app_on(sample)
     async with app.run_test(size=(120, 40)) as pilot:

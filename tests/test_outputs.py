@@ -15,7 +15,7 @@ SIGNATURE = {"xlsx": b"PK", "docx": b"PK", "qdpx": b"PK", "jhsq": b"SQLite forma
 
 # command, its formats (the first is what standard output gets), whether -o is required.
 COMMANDS = [
-    (["summary"], ["table", "md", "csv", "xlsx", "html"], False),
+    (["summary", "--table", "codes"], ["table", "md", "csv", "xlsx", "html"], False),
     (["codings", "export"], ["csv", "xlsx"], False),
     (["compare", "--coders", "anna", "ben"], ["table", "csv", "xlsx", "json", "md"], False),
     (["quotes"], ["md", "docx", "xlsx", "csv", "html"], False),
@@ -123,3 +123,15 @@ def test_agreement_table_refuses_what_does_not_apply(run, tmp_path):
     empty.write_text("", encoding="utf-8")
     refused = run("agreement-table", str(empty), project=False)
     assert refused.exit_code == 2 and "empty file: a CSV needs a header row" in refused.output
+
+
+def test_a_summary_csv_holds_one_table_named_by_table(coded, tmp_path):
+    """summary --format csv put its four tables into one CSV between '# codes' lines, which no
+    CSV reader reads as a table: a CSV now needs --table, and names the choices without it."""
+    refused = coded("summary", "-o", str(tmp_path / "s.csv"))
+    assert refused.exit_code == 2 and "--table codes, by, cooccurrence or transcripts" in refused.output
+    assert not (tmp_path / "s.csv").exists()
+    by = coded("summary", "--by", "role", "--table", "by", "--format", "csv").output.splitlines()
+    assert by[0].startswith("code,label,leraar codings") and not any(line.startswith("#") for line in by)
+    terminal = coded("summary").output
+    assert "co-occurrence (overlap)" in terminal and "code x transcript: 1 transcript column" in terminal

@@ -152,7 +152,7 @@ def test_filters_limit_lengths(sheet_project, tmp_path):
 def test_file_derived_names_are_pseudonymised_too(sheet_project, tmp_path):
     sheet_project("pseudonyms", "add", "De Linde", "School A")
     out = tmp_path / "s.csv"
-    assert sheet_project("summary", "--format", "csv", "-o", str(out)).exit_code == 0
+    assert sheet_project("summary", "--format", "csv", "--table", "transcripts", "-o", str(out)).exit_code == 0
     text = out.read_text(encoding="utf-8-sig")
     assert "linde" not in text.lower() and "po_leraar_school_a" in text
     codings = tmp_path / "c.csv"

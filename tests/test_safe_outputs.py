@@ -54,7 +54,8 @@ def exports(run: Cli, folder: Path) -> list[Path]:
     commands = [
         (["codings", "export"], "codings.csv"),
         *[(["quotes"], f"quotes.{ext}") for ext in ("csv", "xlsx", "md", "html", "docx")],
-        *[(["summary", "--format", ext], f"summary.{ext}") for ext in ("csv", "xlsx", "md", "html")],
+        (["summary", "--table", "codes"], "summary.csv"),
+        *[(["summary", "--format", ext], f"summary.{ext}") for ext in ("xlsx", "md", "html")],
         (["compare", "--coders", "=evil", "auto"], "compare.xlsx"),
         (["export-qdpx"], "project.qdpx"),
         (["codebook", "export"], "codebooks.qdc"),

@@ -117,6 +117,9 @@ def quotes(code_refs, children, where, coder, limit, min_length, max_length, con
         _warn_names(pseudonymiser, lambda: (f"{q.text} {q.context}" for t in themes for q in t.quotes), project)
 
 
+SUMMARY_TABLES = ("codes", "by", "cooccurrence", "transcripts")  # in the order summary makes them
+
+
 @cli.command()
 @click.option("--by", "by", default="school_type", show_default=True, metavar="ATTR",
               help="The attribute to break the counts down by.")
@@ -126,12 +129,15 @@ def quotes(code_refs, children, where, coder, limit, min_length, max_length, con
 @click.option("--cooccurrence", type=click.Choice(["overlap", "turn"]), default="overlap", show_default=True,
               help="Codes co-occur on overlapping spans, or within the same turn.")
 @output_options("table", "md", "csv", "xlsx", "html")
+@click.option("--table", "only", type=click.Choice(SUMMARY_TABLES),
+              help="Only this table: codes, by (the attribute), cooccurrence or transcripts (code x transcript). "
+                   "A CSV holds one table, so it needs this.")
 @click.option("--no-pseudonymise", "raw", is_flag=True, help="Leave names in transcript names and labels as they are.")
 @project_option
 @force_option
 @raw_csv_option
-def summary(by: str, coder: str | None, all_coders: bool, cooccurrence: str, out: Output, raw: bool,
-            project_path: Path | None) -> None:
+def summary(by: str, coder: str | None, all_coders: bool, cooccurrence: str, out: Output, only: str | None,
+            raw: bool, project_path: Path | None) -> None:
     """Which themes come up, for whom, how often: per code, by attribute, co-occurrence, per transcript.
 
     Of people's codings by default: autocode's and consensus coders' are left out
@@ -143,6 +149,10 @@ def summary(by: str, coder: str | None, all_coders: bool, cooccurrence: str, out
 
     if coder and all_coders:
         raise BadInput("--coder and --all-coders exclude each other", field="--all-coders")
+    if out.fmt == "csv" and only is None:
+        raise BadInput("a CSV holds one table and the summary has four: choose one with --table codes, by, "
+                       "cooccurrence or transcripts", field="--table", hint="or write them all: -o summary.xlsx "
+                       "(or .md, .html)")
     with open_project(project_path) as project:
         by = check_key(by, project.attribute_keys(), field="--by")
         if coder:
@@ -173,6 +183,8 @@ def summary(by: str, coder: str | None, all_coders: bool, cooccurrence: str, out
                               [[ref, *(result.per_transcript[ref].get(t, 0) for t in result.transcripts)]
                                for ref, _ in used]),
     }
+    if only is not None:
+        sheets = dict([list(sheets.items())[SUMMARY_TABLES.index(only)]])
     if pseudonymiser:
         sheets = {title: ([pseudonymiser.apply(str(h)) for h in header],
                           [[pseudonymiser.apply(v) if isinstance(v, str) else v for v in row] for row in rows])
@@ -188,18 +200,21 @@ def summary(by: str, coder: str | None, all_coders: bool, cooccurrence: str, out
 
         console = Console(width=None if sys.stdout.isatty() else 200)  # piped: never cut a code
         console.print(notes[0])
-        for title, (header, rows) in list(sheets.items())[:2]:
+        for title, (header, rows) in list(sheets.items())[:3]:
             table = Table(title=title, title_justify="left", header_style="bold")
             for i, name in enumerate(header):
                 table.add_column(str(name), justify="left" if i < 2 else "right", no_wrap=i == 0)
             for row in rows:
                 table.add_row(*(str(v) for v in row))
             console.print(table if rows else f"{title}: no codings")
+        if "code x transcript" in sheets:  # a column per transcript: for a file, not a terminal
+            console.print(f"code x transcript: {plural(len(result.transcripts), 'transcript column')}; write it "
+                          "with -o summary.xlsx (or .md, .html), or --table transcripts")
         return
     if fmt == "md":
         tables.write_markdown(output, f"Summary: {name}", sheets, notes)
     elif fmt == "csv":
-        tables.write_csv(output, sheets)
+        tables.write_csv(output, next(iter(sheets.values())))  # --table chose it
     elif fmt == "xlsx":
         tables.write_xlsx(output, sheets, notes)
     else:
@@ -326,7 +341,7 @@ def memos_export(out: Output, coder: str | None, raw: bool, project_path: Path |
     if out.fmt == "md":
         tables.write_markdown(out.path, f"Memos: {name}", sheets, notes)
     elif out.fmt == "csv":
-        tables.write_csv(out.path, sheets)
+        tables.write_csv(out.path, (header, rows))
     elif out.fmt == "xlsx":
         tables.write_xlsx(out.path, sheets, notes)
     else:

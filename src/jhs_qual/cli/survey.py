@@ -122,7 +122,7 @@ def _write(results: list[dict], out: Output, by: str | None) -> None:
     if out.fmt == "md":
         tables.write_markdown(out.path, "Questionnaire scales", sheets, [note])
     elif out.fmt == "csv":
-        tables.write_csv(out.path, sheets)
+        tables.write_csv(out.path, (header, rows))
     else:
         tables.write_xlsx(out.path, sheets, [note])
     out.report(f"wrote {out.path}: {plural(len(results), 'scale')}")

@@ -114,15 +114,14 @@ def write_markdown(path: Path, title: str, sheets: dict[str, Table], notes: list
         tmp.write_text("\n".join(lines), encoding="utf-8")
 
 
-def write_csv(path: Path, sheets: dict[str, Table]) -> None:
-    """Every table in one file: a title row, the table, a blank row."""
+def write_csv(path: Path, table: Table) -> None:
+    """One table, its header row first: a CSV holds one table (several in one file, between
+    title rows, are what no CSV reader reads as a table)."""
+    header, rows = table
     with replacing(path) as tmp, open(tmp, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
-        for name, (header, rows) in sheets.items():
-            writer.writerow(csv_row([f"# {name}"]))
-            writer.writerow(csv_row(header))
-            writer.writerows(csv_row(row) for row in rows)
-            writer.writerow([])
+        writer.writerow(csv_row(header))
+        writer.writerows(csv_row(row) for row in rows)
 
 
 def bar_chart(title: str, bars: list[tuple[str, float, str]], width: int = 640) -> str:
