@@ -7,7 +7,8 @@
 - keypress to stored coding, median of 50 (target < 50 ms), against a key
   that only moves the cursor: timed in the app from the key's handler, to
   the committed row (the handler's return) and on to the redrawn view (the
-  app idle again after the refresh it asked for); the pilot's end-to-end
+  app idle again after the refresh it asked for; median and 90th percentile,
+  target under 100 ms); the pilot's end-to-end
   figure, which adds run_test's own wait after each press, is printed too.
 
     .venv/bin/python benchmarks/bench_tui.py [--transcripts 1000] [--turns 5000]
@@ -110,20 +111,46 @@ async def measure(path: Path) -> dict[str, float]:
         tid = screen.transcript_id
         code = screen.by_key["a"]
         view = screen.query_one("TranscriptView")
-        # In the app: the handler a key press runs to the committed row, and on to the redrawn view
-        # (the app idle again after the refresh the handler asked for: Textual paints when idle).
+        # Timed in the steady state a coder works in: the engine built and its semantic layer loaded
+        # (while they load, their threads take turns with the screen's).
+        waited = time.perf_counter()
+        while app.engine_layer() != "meaning" and time.perf_counter() - waited < 120:
+            await pilot.pause(0.1)
+        await app.workers.wait_for_complete()
+        figures["engine_wait"] = time.perf_counter() - waited
+        # In the app: the handler a key press runs to the committed row, and on to the redrawn view:
+        # the first frame Textual writes after it (App._display, private, watched here only: the
+        # time a coder sees the change; learning from the coding comes after that frame).
+        frames: list[float] = []
+        display = app._display
+
+        def record(screen, renderable):
+            if renderable is not None:
+                frames.append(time.perf_counter())
+            return display(screen, renderable)
+
+        app._display = record
+
+        async def drawn_after(began: float) -> float:
+            while not any(t > began for t in frames):
+                await pilot.pause(0.001)
+            return next(t for t in frames if t > began) - began
+
         handler_code, handler_move, drawn_code, drawn_move = [], [], [], []
         for _ in range(50):
             began = time.perf_counter()
             view.action_move(1)
             handler_move.append(time.perf_counter() - began)
+            drawn_move.append(await drawn_after(began))
+            while screen._shown_for != view.cursor:  # the turn settled: its suggestions on screen
+                await pilot.pause(0.005)
+            await app.workers.wait_for_complete()
             await pilot.pause()
-            drawn_move.append(time.perf_counter() - began)
             began = time.perf_counter()
             screen.apply_code(code)
             handler_code.append(time.perf_counter() - began)
+            drawn_code.append(await drawn_after(began))
             await pilot.pause()
-            drawn_code.append(time.perf_counter() - began)
         # End to end through run_test: includes the pilot's own wait after every press.
         pilot_code, pilot_move = [], []
         for _ in range(20):
@@ -142,6 +169,8 @@ async def measure(path: Path) -> dict[str, float]:
         figures["key_move"] = statistics.median(handler_move)
         figures["drawn_code"] = statistics.median(drawn_code)
         figures["drawn_move"] = statistics.median(drawn_move)
+        figures["drawn_code_p90"] = statistics.quantiles(drawn_code, n=10)[-1]
+        figures["drawn_move_p90"] = statistics.quantiles(drawn_move, n=10)[-1]
         figures["pilot_code"] = statistics.median(pilot_code)
         figures["pilot_move"] = statistics.median(pilot_move)
     return figures
@@ -175,6 +204,8 @@ def main() -> None:
     print(f"keypress to the redrawn view, median of 50: coding {f['drawn_code'] * 1000:5.1f} ms"
           f"   cursor move {f['drawn_move'] * 1000:5.1f} ms   ratio {f['drawn_code'] / f['drawn_move']:4.1f}x"
           "   (target < 50 ms)")
+    print(f"keypress to the redrawn view, 90th percentile of 50: coding {f['drawn_code_p90'] * 1000:5.1f} ms"
+          f"   cursor move {f['drawn_move_p90'] * 1000:5.1f} ms   (target < 100 ms)")
     print(f"  the same through run_test's pilot (adds the pilot's wait per press): coding "
           f"{f['pilot_code'] * 1000:5.0f} ms, cursor move {f['pilot_move'] * 1000:5.0f} ms")
 

@@ -18,7 +18,8 @@ def not_answers(speakers: Sequence[str | None], is_interviewer: Callable[[str | 
     speaker before the first turn with one (a Word title, a header block). A transcript without
     any speaker label is all answers."""
     first = next((i for i, speaker in enumerate(speakers) if speaker), 0)
-    return [i < first or is_interviewer(speaker) for i, speaker in enumerate(speakers)]
+    asks = {speaker: is_interviewer(speaker) for speaker in set(speakers)}  # a handful of speakers, 1000s of turns
+    return [i < first or asks[speaker] for i, speaker in enumerate(speakers)]
 
 
 def question_before(interviewer: Sequence[bool], index: int) -> int | None:

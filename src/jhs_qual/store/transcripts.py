@@ -202,6 +202,7 @@ class TranscriptStore:
         """Inside a write: add (+1) or take out (-1) a transcript's turns in the full-text index
         (an external-content FTS5 table: it is told the words, from the text in hand) and in
         what the transcript list shows (transcript_stats; coded_turns worked out again)."""
+        self.__dict__.pop("_turns_cache", None)
         rows = self.db.execute("SELECT rowid, content_start, end, speaker FROM turns WHERE transcript_id = ?"
                                " ORDER BY idx", [transcript_id]).fetchall()
         if sign > 0:
@@ -215,7 +216,9 @@ class TranscriptStore:
             self.db.execute("DELETE FROM coded_turns WHERE transcript_id = ?", [transcript_id])
 
     def _put_stats(self, transcript_id: int, characters: int, speakers: list[str | None]) -> None:
-        """Inside a write: the transcript list's row of a transcript whose turns changed."""
+        """Inside a write: the transcript list's row of a transcript whose turns changed (and the
+        turns read before forgotten)."""
+        self.__dict__.pop("_turns_cache", None)
         source = self.db.execute("SELECT format, source_name, imported_at FROM transcripts WHERE id = ?",
                                  [transcript_id]).fetchone()
         self.db.execute("INSERT OR REPLACE INTO transcript_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -290,9 +293,16 @@ class TranscriptStore:
 
     def transcript_turns(self, transcript_id: int) -> list[dict]:
         """Every turn of a transcript in reading order, with its spans and timestamps."""
-        return list(self.db.query(
-            "SELECT idx, speaker, start, content_start, end, ts_start, ts_end FROM turns WHERE transcript_id = ?"
-            " ORDER BY idx", [transcript_id]))
+        key = (transcript_id, self.data_version())  # another connection's commit changes the version
+        cache = self.__dict__.setdefault("_turns_cache", {})
+        if key not in cache:  # the workbench asks at every coding (the learner's question before it)
+            names = ("idx", "speaker", "start", "content_start", "end", "ts_start", "ts_end")
+            if len(cache) >= 8:
+                cache.clear()
+            cache[key] = [dict(zip(names, row)) for row in self.db.execute(
+                "SELECT idx, speaker, start, content_start, end, ts_start, ts_end FROM turns WHERE transcript_id = ?"
+                " ORDER BY idx", [transcript_id])]
+        return [dict(turn) for turn in cache[key]]
 
     def transcript_overview(self) -> list[dict]:
         """Every transcript with attributes, turn counts, speakers and progress per coder: one

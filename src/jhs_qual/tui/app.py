@@ -225,10 +225,12 @@ class JhsApp(App):
     # --- changes -------------------------------------------------------------------
 
     def changed(self) -> None:
-        """This window changed the project: learn from it, refresh the screen now."""
+        """This window changed the project: refresh the screen now, and learn from it once that
+        is drawn (the learner reads the new codings and the semantic layer encodes them: tens of
+        milliseconds the coder need not wait for)."""
         self._seen_version = self.project.data_version()
-        self._learn()
         self._refresh_screens()
+        self.call_after_refresh(self._learn)
 
     def _learn(self) -> None:
         """The engine follows this coder's codings as they are now (new ones read, removed ones
