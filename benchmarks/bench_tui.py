@@ -87,6 +87,23 @@ async def measure(path: Path) -> dict[str, float]:
     start = time.perf_counter()
     app = JhsApp(Project.open(path), coder="bench", config=Config(path=path.parent / "config.toml"))
     async with app.run_test(size=(140, 45)) as pilot:
+        # A screen is drawn when Textual writes a frame of it (App._display, private, watched here only:
+        # the time a coder sees a change; learning from a coding comes after that frame).
+        frames: list[tuple[float, str]] = []  # (when, the screen's class)
+        display = app._display
+
+        def record(screen, renderable):
+            if renderable is not None:
+                frames.append((time.perf_counter(), type(screen).__name__))
+            return display(screen, renderable)
+
+        app._display = record
+
+        async def drawn_after(began: float, screen: str = "CodingScreen") -> float:
+            while not any(t > began and name == screen for t, name in frames):
+                await pilot.pause(0.001)
+            return next(t for t, name in frames if t > began and name == screen) - began
+
         while not isinstance(app.screen, ProjectScreen) or app.screen.query_one("#transcripts").row_count == 0:
             await pilot.pause(0.01)
         figures["startup"] = time.perf_counter() - start
@@ -99,8 +116,7 @@ async def measure(path: Path) -> dict[str, float]:
             await pilot.press("enter")
             while not isinstance(app.screen, CodingScreen):
                 await pilot.pause(0.005)
-            await pilot.pause()  # mounted and drawn
-            return time.perf_counter() - began
+            return await drawn_after(began)  # its first frame
 
         figures["open_short"] = await open_row(1)
         await pilot.press("escape")
@@ -118,24 +134,6 @@ async def measure(path: Path) -> dict[str, float]:
             await pilot.pause(0.1)
         await app.workers.wait_for_complete()
         figures["engine_wait"] = time.perf_counter() - waited
-        # In the app: the handler a key press runs to the committed row, and on to the redrawn view:
-        # the first frame Textual writes after it (App._display, private, watched here only: the
-        # time a coder sees the change; learning from the coding comes after that frame).
-        frames: list[float] = []
-        display = app._display
-
-        def record(screen, renderable):
-            if renderable is not None:
-                frames.append(time.perf_counter())
-            return display(screen, renderable)
-
-        app._display = record
-
-        async def drawn_after(began: float) -> float:
-            while not any(t > began for t in frames):
-                await pilot.pause(0.001)
-            return next(t for t in frames if t > began) - began
-
         handler_code, handler_move, drawn_code, drawn_move = [], [], [], []
         for _ in range(50):
             began = time.perf_counter()
