@@ -75,7 +75,8 @@ def main() -> None:
     parser.add_argument("--qc", help="the qc program (qualitative-coding), to time beside jhs-qual")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from scale import corpus
+    from scale import corpus, record
+    from scale import run as run_process
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -83,17 +84,19 @@ def main() -> None:
         for size in args.sizes:
             source = corpus(folder, size)
             ours, limit, peer = [], [], []
-            for run in range(args.runs):
-                project = folder / f"p{size}-{run}.jhsq"
+            for n in range(args.runs):
+                project = folder / f"p{size}-{n}.jhsq"
                 subprocess.run([JHS, "init", str(project)], check=True, capture_output=True)
-                ours.append(timed([JHS, "import", str(source), "--project", str(project)]))
-                limit.append(raw_inserts(source, folder / f"raw{size}-{run}.db"))
+                ours.append(run_process([JHS, "import", str(source), "--project", str(project)]))
+                limit.append(raw_inserts(source, folder / f"raw{size}-{n}.db"))
                 if args.qc:
-                    where = folder / f"qc{size}-{run}"
+                    where = folder / f"qc{size}-{n}"
                     where.mkdir()
                     subprocess.run([args.qc, "init"], cwd=where, check=True, capture_output=True)
                     peer.append(timed([args.qc, "corpus", "import", "-r", "-i", "verbatim", str(source)], cwd=where))
-            mine = times[size] = statistics.median(ours)
+            mine = times[size] = statistics.median(t for t, _ in ours)
+            record("import", size, (mine, max(m for _, m in ours)), (statistics.median(limit), 0.0),
+                   "raw inserts of the parsed texts and turns")
             line = (f"import of {size} transcripts: jhs-qual {mine:.2f} s | raw inserts of the same rows "
                     f"{statistics.median(limit):.2f} s ({mine / statistics.median(limit):.1f}x)")
             if peer:

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import JHS, coded_project, python, run  # noqa: E402
+from scale import JHS, coded_project, python, record, run  # noqa: E402
 
 LIMIT = """
 import sqlite3, sys
@@ -110,6 +110,8 @@ def main() -> None:
                                           ("workbench", workbench, bare, "a bare Textual app's start")):
             t_ours, t_limit = statistics.median(ours), statistics.median(theirs)
             grown[name].append(t_ours)
+            record("transcripts" if name == "transcripts" else "workbench start to the transcript list", size,
+                   (t_ours, 0.0), (t_limit, 0.0), what)
             print(f"{size:>6} transcripts: {name:<11} {t_ours:5.2f} s | {what} {t_limit:5.2f} s | "
                   f"beyond it {t_ours - t_limit:5.2f} s | ratio {t_ours / t_limit:4.1f}x")
     small, large = args.sizes

@@ -90,6 +90,20 @@ def coded_project(folder: Path, transcripts: int) -> Path:
     return path
 
 
+def record(operation: str, size: int, ours: tuple[float, float], limit: tuple[float, float] | None,
+           limit_name: str) -> None:
+    """One figure for the README's table (benchmarks/readme_table.py): appended as a JSON line to
+    the file $JHS_BENCH_RESULTS names, when it does. ours, limit: (seconds, peak MiB)."""
+    target = os.environ.get("JHS_BENCH_RESULTS")
+    if target:
+        import json
+
+        with open(target, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"operation": operation, "size": size, "seconds": ours[0], "mib": ours[1],
+                                  "limit_seconds": limit[0] if limit else None,
+                                  "limit_mib": limit[1] if limit else None, "limit": limit_name}) + "\n")
+
+
 def median_run(argv: Callable[[], list[str]], runs: int) -> tuple[float, float]:
     results = [run(argv()) for _ in range(runs)]
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
@@ -120,6 +134,7 @@ def compare_at_sizes(title: str, ours: Callable[[Path, int], list[str]], limit: 
         t_ours, m_ours = statistics.median(r[0] for r in mine), max(r[1] for r in mine)
         t_limit, m_limit = statistics.median(r[0] for r in theirs), max(r[1] for r in theirs)
         times[size] = t_ours
+        record(title, size, (t_ours, m_ours), (t_limit, m_limit), limit_name)
         print(f"{size:>6} transcripts: jhs-qual {t_ours:7.2f} s {m_ours:6.0f} MiB | limit {t_limit:7.2f} s "
               f"{m_limit:6.0f} MiB | ratio {t_ours / t_limit:4.1f}x (target at most 2x)")
     small, large = args.sizes

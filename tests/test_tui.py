@@ -507,3 +507,21 @@ async def test_opening_a_transcript_twice_at_once_does_not_crash(project_path):
         await pilot.pause()
         assert isinstance(app.screen, CodingScreen) and app.screen.transcript_id == ids[0]
         assert app.return_code is None  # still running, no error
+
+
+async def test_a_long_dialog_title_wraps_inside_the_dialog(project_path):
+    """Dialog titles were cut at the dialog's edge (a speaker list, a long transcript name):
+    at 120 columns the whole title is inside the dialog, on as many lines as it needs."""
+    from jhs_qual.tui.dialogs import AskText
+
+    title = "Rename a speaker of po_leerlingen_groep6_de_linde: OLD=NEW (" + ", ".join(
+        f"Leerling {n}" for n in range(1, 12)) + ")"
+    app = make_app(project_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.push_screen(AskText(title))
+        await pilot.pause()
+        label = app.screen.query_one(".dialog-title")
+        dialog = app.screen.query_one(".dialog")
+        assert label.region.right <= dialog.content_region.right and label.region.height >= 2
+        assert "".join(str(label.render()).split()) == "".join(title.split())
