@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import os
 import pty
@@ -20,13 +19,12 @@ import select
 import statistics
 import struct
 import sys
-import tempfile
 import termios
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import JHS, coded_project, python, record, run  # noqa: E402
+from scale import JHS, arguments, coded_project, python, record, run  # noqa: E402
 
 LIMIT = """
 import sqlite3, sys
@@ -87,13 +85,7 @@ def on_screen(argv: list[str], marker: bytes, timeout: float = 120) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs=2, default=(200, 1000), metavar=("SMALL", "LARGE"))
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--keep", type=Path, help="Build (and reuse) the projects in this folder.")
-    args = parser.parse_args()
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="jhs-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    args, folder = arguments(__doc__.splitlines()[0])
     os.environ["JHS_QUAL_CODER"] = "anna"
     print("the transcript list; medians of", args.runs, "interleaved runs")
     grown: dict[str, list[float]] = {"transcripts": [], "workbench": []}

@@ -109,18 +109,24 @@ def median_run(argv: Callable[[], list[str]], runs: int) -> tuple[float, float]:
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
 
 
-def compare_at_sizes(title: str, ours: Callable[[Path, int], list[str]], limit: Callable[[Path, int], list[str]],
-                     limit_name: str, prepare: Callable[[Path, int], None] | None = None) -> None:
-    """The shared main(): `ours` and `limit` give the argv for a folder and a size."""
+def arguments(description: str) -> tuple[argparse.Namespace, Path]:
+    """--sizes, --runs and --keep, as every at-scale benchmark takes them; the folder to work in."""
     import tempfile
 
-    parser = argparse.ArgumentParser(description=title)
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sizes", type=int, nargs=2, default=(200, 1000), metavar=("SMALL", "LARGE"))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="Build (and reuse) the projects in this folder.")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="jhs-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
+    return args, folder
+
+
+def compare_at_sizes(title: str, ours: Callable[[Path, int], list[str]], limit: Callable[[Path, int], list[str]],
+                     limit_name: str, prepare: Callable[[Path, int], None] | None = None) -> None:
+    """The shared main(): `ours` and `limit` give the argv for a folder and a size."""
+    args, folder = arguments(title)
     print(f"{title}\nlimit: {limit_name}; medians of {args.runs} runs, peak resident memory of the process")
     times = {}
     for size in args.sizes:

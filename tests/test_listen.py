@@ -261,12 +261,17 @@ def test_ffplay_is_started_again_to_skip_and_slow_down(tmp_path, monkeypatch):
 
 # --- the workbench's keys ---------------------------------------------------------------------------
 
-@needs_mpv
-async def test_workbench_p_plays_the_turn_and_p_again_stops(interview, null_output):
+def workbench(interview) -> tuple[Project, JhsApp]:
+    """The workbench open on the interview's second turn (no suggestions)."""
     project = Project.open(interview.project_path)
     tid = project.transcript("samenwerking")["id"]
-    app = JhsApp(project, coder="anna", config=Config(path=interview.project_path.parent / "config.toml"),
-                 suggester=lambda *args, **kwargs: [], open_transcript=(tid, 1))
+    return project, JhsApp(project, coder="anna", config=Config(path=interview.project_path.parent / "config.toml"),
+                           suggester=lambda *args, **kwargs: [], open_transcript=(tid, 1))
+
+
+@needs_mpv
+async def test_workbench_p_plays_the_turn_and_p_again_stops(interview, null_output):
+    project, app = workbench(interview)
     async with app.run_test(size=(140, 45)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, CodingScreen)
@@ -297,10 +302,7 @@ async def test_p_without_a_recording_says_so_once_on_the_status_line(interview):
     """`p` on a transcript with no recording showed two stacked messages; it is one line, where
     playing is shown, and no note over the transcript."""
     assert interview("media", "unlink", "samenwerking").exit_code == 0
-    project = Project.open(interview.project_path)
-    tid = project.transcript("samenwerking")["id"]
-    app = JhsApp(project, coder="anna", config=Config(path=interview.project_path.parent / "config.toml"),
-                 suggester=lambda *args, **kwargs: [], open_transcript=(tid, 1))
+    project, app = workbench(interview)
     async with app.run_test(size=(140, 45)) as pilot:
         await pilot.pause()
         await pilot.press("p", "p")
