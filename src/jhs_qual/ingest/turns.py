@@ -123,6 +123,8 @@ def is_known_label(label: str) -> bool:
 
 def match_label(line: str) -> LabelMatch | None:
     """A candidate speaker label and/or leading timestamp at the start of `line`."""
+    if ":" not in line and "[" not in line:  # every label and timestamp has one of these
+        return None
     stripped = line.strip()
     m = _COLON_LABEL.match(stripped)
     if m and len(m["label"]) <= _MAX_LABEL_CHARS:
@@ -188,7 +190,7 @@ def lines_to_segments(lines: list[RawLine], notes: list[str] | None = None, firs
 
     for number, (line, m) in enumerate(zip(lines, matches), start=first_line):
         text = " ".join(line.text.split())
-        f4 = _F4_TIME.search(text)
+        f4 = _F4_TIME.search(text) if "#" in text else None
         if f4:  # f4transkript's time marks: when a paragraph ends (and so the next one starts)
             text = _F4_TIME.sub(" ", text).strip()
             if m is not None:

@@ -9,7 +9,9 @@ place ("changed") is said before anything plays it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 from pathlib import Path
 
 from jhs_qual.errors import BadInput
@@ -28,11 +30,25 @@ def file_sha256(path: Path) -> str:
 
 def sibling_recording(transcript: Path) -> Path | None:
     """A recording beside the transcript with the same stem (interview-03.docx, interview-03.m4a)."""
+    try:  # one listing per folder (as long as it does not change), not a stat per suffix per file
+        names = _folder_names(str(transcript.parent), os.stat(transcript.parent).st_mtime_ns)
+    except OSError:
+        return None
     for suffix in MEDIA_SUFFIXES:
         for candidate in (transcript.with_suffix(suffix), transcript.with_suffix(suffix.upper())):
-            if candidate.is_file():
+            if candidate.name in names and candidate.is_file():
                 return candidate
     return None
+
+
+@functools.lru_cache(maxsize=16)
+def _folder_names(folder: str, changed: int) -> frozenset[str]:
+    """The names in a folder as it was when last changed (an import of thousands of files looks
+    for recordings in a few folders)."""
+    try:
+        return frozenset(os.listdir(folder))
+    except OSError:
+        return frozenset()
 
 
 class MediaStore:
