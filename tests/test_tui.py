@@ -525,3 +525,27 @@ async def test_a_long_dialog_title_wraps_inside_the_dialog(project_path):
         dialog = app.screen.query_one(".dialog")
         assert label.region.right <= dialog.content_region.right and label.region.height >= 2
         assert "".join(str(label.render()).split()) == "".join(title.split())
+
+
+async def test_the_code_lists_counts_follow_here_and_elsewhere(project_path):
+    """The code list's "this transcript / project" counts: the project's were counted over every
+    coding at each key (87 ms at 5,000 transcripts); they are counted once, then follow this
+    transcript's, and are counted again when another window commits."""
+    from jhs_qual.tui.widgets.code_tree import CodeTree
+
+    app = make_app(project_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await open_teacher(pilot)
+        screen, tree = app.screen, app.screen.query_one(CodeTree)
+        code = screen.by_key["a"]
+        await pilot.press("j", "a")
+        await pilot.pause()
+        assert (tree._counts[0].get(code["id"]), tree._counts[1].get(code["id"])) == (1, 1)
+        with Project.open(project_path) as other:  # another window codes the other transcript
+            tid = other.transcript("vo_mentor_het_baken")["id"]
+            turn = other.turn(tid, 4)
+            other.add_coding(tid, code["id"], "anna", turn["content_start"], turn["end"])
+        await wait_for(pilot, lambda: tree._counts[1].get(code["id"]) == 2)
+        await pilot.press("j", "a")
+        await pilot.pause()
+        assert (tree._counts[0].get(code["id"]), tree._counts[1].get(code["id"])) == (2, 3)

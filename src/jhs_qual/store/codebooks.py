@@ -164,6 +164,12 @@ class CodebookStore:
         return {tid: {b for b, scope in scopes.items() if applies(scope, attributes.get(tid, {}))}
                 for tid in self.transcript_names()}
 
+    def codebooks_for(self, transcript_id: int) -> set[str]:
+        """The codebooks that apply to one transcript (without reading every transcript's attributes)."""
+        attributes = dict(self.db.execute("SELECT key, value FROM transcript_attributes WHERE transcript_id = ?",
+                                          [transcript_id]).fetchall())
+        return {book for book, scope in self.scopes().items() if applies(scope, attributes)}
+
     def require_applies(self, transcript_id: int, codebook_id: str, *, field: str = "CODE") -> None:
         """Refuse a code whose codebook does not apply to the transcript (a pupil topic on a teacher's
         interview): summaries, quotes and agreement would each count it differently."""

@@ -355,10 +355,12 @@ class CodingStore:
 
     def code_counts(self, coder: str, transcript_id: int | None = None) -> dict[int, int]:
         """{code row id: number of codings by this coder} (in one transcript, or all)."""
-        return {r[0]: r[1] for r in self.db.execute(
-            "SELECT c.code_id, count(*) FROM codings c JOIN coders cd ON cd.id = c.coder_id"
-            " WHERE cd.name = ? AND (? IS NULL OR c.transcript_id = ?) GROUP BY c.code_id",
-            [coder, transcript_id, transcript_id])}
+        coder_id = "(SELECT id FROM coders WHERE name = ?)"  # then the (coder_id, transcript_id) index serves
+        if transcript_id is None:
+            return dict(self.db.execute(f"SELECT code_id, count(*) FROM codings WHERE coder_id = {coder_id}"
+                                        " GROUP BY code_id", [coder]).fetchall())
+        return dict(self.db.execute(f"SELECT code_id, count(*) FROM codings WHERE coder_id = {coder_id}"
+                                    " AND transcript_id = ? GROUP BY code_id", [coder, transcript_id]).fetchall())
 
     def quotes(self, code_row_id: int, coder: str | None = None) -> list[dict]:
         """Every coded segment of one code, in transcript order, with its attribution."""

@@ -80,7 +80,7 @@ class CodingScreen(Suggesting, CodeEditing, Listening, LiveScreen):
         view = self.query_one(TranscriptView)
         asked = not_answers([t["speaker"] for t in turns], lambda speaker: is_interviewer(speaker, self.transcript_id))
         view.load(text, turns, asked, self._codings())
-        self.codebooks = project.codebooks_by_transcript().get(self.transcript_id, set())
+        self.codebooks = project.codebooks_for(self.transcript_id)
         self.rejected = project.rejections(self.app.coder, self.transcript_id)
         self._reached = project.reached(self.app.coder, self.transcript_id).get(self.transcript_id, (0, False))[0]
         self.load_codes()
@@ -128,6 +128,7 @@ class CodingScreen(Suggesting, CodeEditing, Listening, LiveScreen):
                                     f"Code: {code['label_nl']}, next answer", show=False)
         self.refresh_bindings()
         books = [b for b in project.codebooks() if b["id"] in self.codebooks]
+        self._elsewhere = None  # a code merged or its merge undone moves codings in other transcripts too
         self.query_one(CodeTree).load(books, self.codes, *self._counts())
         if clashes:
             self._status("keys shared by codebooks that both apply here are off: " + ", ".join(clashes)
@@ -135,9 +136,20 @@ class CodingScreen(Suggesting, CodeEditing, Listening, LiveScreen):
         if not self.codes:
             self._status(self.NO_CODEBOOK)
 
+    _elsewhere: tuple[int, dict[int, int]] | None = None  # (data version, this coder's counts in other transcripts)
+
     def _counts(self) -> tuple[dict[int, int], dict[int, int]]:
+        """This coder's codings per code in this transcript, and in the project. The project's
+        are counted once (over hundreds of thousands of codings at 5,000 transcripts) and then
+        follow this transcript's, until another window commits (the data version changes)."""
         project, coder = self.app.project, self.app.coder
-        return project.code_counts(coder, self.transcript_id), project.code_counts(coder)
+        here = project.code_counts(coder, self.transcript_id)
+        version = project.data_version()
+        if self._elsewhere is None or self._elsewhere[0] != version:
+            total = project.code_counts(coder)
+            self._elsewhere = (version, {code: n - here.get(code, 0) for code, n in total.items()})
+        elsewhere = self._elsewhere[1]
+        return here, {code: elsewhere.get(code, 0) + here.get(code, 0) for code in set(elsewhere) | set(here)}
 
     def _codings(self) -> list[dict]:
         return self.app.project.transcript_codings(self.transcript_id, self.app.coder)
