@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 
-from jhs_qual.codebook import check_together, resolve_code
+from jhs_qual import codebook as codebook_rules  # its loader (and YAML) only when a check needs it
+from jhs_qual.codebook import resolve_code
 from jhs_qual.domain import Code, Codebook, applies
 from jhs_qual.errors import BadInput
 from jhs_qual.store.common import now as _now
@@ -56,7 +57,7 @@ class CodebookStore:
             self._stored_codebook(row["id"])
             for row in self.db.query("SELECT id FROM codebooks WHERE id != ?", [codebook.id])
         ]
-        check_together(others + [codebook], reserved)
+        codebook_rules.check_together(others + [codebook], reserved)
         existing = self._one("SELECT yaml_sha256 FROM codebooks WHERE id = ?", [codebook.id])
         if existing and existing["yaml_sha256"] == codebook.sha256:
             return "unchanged"
@@ -152,7 +153,7 @@ class CodebookStore:
                 book.applies_to = dict(scope) if scope is not None else json_scope(self._one(
                     "SELECT applies_to FROM codebooks WHERE id = ?", [codebook_id])["applies_to"])
             books.append(book)
-        check_together(books, reserved={})
+        codebook_rules.check_together(books, reserved={})
         with self._write() as db:
             db.execute("UPDATE codebooks SET scope = ? WHERE id = ?",
                        [None if scope is None else json.dumps(scope, ensure_ascii=False), codebook_id])
@@ -385,7 +386,7 @@ class CodebookStore:
         edited.applies_to = self.scopes()[codebook_id]
         others = [self._stored_codebook(r[0]) for r in self.db.execute(
             "SELECT id FROM codebooks WHERE id != ?", [codebook_id]).fetchall()]
-        check_together(others + [edited], reserved)
+        codebook_rules.check_together(others + [edited], reserved)
         self.db.execute("UPDATE codebooks SET yaml = ?, yaml_sha256 = ? WHERE id = ?",
                         [text, hashlib.sha256(text.encode("utf-8")).hexdigest(), codebook_id])
 
@@ -404,8 +405,8 @@ class CodebookStore:
 
     def check_keys(self, reserved: dict[str, str]) -> None:
         """The loaded codebooks' shortcut keys against the workbench's (after the user's remapping)."""
-        check_together([self._stored_codebook(r[0]) for r in self.db.execute("SELECT id FROM codebooks ORDER BY id")],
-                       reserved)
+        stored = [self._stored_codebook(r[0]) for r in self.db.execute("SELECT id FROM codebooks ORDER BY id")]
+        codebook_rules.check_together(stored, reserved)
 
     def codebook_yaml(self, codebook_id: str) -> str:
         row = self._one("SELECT yaml FROM codebooks WHERE id = ?", [codebook_id])

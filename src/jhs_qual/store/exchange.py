@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from jhs_qual.domain import Codebook
-from jhs_qual.ingest.turns import turns_in_text
 
 
 @dataclass
@@ -113,6 +112,8 @@ class ExchangeStore:
         that is here already is not added again), memos where they hang (likewise). The
         transcripts may come one at a time as they are read (an error while reading them leaves
         the project as it was); the memos are asked for after them."""
+        from jhs_qual.ingest import turns
+
         result = ExchangeResult()
         keys = self.attribute_keys()
         new_keys: set[str] = set()
@@ -128,8 +129,9 @@ class ExchangeStore:
                 if t.existing:
                     transcript_id = db.execute("SELECT id FROM transcripts WHERE sha256 = ?", [t.sha256]).fetchone()[0]
                 else:
-                    transcript_id = self._put_transcript(t.name, t.text, "refi", turns_in_text(t.text), t.attributes,
-                                                         source_name=source_name, source_sha256=t.sha256)
+                    transcript_id = self._put_transcript(t.name, t.text, "refi", turns.turns_in_text(t.text),
+                                                         t.attributes, source_name=source_name,
+                                                         source_sha256=t.sha256)
                 transcript_ids[t.key] = transcript_id
                 for c in t.codings:
                     if c.coder not in coder_ids:

@@ -309,12 +309,16 @@ class Project(TranscriptStore, CodingStore, SearchStore, ConsensusStore, Codeboo
         named = {tid: " ".join(value.split()).casefold() for tid, value in self.db.execute(
             "SELECT transcript_id, value FROM transcript_attributes WHERE key = 'interviewer'")}
 
+        @functools.lru_cache(maxsize=4096)  # a project has a few dozen labels, met at every turn
+        def labelled(speaker: str) -> tuple[bool, str]:
+            folded = speaker.casefold()
+            return folded in wanted or re.sub(r"[ ]?\d{1,2}$", "", folded) in wanted, folded
+
         def test(speaker: str | None, transcript_id: int | None = None) -> bool:
             if not speaker:
                 return False
-            folded = speaker.casefold()
-            return (folded in wanted or re.sub(r"[ ]?\d{1,2}$", "", folded) in wanted
-                    or named.get(transcript_id) == folded)
+            listed, folded = labelled(speaker)
+            return listed or named.get(transcript_id) == folded
 
         return test
 

@@ -39,9 +39,9 @@ class MemosScreen(LiveScreen):
         listing = self.query_one("#memos", OptionList)
         keep = listing.highlighted
         listing.clear_options()
-        who = "every coder" if self.every_coder else self.app.coder
+        who, other = ("every coder", "mine") if self.every_coder else (self.app.coder, "all coders")
         self.query_one("#memos-title", Static).update(
-            f"Memos · {len(self.rows)} by {who}   (Enter opens where it hangs, e edits, a {'mine' if self.every_coder else 'all coders'})")
+            f"Memos · {len(self.rows)} by {who}   (Enter opens where it hangs, e edits, a {other})")
         for i, row in enumerate(self.rows):
             text = Text()
             text.append(self.owner(row, labels), style="bold")

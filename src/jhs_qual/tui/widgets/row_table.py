@@ -63,7 +63,7 @@ class RowTable(ScrollView, can_focus=True):
         self.columns: list[str] = []
         self.widths: list[int] = []
         self.keys: list[str] = []
-        self.rows: list[tuple] = []  # cells: str, int or rich Text
+        self.rows: list[tuple] = []  # cells: str, int, rich Text, or an object with cell_len and __rich__
 
     # --- data -------------------------------------------------------------------------------
 
@@ -73,7 +73,10 @@ class RowTable(ScrollView, can_focus=True):
         widths = [cell_len(c) for c in columns]
         for row in rows:
             for i, cell in enumerate(row):
-                length = cell.cell_len if isinstance(cell, Text) else cell_len(str(cell))
+                if isinstance(cell, str):
+                    length = len(cell) if cell.isascii() else cell_len(cell)
+                else:  # a number, rich Text, or a cell that knows its width and draws itself (__rich__)
+                    length = getattr(cell, "cell_len", None) or cell_len(str(cell))
                 if length > widths[i]:
                     widths[i] = length
         self.widths = [min(w, MAX_WIDTH) for w in widths]
@@ -130,7 +133,10 @@ class RowTable(ScrollView, can_focus=True):
     def _cells(self, cells, style: Style) -> list[Segment]:
         segments: list[Segment] = [Segment(" ")]  # a margin, as a DataTable's cell padding
         for cell, width in zip(cells, self.widths):
-            text = cell.copy() if isinstance(cell, Text) else Text(str(cell))
+            if isinstance(cell, Text):
+                text = cell.copy()
+            else:
+                text = cell.__rich__() if hasattr(cell, "__rich__") else Text(str(cell))
             text.truncate(width, overflow="ellipsis", pad=True)
             text.append(" " * GAP)
             segments.extend(seg for seg in text.render(self.app.console) if seg.text != "\n")
