@@ -151,6 +151,10 @@ def count(project):
           "sources/8b9c0d1e-2f3a-4b4c-8d5e-6f7a8b9c0d1e.txt": NVIVO_TEXT}, "unknown code GUID"),
         ({"project.qde": project_xml(NVIVO_SOURCE)}, "its text is not in the archive"),
         ({"project.qde": b'<!DOCTYPE p [<!ENTITY a "b">]><Project name="&a;"/>'}, "entities are not allowed"),
+        # nested deep inside a source: the streamed reading looks at each source before letting it go
+        ({"project.qde": project_xml(NVIVO_SOURCE.replace("</TextSource>", "<x>" * 100 + "</x>" * 100
+                                                          + "</TextSource>")),
+          "sources/8b9c0d1e-2f3a-4b4c-8d5e-6f7a8b9c0d1e.txt": NVIVO_TEXT}, "nested more than 64 levels"),
     ],
 )
 def test_refused_and_nothing_written(project, tmp_path, entries, message):

@@ -190,6 +190,9 @@ def _read_head(archive, qde: str, path: Path, dropped: dict[str, int]):
     for element in _ends(archive, qde, path):
         root = element  # the last to end
         if _local(element.tag) in SOURCE_KINDS:
+            if _deeper_than(element, MAX_XML_DEPTH - 2):  # Project > Sources > the source
+                raise BadInput(f"XML nested more than {MAX_XML_DEPTH} levels deep", file=path,
+                               hint="check the file: REFI-QDA projects nest far less")
             source = (element.get("guid") or "").strip("{}").lower()
             for ref in _children(element, "NoteRef"):
                 refs[(ref.get("targetGUID") or "").strip("{}").lower()] = source
@@ -197,7 +200,7 @@ def _read_head(archive, qde: str, path: Path, dropped: dict[str, int]):
             element.clear()
     if _local(root.tag) != "Project":
         raise BadInput(f"the root element is <{_local(root.tag)}>, not <Project>", file=path)
-    if _deeper_than(root, MAX_XML_DEPTH):
+    if _deeper_than(root, MAX_XML_DEPTH):  # what is kept (the sources were looked at as they ended)
         raise BadInput(f"XML nested more than {MAX_XML_DEPTH} levels deep", file=path,
                        hint="check the file: REFI-QDA projects nest far less")
     return root, refs
