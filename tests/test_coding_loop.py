@@ -471,6 +471,18 @@ async def test_code_list_and_footer_fit_at_100_by_30(sample, run):
             assert key in footer
 
 
+async def test_the_suggestions_take_the_free_height(sample):
+    """Suggestions were squeezed into 9 rows under a code list that kept 25 empty rows: the code
+    list now takes the rows its codes need, the suggestions the rest (none cut at 120x40)."""
+    app = app_on(sample, open_transcript=(ids(sample, JHV), 1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await opened(pilot)
+        await pilot.pause()
+        tree, panel = app.screen.query_one(CodeTree), app.screen.query_one("#suggestions")
+        assert tree.max_scroll_y == 0 and tree.region.height <= tree.virtual_size.height + 1
+        assert panel.region.height >= 15 and panel.option_count == 3 and panel.max_scroll_y == 0
+
+
 async def test_filter_with_spaces_prefixes_and_no_match(sample):
     app = app_on(sample)
     async with app.run_test(size=(120, 40)) as pilot:
