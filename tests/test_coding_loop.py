@@ -405,6 +405,10 @@ async def test_compare_picks_coders_shows_agreement_and_new_codings(sample, run)
         screen = app.screen
         assert isinstance(screen, CompareScreen) and screen.pair == ("anna", "ben")
         table = screen.query_one("#agreement")
+        assert "working out how anna and ben agree" in str(table.get_row_at(0)[0]) or screen.agreement_shown
+        await app.workers.wait_for_complete()  # worked out in a worker: the workbench goes on meanwhile
+        await pilot.pause()
+        assert screen.agreement_shown == ("anna", "ben")
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         assert rows[0][:4] == ["Flexibiliteit", "31", "2", "2"]  # labels, as every other screen shows codes
         assert rows[-1][0] == "overall"

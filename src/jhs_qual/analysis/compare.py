@@ -250,10 +250,13 @@ def compare(
     codes: list[str] | None = None,
     threshold: float = 0.8,
     scopes: dict[int, set[str]] | None = None,
+    segments: bool = True,
 ) -> Comparison:
     """Agreement per code and overall between `coders` over the transcripts all of them coded.
     With `scopes` ({transcript id: the codebooks that apply to it}), a code is
-    compared only on the units of transcripts its codebook applies to."""
+    compared only on the units of transcripts its codebook applies to. `segments=False`
+    leaves out the matching of two coders' segments (40% of the time; the workbench's table
+    does not show them)."""
     if len(coders) < 2 or len(set(coders)) != len(coders):
         raise ValueError("compare needs at least two different coders")
     shared, units, spans = _compared(coders, unit, texts, turns, spans)
@@ -267,7 +270,7 @@ def compare(
         table = (char_presence if unit == "char" else presence)(code_units, spans, coders, code)
         tables.append(table)
         row = _agreement(code, table, coders)
-        if len(coders) == 2:
+        if len(coders) == 2 and segments:
             row.segments = segment_counts(spans, coders, code, threshold)
             if unit == "char":
                 row.nvivo = _nvivo(table)

@@ -67,6 +67,7 @@ class JhsApp(App):
         self._refit_at = 0  # codings learned at which the score is next refitted to the coder
         self._learns_from = self.coder  # whose codings the engine learns from (the config may name another)
         self._seen_version = project.data_version()
+        self.own_changes = 0  # changes this window made (screens tell by it, and the data version, what is new)
         self._open_first = open_transcript  # (transcript id, turn index or None) from `tui --open`
         self._mode_trail: list[str] = []
         self.playback = None  # listen.player.Playback: the recording playing, one at a time
@@ -229,6 +230,7 @@ class JhsApp(App):
         is drawn (the learner reads the new codings and the semantic layer encodes them: tens of
         milliseconds the coder need not wait for)."""
         self._seen_version = self.project.data_version()
+        self.own_changes += 1
         self._refresh_screens()
         self.call_after_refresh(self._learn)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, OptionList, Static
@@ -34,6 +35,7 @@ class CompareScreen(LiveScreen):
         self.pair: tuple[str, str] | None = None
         self.into: str | None = None  # the consensus coder of the pair, once built
         self.items: list[dict] = []
+        self.agreement_shown: tuple[str, str] | None = None  # the pair whose table is on screen
 
     def compose(self) -> ComposeResult:
         yield Static("", id="compare-title", classes="title")
@@ -49,11 +51,19 @@ class CompareScreen(LiveScreen):
         self.refresh_data()
         self.query_one("#items", OptionList).focus()
 
-    def on_screen_resume(self) -> None:
-        """Shown again: build again (another window's codings may not have been polled yet)."""
+    def on_screen_resume(self, event) -> None:
+        """Shown again: build again if the project changed since (here, or in another window not
+        polled yet); not when nothing did (a second build would share the CPU with the first)."""
+        event.prevent_default()  # LiveScreen's refresh-when-stale is this one's
         self.stale = False
-        if self.is_mounted:
+        if self.is_mounted and self._built_at != self._version():
             self.refresh_data()
+
+    _built_at: tuple[int, int] | None = None
+
+    def _version(self) -> tuple[int, int]:
+        """Another connection's commits and this window's changes, as they stand."""
+        return self.app.project.data_version(), self.app.own_changes
 
     def _coders(self) -> list[str]:
         """People who coded: not consensus coders."""
@@ -73,6 +83,7 @@ class CompareScreen(LiveScreen):
         return first, next(c for c in coders if c != first)
 
     def refresh_data(self) -> None:
+        self._built_at = self._version()
         title = self.query_one("#compare-title", Static)
         if self.pair is None:
             title.update("Two coders needed: code a transcript under two names (p picks the coders)")
@@ -110,28 +121,46 @@ class CompareScreen(LiveScreen):
             items.highlighted = min(keep or 0, len(self.items) - 1)
 
     def _fill_agreement(self, a: str, b: str) -> None:
-        from jhs_qual.analysis.compare import compare, within_reached
-
-        project = self.app.project
+        """The agreement table, worked out in a worker over a connection of its own (every
+        answer of every transcript both coded: seconds at thousands of transcripts), so that the
+        workbench goes on meanwhile; the table says it is on its way."""
+        self.agreement_shown = None
         table = self.query_one("#agreement", DataTable)
         table.clear(columns=True)
         table.add_columns("code", "units", f"A: {a}", f"B: {b}", "agree %", "kappa", "alpha")
-        turns, unread = within_reached(project.codable_turns(), project.reached_by([a, b]))
-        result = compare([a, b], "turn", project.text_lookup(), turns, project.codings([a, b]),
-                         scopes=project.codebooks_by_transcript())
-        if unread:
-            self._status(f"{unread} turn(s) not both of them reached are left out (the compare command's "
-                         "--all-units counts them)")
+        table.add_row(Text(f"working out how {a} and {b} agree …", style="dim"), "", "", "", "", "", "")
+        self._agreement(a, b, self.app.project.path)
+
+    @work(thread=True, exclusive=True, group="agreement")
+    def _agreement(self, a: str, b: str, path) -> None:
+        from jhs_qual.analysis.compare import compare, within_reached
+        from jhs_qual.store import Project
+
+        with Project.open(path) as project:
+            turns, unread = within_reached(project.codable_turns(), project.reached_by([a, b]))
+            result = compare([a, b], "turn", project.text_lookup(), turns, project.codings([a, b]),
+                             scopes=project.codebooks_by_transcript(), segments=False)
+            labels = {f"{c['codebook_id']}/{c['code_id']}": c["label_nl"] for c in project.codes()}  # as elsewhere
+        self.app.call_from_thread(self._show_agreement, a, b, result, unread, labels)
+
+    def _show_agreement(self, a: str, b: str, result, unread: int, labels: dict[str, str]) -> None:
+        if self.pair != (a, b) or not self.is_mounted:
+            return  # other coders were picked meanwhile: their table is on its way
+        table = self.query_one("#agreement", DataTable)
+        table.clear()
 
         def number(x: float, digits: int = 3) -> str:
             return "n/a" if x != x else f"{round(x, digits) + 0.0:.{digits}f}"
 
-        labels = {f"{c['codebook_id']}/{c['code_id']}": c["label_nl"] for c in project.codes()}  # as elsewhere
         for row in result.codes + ([result.overall] if result.overall else []):
-            table.add_row(labels.get(row.code, row.code), row.units, row.coded_by[a], row.coded_by[b], number(100 * row.percent, 1),
-                          number(row.kappa), number(row.alpha))
+            table.add_row(labels.get(row.code, row.code), row.units, row.coded_by[a], row.coded_by[b],
+                          number(100 * row.percent, 1), number(row.kappa), number(row.alpha))
+        if unread:
+            self._status(f"{unread} turn(s) not both of them reached are left out (the compare command's "
+                         "--all-units counts them)")
         if not result.transcripts:
             self._status(f"no transcript is coded by both {a} and {b} yet")
+        self.agreement_shown = (a, b)
 
     def _turn_starts(self, transcript_ids: set[int]) -> dict[int, list[int]]:
         return {tid: [turn[1] for turn in turns]
