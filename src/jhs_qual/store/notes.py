@@ -129,15 +129,25 @@ class NotesStore:
         hangs, to open or edit it: transcript_id, code_row_id, span (start, end) and coding_id."""
         import bisect
 
-        starts = {tid: [turn[1] for turn in turns] for tid, turns in self.turn_positions().items()}
         names = self.transcript_names()
         refs = {c["id"]: f"{c['codebook_id']}/{c['code_id']}" for c in self.codes()}
+        free = self.memos(coder)
+        sql = ("SELECT c.transcript_id, c.code_id, c.start, c.memo, c.updated_at, cd.name, c.id, c.end FROM codings c"
+               " JOIN coders cd ON cd.id = c.coder_id WHERE c.memo != ''")
+        params = []
+        if coder is not None:
+            sql += " AND cd.name = ?"
+            params.append(coder)
+        on_codings = self.db.execute(sql + " ORDER BY c.transcript_id, c.start", params).fetchall()
+        # the turns of the transcripts with memos only (a project of 5,000 has a million turns)
+        wanted = {m["transcript_id"] for m in free if m["start"] is not None} | {row[0] for row in on_codings}
+        starts = {tid: [turn[1] for turn in turns] for tid, turns in self.turn_positions(wanted).items()}
 
         def turn_of(tid, start):
             return bisect.bisect_right(starts.get(tid, []), start) if start is not None else None
 
         rows = []
-        for m in self.memos(coder):
+        for m in free:
             kind = ("turn" if m["start"] is not None else "transcript") if m["transcript_id"] is not None else (
                 "code" if m["code_row_id"] is not None else "project")
             rows.append({"kind": kind, "transcript": names.get(m["transcript_id"], ""),
@@ -146,14 +156,7 @@ class NotesStore:
                          "updated_at": m["updated_at"], "transcript_id": m["transcript_id"],
                          "code_row_id": m["code_row_id"], "span": (m["start"], m["end"]) if m["start"] is not None
                          else None, "coding_id": None})
-        sql = ("SELECT c.transcript_id, c.code_id, c.start, c.memo, c.updated_at, cd.name, c.id, c.end FROM codings c"
-               " JOIN coders cd ON cd.id = c.coder_id WHERE c.memo != ''")
-        params = []
-        if coder is not None:
-            sql += " AND cd.name = ?"
-            params.append(coder)
-        for tid, code_row, start, memo, updated, name, coding_id, end in self.db.execute(
-                sql + " ORDER BY c.transcript_id, c.start", params):
+        for tid, code_row, start, memo, updated, name, coding_id, end in on_codings:
             rows.append({"kind": "coding", "transcript": names.get(tid, ""), "turn": turn_of(tid, start),
                          "code": refs.get(code_row, ""), "coder": name, "title": "", "text": memo,
                          "updated_at": updated, "transcript_id": tid, "code_row_id": code_row, "span": (start, end),
