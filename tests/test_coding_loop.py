@@ -450,6 +450,9 @@ async def test_summary_arrows_and_no_double_counting(sample, run):
         assert screen.index == before
         await pilot.press("a")
         await pilot.pause()
+        await app.workers.wait_for_complete()  # counted in a worker
+        await pilot.pause()
+        assert screen.shown == (screen.attributes[before], None, "codings")
         table = screen.query_one("DataTable")
         totals = {str(table.get_row_at(i)[0]).strip("● "): str(table.get_row_at(i)[-1]) for i in range(table.row_count)}
         assert totals["Flexibiliteit"] == "2"  # anna + ben, not the consensus on top

@@ -177,6 +177,8 @@ async def test_quotes_summary_and_back(project_path, run, tmp_path):
         await pilot.press("f4")
         await pilot.pause()
         assert isinstance(app.screen, SummaryScreen)
+        await app.workers.wait_for_complete()  # counted in a worker
+        await pilot.pause()
         table = app.screen.query_one("DataTable")
         assert [str(c.label) for c in table.columns.values()] == ["code", "PO", "VO", "total"]
         await pilot.press("j")  # the joint display: the scales beside their codes

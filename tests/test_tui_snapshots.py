@@ -26,4 +26,10 @@ def test_coding_screen(snap_compare, project_path):  # noqa: F811
 
 
 def test_summary_screen(snap_compare, project_path):  # noqa: F811
-    assert snap_compare(app_on(project_path), press=["enter", "a", "j", "a", "f4"], terminal_size=SIZE)
+    async def counted(pilot):  # the summary is counted in a worker
+        await pilot.press("enter", "a", "j", "a", "f4")
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app_on(project_path), run_before=counted, terminal_size=SIZE)

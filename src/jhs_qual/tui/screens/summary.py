@@ -1,8 +1,10 @@
-"""The summary screen: codings per code for each value of an attribute, as a heat table."""
+"""The summary screen: codings per code for each value of an attribute, as a heat table (counted in a
+worker: the workbench goes on while thousands of transcripts are counted)."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Static
 
@@ -26,6 +28,7 @@ class SummaryScreen(LiveScreen):
         self.all_coders = False
         self.measure = "codings"
         self.joint = False  # the joint display: questionnaire scales beside the codes
+        self.shown: tuple | None = None  # (attribute, coder, measure) of the counts on screen
 
     def compose(self) -> ComposeResult:
         yield Static("", id="summary-title", classes="title")
@@ -41,16 +44,35 @@ class SummaryScreen(LiveScreen):
         self.refresh_data()
         self.query_one(DataTable).focus()
 
+    def _asked(self) -> tuple[str, str | None]:
+        """The attribute and coder the screen shows now."""
+        return self.attributes[self.index], None if self.all_coders else self.app.coder
+
     def refresh_data(self) -> None:
         project = self.app.project
-        attribute = self.attributes[self.index]
-        coder = None if self.all_coders else self.app.coder
+        attribute, coder = self._asked()
+        self.shown = None
         if self.joint:
             self._show_joint(attribute, coder)
             return
+        self.query_one("#summary-title", Static).update(f"{self.measure} per code by {attribute}: counting …")
+        self._count(attribute, coder, project.path)
+
+    @work(thread=True, exclusive=True, group="summary")
+    def _count(self, attribute: str, coder: str | None, path) -> None:
+        """The counts, in a worker over a connection of its own (every coding of the project:
+        seconds at thousands of transcripts), so that the workbench goes on meanwhile."""
+        from jhs_qual.store import Project
+
         # "All coders" are the people who coded, as the summary command counts them by default:
         # a consensus coder would count their codings twice, autocode's are no one's reading.
-        result, codes = project.summary(attribute, coder)
+        with Project.open(path) as project:
+            result, codes = project.summary(attribute, coder)
+        self.app.call_from_thread(self._show_counts, attribute, coder, result, codes)
+
+    def _show_counts(self, attribute: str, coder: str | None, result, codes: list[dict]) -> None:
+        if not self.is_mounted or self.joint or (attribute, coder) != self._asked():
+            return  # asked for something else meanwhile: that is on its way
         values = [v for v in result.values  # "(none)": transcripts without the attribute, shown when coded
                   if v != "(none)" or any(result.breakdown[r][v]["codings"] for r in result.breakdown)]
         cells = {(code["id"], v): result.breakdown[f"{code['codebook_id']}/{code['code_id']}"][v][self.measure]
@@ -72,6 +94,7 @@ class SummaryScreen(LiveScreen):
         self.query_one("#summary-title", Static).update(
             f"{self.measure} per code by {attribute} · {who}   (←/→ attribute, a coders, t codings/transcripts, "
             "j scales beside the codes)")
+        self.shown = (attribute, coder, self.measure)
 
     def _show_joint(self, attribute: str, coder: str | None) -> None:
         """The joint display (as `jhs-qual joint` writes it): a row per scale linked to a code, a
