@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 ORIGINS = ("manual", "suggested", "auto")
 
 
+def heading_turns(speakers: Sequence[str | None]) -> int:
+    """How many turns open a transcript as its heading: those without a speaker before the first
+    turn with one (a Word title, a header block). A transcript without any speaker label has none."""
+    return next((i for i, speaker in enumerate(speakers) if speaker), 0)
+
+
 def not_answers(speakers: Sequence[str | None], is_interviewer: Callable[[str | None], bool]) -> list[bool]:
-    """Per turn: is it no answer? The interviewer's turns, and a heading: the turns without a
-    speaker before the first turn with one (a Word title, a header block). A transcript without
-    any speaker label is all answers."""
-    first = next((i for i, speaker in enumerate(speakers) if speaker), 0)
+    """Per turn: is it no answer? The interviewer's turns, and the heading (heading_turns)."""
+    first = heading_turns(speakers)
     asks = {speaker: is_interviewer(speaker) for speaker in set(speakers)}  # a handful of speakers, 1000s of turns
     return [i < first or asks[speaker] for i, speaker in enumerate(speakers)]
 

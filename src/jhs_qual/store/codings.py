@@ -236,31 +236,38 @@ class CodingStore:
                       transcript_ids: list[int] | None = None) -> dict[int, list[tuple[int, int, int]]]:
         """{transcript_id: [(turn number, content_start, end), ...]} for turns with words (of
         every transcript, or of these)."""
-        from jhs_qual.domain.models import not_answers
-
         is_interviewer = functools.lru_cache(maxsize=None)(self.interviewer_test())  # a handful of speakers
         turns: dict[int, list[tuple[int, int, int]]] = {}
-        chosen = "" if transcript_ids is None else " WHERE transcript_id IN (SELECT value FROM json_each(?))"
-        rows = self.db.execute(
-            f"SELECT transcript_id, idx, speaker, content_start, end FROM turns{chosen} ORDER BY transcript_id, idx",
-            [] if transcript_ids is None else [json.dumps(transcript_ids)])
-        for tid, group in itertools.groupby(rows, key=lambda row: row[0]):
-            group = list(group)
-            skipped = not_answers([row[2] for row in group], lambda speaker: is_interviewer(speaker, tid))
-            found = [(idx + 1, start, end) for (_, idx, _, start, end), skip in zip(group, skipped)
+        for tid, rows, skipped in self._turns_and_answers(transcript_ids, is_interviewer):
+            found = [(idx + 1, start, end) for (idx, start, end), skip in zip(rows, skipped)
                      if end > start and (include_interviewers or not skip)]
             if found:
                 turns[tid] = found
         return turns
+
+    def _turns_and_answers(self, transcript_ids, is_interviewer) -> Iterator[tuple[int, list[tuple], list[bool]]]:
+        """(transcript, its turns as (idx, content_start, end) in order, which are no answers) for
+        every transcript (None) or these."""
+        from jhs_qual.domain.models import not_answers
+
+        chosen = "" if transcript_ids is None else " WHERE transcript_id IN (SELECT value FROM json_each(?))"
+        rows = self.db.execute(
+            f"SELECT transcript_id, idx, speaker, content_start, end FROM turns{chosen} ORDER BY transcript_id, idx",
+            [] if transcript_ids is None else [json.dumps(sorted(transcript_ids))])
+        for tid, group in itertools.groupby(rows, key=lambda row: row[0]):
+            group = list(group)
+            yield tid, [(idx, start, end) for _, idx, _, start, end in group], \
+                not_answers([row[2] for row in group], lambda speaker: is_interviewer(speaker, tid))
 
     def coded_turn_counts(self, is_interviewer) -> dict[int, dict[str, int]]:
         """{transcript: {coder: answers a coding of theirs covers}}, as the transcript list shows
         them: counted again only for the (transcript, coder) pairs whose codings changed since
         (coded_stale) and stored, so a list of thousands reads one row per pair. A project that
         may not be written is counted without storing."""
+        unstored: dict[tuple[int, int], int] = {}
         if self.db.execute("SELECT 1 FROM coded_stale LIMIT 1").fetchone():
             if self.read_only:
-                counted = self._count_coded(self.db.execute("SELECT * FROM coded_stale").fetchall(), is_interviewer)
+                unstored = self._count_coded(self.db.execute("SELECT * FROM coded_stale").fetchall(), is_interviewer)
             else:
                 with self._write() as db:
                     stale = db.execute("SELECT * FROM coded_stale").fetchall()
@@ -269,18 +276,15 @@ class CodingStore:
                     db.conn.executemany("INSERT INTO coded_turns VALUES (?, ?, ?)",
                                         [(tid, coder, n) for (tid, coder), n in counted.items() if n])
                     db.execute("DELETE FROM coded_stale")
-                counted = {}
-        else:
-            counted = {}
         found: dict[int, dict[str, int]] = {}
         for tid, coder_id, name, coded in self.db.execute(
                 "SELECT k.transcript_id, k.coder_id, cd.name, k.coded FROM coded_turns k"
                 " JOIN coders cd ON cd.id = k.coder_id"):
-            if (tid, coder_id) not in counted:
+            if (tid, coder_id) not in unstored:
                 found.setdefault(tid, {})[name] = coded
-        if counted:  # not stored: a read-only project
+        if unstored:
             names = dict(self.db.execute("SELECT id, name FROM coders").fetchall())
-            for (tid, coder_id), coded in counted.items():
+            for (tid, coder_id), coded in unstored.items():
                 if coded:
                     found.setdefault(tid, {})[names[coder_id]] = coded
         return found
@@ -288,18 +292,9 @@ class CodingStore:
     def _count_coded(self, pairs: list[tuple[int, int]], is_interviewer) -> dict[tuple[int, int], int]:
         """{(transcript, coder): answers a coding of the coder covers (a coding covers a turn whose
         words it overlaps)} for these pairs."""
-        from jhs_qual.domain.models import not_answers
-
         counted: dict[tuple[int, int], int] = {pair: 0 for pair in pairs}
-        ids = json.dumps(sorted({tid for tid, _ in pairs}))
-        turns: dict[int, tuple[list[int], list[int], list[bool]]] = {}
-        rows = self.db.execute("SELECT transcript_id, speaker, content_start, end FROM turns"
-                               " WHERE transcript_id IN (SELECT value FROM json_each(?)) ORDER BY transcript_id, idx",
-                               [ids])
-        for tid, group in itertools.groupby(rows, key=lambda row: row[0]):
-            group = list(group)
-            skip = not_answers([r[1] for r in group], lambda speaker: is_interviewer(speaker, tid))
-            turns[tid] = ([r[2] for r in group], [r[3] for r in group], skip)
+        turns = {tid: ([start for _, start, _ in rows], [end for _, _, end in rows], skip)
+                 for tid, rows, skip in self._turns_and_answers({tid for tid, _ in pairs}, is_interviewer)}
         covered: dict[tuple[int, int], set[int]] = {}
         for tid, coder_id, start, end in self.db.execute(
                 "SELECT c.transcript_id, c.coder_id, c.start, c.end FROM coded_stale s"

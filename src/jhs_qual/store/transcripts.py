@@ -19,12 +19,13 @@ from jhs_qual.store.common import now as _now
 def turn_stats(characters: int, speakers: list[str | None]) -> tuple[int, int, int, str]:
     """A transcript_stats row from the speakers of its turns in order: turns, characters, heading
     turns (without a speaker, before the first with one), [[speaker, turns], ...] as JSON."""
+    from jhs_qual.domain.models import heading_turns
+
     counts: dict[str, int] = {}
     for speaker in speakers:
         if speaker:
             counts[speaker] = counts.get(speaker, 0) + 1
-    heading = next((i for i, speaker in enumerate(speakers) if speaker), 0)
-    return len(speakers), characters, heading, json.dumps(list(counts.items()), ensure_ascii=False)
+    return len(speakers), characters, heading_turns(speakers), json.dumps(list(counts.items()), ensure_ascii=False)
 
 
 class TranscriptStore:
