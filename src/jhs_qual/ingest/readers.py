@@ -74,7 +74,8 @@ def _parse(data: bytes, path: Path, fmt: str) -> ParsedTranscript:
     parsed.warnings[:0] = warnings
     _require_turns(parsed, path)
     _note_unlabelled(parsed)
-    return _without_controls(parsed, path)
+    # The decoded text had its control characters replaced; escapes in JSON may make new ones.
+    return _without_controls(parsed, path) if fmt == "json" else parsed
 
 
 def _without_controls(parsed: ParsedTranscript, path: Path) -> ParsedTranscript:

@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from jhs_qual.domain import Turn
 from jhs_qual.errors import BadInput
@@ -80,8 +81,7 @@ class Segment:
     paragraphs: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class LabelMatch:
+class LabelMatch(NamedTuple):  # a tuple: made for every line of every transcript
     label: str | None
     ts: float | None
     rest: str
@@ -117,6 +117,7 @@ def normalise_label(label: str) -> str:
     return label
 
 
+@functools.lru_cache(maxsize=4096)
 def is_known_label(label: str) -> bool:
     return bool(_KNOWN_LABEL.match(label))
 
@@ -189,7 +190,9 @@ def lines_to_segments(lines: list[RawLine], notes: list[str] | None = None, firs
         paragraph.clear()
 
     for number, (line, m) in enumerate(zip(lines, matches), start=first_line):
-        text = " ".join(line.text.split())
+        text = line.text.strip()
+        if "  " in text or not text.isprintable():  # else splitting and joining changes nothing
+            text = " ".join(text.split())
         f4 = _F4_TIME.search(text) if "#" in text else None
         if f4:  # f4transkript's time marks: when a paragraph ends (and so the next one starts)
             text = _F4_TIME.sub(" ", text).strip()
