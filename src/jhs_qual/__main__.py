@@ -1,3 +1,4 @@
 from jhs_qual.cli import main
 
-main()
+if __name__ == "__main__":  # not when a worker process imports it again (spawn)
+    main()

@@ -113,7 +113,10 @@ def main() -> None:
         sys.exit(1)
     try:
         cli(prog_name="jhs-qual", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as error:
+        if isinstance(error.__cause__, KeyboardInterrupt):  # click makes Ctrl-C an Abort
+            _stderr("interrupted")
+            sys.exit(130)
         _stderr("aborted")
         sys.exit(1)
     except click.UsageError as error:  # one line, as every error: what is wrong and where to look

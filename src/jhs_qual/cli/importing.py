@@ -51,20 +51,27 @@ def import_(paths: tuple[Path, ...], assignments: tuple[str, ...], sheet_path: P
         counts = {"imported": 0, "skipped": 0, "error": 0}
         matched: set[str] = set()
         linked: set[Path] = set()  # recordings linked at import: not "ignored"
-        for r in import_files(project, files, attributes=attributes, sheet=sheet):  # a line per file, as stored
-            counts[r.status] += 1
-            matched |= {r.path.name, r.path.stem}
-            if r.status == "imported":
-                who = ", ".join(r.speakers) or "no speaker labels"
-                echo(f"imported {r.path}: {plural(r.turns, 'turn')} ({who})"
-                     + (f"; recording {r.recording.name} linked" if r.recording else ""))
-                linked |= {r.recording} if r.recording else set()
-                for warning in r.warnings:
-                    echo(f"  warning: {r.path}: {warning}", err=True)
-            elif r.status == "skipped":
-                echo(f"skipped  {r.path}: {r.message}")
-            else:
-                echo(f"Error: {r.message}", err=True)
+        before = project.counts()["transcripts"]
+        try:
+            for r in import_files(project, files, attributes=attributes, sheet=sheet):  # a line per file, as stored
+                counts[r.status] += 1
+                matched |= {r.path.name, r.path.stem}
+                if r.status == "imported":
+                    who = ", ".join(r.speakers) or "no speaker labels"
+                    echo(f"imported {r.path}: {plural(r.turns, 'turn')} ({who})"
+                         + (f"; recording {r.recording.name} linked" if r.recording else ""))
+                    linked |= {r.recording} if r.recording else set()
+                    for warning in r.warnings:
+                        echo(f"  warning: {r.path}: {warning}", err=True)
+                elif r.status == "skipped":
+                    echo(f"skipped  {r.path}: {r.message}")
+                else:
+                    echo(f"Error: {r.message}", err=True)
+        except KeyboardInterrupt:  # the batches committed stay, whole; the last one's lines may not be out
+            stored = project.counts()["transcripts"] - before
+            echo(f"interrupted: {plural(stored, 'file')} of {len(files)} stored, each whole; import the same "
+                 "files again to add the rest (those stored are skipped)", err=True)
+            sys.exit(130)
     unmatched = [name for name in sheet if name not in matched]
     if unmatched:
         echo(f"warning: {sheet_path}: no imported file for {plural(len(unmatched), 'row')}: "

@@ -129,7 +129,7 @@ class ExchangeStore:
                 if t.existing:
                     transcript_id = db.execute("SELECT id FROM transcripts WHERE sha256 = ?", [t.sha256]).fetchone()[0]
                 else:
-                    transcript_id = self._put_transcript(t.name, t.text, "refi", turns.turns_in_text(t.text),
+                    transcript_id = self._put_transcript(t.name, t.text, "refi", [u.row() for u in turns.turns_in_text(t.text)],
                                                          t.attributes, source_name=source_name,
                                                          source_sha256=t.sha256)
                 transcript_ids[t.key] = transcript_id

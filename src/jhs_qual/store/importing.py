@@ -1,20 +1,21 @@
 """Importing many files: expand folders, read each file, merge its attributes,
-skip what is already in the project, store each file in its own transaction.
+skip what is already in the project, store each file in a savepoint of its own.
 
 A bad file is reported and skipped; the others still import.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
-
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jhs_qual.errors import BadInput, JhsError
-from jhs_qual.ingest import SUPPORTED, read_transcript
+from jhs_qual.errors import JhsError
+from jhs_qual.files import INPUT, hold
+from jhs_qual.ingest import SUPPORTED
 from jhs_qual.ingest.attributes import check_key, sheet_row
+from jhs_qual.ingest.parallel import ReadFile
 from jhs_qual.store.media import sibling_recording
 from jhs_qual.store.project import Project
 
@@ -56,6 +57,9 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     return files, ignored
 
 
+BATCH_SECONDS = 0.25  # one transaction stores what is read in this time: another window waits no longer
+
+
 def import_files(
     project: Project,
     files: list[Path],
@@ -64,35 +68,43 @@ def import_files(
     sheet: dict[str, dict[str, str]] | None = None,
 ) -> Iterator[ImportResult]:
     """Attributes: front matter, overridden by the sheet, overridden by `attributes`.
-    Yields each file's result as soon as it is stored (or refused), one transaction a file."""
-    for path in files:
-        try:
-            yield _import_one(project, path, attributes or {}, sheet or {})
-        except JhsError as error:
-            yield ImportResult(path, "error", error.one_line())
+    Files are parsed ahead in worker processes (ingest.parallel) and stored a quarter of a
+    second at a time, one transaction with a savepoint a file: a file that fails leaves
+    nothing, the others stay. Each file's result is yielded once it is committed."""
+    from jhs_qual.ingest.parallel import read_files
 
-
-def _import_one(project: Project, path: Path, attributes: dict, sheet: dict) -> ImportResult:
-    if not path.exists():
-        raise BadInput("no such file", file=path)
-    parsed = read_transcript(path)
     known = project.attribute_keys()
-    for key in parsed.attributes:
-        check_key(key, known, file=path, line=1)
-    merged = {**parsed.attributes, **sheet_row(sheet, path), **attributes}
-    source_sha256 = parsed.source_sha256
-    text_sha256 = hashlib.sha256(parsed.text.encode("utf-8")).hexdigest()
-    duplicate = project.find_duplicate(text_sha256, source_sha256)
-    if duplicate is not None:
-        return ImportResult(path, "skipped", f"same content as '{duplicate}' already in the project",
-                            name=duplicate)
-    transcript_id = project.add_transcript(
-        path.stem, parsed, source_name=path.name, source_sha256=source_sha256, attributes=merged
-    )
-    if isinstance(transcript_id, str):  # another import stored the same content a moment ago
+    read = read_files(files)
+    while True:
+        done = []
+        with project._batch():
+            began = time.monotonic()
+            for path, item in read:
+                hold(path, INPUT)
+                done.append(_import_one(project, path, item, known, attributes or {}, sheet or {}))
+                if time.monotonic() - began >= BATCH_SECONDS:
+                    break
+        if not done:
+            return
+        yield from done
+
+
+def _import_one(project: Project, path: Path, read: ReadFile | str, known: list[str], attributes: dict,
+                sheet: dict) -> ImportResult:
+    if isinstance(read, str):
+        return ImportResult(path, "error", read)
+    try:
+        for key in read.attributes:
+            check_key(key, known, file=path, line=1)
+        merged = {**read.attributes, **sheet_row(sheet, path), **attributes}
+        transcript_id = project.add_turn_rows(path.stem, read.text, read.rows, read.format, source_name=path.name,
+                                              source_sha256=read.source_sha256, attributes=merged, known_keys=known)
+    except JhsError as error:
+        return ImportResult(path, "error", error.one_line())
+    if isinstance(transcript_id, str):
         return ImportResult(path, "skipped", f"same content as '{transcript_id}' already in the project",
                             name=transcript_id)
-    warnings = list(parsed.warnings)
+    warnings = list(read.warnings)
     recording = sibling_recording(path)
     if recording is not None:
         try:
@@ -102,6 +114,6 @@ def _import_one(project: Project, path: Path, attributes: dict, sheet: dict) -> 
             warnings.append(f"{recording.name} not linked as its recording: {message}")
             recording = None
     return ImportResult(
-        path, "imported", name=path.stem, turns=len(parsed.turns),
-        speakers=parsed.speakers, warnings=warnings, recording=recording,
+        path, "imported", name=path.stem, turns=len(read.rows),
+        speakers=read.speakers, warnings=warnings, recording=recording,
     )

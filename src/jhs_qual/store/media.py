@@ -31,24 +31,33 @@ def file_sha256(path: Path) -> str:
 def sibling_recording(transcript: Path) -> Path | None:
     """A recording beside the transcript with the same stem (interview-03.docx, interview-03.m4a)."""
     try:  # one listing per folder (as long as it does not change), not a stat per suffix per file
-        names = _folder_names(str(transcript.parent), os.stat(transcript.parent).st_mtime_ns)
+        recordings = _folder_recordings(str(transcript.parent), os.stat(transcript.parent).st_mtime_ns)
     except OSError:
         return None
-    for suffix in MEDIA_SUFFIXES:
-        for candidate in (transcript.with_suffix(suffix), transcript.with_suffix(suffix.upper())):
-            if candidate.name in names and candidate.is_file():
-                return candidate
+    for name in recordings.get(transcript.stem, ()):
+        candidate = transcript.with_name(name)
+        if candidate.is_file():
+            return candidate
     return None
 
 
 @functools.lru_cache(maxsize=16)
-def _folder_names(folder: str, changed: int) -> frozenset[str]:
-    """The names in a folder as it was when last changed (an import of thousands of files looks
-    for recordings in a few folders)."""
+def _folder_recordings(folder: str, changed: int) -> dict[str, list[str]]:
+    """{stem: the names of recordings with that stem, in the order of MEDIA_SUFFIXES} in a folder
+    as it was when last changed (an import of thousands of files looks in a few folders)."""
     try:
-        return frozenset(os.listdir(folder))
+        names = os.listdir(folder)
     except OSError:
-        return frozenset()
+        return {}
+    rank = {suffix: n for n, suffix in enumerate(s for lower in MEDIA_SUFFIXES for s in (lower, lower.upper()))}
+    found: dict[str, list[str]] = {}
+    for name in names:
+        stem, suffix = os.path.splitext(name)
+        if suffix in rank:
+            found.setdefault(stem, []).append(name)
+    for same in found.values():
+        same.sort(key=lambda name: rank[os.path.splitext(name)[1]])
+    return found
 
 
 class MediaStore:

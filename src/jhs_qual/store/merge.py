@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jhs_qual.codebook import check_together, parse_codebook
-from jhs_qual.domain import Turn
 from jhs_qual.errors import BadInput
 from jhs_qual.files import INPUT, hold
 from jhs_qual.store.common import now as _now
@@ -137,8 +136,8 @@ def _merge(project: Project, other: sqlite3.Connection, other_path: Path, coder:
             n += 1
             name = f"{row['name']}_{n}"
         names.add(name)
-        turns = [Turn(r["idx"], r["speaker"], r["start"], r["content_start"], r["end"], r["ts_start"], r["ts_end"])
-                 for r in other.execute("SELECT * FROM turns WHERE transcript_id = ? ORDER BY idx", [row["id"]])]
+        turns = other.execute("SELECT idx, speaker, start, content_start, end, ts_start, ts_end FROM turns"
+                              " WHERE transcript_id = ? ORDER BY idx", [row["id"]]).fetchall()
         attributes = {r["key"]: r["value"] for r in other.execute(
             "SELECT key, value FROM transcript_attributes WHERE transcript_id = ?", [row["id"]])}
         unknown = sorted(set(attributes) - known_keys)

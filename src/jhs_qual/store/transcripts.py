@@ -48,22 +48,29 @@ class TranscriptStore:
         """Store one imported transcript with its turns and attributes; its id, or the name of
         the transcript with the same content when another import stored it first (checked in
         the write, so two imports of the same file at once store it once)."""
-        known = self.attribute_keys()
+        return self.add_turn_rows(name, parsed.text, [t.row() for t in parsed.turns], parsed.format,
+                                  source_name=source_name, source_sha256=source_sha256, attributes=attributes)
+
+    def add_turn_rows(self, name: str, text: str, rows: list[tuple], fmt: str, *, source_name: str,
+                      source_sha256: str, attributes: dict[str, str], known_keys: list[str] | None = None,
+                      ) -> int | str:
+        """`add_transcript` with the turns as `Turn.row()` tuples (as an import's parsing workers
+        send them), and the attribute names known when the caller has read them."""
+        known = self.attribute_keys() if known_keys is None else known_keys
         for key in attributes:
             check_key(key, known, file=source_name)
+        text_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
         with self._write():
-            duplicate = self.find_duplicate(hashlib.sha256(parsed.text.encode("utf-8")).hexdigest(), source_sha256)
+            duplicate = self.find_duplicate(text_sha256, source_sha256)
             if duplicate is not None:
                 return duplicate
-            transcript_id = self._put_transcript(
-                name, parsed.text, parsed.format, parsed.turns, attributes,
-                source_name=source_name, source_sha256=source_sha256,
-            )
+            transcript_id = self._put_transcript(name, text, fmt, rows, attributes, source_name=source_name,
+                                                 source_sha256=source_sha256, text_sha256=text_sha256)
         return transcript_id
 
-    def _put_transcript(self, name, text, fmt, turns, attributes, *, source_name, source_sha256,
-                        imported_at=None) -> int:
-        """Inside a write: one transcript with its turns and attributes."""
+    def _put_transcript(self, name, text, fmt, rows, attributes, *, source_name, source_sha256,
+                        imported_at=None, text_sha256=None) -> int:
+        """Inside a write: one transcript with its turns (`Turn.row()` tuples) and attributes."""
         db = self.db
         if db.execute("SELECT 1 FROM transcripts WHERE name = ?", [name]).fetchone():
             raise BadInput(
@@ -71,19 +78,21 @@ class TranscriptStore:
                 file=source_name,
                 hint="rename the file before importing it",
             )
-        text_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        text_sha256 = text_sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
+        imported_at = imported_at or _now()
         transcript_id = db.execute(
             "INSERT INTO transcripts(name, text, sha256, source_sha256, source_name, format, imported_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [name, text, text_sha256, source_sha256, source_name, fmt, imported_at or _now()],
+            [name, text, text_sha256, source_sha256, source_name, fmt, imported_at],
         ).lastrowid
+        first = (db.execute("SELECT max(rowid) FROM turns").fetchone()[0] or 0) + 1  # what SQLite would choose
         db.conn.executemany(
-            "INSERT INTO turns(transcript_id, idx, speaker, start, content_start, end, ts_start, ts_end)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(transcript_id, t.index, t.speaker, t.start, t.content_start, t.end, t.ts_start, t.ts_end)
-             for t in turns],
+            "INSERT INTO turns(rowid, transcript_id, idx, speaker, start, content_start, end, ts_start, ts_end)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(first + n, transcript_id, *row) for n, row in enumerate(rows)],
         )
-        self._index_turns(transcript_id, text, +1)
+        self._index_turns(transcript_id, text, +1, [(first + n, row[3], row[4], row[1]) for n, row in enumerate(rows)],
+                          source=(fmt, source_name, imported_at))
         self._put_attributes(transcript_id, attributes)
         return transcript_id
 
@@ -142,9 +151,7 @@ class TranscriptStore:
                                          transcript_id])
             db.conn.executemany(
                 "INSERT INTO turns(transcript_id, idx, speaker, start, content_start, end, ts_start, ts_end)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(transcript_id, t.index, t.speaker, t.start, t.content_start, t.end, t.ts_start, t.ts_end)
-                 for t in parsed.turns])
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(transcript_id, *t.row()) for t in parsed.turns])
             self._index_turns(transcript_id, parsed.text, +1)
             lost = []
             for c in codings:
@@ -199,32 +206,41 @@ class TranscriptStore:
                                                       old[1], json.dumps(lost, ensure_ascii=False), _now()])
         return report
 
-    def _index_turns(self, transcript_id: int, text: str, sign: int) -> None:
+    def _index_turns(self, transcript_id: int, text: str, sign: int, rows: list[tuple] | None = None,
+                     source: tuple | None = None) -> None:
         """Inside a write: add (+1) or take out (-1) a transcript's turns in the full-text index
         (an external-content FTS5 table: it is told the words, from the text in hand) and in
-        what the transcript list shows (transcript_stats; coded_turns worked out again)."""
+        what the transcript list shows (transcript_stats; coded_turns worked out again).
+        `rows`: (rowid, content start, end, speaker) of its turns in order, when known."""
         self.__dict__.pop("_turns_cache", None)
-        rows = self.db.execute("SELECT rowid, content_start, end, speaker FROM turns WHERE transcript_id = ?"
-                               " ORDER BY idx", [transcript_id]).fetchall()
+        if rows is None:
+            rows = self.db.execute("SELECT rowid, content_start, end, speaker FROM turns WHERE transcript_id = ?"
+                                   " ORDER BY idx", [transcript_id]).fetchall()
         if sign > 0:
-            self.db.conn.executemany("INSERT INTO turns_fts(rowid, words) VALUES (?, ?)",
-                                     [(r, text[a:b]) for r, a, b, _ in rows])
-            self._put_stats(transcript_id, len(text), [r[3] for r in rows])
+            words = [(r, text[a:b]) for r, a, b, _ in rows]
+            if self._words_pending is not None:  # in a batch: indexed with the others at its end
+                self._words_pending += words
+            else:
+                self.db.conn.executemany("INSERT INTO turns_fts(rowid, words) VALUES (?, ?)", words)
+            self._put_stats(transcript_id, len(text), [r[3] for r in rows], source)
         else:
             self.db.conn.executemany("INSERT INTO turns_fts(turns_fts, rowid, words) VALUES ('delete', ?, ?)",
                                      [(r, text[a:b]) for r, a, b, _ in rows])
             self.db.execute("DELETE FROM transcript_stats WHERE transcript_id = ?", [transcript_id])
             self.db.execute("DELETE FROM coded_turns WHERE transcript_id = ?", [transcript_id])
 
-    def _put_stats(self, transcript_id: int, characters: int, speakers: list[str | None]) -> None:
+    def _put_stats(self, transcript_id: int, characters: int, speakers: list[str | None],
+                   new: tuple | None = None) -> None:
         """Inside a write: the transcript list's row of a transcript whose turns changed (and the
-        turns read before forgotten)."""
+        turns read before forgotten). `new`: (format, source name, imported at) of a transcript
+        just stored, which has no codings yet."""
         self.__dict__.pop("_turns_cache", None)
-        source = self.db.execute("SELECT format, source_name, imported_at FROM transcripts WHERE id = ?",
-                                 [transcript_id]).fetchone()
+        source = new or self.db.execute("SELECT format, source_name, imported_at FROM transcripts WHERE id = ?",
+                                        [transcript_id]).fetchone()
         self.db.execute("INSERT OR REPLACE INTO transcript_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [transcript_id, *turn_stats(characters, speakers), *source])
-        self._coded_stale(transcript_id)
+        if new is None:
+            self._coded_stale(transcript_id)
 
     def _coded_stale(self, transcript_id: int | None = None) -> None:
         """Inside a write: the coded turns of a transcript (None: of all) to be counted again, since
