@@ -585,3 +585,59 @@ def test_the_streamed_qde_may_declare_no_dtd(head, refused):
     from jhs_qual.refi.project import PROLOG_BYTES, _declares_dtd
 
     assert _declares_dtd(head[:PROLOG_BYTES]) is refused
+
+
+def _many_sources(project: Project, n: int = 12) -> None:
+    """`n` transcripts of several turns, each with codings by two coders."""
+    code = project.resolve_code("interdependence")["id"]
+    for i in range(n):
+        tid = add(project, f"t{i:02d}", f"Interviewer: Vraag {i}?\nLeraar: Antwoord {i} over woord{i} hier.\n"
+                                        f"Interviewer: En verder?\nLeraar: Nog iets over samenwerking {i}.")
+        text = project.transcript(f"t{i:02d}")["text"]
+        for coder, word in (("anna", f"woord{i}"), ("ben", f"samenwerking {i}")):
+            start = text.index(word)
+            project.add_coding(tid, code, coder, start, start + len(word))
+
+
+def test_sources_read_in_a_worker_come_back_as_read_here(loaded_project, tmp_path, monkeypatch):
+    """import-qdpx reads the sources in a forked worker while it stores (workers.py); the project is
+    the one reading them here makes, and the full-text index, filled a part at a time, is sound."""
+    from jhs_qual import workers
+    from jhs_qual.store import transcripts
+
+    _many_sources(loaded_project)
+    archive = tmp_path / "many.qdpx"
+    export_qdpx(loaded_project, archive)
+    monkeypatch.setattr(transcripts, "WORDS_HELD", 10)  # the index filled every few transcripts
+    monkeypatch.setattr(workers, "_processors", lambda: 2)
+    made = {}
+    for how, threads in (("here", 3), ("in a worker", 1)):  # with other threads running, no fork
+        monkeypatch.setattr(workers.threading, "active_count", lambda: threads)
+        with Project.create(tmp_path / f"{threads}.jhsq") as fresh:
+            report = import_qdpx(fresh, archive)
+            fresh.db.execute("INSERT INTO turns_fts(turns_fts, rank) VALUES ('integrity-check', 1)")
+            made[how] = (snapshot(fresh), report.transcripts, report.codings,
+                         [r["transcript"] for r in fresh.search_turns("woord11")])
+    assert made["in a worker"] == made["here"]
+    assert made["here"][0] == snapshot(loaded_project) and made["here"][2] == 24
+    assert made["here"][3] == ["t11"]
+
+
+def test_a_bad_source_read_in_a_worker_stops_the_import_and_stores_nothing(loaded_project, tmp_path, monkeypatch):
+    from jhs_qual import workers
+
+    _many_sources(loaded_project)
+    archive = tmp_path / "many.qdpx"
+    export_qdpx(loaded_project, archive)
+    with zipfile.ZipFile(archive) as z:
+        entries = {name: z.read(name) for name in z.namelist()}
+    qde = entries["project.qde"].decode()
+    last = qde.rindex('endPosition="')  # the last source's last selection reaches past its text
+    entries["project.qde"] = (qde[:last] + 'endPosition="99999' + qde[last + len('endPosition="'):]).encode()
+    bad = write(tmp_path / "bad.qdpx", qdpx(entries))
+    monkeypatch.setattr(workers, "_processors", lambda: 2)
+    monkeypatch.setattr(workers.threading, "active_count", lambda: 1)
+    with Project.create(tmp_path / "fresh.jhsq") as fresh:
+        with pytest.raises(BadInput, match=r"source 't11\.txt': selection \d+:99999\d* is outside the text"):
+            import_qdpx(fresh, bad)
+        assert count(fresh) == {"transcripts": 0, "codings": 0, "codebooks": 0}

@@ -40,6 +40,14 @@ class JhsError(Exception):
         hint = f"; {self.hint}" if self.hint else ""
         return f"{where}{field}{self.message}{hint}"
 
+    def __reduce__(self):  # whole when sent from a worker process (workers.py)
+        return _rebuilt, (type(self), self.message, self.file, self.line, self.field, self.hint)
+
+
+def _rebuilt(kind: type, message: str, file: str | None, line: int | None, field: str | None,
+             hint: str | None) -> JhsError:
+    return kind(message, file=file, line=line, field=field, hint=hint)
+
 
 class BadInput(JhsError):
     exit_code = 2

@@ -128,9 +128,11 @@ def match_label(line: str) -> LabelMatch | None:
         return None
     stripped = line.strip()
     m = _COLON_LABEL.match(stripped)
-    if m and len(m["label"]) <= _MAX_LABEL_CHARS:
-        ts = parse_timestamp(m["ts1"] or m["ts2"])
-        return LabelMatch(m["label"], ts, (m["rest"] or "").strip())
+    if m:
+        label, ts1, ts2, rest = m.group("label", "ts1", "ts2", "rest")
+        if len(label) <= _MAX_LABEL_CHARS:
+            return LabelMatch(label, parse_timestamp(ts1 or ts2) if ts1 or ts2 else None,
+                              rest.strip() if rest else "")
     m = _BRACKET_LABEL.match(stripped)
     if m and m["label"].lower() not in _NOT_SPEAKERS:
         return LabelMatch(m["label"], None, m["rest"].strip(), strict=True)
@@ -300,33 +302,30 @@ def turns_in_text(text: str) -> list[Turn]:
     """Speaker turns found in `text` as it is, without rendering it again: for
     a text whose offsets are fixed elsewhere (a REFI-QDA source). Same rules as
     `lines_to_segments`; a turn runs from its line to its last non-blank line."""
-    lines = []
-    position = 0
-    for line in text.split("\n"):
-        lines.append((position, line))
-        position += len(line) + 1
-    matches = [match_label(line) if line.strip() else None for _, line in lines]
+    lines = text.split("\n")
+    matches = [match_label(line) if line.strip() else None for line in lines]
     counts = label_counts(matches)
     turns: list[Turn] = []
-    current: dict | None = None
+    speaker = ts = None
+    start = content_start = end = -1  # the turn being read (start -1: none yet)
     at_paragraph_start = True
-
-    def close() -> None:
-        if current is not None and current["end"] > current["start"]:
-            turns.append(Turn(len(turns), current["speaker"], current["start"], current["content_start"],
-                              current["end"], current["ts"]))
-
-    for (start, line), m in zip(lines, matches):
-        if not line.strip():
+    position = 0
+    for line, m in zip(lines, matches):
+        here = position
+        position += len(line) + 1
+        if m is None and not line.strip():
             at_paragraph_start = True
             continue
         begins = m is not None and (m.label is None or accept_label(m, counts, at_paragraph_start))
-        if begins or current is None:
-            close()
-            speaker = normalise_label(m.label) if begins and m.label else (current["speaker"] if begins and current else None)
-            content = start + (line.find(m.rest) if begins and m.rest else (len(line) if begins else 0))
-            current = {"speaker": speaker, "start": start, "content_start": content, "ts": m.ts if begins else None}
-        current["end"] = start + len(line.rstrip())
+        if begins or start < 0:
+            if end > start >= 0:
+                turns.append(Turn(len(turns), speaker, start, content_start, end, ts))
+            if begins and m.label:
+                speaker = normalise_label(m.label)
+            start, ts = here, m.ts if begins else None
+            content_start = here + (line.find(m.rest) if begins and m.rest else (len(line) if begins else 0))
+        end = here + len(line.rstrip())
         at_paragraph_start = False
-    close()
+    if end > start >= 0:
+        turns.append(Turn(len(turns), speaker, start, content_start, end, ts))
     return turns

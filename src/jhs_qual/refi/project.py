@@ -1,9 +1,10 @@
 """REFI-QDA project import (.qdpx, or a bare .qde with its sources beside it), from any tool.
 
 The archive is checked before anything is read (no absolute paths or '..', bounded size and
-entry count); the .qde is read as a stream, twice (the head, then one source at a time, as the
-store writes them), by Python's C parser with no DTD allowed. Each plain-text source is stored as it is (only
-its line ends become \\n), its turns found in place; its selections' positions are read in the
+entry count); the .qde is read as a stream by lxml with no DTD allowed, twice: the head here,
+then the sources one at a time in a worker process (`sources.read_source`, workers.py) while
+the store writes the ones before. Each plain-text source is stored as it is (only its line
+ends become \\n), its turns found in place; its selections' positions are read in the
 convention the file's evidence supports (`positions.choose_convention`), reported per source.
 Other source types are listed as skipped, and what has no place here counted. The file becomes
 plain data (`store.exchange`), checked whole before the store writes it in one transaction.
@@ -20,11 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from jhs_qual.codebook import check_together, parse_codebook
-from jhs_qual.domain import ORIGINS
 from jhs_qual.errors import BadInput
 from jhs_qual.export.safe import printable
 from jhs_qual.files import read_bytes
-from jhs_qual.store.exchange import ImportedCoding, ImportedMemo, ImportedTranscript
+from jhs_qual.store.exchange import ImportedMemo, ImportedTranscript
 from jhs_qual.refi.codebook import (
     MAX_ARCHIVE,
     _children,
@@ -32,7 +32,6 @@ from jhs_qual.refi.codebook import (
     _local,
     open_archive,
     read_codes,
-    read_entry,
     MAX_PROJECT_XML,
     MAX_SOURCE,
     MAX_XML_DEPTH,
@@ -40,9 +39,10 @@ from jhs_qual.refi.codebook import (
     qde_entry,
     slug,
 )
-
 from jhs_qual.refi.export import POSITIONS_NOTE, _datetime, _when
-from jhs_qual.refi.positions import choose_convention, declared_convention
+from jhs_qual.refi.positions import declared_convention
+from jhs_qual.refi.sources import SourceContext, child, guid, read_source, source_text, values_of
+from jhs_qual.workers import in_order
 
 MAX_STREAMED_XML = 2 * 1024 * 1024 * 1024  # a .qdpx's project.qde, read as a stream (the archive's own bound)
 
@@ -60,26 +60,6 @@ class ImportReport:
     codings: int = 0
     memos: int = 0
     attribute_keys: list[str] = field(default_factory=list)
-
-
-def _source_text(archive: zipfile.ZipFile, names: dict[str, str], element, path: Path) -> str | None:
-    """A TextSource's text: inline PlainTextContent, or its file in sources/ (any case)."""
-    inline = next(iter(_children(element, "PlainTextContent")), None)
-    if inline is not None and inline.text:
-        return inline.text
-    target = element.get("plainTextPath") or ""
-    name = target.split("internal://", 1)[-1] if target.startswith("internal://") else PurePosixPath(target).name
-    for candidate in (f"sources/{name}", name.lower(), f"sources/{PurePosixPath(name).name}"):
-        entry = names.get(candidate.lower())
-        if entry:
-            data = read_entry(archive, entry, path, MAX_SOURCE)
-            if data.startswith(b"\xef\xbb\xbf"):
-                data = data[3:]
-            try:
-                return data.decode("utf-8")
-            except UnicodeDecodeError:
-                return data.decode("cp1252", errors="replace")
-    return None
 
 
 def _count_dropped(elements, counts: dict[str, int]) -> None:
@@ -146,22 +126,28 @@ SOURCE_KINDS = frozenset({"TextSource", "PDFSource", "PictureSource", "AudioSour
 
 
 def _ends(archive, qde: str, path: Path):
-    """Each element of the .qde as it ends, then the root; only ends (an event costs as much as
-    the parsing). The XML may declare no DTD (so no entities, as defusedxml refuses them): its
-    prolog is read first; then Python's C parser reads it (expat >= 2.4.1 also bounds entity
-    amplification; defusedxml's parser is written in Python and five times slower). Broken XML
-    is one line with its line number."""
-    from xml.etree.ElementTree import ParseError, iterparse
+    """Each source of the .qde (SOURCE_KINDS) as it ends, then the root. lxml's parser picks the
+    sources out: the hundreds of thousands of other elements cost no step in Python (Python's
+    own iterparse reports every one; the file is read twice). The XML may declare no DTD (so no
+    entities, as defusedxml refuses them): its prolog is read first; the parser loads nothing
+    from outside and keeps libxml2's bounds on depth and text size. Broken XML is one line with
+    its line number."""
+    from lxml import etree
 
     stream = _Capped(archive, qde, path, MAX_STREAMED_XML)
     if _declares_dtd(stream.peek(PROLOG_BYTES)):
         raise BadInput("refused: the XML declares a DTD (entities are not allowed)", file=path)
+    events = etree.iterparse(stream, events=("end",), tag=[f"{{*}}{kind}" for kind in sorted(SOURCE_KINDS)],
+                             resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True,
+                             remove_pis=True)
     try:
-        for _, element in iterparse(stream, events=("end",)):
+        for _, element in events:
             yield element
-    except ParseError as error:
-        line = error.position[0] if getattr(error, "position", None) else None
-        raise BadInput(f"not well-formed XML ({error})", file=path, line=line) from None
+    except etree.XMLSyntaxError as error:
+        raise BadInput(f"not well-formed XML ({error.msg})", file=path, line=error.lineno or None) from None
+    if events.root is None:
+        raise BadInput("not well-formed XML (no element)", file=path)
+    yield events.root
 
 
 PROLOG_BYTES = 64 * 1024  # what the XML declaration, comments and a DOCTYPE before the root may take
@@ -196,7 +182,8 @@ def _read_head(archive, qde: str, path: Path, dropped: dict[str, int]):
             source = (element.get("guid") or "").strip("{}").lower()
             for ref in _children(element, "NoteRef"):
                 refs[(ref.get("targetGUID") or "").strip("{}").lower()] = source
-            _count_dropped([element], dropped)
+            if _local(element.tag) != "TextSource":  # a text source holds nothing _count_dropped counts
+                _count_dropped([element], dropped)
             element.clear()
     if _local(root.tag) != "Project":
         raise BadInput(f"the root element is <{_local(root.tag)}>, not <Project>", file=path)
@@ -266,13 +253,6 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
     # how positions count and comes last), then the sources one by one, as they are stored.
     root, source_refs = _read_head(archive, qde, path, dropped)
 
-    def child(element, name):
-        return next(iter(_children(element, name)), None)
-
-    def guid(element, attribute: str = "guid") -> str:
-        """A GUID the file names, as compared here: without braces, lower case ('' for none)."""
-        return (element.get(attribute) or "").strip("{}").lower() if element is not None else ""
-
     about = child(root, "Description").text if child(root, "Description") is not None else None
     declared = declared_convention(about)
     origins = (_marked(about or "", path)[1] or {}).get("origins") or {}  # ours: what was not made by hand
@@ -324,19 +304,9 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
             variables[guid(v)] = slug(v.get("name") or "variable", set())
     source_attributes: dict[str, dict[str, str]] = {}
 
-    def values_of(element) -> dict[str, str]:
-        found = {}
-        for vv in _children(element, "VariableValue"):
-            ref = child(vv, "VariableRef")
-            key = variables.get(guid(ref, "targetGUID"))
-            value = next((c.text for c in vv if _local(c.tag) != "VariableRef" and c.text), None)
-            if key and value is not None:
-                found[key] = value.strip()
-        return found
-
     if child(root, "Cases") is not None:
         for case in _children(child(root, "Cases"), "Case"):
-            values = values_of(case)
+            values = values_of(case, variables)
             for ref in _children(case, "SourceRef"):
                 source_attributes.setdefault(guid(ref, "targetGUID"), {}).update(values)
 
@@ -361,72 +331,33 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
     existing_names = set(known_texts.values())
     seen: set[str] = set()  # the texts met earlier in this file
 
+    context = SourceContext(archive, names, path, offsets, declared, guid_to_code, users, coder, default_coder,
+                            origins, variables, annotated, frozenset(known_texts))
+
+    def sources(k: int, n: int):
+        """Sources k, k + n, ... of the file, read (in a worker process, when there are two)."""
+        for i, element in enumerate(_stream_sources(archive, qde, path)):
+            if i % n == k:
+                yield read_source(context, element)
+
     def transcripts():
-        """Each source as it is read, for the store to write (an error stops the import, and the
-        store's transaction leaves the project as it was)."""
-        for element in _stream_sources(archive, qde, path):
-            kind = _local(element.tag)
-            path_name = PurePosixPath((element.get("plainTextPath") or "").split("internal://")[-1]).name
-            label = element.get("name") or path_name or element.get("guid") or kind
-            if kind != "TextSource":
-                report.skipped_sources.append(f"{label} ({kind})")
+        """Each source as it is read, named and checked against what the project holds, for the
+        store to write (an error stops the import, and the store's transaction leaves the
+        project as it was)."""
+        for read in in_order(sources, workers=1):  # one worker reads the sources as fast as they are stored
+            if read.skipped and not read.sha256:
+                report.skipped_sources.append(read.skipped)
                 continue
-            source = guid(element)
-            raw = _source_text(archive, names, element, path)
-            if raw is None:
-                raise BadInput(f"source '{label}': its text is not in the archive", file=path,
-                               hint="expected in sources/ as its plainTextPath says")
-            if "\x00" in raw or sum(1 for c in raw[:4096] if c == "\ufffd") > 20:
-                report.skipped_sources.append(f"{label} (not plain text)")
+            source = read.key
+            for note, start, end in read.span_notes:
+                span_notes[note] = (source, start, end)
+            if read.skipped:
+                report.skipped_sources.append(read.skipped)
                 continue
-            # Control characters become U+FFFD one for one (as at any import): the offsets hold.
-            stored_text = printable(raw.replace("\r\n", "\n").replace("\r", "\n"))
-            selections = []
-            for sel in _children(element, "PlainTextSelection"):
-                try:
-                    start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
-                except (TypeError, ValueError):
-                    raise BadInput(f"source '{label}': a selection without whole-number positions",
-                                   file=path, field="PlainTextSelection") from None
-                selections.append((start, end, sel.get("name") or "", sel))
-            convention, table = choose_convention(raw, stored_text, [(s, e, n) for s, e, n, _ in selections],
-                                                   label, path, offsets, declared)
-            codings = []
-            for start, end, _, sel in selections:
-                if not (0 <= start < end < len(table)):
-                    raise BadInput(f"source '{label}': selection {start}:{end} is outside the text "
-                                   f"({len(table) - 1} positions)", file=path, field="PlainTextSelection")
-                parts: dict[str, list] = {}  # its children by kind, in one look (there are 100,000s)
-                for part in sel:
-                    parts.setdefault(_local(part.tag), []).append(part)
-                memo = (parts["Description"][0].text or "").strip() if "Description" in parts else ""
-                for coding in parts.get("Coding", ()):
-                    ref = child(coding, "CodeRef")
-                    target = guid(ref, "targetGUID")
-                    if target not in guid_to_code:
-                        raise BadInput(f"source '{label}': a coding refers to an unknown code GUID {target}",
-                                       file=path, field="CodeRef")
-                    creator = guid(coding, "creatingUser") or guid(sel, "creatingUser")
-                    # a user the file does not list keeps a coder of their own, named by their GUID
-                    who = users.get(creator) or coder or (f"user {creator[:8]}" if creator else None)
-                    if table[start] >= table[end]:  # e.g. half of an emoji under the other convention
-                        raise BadInput(f"source '{label}': selection {start}:{end} falls inside one character when "
-                                       f"positions count {convention}", file=path, field="PlainTextSelection",
-                                       hint="the positions may count another unit; nothing was imported")
-                    origin = origins.get(guid(sel), "manual")
-                    codings.append(ImportedCoding(
-                        guid_to_code[target], who or default_coder, table[start], table[end], memo,
-                        origin if origin in ORIGINS else "manual", _when(sel.get("creationDateTime")),
-                        _when(sel.get("modifiedDateTime") or sel.get("creationDateTime"))))
-                for ref in parts.get("NoteRef", ()):  # a note on these words (a turn memo, an annotation)
-                    span_notes[guid(ref, "targetGUID")] = (source, table[start], table[end])
-            sha = hashlib.sha256(stored_text.encode("utf-8")).hexdigest()
-            name = re.sub(r"\.(txt|docx?|rtf|pdf)$", "", label, flags=re.IGNORECASE).strip()
+            name = re.sub(r"\.(txt|docx?|rtf|pdf)$", "", read.label, flags=re.IGNORECASE).strip()
             if not name:  # a source called ".txt"
-                name = f"source_{(element.get('guid') or str(len(source_names) + 1)).strip('{}')[:8]}"
-            if not stored_text.strip():
-                report.skipped_sources.append(f"{label} (empty)")
-                continue
+                name = f"source_{(read.guid_attribute or str(len(source_names) + 1)).strip('{}')[:8]}"
+            sha = read.sha256
             if sha in known_texts:
                 name = known_texts[sha]  # already here (or earlier in this file): its codings join it
             else:
@@ -436,22 +367,20 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
                     n += 1
                     name = f"{base}_{n}"
                 taken.add(name)
-            attributes = {**source_attributes.get(source, {}),
-                          **values_of(element)}
             existing = sha in seen or name in existing_names
             seen.add(sha)
-            about_source = child(element, "Description")
-            if about_source is not None and (about_source.text or "").strip():
-                source_notes.append((source, guid(element, "creatingUser"), about_source.text.strip()))
+            if read.about is not None:
+                source_notes.append((source, *read.about))
             source_names[source] = name
             report.transcripts.append(name)
             if existing:
                 report.already_here.append(name)
-            report.conventions[name] = convention
-            if source in annotated:  # kept only where a note's span needs it
-                tables[source] = table
-            yield ImportedTranscript(source, name, sha, stored_text, attributes, codings, existing)
-
+            report.conventions[name] = read.convention
+            if read.table is not None:
+                tables[source] = read.table
+            yield ImportedTranscript(source, name, sha, read.text, {**source_attributes.get(source, {}),
+                                                                     **read.attributes},
+                                     read.codings, existing, read.turns)
 
     def memos() -> list[ImportedMemo]:
         """The notes as memos, asked for once the sources are stored."""
@@ -461,7 +390,7 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
         if child(root, "Notes") is not None:
             for note in _children(child(root, "Notes"), "Note"):
                 content = child(note, "PlainTextContent")
-                text = content.text if content is not None and content.text else _source_text(archive, names, note, path)
+                text = content.text if content is not None and content.text else source_text(archive, names, note, path)
                 if (text or "").strip():
                     who = users.get(guid(note, "creatingUser")) or default_coder
                     on = note_on.get(guid(note))

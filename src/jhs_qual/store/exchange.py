@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from jhs_qual.domain import Codebook
 
 
-@dataclass
-class ImportedCoding:
+class ImportedCoding(NamedTuple):  # a tuple: a project brings 100,000s, some from a worker process
     code_key: tuple[str, str]  # (codebook, code id)
     coder: str
     start: int  # offsets into the stored text
@@ -32,6 +32,7 @@ class ImportedTranscript:
     attributes: dict[str, str]
     codings: list[ImportedCoding]
     existing: bool  # the project holds this text already: only its codings come
+    turns: list[tuple] | None = None  # Turn.row() of its turns, when found already (else found here)
 
 
 @dataclass
@@ -117,7 +118,7 @@ class ExchangeStore:
         result = ExchangeResult()
         keys = self.attribute_keys()
         new_keys: set[str] = set()
-        with self._write() as db:
+        with self._batch() as db, self._codings_in_bulk():
             for book in codebooks:
                 self._put_codebook(book, replacing=False)
             code_ids = {(r["codebook_id"], r["code_id"]): r["id"] for r in self.codes()}
@@ -129,9 +130,9 @@ class ExchangeStore:
                 if t.existing:
                     transcript_id = db.execute("SELECT id FROM transcripts WHERE sha256 = ?", [t.sha256]).fetchone()[0]
                 else:
-                    transcript_id = self._put_transcript(t.name, t.text, "refi", [u.row() for u in turns.turns_in_text(t.text)],
-                                                         t.attributes, source_name=source_name,
-                                                         source_sha256=t.sha256)
+                    rows = t.turns if t.turns is not None else [u.row() for u in turns.turns_in_text(t.text)]
+                    transcript_id = self._put_transcript(t.name, t.text, "refi", rows, t.attributes,
+                                                         source_name=source_name, source_sha256=t.sha256)
                 transcript_ids[t.key] = transcript_id
                 for c in t.codings:
                     if c.coder not in coder_ids:

@@ -182,7 +182,7 @@ def _merge(project: Project, other: sqlite3.Connection, other_path: Path, coder:
         to_add += missing_here
 
     # --- write, all at once ------------------------------------------------------------------------------------
-    with project._write():
+    with project._batch(), project._codings_in_bulk():
         for book in to_load:
             project._put_codebook(book, replacing=False)
         for sha, name, row, turns, attributes in new_transcripts:

@@ -160,6 +160,8 @@ class Project(TranscriptStore, CodingStore, SearchStore, ConsensusStore, Codeboo
         self.db = db
         self.path = path
         self._words_pending: list[tuple[int, str]] | None = None  # the full-text rows of a batch (`_batch`)
+        self._savepoints = 0  # open inside the transaction (`_write` within `_write`)
+        self._bulk_pairs: set[tuple[int, int]] | None = None  # (transcript, coder) of codings added in bulk
 
     @classmethod
     def create(cls, path: Path) -> "Project":
@@ -239,6 +241,7 @@ class Project(TranscriptStore, CodingStore, SearchStore, ConsensusStore, Codeboo
         if conn.in_transaction:
             conn.execute("SAVEPOINT nested")
             pending = len(self._words_pending or ())
+            self._savepoints += 1
             try:
                 yield self.db
             except BaseException:
@@ -248,6 +251,8 @@ class Project(TranscriptStore, CodingStore, SearchStore, ConsensusStore, Codeboo
                 if self._words_pending is not None:
                     del self._words_pending[pending:]
                 raise
+            finally:
+                self._savepoints -= 1
             conn.execute("RELEASE nested")
             return
         try:
@@ -275,9 +280,15 @@ class Project(TranscriptStore, CodingStore, SearchStore, ConsensusStore, Codeboo
             self._words_pending = []
             try:
                 yield db
-                db.conn.executemany("INSERT INTO turns_fts(rowid, words) VALUES (?, ?)", self._words_pending)
+                self._index_pending()
             finally:
                 self._words_pending = None
+
+    def _index_pending(self) -> None:
+        """Inside a batch, outside any savepoint (one that rolled back would take words of the
+        files before it along): the words held so far into the full-text index."""
+        self.db.conn.executemany("INSERT INTO turns_fts(rowid, words) VALUES (?, ?)", self._words_pending)
+        self._words_pending.clear()
 
     def _rollback(self) -> None:
         # SQLite may already have rolled back (a full disk, an I/O error).

@@ -28,6 +28,9 @@ def turn_stats(characters: int, speakers: list[str | None]) -> tuple[int, int, i
     return len(speakers), characters, heading_turns(speakers), json.dumps(list(counts.items()), ensure_ascii=False)
 
 
+WORDS_HELD = 100_000  # turns whose words a batch holds before it indexes them (some 20 MB)
+
+
 class TranscriptStore:
     def find_duplicate(self, text_sha256: str, source_sha256: str) -> str | None:
         row = self.db.execute(
@@ -220,6 +223,8 @@ class TranscriptStore:
             words = [(r, text[a:b]) for r, a, b, _ in rows]
             if self._words_pending is not None:  # in a batch: indexed with the others at its end
                 self._words_pending += words
+                if len(self._words_pending) >= WORDS_HELD and not self._savepoints:  # memory stays bounded
+                    self._index_pending()
             else:
                 self.db.conn.executemany("INSERT INTO turns_fts(rowid, words) VALUES (?, ?)", words)
             self._put_stats(transcript_id, len(text), [r[3] for r in rows], source)

@@ -1,0 +1,104 @@
+"""Work shared with forked worker processes, its results taken back in order.
+
+An import of thousands of files (or of a REFI-QDA project's thousands of sources) parses as
+much as it stores; on a laptop's two or more cores the parsing goes to workers while this
+process stores. Worker k of n makes items k, k + n, k + 2n, ... of a sequence (`produce(k, n)`
+yields them, skipping the others) and sends each over a pipe of its own; this process takes
+them round the workers, so they come back in the sequence's order. A pipe holds an item or
+two: a worker waits while the store catches up, and memory stays bounded.
+
+Workers are forked: they start at once and see what this process had read so far (a
+project's codes, a parsed head), with nothing to send. Where a fork is not safe (not Linux,
+or this process runs other threads, whose locks a fork would copy), or with one processor,
+`produce(0, 1)` runs here instead: the same items, one after the other.
+
+A `JhsError` in a worker (a bad file) goes back as the item it was made for, and is raised
+here; any other exception is a defect and stops the work, naming the item.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from jhs_qual.errors import JhsError
+
+WORKERS = 2  # the store is the slower half: two workers keep it busy, more would wait
+
+
+def in_order(produce: Callable[[int, int], Iterator], workers: int = WORKERS) -> Iterator:
+    """The items `produce` makes, in order; made in `workers` forked processes when it is safe."""
+    if _processors() < 2 or not sys.platform.startswith("linux") or threading.active_count() > 1:
+        yield from produce(0, 1)
+        return
+    context = multiprocessing.get_context("fork")
+    started = []
+    try:
+        for k in range(workers):
+            receiving, sending = context.Pipe(duplex=False)
+            process = context.Process(target=_work, args=(produce, k, workers, sending), daemon=True)
+            started.append((process, receiving))
+            process.start()
+            sending.close()  # the worker's end: once the worker is gone, a read here ends instead of waiting
+        n = 0
+        while True:
+            try:
+                item = started[n % workers][1].recv()
+            except EOFError:
+                raise RuntimeError(f"worker {n % workers} stopped before item {n}") from None
+            if isinstance(item, _Done):
+                return
+            if isinstance(item, _Crash):
+                raise RuntimeError(f"item {n} failed in a worker:\n{item.traceback}")
+            if isinstance(item, _Raised):
+                raise item.error
+            yield item
+            n += 1
+    finally:
+        for process, receiving in started:
+            receiving.close()
+            if process.is_alive():
+                process.terminate()
+            process.join()
+
+
+@dataclass
+class _Done:
+    pass
+
+
+@dataclass
+class _Crash:
+    traceback: str
+
+
+@dataclass
+class _Raised:
+    error: JhsError
+
+
+def _work(produce: Callable[[int, int], Iterator], k: int, n: int, sending) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the importing process's to handle
+    try:
+        for item in produce(k, n):
+            sending.send(item)
+    except JhsError as error:  # for the item being made: the import says it and stops
+        sending.send(_Raised(error))
+        return
+    except Exception:  # a defect
+        sending.send(_Crash(traceback.format_exc()))
+        return
+    sending.send(_Done())
+
+
+def _processors() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
