@@ -29,10 +29,7 @@ class ReadFile:
     attributes: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     source_sha256: str = ""
-
-    @property
-    def speakers(self) -> list[str]:
-        return list(dict.fromkeys(row[1] for row in self.rows if row[1]))
+    speakers: list[str] = field(default_factory=list)  # in order of first turn
 
 
 def read_file(path: Path) -> ReadFile | str:
@@ -44,7 +41,7 @@ def read_file(path: Path) -> ReadFile | str:
     except JhsError as error:
         return error.one_line()
     return ReadFile(parsed.text, [t.row() for t in parsed.turns], parsed.format, parsed.attributes,
-                    parsed.warnings, parsed.source_sha256)
+                    parsed.warnings, parsed.source_sha256, parsed.speakers)
 
 
 def read_files(paths: list[Path]) -> Iterator[tuple[Path, ReadFile | str]]:

@@ -455,3 +455,11 @@ INSERT INTO coded_stale SELECT DISTINCT transcript_id, coder_id FROM codings;
         speakers = [r[0] for r in db.execute("SELECT speaker FROM turns WHERE transcript_id = ? ORDER BY idx", [tid])]
         db.execute("INSERT INTO transcript_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    [tid, *turn_stats(characters, speakers), *source])
+
+
+@_migration("m016_no_turns_start")
+def m016_no_turns_start(db: Database) -> None:
+    """Without the index of turns by (transcript, start): nothing looks a turn up by where it
+    starts across the project (a transcript's turns are read by number, a few hundred at a time,
+    and sorted in memory where they must be), and it cost a quarter of storing each turn."""
+    _run(db, "DROP INDEX IF EXISTS turns_start;")
