@@ -641,3 +641,17 @@ def test_a_bad_source_read_in_a_worker_stops_the_import_and_stores_nothing(loade
         with pytest.raises(BadInput, match=r"source 't11\.txt': selection \d+:99999\d* is outside the text"):
             import_qdpx(fresh, bad)
         assert count(fresh) == {"transcripts": 0, "codings": 0, "codebooks": 0}
+
+
+@pytest.mark.parametrize("qde", [b"<Project><Sources></Project>", b"<Project><q:Code/></Project>",
+                                 b"<Project>\x01</Project>", b"<Project/><Project/>"],
+                         ids=["unclosed", "unbound prefix", "control character", "two roots"])
+def test_an_export_that_is_not_well_formed_never_leaves(tmp_path, qde):
+    from jhs_qual.errors import Failure
+    from jhs_qual.refi.export import _require_well_formed
+
+    write(tmp_path / "written.qdpx", qdpx({"project.qde": qde}))
+    with pytest.raises(Failure, match="is not well-formed XML"):
+        _require_well_formed(tmp_path / "written.qdpx", tmp_path / "out.qdpx")
+    write(tmp_path / "good.qdpx", qdpx({"project.qde": b'<Project xmlns="urn:QDA-XML:project:1.0"><Sources/></Project>'}))
+    _require_well_formed(tmp_path / "good.qdpx", tmp_path / "out.qdpx")

@@ -147,12 +147,17 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints", crlf: boo
 
 def _require_well_formed(archive_path: Path, output: Path) -> None:
     """Read back the project.qde just written, streaming: what our own importer (or any other
-    tool's) would refuse never leaves as a finished file."""
+    tool's) would refuse never leaves as a finished file. Expat with no handlers checks the XML
+    (namespace prefixes included) and builds nothing: a fifth of the time of iterparse."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate(namespace_separator="}")
     with zipfile.ZipFile(archive_path) as archive, archive.open("project.qde") as qde:
         try:
-            for _, element in ET.iterparse(qde, events=("end",)):
-                element.clear()
-        except ET.ParseError as error:
+            while chunk := qde.read(1024 * 1024):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except expat.ExpatError as error:
             raise Failure(f"the project.qde written is not well-formed XML ({error}); nothing was written",
                           file=output, hint="please report this as a bug") from None
 
