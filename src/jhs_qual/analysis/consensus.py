@@ -52,11 +52,11 @@ def _memo(a: Span, b: Span, names: tuple[str, str]) -> str:
 
 def clusters(codings: list[Coding], coder_a: str, coder_b: str, threshold: float = 0.8) -> list[Cluster]:
     """All clusters in the transcripts both coders have coded, in text order."""
-    coded_a = {c.transcript_id for c in codings if c.coder == coder_a}
-    coded_b = {c.transcript_id for c in codings if c.coder == coder_b}
+    both = ({c.transcript_id for c in codings if c.coder == coder_a}
+            & {c.transcript_id for c in codings if c.coder == coder_b})  # once: not per coding
     groups: dict[tuple[int, str], list[tuple[str, Span]]] = defaultdict(list)
     for c in codings:
-        if c.transcript_id in coded_a & coded_b and c.coder in (coder_a, coder_b):
+        if c.transcript_id in both and c.coder in (coder_a, coder_b):
             groups[(c.transcript_id, c.code)].append((c.coder, Span(c.start, c.end, c.memo)))
     found: list[Cluster] = []
     for (tid, code), members in sorted(groups.items()):

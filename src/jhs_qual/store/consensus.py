@@ -49,38 +49,37 @@ class ConsensusStore:
         found = clusters(codings, coder_a, coder_b, threshold)
         code_ids = {f"{r['codebook_id']}/{r['code_id']}": r["id"] for r in self.codes()}
         summary = {"agreed": 0, "added": 0, "new_items": 0, "open": 0, "settled": 0}
-        with self._write() as db:
+        with self._write() as db:  # not _codings_in_bulk: a build again that adds nothing must write nothing
             ids = {name: self._coder_id(name) for name in (coder_a, coder_b, into)}
             known = self.setting("consensus_coders", [])
             if into not in known:  # even a consensus with nothing to settle is one
                 self._set_setting("consensus_coders", sorted(known + [into]))
+            # what was decided before, read once (a build of thousands of transcripts meets 100,000s)
+            decided = dict(db.execute("SELECT signature, decision FROM consensus_items WHERE consensus_coder_id = ?",
+                                      [ids[into]]).fetchall())
+            codings, items, now = [], [], _now()
             for cluster in found:
                 code_id = code_ids[cluster.code]
                 if cluster.agreed is not None:
                     summary["agreed"] += 1
-                    summary["added"] += self._insert_coding(cluster.transcript_id, code_id, ids[into],
-                                                            cluster.agreed.start, cluster.agreed.end,
-                                                            cluster.agreed.memo)
+                    codings.append((cluster.transcript_id, code_id, ids[into], cluster.agreed.start, cluster.agreed.end,
+                                    cluster.agreed.memo))
                     continue
-                row = db.execute(
-                    "SELECT decision FROM consensus_items WHERE consensus_coder_id = ? AND signature = ?",
-                    [ids[into], cluster.signature],
-                ).fetchone()
-                if row is None:
+                signature = cluster.signature
+                if signature not in decided:
                     summary["new_items"] += 1
-                    db.execute(
-                        "INSERT INTO consensus_items(consensus_coder_id, coder_a_id, coder_b_id, transcript_id,"
-                        " code_id, a_spans, b_spans, signature, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [ids[into], ids[coder_a], ids[coder_b], cluster.transcript_id, code_id,
-                         json.dumps([[s.start, s.end, s.memo] for s in cluster.a], ensure_ascii=False),
-                         json.dumps([[s.start, s.end, s.memo] for s in cluster.b], ensure_ascii=False),
-                         cluster.signature, _now()],
-                    )
-                elif row[0] is not None:
-                    # Settled earlier: make sure its codings are there.
-                    for span in decided_spans(row[0], cluster.a, cluster.b):
-                        summary["added"] += self._insert_coding(cluster.transcript_id, code_id, ids[into],
-                                                                span.start, span.end, span.memo)
+                    decided[signature] = None
+                    items.append((ids[into], ids[coder_a], ids[coder_b], cluster.transcript_id, code_id,
+                                  json.dumps([[s.start, s.end, s.memo] for s in cluster.a], ensure_ascii=False),
+                                  json.dumps([[s.start, s.end, s.memo] for s in cluster.b], ensure_ascii=False),
+                                  signature, now))
+                elif decided[signature] is not None:  # settled earlier: make sure its codings are there
+                    codings += [(cluster.transcript_id, code_id, ids[into], span.start, span.end, span.memo)
+                                for span in decided_spans(decided[signature], cluster.a, cluster.b)]
+            summary["added"] = self._insert_codings(codings)
+            db.conn.executemany(
+                "INSERT INTO consensus_items(consensus_coder_id, coder_a_id, coder_b_id, transcript_id,"
+                " code_id, a_spans, b_spans, signature, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", items)
             counts = db.execute(
                 "SELECT count(*) - count(decision), count(decision) FROM consensus_items"
                 " WHERE consensus_coder_id = ?", [ids[into]],
