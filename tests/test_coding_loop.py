@@ -404,6 +404,7 @@ async def test_compare_picks_coders_shows_agreement_and_new_codings(sample, run)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, CompareScreen) and screen.pair == ("anna", "ben")
+        assert screen.query_one("#compare-title").region.height > 0  # laid out and drawn, not blank
         table = screen.query_one("#agreement")
         assert "working out how anna and ben agree" in str(table.get_row_at(0)[0]) or screen.agreement_shown
         await app.workers.wait_for_complete()  # worked out in a worker: the workbench goes on meanwhile
@@ -413,13 +414,16 @@ async def test_compare_picks_coders_shows_agreement_and_new_codings(sample, run)
         assert rows[0][:4] == ["Flexibiliteit", "31", "2", "2"]  # labels, as every other screen shows codes
         assert rows[-1][0] == "overall"
         await pilot.press("ctrl+b", "enter")  # build 'consensus'
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert len(screen.items) == 2
         assert "turn 4" in str(screen.query_one("#items").get_option_at_index(0).prompt)
+        assert "1 agreed, 2 new item(s), 2 open" in str(screen.query_one("#status").render())
         run("code", "add", JHV, "flexibility", "--turn", "8", "--coder", "ben")
         await pilot.press("f2")
         await pilot.pause()
         await pilot.press("f5")
+        await app.workers.wait_for_complete()  # built again in a worker
         await pilot.pause()
         assert len(screen.items) == 3  # the coding made after the build is an item
 

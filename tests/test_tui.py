@@ -250,6 +250,7 @@ async def test_compare_screen_settles(project_path, run):
     async with app.run_test(size=(140, 45)) as pilot:
         await pilot.pause()
         await pilot.press("f5")
+        await app.workers.wait_for_complete()  # built again and read in a worker: the workbench goes on
         await pilot.pause()
         assert isinstance(app.screen, CompareScreen)
         assert "2 open, 0 settled" in str(app.screen.query_one("#compare-title").render())
@@ -487,6 +488,7 @@ async def test_a_coders_workbench_refuses_what_only_a_lead_may_do(project_path, 
         await pilot.pause()
         assert isinstance(app.screen, ProjectScreen) and "only a lead can remove a transcript" in notes[-1]
         await pilot.press("f5")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("a")
         await pilot.pause()

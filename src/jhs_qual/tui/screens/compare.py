@@ -4,7 +4,8 @@ The coders are picked from a list (`p`); the agreement table holds the same
 figures as `jhs-qual compare` (per turn, interviewer turns left out) before
 any consensus exists. Ctrl+B builds the consensus; each time the screen is
 shown again it is built again (additively, decisions kept), so codings made
-after the first build appear as new items.
+after the first build appear as new items. Agreement and consensus are worked
+out in workers over connections of their own: the workbench goes on meanwhile.
 """
 
 from __future__ import annotations
@@ -51,10 +52,11 @@ class CompareScreen(LiveScreen):
         self.refresh_data()
         self.query_one("#items", OptionList).focus()
 
-    def on_screen_resume(self, event) -> None:
+    def on_screen_resume(self) -> None:
         """Shown again: build again if the project changed since (here, or in another window not
-        polled yet); not when nothing did (a second build would share the CPU with the first)."""
-        event.prevent_default()  # LiveScreen's refresh-when-stale is this one's
+        polled yet); not when nothing did (a second build would share the CPU with the first).
+        LiveScreen's handler runs after this one and finds nothing stale; Textual's own must run
+        too (it lays the screen out: preventing the default left the screen blank)."""
         self.stale = False
         if self.is_mounted and self._built_at != self._version():
             self.refresh_data()
@@ -89,25 +91,74 @@ class CompareScreen(LiveScreen):
             title.update("Two coders needed: code a transcript under two names (p picks the coders)")
             return
         a, b = self.pair
+        in_hand, self._in_hand = self._in_hand, None
+        if in_hand is not None and in_hand[:3] == (a, b, self.into):  # just built, or a decision made here
+            self._show_items(*in_hand)
+            return
         self._fill_agreement(a, b)
-        items = self.query_one("#items", OptionList)
-        keep = items.highlighted
-        items.clear_options()
         if self.into is None:
             self.items = []
+            self.query_one("#items", OptionList).clear_options()
             title.update(f"{a} (A) and {b} (B): agreement per code, per turn   (p coders, ctrl+b build a consensus)")
             return
-        try:
-            if self.app.role == "lead":  # a coder sees the consensus as the lead left it
-                self.app.project.build_consensus(a, b, self.into)  # additive: new codings become new items
-        except JhsError as error:
-            self._status(error.one_line())
-        self.items = self.app.project.consensus_items(self.into, include_settled=True)
-        self.items.sort(key=lambda i: (i["decision"] is not None, i["transcript"], i["id"]))
+        lead = self.app.role == "lead"  # a coder sees the consensus as the lead left it
+        title.update(f"{a} (A) and {b} (B) → '{self.into}': "
+                     + ("building the consensus again (new codings become new items) …" if lead else "reading …"))
+        self._consensus(a, b, self.into, lead, False)
+
+    _in_hand: tuple | None = None  # (a, b, into, items, turns) read, to show without building again
+    _turns: dict[int, list[int]] = {}  # where each listed item's transcript's turns start
+
+    @work(thread=True, exclusive=True, group="consensus")
+    def _consensus(self, a: str, b: str, into: str, build: bool, asked: bool) -> None:
+        """Build the consensus (additively: decisions are kept) and read its items, in a worker over
+        a connection of its own: at thousands of transcripts that takes seconds, and the
+        workbench goes on meanwhile. `asked`: ctrl+b, which says what the build did."""
+        from jhs_qual.store import Project
+
+        summary, error = None, None
+        with Project.open(self.app.project.path) as project:
+            if build:
+                try:
+                    summary = project.build_consensus(a, b, into)
+                except JhsError as raised:
+                    error = raised.one_line()
+            items = project.consensus_items(into, include_settled=True) if not (asked and error) else []
+            turns = {tid: [turn[1] for turn in found]
+                     for tid, found in project.turn_positions({i["transcript_id"] for i in items}).items()}
+        self.app.call_from_thread(self._consensus_read, a, b, into, items, turns, summary, error, asked)
+
+    def _consensus_read(self, a: str, b: str, into: str, items: list[dict], turns: dict, summary: dict | None,
+                        error: str | None, asked: bool) -> None:
+        if not self.is_mounted or self.pair != (a, b) or (not asked and into != self.into):
+            return  # other coders (or another consensus) were picked meanwhile
+        if error:
+            self._status(error)
+            if asked:
+                return
+        if asked:
+            self.into = into
+            self.app.history.final(f"building the consensus '{into}'")
+        if asked or (summary and (summary["added"] or summary["new_items"])):  # this window wrote
+            self._in_hand = (a, b, into, items, turns)
+            self.app.changed()  # the other screens follow; this one shows the items just read (refresh_data)
+            self._in_hand = None
+        else:
+            self._show_items(a, b, into, items, turns)
+        if asked:
+            self._status(f"{summary['agreed']} agreed, {summary['new_items']} new item(s), {summary['open']} open")
+
+    def _show_items(self, a: str, b: str, into: str, items: list[dict], turns: dict[int, list[int]]) -> None:
+        self._turns = turns
+        listing = self.query_one("#items", OptionList)
+        keep = listing.highlighted
+        listing.clear_options()
+        self.items = sorted(items, key=lambda i: (i["decision"] is not None, i["transcript"], i["id"]))
         open_count = sum(1 for i in self.items if i["decision"] is None)
-        title.update(f"{a} (A) and {b} (B) → '{self.into}': {open_count} open, {len(self.items) - open_count} "
-                     "settled   a: take A  b: take B  o: both  n: neither   p: coders")
-        turns = self._turn_starts({i["transcript_id"] for i in self.items})
+        self.query_one("#compare-title", Static).update(
+            f"{a} (A) and {b} (B) → '{into}': {open_count} open, {len(self.items) - open_count} "
+            "settled   a: take A  b: take B  o: both  n: neither   p: coders")
+        options = []
         for item in self.items:
             spans = item["a_spans"] + item["b_spans"]
             starts = turns.get(item["transcript_id"], [])
@@ -116,9 +167,10 @@ class CompareScreen(LiveScreen):
                          style="dim" if item["decision"] else "bold")
             if item["decision"]:
                 label.append(f"  [{item['decision']}]")
-            items.add_option(Option(label, id=str(item["id"])))
+            options.append(Option(label, id=str(item["id"])))
+        listing.add_options(options)
         if self.items:
-            items.highlighted = min(keep or 0, len(self.items) - 1)
+            listing.highlighted = min(keep or 0, len(self.items) - 1)
 
     def _fill_agreement(self, a: str, b: str) -> None:
         """The agreement table, worked out in a worker over a connection of its own (every
@@ -161,10 +213,6 @@ class CompareScreen(LiveScreen):
         if not result.transcripts:
             self._status(f"no transcript is coded by both {a} and {b} yet")
         self.agreement_shown = (a, b)
-
-    def _turn_starts(self, transcript_ids: set[int]) -> dict[int, list[int]]:
-        return {tid: [turn[1] for turn in turns]
-                for tid, turns in self.app.project.turn_positions(transcript_ids).items()}
 
     def _status(self, message: str) -> None:
         self.query_one("#status", Static).update(message)
@@ -221,7 +269,10 @@ class CompareScreen(LiveScreen):
         self.app.history.change(f"settle #{item['id']} ({decision})", lambda: project.settle(item["id"], decision),
                                 lambda _: project.settle(item["id"], before) if before else project.unsettle(item["id"]))
         self._status(f"#{item['id']}: {decision} (u to undo)")
+        item["decision"] = decision
+        self._in_hand = (*self.pair, self.into, self.items, self._turns)  # nothing to build again for a decision
         self.app.changed()
+        self._in_hand = None
         items = self.query_one("#items", OptionList)
         following = next((i for i, it in enumerate(self.items) if it["decision"] is None and it["id"] != item["id"]),
                          items.highlighted)
@@ -235,17 +286,9 @@ class CompareScreen(LiveScreen):
             return
 
         def build(name: str | None) -> None:
-            if not name:
-                return
-            try:
-                summary = self.app.project.build_consensus(*self.pair, name)
-            except JhsError as error:
-                self._status(error.one_line())
-                return
-            self.into = name
-            self.app.history.final(f"building the consensus '{name}'")
-            self._status(f"{summary['agreed']} agreed, {summary['new_items']} new item(s), {summary['open']} open")
-            self.app.changed()
+            if name:
+                self._status(f"building the consensus '{name}' …")
+                self._consensus(*self.pair, name, True, True)
 
         self.app.push_screen(AskText(f"Consensus of {self.pair[0]} and {self.pair[1]}: its coder name",
                                      value="consensus", allow_empty=False), build)
