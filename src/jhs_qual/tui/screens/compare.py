@@ -11,6 +11,7 @@ out in workers over connections of their own: the workbench goes on meanwhile.
 from __future__ import annotations
 
 import bisect
+import sqlite3
 
 from rich.text import Text
 from textual import work
@@ -116,16 +117,20 @@ class CompareScreen(LiveScreen):
         workbench goes on meanwhile. `asked`: ctrl+b, which says what the build did."""
         from jhs_qual.store import Project
 
-        summary, error = None, None
-        with Project.open(self.app.project.path) as project:
-            if build:
-                try:
-                    summary = project.build_consensus(a, b, into)
-                except JhsError as raised:
-                    error = raised.one_line()
-            items = project.consensus_items(into, include_settled=True) if not (asked and error) else []
-            turns = {tid: [turn[1] for turn in found]
-                     for tid, found in project.turn_positions({i["transcript_id"] for i in items}).items()}
+        summary, error, items, turns = None, None, [], {}
+        try:
+            with Project.open(self.app.project.path) as project:
+                if build:
+                    try:
+                        summary = project.build_consensus(a, b, into)
+                    except JhsError as raised:
+                        error = raised.one_line()
+                if not (asked and error):
+                    items = project.consensus_items(into, include_settled=True)
+                    turns = {tid: [turn[1] for turn in found]
+                             for tid, found in project.turn_positions({i["transcript_id"] for i in items}).items()}
+        except (JhsError, sqlite3.Error) as raised:  # the file went away or is damaged: said, not a crash
+            error = raised.one_line() if isinstance(raised, JhsError) else f"the project cannot be read ({raised})"
         self.app.call_from_thread(self._consensus_read, a, b, into, items, turns, summary, error, asked)
 
     def _consensus_read(self, a: str, b: str, into: str, items: list[dict], turns: dict, summary: dict | None,
@@ -134,7 +139,7 @@ class CompareScreen(LiveScreen):
             return  # other coders (or another consensus) were picked meanwhile
         if error:
             self._status(error)
-            if asked:
+            if asked or summary is None and not items:
                 return
         if asked:
             self.into = into
