@@ -553,3 +553,20 @@ async def test_the_code_lists_counts_follow_here_and_elsewhere(project_path):
         await pilot.press("j", "a")
         await pilot.pause()
         assert (tree._counts[0].get(code["id"]), tree._counts[1].get(code["id"])) == (2, 3)
+
+
+def test_a_worker_reading_aside_says_why_it_cannot_instead_of_ending_the_workbench(project_path, tmp_path):
+    from jhs_qual.errors import BadInput
+    from jhs_qual.tui.screens.base import read_aside
+
+    assert read_aside(project_path, lambda project: project.counts()["transcripts"]) == (2, None)
+    gone, why = read_aside(tmp_path / "gone.jhsq", lambda project: 1)
+    assert gone is None and "gone.jhsq" in why
+    (tmp_path / "damaged.jhsq").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+    damaged, why = read_aside(tmp_path / "damaged.jhsq", lambda project: 1)
+    assert damaged is None and why
+
+    def refused(project):
+        raise BadInput("no such coder", field="CODER")
+
+    assert read_aside(project_path, refused) == (None, "CODER: no such coder")

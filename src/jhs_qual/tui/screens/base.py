@@ -25,6 +25,23 @@ def guarded(method):
     return run
 
 
+def read_aside(path, read):
+    """In a worker thread: `read(project)` over a connection of its own (the workbench's belongs
+    to the main thread). (Its result, None), or (None, the line that says why not): a file gone,
+    held past the busy timeout or damaged is said on screen, and the workbench goes on."""
+    import sqlite3
+
+    from jhs_qual.store import Project
+
+    try:
+        with Project.open(path) as project:
+            return read(project), None
+    except JhsError as error:
+        return None, error.one_line()
+    except sqlite3.Error as error:
+        return None, f"the project cannot be read ({error})"
+
+
 class LiveScreen(Screen):
     """`refresh_data` shows the project as it is now. A screen that was covered
     while the project changed is marked stale and refreshes when it comes back."""

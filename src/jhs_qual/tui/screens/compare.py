@@ -11,7 +11,6 @@ out in workers over connections of their own: the workbench goes on meanwhile.
 from __future__ import annotations
 
 import bisect
-import sqlite3
 
 from rich.text import Text
 from textual import work
@@ -24,7 +23,7 @@ from jhs_qual.errors import JhsError
 from jhs_qual.keys import COMPARE
 from jhs_qual.tui.keymap import bindings
 from jhs_qual.tui.dialogs import AskText, PickOne
-from jhs_qual.tui.screens.base import LiveScreen
+from jhs_qual.tui.screens.base import LiveScreen, read_aside
 
 
 class CompareScreen(LiveScreen):
@@ -115,22 +114,23 @@ class CompareScreen(LiveScreen):
         """Build the consensus (additively: decisions are kept) and read its items, in a worker over
         a connection of its own: at thousands of transcripts that takes seconds, and the
         workbench goes on meanwhile. `asked`: ctrl+b, which says what the build did."""
-        from jhs_qual.store import Project
 
-        summary, error, items, turns = None, None, [], {}
-        try:
-            with Project.open(self.app.project.path) as project:
-                if build:
-                    try:
-                        summary = project.build_consensus(a, b, into)
-                    except JhsError as raised:
-                        error = raised.one_line()
-                if not (asked and error):
-                    items = project.consensus_items(into, include_settled=True)
-                    turns = {tid: [turn[1] for turn in found]
-                             for tid, found in project.turn_positions({i["transcript_id"] for i in items}).items()}
-        except (JhsError, sqlite3.Error) as raised:  # the file went away or is damaged: said, not a crash
-            error = raised.one_line() if isinstance(raised, JhsError) else f"the project cannot be read ({raised})"
+        def build_and_read(project) -> tuple:
+            summary = error = None
+            if build:
+                try:
+                    summary = project.build_consensus(a, b, into)
+                except JhsError as raised:
+                    error = raised.one_line()
+            if asked and error:
+                return summary, error, [], {}
+            items = project.consensus_items(into, include_settled=True)
+            turns = {tid: [turn[1] for turn in found]
+                     for tid, found in project.turn_positions({i["transcript_id"] for i in items}).items()}
+            return summary, error, items, turns
+
+        done, failed = read_aside(self.app.project.path, build_and_read)
+        summary, error, items, turns = done or (None, failed, [], {})
         self.app.call_from_thread(self._consensus_read, a, b, into, items, turns, summary, error, asked)
 
     def _consensus_read(self, a: str, b: str, into: str, items: list[dict], turns: dict, summary: dict | None,
@@ -191,18 +191,24 @@ class CompareScreen(LiveScreen):
     @work(thread=True, exclusive=True, group="agreement")
     def _agreement(self, a: str, b: str, path) -> None:
         from jhs_qual.analysis.compare import compare, within_reached
-        from jhs_qual.store import Project
 
-        with Project.open(path) as project:
+        def agreement(project) -> tuple:
             turns, unread = within_reached(project.codable_turns(), project.reached_by([a, b]))
             result = compare([a, b], "turn", project.text_lookup(), turns, project.codings([a, b]),
                              scopes=project.codebooks_by_transcript(), segments=False)
             labels = {f"{c['codebook_id']}/{c['code_id']}": c["label_nl"] for c in project.codes()}  # as elsewhere
-        self.app.call_from_thread(self._show_agreement, a, b, result, unread, labels)
+            return result, unread, labels
 
-    def _show_agreement(self, a: str, b: str, result, unread: int, labels: dict[str, str]) -> None:
+        done, error = read_aside(path, agreement)
+        self.app.call_from_thread(self._show_agreement, a, b, *(done or (None, 0, {})), error)
+
+    def _show_agreement(self, a: str, b: str, result, unread: int, labels: dict[str, str],
+                        error: str | None = None) -> None:
         if self.pair != (a, b) or not self.is_mounted:
             return  # other coders were picked meanwhile: their table is on its way
+        if error:
+            self._status(error)
+            return
         table = self.query_one("#agreement", DataTable)
         table.clear()
 

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from jhs_qual.keys import SUMMARY
 from jhs_qual.tui.keymap import bindings
-from jhs_qual.tui.screens.base import LiveScreen
+from jhs_qual.tui.screens.base import LiveScreen, read_aside
 
 from jhs_qual.tui.widgets.transcript import blend
 
@@ -62,17 +62,18 @@ class SummaryScreen(LiveScreen):
     def _count(self, attribute: str, coder: str | None, path) -> None:
         """The counts, in a worker over a connection of its own (every coding of the project:
         seconds at thousands of transcripts), so that the workbench goes on meanwhile."""
-        from jhs_qual.store import Project
-
         # "All coders" are the people who coded, as the summary command counts them by default:
         # a consensus coder would count their codings twice, autocode's are no one's reading.
-        with Project.open(path) as project:
-            result, codes = project.summary(attribute, coder)
-        self.app.call_from_thread(self._show_counts, attribute, coder, result, codes)
+        counted, error = read_aside(path, lambda project: project.summary(attribute, coder))
+        self.app.call_from_thread(self._show_counts, attribute, coder, *(counted or (None, None)), error)
 
-    def _show_counts(self, attribute: str, coder: str | None, result, codes: list[dict]) -> None:
+    def _show_counts(self, attribute: str, coder: str | None, result, codes: list[dict] | None,
+                     error: str | None = None) -> None:
         if not self.is_mounted or self.joint or (attribute, coder) != self._asked():
             return  # asked for something else meanwhile: that is on its way
+        if error:
+            self.query_one("#summary-title", Static).update(f"{self.measure} per code by {attribute}: {error}")
+            return
         values = [v for v in result.values  # "(none)": transcripts without the attribute, shown when coded
                   if v != "(none)" or any(result.breakdown[r][v]["codings"] for r in result.breakdown)]
         cells = {(code["id"], v): result.breakdown[f"{code['codebook_id']}/{code['code_id']}"][v][self.measure]
