@@ -179,9 +179,9 @@ def _read_head(archive, qde: str, path: Path, dropped: dict[str, int]):
             if _deeper_than(element, MAX_XML_DEPTH - 2):  # Project > Sources > the source
                 raise BadInput(f"XML nested more than {MAX_XML_DEPTH} levels deep", file=path,
                                hint="check the file: REFI-QDA projects nest far less")
-            source = (element.get("guid") or "").strip("{}").lower()
+            source = guid(element)
             for ref in _children(element, "NoteRef"):
-                refs[(ref.get("targetGUID") or "").strip("{}").lower()] = source
+                refs[guid(ref, "targetGUID")] = source
             if _local(element.tag) != "TextSource":  # a text source holds nothing _count_dropped counts
                 _count_dropped([element], dropped)
             element.clear()
@@ -345,11 +345,8 @@ def import_qdpx(project, path: Path, offsets: str | None = None, coder: str | No
         store to write (an error stops the import, and the store's transaction leaves the
         project as it was)."""
         for read in in_order(sources, workers=1):  # one worker reads the sources as fast as they are stored
-            if read.skipped and not read.sha256:
-                report.skipped_sources.append(read.skipped)
-                continue
             source = read.key
-            for note, start, end in read.span_notes:
+            for note, start, end in read.span_notes:  # an empty source's too, as its notes name it
                 span_notes[note] = (source, start, end)
             if read.skipped:
                 report.skipped_sources.append(read.skipped)
