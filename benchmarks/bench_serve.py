@@ -70,9 +70,11 @@ class Tab:
         self.page.on("websocket", lambda ws: ws.on("framereceived", lambda _: self.frames.append(time.perf_counter())))
 
     def quiet(self, seconds: float = 0.5, timeout: float = 30) -> None:
+        """Until no screen update came for `seconds`. Playwright hands frames over only while a
+        call of its own runs: the wait is its wait_for_timeout, not time.sleep."""
         end = time.perf_counter() + timeout
         while time.perf_counter() < end:
-            time.sleep(0.05)
+            self.page.wait_for_timeout(50)
             if self.frames and time.perf_counter() - self.frames[-1] > seconds:
                 return
 

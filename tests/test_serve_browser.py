@@ -6,6 +6,7 @@ process with every coding kept; the page asks nothing of another server."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium package (.ci/run does), "
                 "or point JHS_QUAL_CHROMIUM at one", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is in the test extras")
+pyte = pytest.importorskip("pyte", reason="pyte is in the test extras")
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,11 @@ def team(tmp_path):
 
 
 class Tab:
-    """One browser tab on the server: its requests, and the screen updates it receives."""
+    """One browser tab on the server: its requests, and its screen as the workbench drew it.
+
+    The screen is rebuilt from the terminal output the page receives (pyte, a terminal emulator),
+    so a test waits on what the coder sees. Playwright hands events over only while a call of its
+    own runs, so every wait on the page is Playwright's `wait_for_timeout`, never `time.sleep`."""
 
     def __init__(self, browser, url: str):
         self.url = url
@@ -42,10 +48,15 @@ class Tab:
         self.page = self.context.new_page()
         self.requests: list[str] = []
         self.errors: list[str] = []
-        self.frames: list[float] = []
+        self.screen = pyte.Screen(240, 80)  # larger than the page's terminal: nothing drawn falls off
+        stream = pyte.ByteStream(self.screen)
+
+        def received(payload: bytes | str) -> None:
+            stream.feed(payload.encode() if isinstance(payload, str) else payload)
+
         self.page.on("request", lambda request: self.requests.append(request.url))
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("websocket", lambda ws: ws.on("framereceived", lambda _: self.frames.append(time.monotonic())))
+        self.page.on("websocket", lambda ws: ws.on("framereceived", received))
 
     def sign_in(self, name: str, password: str) -> None:
         self.page.goto(self.url)
@@ -57,26 +68,40 @@ class Tab:
         self.sign_in(name, PASSWORDS[name])
         self.page.wait_for_selector("body.-first-byte", timeout=30_000)
         self.page.click("#terminal")
-        self.quiet()
+        self.until(LIST)
 
-    def quiet(self, seconds: float = 0.6, timeout: float = 20) -> None:
-        """Until the screen has not changed for `seconds`."""
+    def shown(self) -> str:
+        return "\n".join(self.screen.display)
+
+    def wait(self, condition, timeout: float = 30.0):
+        """Until `condition()` is true, the tab's events handled meanwhile; its last value."""
         end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            time.sleep(0.1)
-            if not self.frames or time.monotonic() - self.frames[-1] > seconds:
-                return
+        while not (value := condition()) and time.monotonic() < end:
+            self.page.wait_for_timeout(50)
+        return value
 
-    def keys(self, *keys: str) -> None:
+    def until(self, pattern: str, timeout: float = 30.0) -> None:
+        """Until the screen shows `pattern` (a regular expression)."""
+        if not self.wait(lambda: re.search(pattern, self.shown()), timeout):
+            raise AssertionError(f"the screen never showed {pattern!r}; it shows:\n{self.shown()}")
+
+    def press(self, *keys: str, then: str | None = None) -> None:
+        """Press `keys`, then wait until the screen shows `then`."""
         for key in keys:
             self.page.keyboard.press(key)
-            self.quiet(0.3)
+        if then is not None:
+            self.until(then)
 
     def close(self) -> None:
         self.context.close()
 
 
+LIST = "⏎ Open"  # the transcript list's footer
+TRANSCRIPT = "⏎ Accept"  # a transcript's footer
+
+
 def _wait_for(condition, timeout: float = 15.0):
+    """Until `condition()`, which asks nothing of a browser, is true; its last value."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if value := condition():
@@ -90,8 +115,8 @@ def test_a_coder_signs_in_opens_a_transcript_and_codes_a_turn_by_key(browser, te
         tab = Tab(browser, served.url)
         tab.open_workbench("anna")
         assert tab.page.inner_text("#coder") == "anna"
-        tab.keys("Enter")  # opens the first transcript, on its first answer not coded yet (turn 2)
-        tab.keys("r")  # bronstein/process_reflection
+        tab.press("Enter", then=TRANSCRIPT)  # the first transcript, on its first answer not coded yet (turn 2)
+        tab.press("r")  # bronstein/process_reflection
         assert _wait_for(lambda: codings(team)) == [("anna", "process_reflection", 2)]
         # self-contained: every request went to this server, the font included; no CSP violation
         assert {urlsplit(url).netloc for url in tab.requests} == {urlsplit(served.url).netloc}
@@ -148,8 +173,8 @@ def two_coders(browser, team):
 
 def test_two_coders_code_at_once_and_nothing_is_lost(two_coders, team):
     anna, bram = two_coders
-    anna.keys("Enter")
-    bram.keys("Enter")
+    anna.press("Enter", then=TRANSCRIPT)
+    bram.press("Enter", then=TRANSCRIPT)
     for _ in range(4):  # interleaved: each codes a turn and moves on (shift+key), the other at once
         anna.page.keyboard.press("Shift+R")
         bram.page.keyboard.press("Shift+N")
@@ -160,14 +185,14 @@ def test_two_coders_code_at_once_and_nothing_is_lost(two_coders, team):
 
 def test_each_coder_sees_the_others_codings_appear(two_coders, team):
     anna, bram = two_coders
-    anna.keys("Enter")
-    bram.keys("F4", "a")  # bram on the summary of all coders' codings
-    bram.quiet(1.5)
-    seen = len(bram.frames)
-    time.sleep(2.5)
-    assert len(bram.frames) == seen  # nothing changes on bram's screen by itself
-    anna.keys("r")
-    assert _wait_for(lambda: len(bram.frames) > seen, timeout=5)  # anna's coding redraws it
+    anna.press("Enter", then=TRANSCRIPT)
+    bram.press("F4", "a", then="all coders")  # bram on the summary of all coders' codings
+    bram.until(r"Reflectie op het proces +· +0")  # at PO, and in total
+    seen = bram.shown()
+    bram.page.wait_for_timeout(2500)
+    assert bram.shown() == seen  # nothing changes on bram's screen by itself
+    anna.press("r")
+    bram.until(r"Reflectie op het proces +1 +1", timeout=5)  # anna's coding redraws it
     assert codings(team) == [("anna", "process_reflection", 2)]
 
 
@@ -175,7 +200,7 @@ def test_a_closed_tab_ends_its_workbench_and_keeps_its_coding(browser, team):
     with serving(team) as served:
         tab = Tab(browser, served.url)
         tab.open_workbench("anna")
-        tab.keys("Enter")
+        tab.press("Enter", then=TRANSCRIPT)
         assert len(served.workbenches()) == 1
         tab.page.keyboard.press("f")  # bronstein/flexibility; the tab closes at once
         closed = time.monotonic()
@@ -224,9 +249,9 @@ def test_a_coder_cannot_remove_a_transcript_in_the_browser(browser, team):
     with serving(team) as served:
         tab = Tab(browser, served.url)
         tab.open_workbench("bram")
-        tab.keys("Delete", "ArrowDown", "Enter")
-        tab.keys("Escape")  # a dialog, had one opened, is gone
-        tab.keys("Enter", "r")  # the transcript is there: open it and code turn 2
+        tab.press("Delete", then="only a lead can remove a transcript")  # and no dialog opened:
+        tab.press("ArrowDown", "Enter", then=TRANSCRIPT)  # the Enter that would confirm it opens the transcript
+        tab.press("r")  # and codes turn 2
         assert _wait_for(lambda: codings(team)) == [("bram", "process_reflection", 2)]
         with Project.open(team) as project:
             assert len(project.transcript_names()) == 1 and not project.trashed()
