@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,14 @@ CODEBOOKS = ROOT / "codebooks"
 SAMPLES = ROOT / "transcripts_sample"
 SHARED = ROOT.parent / "shared" / "reference-data"
 CODEBOOK_FILES = [CODEBOOKS / f"{name}.yaml" for name in ("bronstein", "professional_topics", "pupil_topics")]
+
+
+async def wait_for(pilot, condition, seconds: float = 60.0) -> None:
+    """In a workbench under test: wait on a condition, not a fixed time (CI machines are loaded)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await pilot.pause(0.05)
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from jhs_qual.tui.screens.quotes import QuotesScreen
 from jhs_qual.tui.screens.summary import SummaryScreen
 from jhs_qual.tui.widgets.code_tree import CodeTree
 from jhs_qual.tui.widgets.transcript import TranscriptView
-from tests.conftest import CODEBOOKS, SAMPLES
+from tests.conftest import CODEBOOKS, SAMPLES, wait_for
 
 JHV = "so_jeugdhulpverlener_de_horizon"
 PUPILS = "so_leerlingen_de_horizon"
@@ -120,14 +120,14 @@ async def test_second_and_third_by_key_and_enter_in_the_list(sample):
     app = app_on(sample, open_transcript=(ids(sample, JHV), None))
     async with app.run_test(size=(120, 40)) as pilot:
         view = await opened(pilot)
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: len(app.screen.suggestions) >= 3)
         await pilot.press("@", "#")  # turn 2: the second and third, staying
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: len(stored(sample)) == 2)
         assert view.cursor == 1
         await pilot.press("tab", "tab")  # to the suggestions: the first, flexibility, is highlighted
         await pilot.press("enter")
-        await pilot.pause(0.2)
-        assert view.cursor == 3 and app.screen.focused is view
+        await wait_for(pilot, lambda: view.cursor == 3)
+        assert app.screen.focused is view
     assert sorted(stored(sample)) == [(2, "bronstein/flexibility", "suggested"),
                                       (2, "bronstein/interdependence", "suggested"),
                                       (2, "bronstein/new_activities", "suggested")]
@@ -223,19 +223,21 @@ async def test_rejection_is_stored_undone_and_respected_by_autocode(sample, run)
     app = app_on(sample, open_transcript=(ids(sample, JHV), None))
     async with app.run_test(size=(120, 40)) as pilot:
         await opened(pilot)
-        await pilot.pause(0.2)
+
+        def first(code: str):
+            return lambda: [s.code for s in app.screen.suggestions][:1] == [code]
+
+        await wait_for(pilot, first("bronstein/flexibility"))
         await pilot.press("x")  # flexibility rejected for turn 2
-        await pilot.pause(0.2)
-        assert [s.code for s in app.screen.suggestions][0] == "bronstein/interdependence"
+        await wait_for(pilot, first("bronstein/interdependence"))
         await pilot.press("u")
-        await pilot.pause(0.2)
-        assert [s.code for s in app.screen.suggestions][0] == "bronstein/flexibility"
+        await wait_for(pilot, first("bronstein/flexibility"))
         await pilot.press("ctrl+r")  # rejected again
-        await pilot.pause(0.2)
+        await wait_for(pilot, first("bronstein/interdependence"))
     app = app_on(sample, open_transcript=(ids(sample, JHV), 1))
     async with app.run_test(size=(120, 40)) as pilot:
         await opened(pilot)
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: app.screen.suggestions)
         assert "bronstein/flexibility" not in [s.code for s in app.screen.suggestions]  # remembered
     with Project.open(sample) as project:
         assert len(project.rejections("anna").spans) == 1

@@ -211,13 +211,16 @@ def test_the_players_position_runs_from_the_clip_start_to_its_end(tmp_path, null
 def test_skip_back_speed_and_stop_while_playing(tmp_path, null_output):
     playback = players.start(recording(tmp_path / "r.wav"), Clip(0, 6.0, None, False), player="mpv")
     try:
-        deadline = time.monotonic() + 3
-        while (playback.position() or 0) < 6.5 and time.monotonic() < deadline:
+        deadline = time.monotonic() + 30
+        while (playback.position() or 0) < 6.5:
+            assert time.monotonic() < deadline, "mpv did not play"
             time.sleep(0.05)
+        asked = time.monotonic()
         before = playback.position()
         playback.skip(-5)
-        time.sleep(0.2)
-        assert playback.position() == pytest.approx(before - 5 + 0.2, abs=0.3)
+        at = playback.position()
+        # 5 s back from where it was, plus at most what it played since (mpv's own clock)
+        assert before - 5 - 0.1 <= at <= before - 5 + (time.monotonic() - asked) + 0.1
         playback.set_speed(0.5)
         assert playback._command("get_property", "speed") == 0.5
     finally:
@@ -242,20 +245,34 @@ def test_ffplay_is_started_again_to_skip_and_slow_down(tmp_path, monkeypatch):
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(fake.parent))
     monkeypatch.setenv("JHS_QUAL_AUDIO_OUTPUT", "null")
+
+    def started(count: int) -> list[str]:
+        """The stand-in's first `count` command lines, once it has written them."""
+        deadline = time.monotonic() + 30
+        while len(lines := log.read_text().splitlines() if log.exists() else []) < count:
+            assert time.monotonic() < deadline, f"ffplay started {len(lines)} times, not {count}"
+            time.sleep(0.02)
+        return lines
+
+    before = time.monotonic()
     playback = players.start(tmp_path / "r.wav", Clip(0, 12.0, 17.5, False))
+    after = time.monotonic()
     try:
         assert playback.name == "ffplay"
-        time.sleep(0.3)
+        started(1)
+        time.sleep(0.3)  # it plays on: a skip back starts it again 5 s before where it had got to
+        skip_begins = time.monotonic()
         playback.skip(-5)
-        time.sleep(0.3)
+        skip_ends = time.monotonic()
+        started(2)
         playback.set_speed(0.75)
-        time.sleep(0.3)
+        lines = started(3)
     finally:
         playback.stop()
-    started = log.read_text().splitlines()
-    assert started[0] == f"-nodisp -autoexit -loglevel error -ss 12.000 -t 5.500 -i {tmp_path / 'r.wav'}"
-    assert float(started[1].split("-ss ")[1].split()[0]) == pytest.approx(7.3, abs=0.2)
-    assert "-af atempo=0.75" in started[2]
+    assert lines[0] == f"-nodisp -autoexit -loglevel error -ss 12.000 -t 5.500 -i {tmp_path / 'r.wav'}"
+    played = float(lines[1].split("-ss ")[1].split()[0]) - 7.0  # 12 s, less 5, plus what it played
+    assert skip_begins - after - 0.001 <= played <= skip_ends - before + 0.001
+    assert "-af atempo=0.75" in lines[2]
     assert not playback.running
 
 

@@ -15,7 +15,7 @@ from jhs_qual.tui.screens.project import ProjectScreen
 from jhs_qual.tui.screens.quotes import QuotesScreen
 from jhs_qual.tui.screens.summary import SummaryScreen
 from jhs_qual.tui.widgets.transcript import TranscriptView, wrap
-from tests.conftest import SAMPLES, write
+from tests.conftest import SAMPLES, wait_for, write
 
 NAME = "po_leraar_de_linde"
 
@@ -222,8 +222,8 @@ async def test_another_window_writing_shows_up(project_path):
             tid = other.transcript(NAME)["id"]
             start, end = turn_span(project_path, 2)
             other.add_coding(tid, other.resolve_code("interdependence")["id"], "anna", start, end)
-        await pilot.pause(1.3)  # the poll notices PRAGMA data_version changing
-        assert [c["code"] for c in view.codings] == ["bronstein/interdependence"]
+        # the poll notices PRAGMA data_version changing
+        await wait_for(pilot, lambda: [c["code"] for c in view.codings] == ["bronstein/interdependence"])
 
 
 async def test_filter_on_the_project_screen(project_path):
@@ -275,13 +275,12 @@ async def test_suggestions_accept_and_reject(project_path):
     async with app.run_test(size=(140, 45)) as pilot:
         view = await open_teacher(pilot)
         await pilot.press("j")  # turn 4 mentions 'samen'
-        await pilot.pause(0.3)
-        assert view.marks
+        await wait_for(pilot, lambda: view.marks)
         await pilot.press("x")  # reject the first
-        await pilot.pause(0.3)
-        await pilot.press("enter")  # accept what is left: new_activities
-        await pilot.pause(0.3)
-        assert codings(project_path) == [("bronstein/new_activities", *turn_span(project_path, 4), "", "suggested")]
+        await wait_for(pilot, lambda: [s.code for s in app.screen.suggestions] == ["bronstein/new_activities"])
+        await pilot.press("enter")  # accept what is left
+        expected = [("bronstein/new_activities", *turn_span(project_path, 4), "", "suggested")]
+        await wait_for(pilot, lambda: codings(project_path) == expected)
 
 
 def test_wrap_keeps_every_character_and_the_width():
@@ -378,16 +377,6 @@ async def test_light_and_dark(project_path, tmp_path):
         assert not app.current_theme.dark
         await pilot.press("ctrl+t")
         assert app.current_theme.dark
-
-
-async def wait_for(pilot, condition, seconds: float = 60.0) -> None:
-    """Wait on a condition, not a fixed time (CI machines are loaded)."""
-    import time
-
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await pilot.pause(0.05)
 
 
 async def test_enter_while_the_engine_loads_applies_nothing(project_path, monkeypatch):
