@@ -56,6 +56,26 @@ def test_pragmas_and_migrations(project):
     assert applied == MIGRATION_NAMES
 
 
+def test_an_older_file_is_migrated_on_open_and_a_current_one_opens_without_sqlite_utils(tmp_path):
+    old, current = tmp_path / "old.jhsq", tmp_path / "current.jhsq"
+    Project.create(old).close()
+    Project.create(current).close()
+    with sqlite3.connect(old) as db:  # as m015 left a file: the turns' start index, m016 not applied
+        db.execute("CREATE INDEX turns_start ON turns(transcript_id, start)")
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm016_no_turns_start'")
+    code = ("import sys\nfrom jhs_qual.store import Project\n"
+            f"Project.open({str(current)!r}).close()\nprint('sqlite_utils' in sys.modules)\n"
+            f"Project.open({str(old)!r}).close()\nprint('sqlite_utils' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"]  # loaded to migrate the old file only
+    with Project.open(old) as project:
+        assert not project.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'turns_start'").fetchone()
+        applied = [r[0] for r in project.db.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", [MIGRATION_SET])]
+        assert sorted(applied) == sorted(MIGRATION_NAMES) and applied[-1] == "m016_no_turns_start"
+        assert project.db.execute("PRAGMA recursive_triggers").fetchone()[0] == 1
+
+
 def test_create_refuses_an_existing_file(tmp_path):
     path = tmp_path / "p.jhsq"
     path.write_text("precious")

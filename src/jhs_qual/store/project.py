@@ -21,8 +21,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from jhs_qual.errors import BadInput, Failure
 from jhs_qual.files import PROJECT, hold
 from jhs_qual.ingest.attributes import DEFAULT_KEYS, check_new_key
@@ -38,7 +36,8 @@ from jhs_qual.store.survey import SurveyStore
 from jhs_qual.store.transcripts import TranscriptStore
 from jhs_qual.store.trash import TrashStore
 from jhs_qual.store.vectors import VectorStore
-from jhs_qual.store.schema import APPLICATION_ID, MIGRATION_NAMES, MIGRATION_SET, migrations
+from jhs_qual.store import schema
+from jhs_qual.store.schema import APPLICATION_ID, MIGRATION_NAMES, MIGRATION_SET
 
 DEFAULT_NAME = "project.jhsq"
 BUSY_TIMEOUT_MS = 30_000  # two or three coders on one file wait for each other, up to 30 s
@@ -132,6 +131,26 @@ def _is_json(value) -> bool:
     return True
 
 
+class Database:
+    """The project's connection, as the store modules use it: `execute` (a cursor), `query`
+    (rows as dicts), `conn`. The same calls as sqlite-utils' Database, which is loaded only to
+    migrate a file (`schema.apply`); no implicit transactions (`_write` opens them)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, parameters=()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, parameters)
+
+    def query(self, sql: str, parameters=()) -> Iterator[dict]:
+        cursor = self.conn.execute(sql, parameters)
+        names = [column[0] for column in cursor.description]
+        return (dict(zip(names, row)) for row in cursor)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def _connect(path: Path) -> Database:
     # isolation_level=None: no implicit transactions; `_write` opens them.
     if _read_only(path):
@@ -147,6 +166,7 @@ def _connect(path: Path) -> Database:
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA recursive_triggers = ON")  # as sqlite-utils set it, which opened the files before
     return Database(conn)
 
 
@@ -185,7 +205,7 @@ class Project(TranscriptStore, CodingStore, SearchStore, ConsensusStore, Codeboo
             db = _connect(path)
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             db.execute("PRAGMA journal_mode = WAL")
-            migrations.apply(db)
+            schema.apply(db.conn)
             project = cls(db, path)
             with project._write():
                 project._set_setting("interviewers", list(DEFAULT_INTERVIEWERS))
@@ -207,13 +227,13 @@ class Project(TranscriptStore, CodingStore, SearchStore, ConsensusStore, Codeboo
         db = verified_connection(path, _connect, hint="upgrade jhs-qual to open this project")
         try:
             if _read_only(path):
-                if migrations.pending(db):
+                if schema.pending(db.conn):
                     raise BadInput("the project needs an upgrade of its schema, and it cannot be written here",
                                    file=path, hint="open it once where you may write it")
                 return cls(db, path)
             db.execute("PRAGMA journal_mode = WAL")
-            if migrations.pending(db):
-                migrations.apply(db)
+            if schema.pending(db.conn):
+                schema.apply(db.conn)
         except BaseException:
             db.close()
             raise

@@ -8,21 +8,60 @@ newer jhs-qual and is refused (see `Project.open`).
 from __future__ import annotations
 
 import sqlite3
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 MIGRATION_SET = "jhs_qual"
 # PRAGMA application_id: 'JHSQ', so that any other SQLite file is recognised as foreign.
 APPLICATION_ID = 0x4A485351
 
-migrations = Migrations(MIGRATION_SET)
 MIGRATION_NAMES: list[str] = []
+_MIGRATIONS: list[tuple[str, Callable]] = []
 
 
 def _migration(name: str):
-    MIGRATION_NAMES.append(name)
-    return migrations(name=name)
+    def register(function: Callable) -> Callable:
+        MIGRATION_NAMES.append(name)
+        _MIGRATIONS.append((name, function))
+        return function
+
+    return register
+
+
+def pending(conn: sqlite3.Connection) -> list[str]:
+    """The migrations this code knows that the file has not had (read only)."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone():
+        return list(MIGRATION_NAMES)
+    applied = {r[0] for r in conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET])}
+    return [name for name in MIGRATION_NAMES if name not in applied]
+
+
+def apply(conn: sqlite3.Connection) -> None:
+    """Apply the pending migrations, each in a transaction with its record, by sqlite-utils'
+    Migrations. sqlite-utils is imported here only, when a file needs them: its import costs
+    a tenth of the workbench's start, and opening an up-to-date project needs nothing of it."""
+    # sqlite-utils imports pandas and numpy whenever they are installed (0.1 to 0.4 s), only to
+    # make columns for their values in insert_all(), which jhs-qual does not use (it writes with
+    # SQL): they are kept from it while it loads. Loaded already (a test, a benchmark), they stay.
+    hidden = [name for name in ("pandas", "numpy") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # import NAME -> ImportError
+    try:
+        from sqlite_utils import Database
+        from sqlite_utils.migrations import Migrations
+    finally:
+        for name in hidden:
+            del sys.modules[name]
+    migrations = Migrations(MIGRATION_SET)
+    for name, function in _MIGRATIONS:
+        migrations(name=name)(function)
+    # the connection's own settings (recursive triggers) are made already; no plugins run on it
+    migrations.apply(Database(conn, recursive_triggers=False, execute_plugins=False))
 
 
 def _run(db: Database, statements: str) -> None:
