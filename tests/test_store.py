@@ -294,6 +294,25 @@ def test_progress_counts_non_interviewer_turns_per_coder(loaded_project):
     assert row["speakers"] == {"Interviewer": 2, "Leraar": 2}
 
 
+def test_the_first_rows_of_the_overview_are_those_of_the_whole(loaded_project):
+    """The workbench reads a screen's worth of the list first: the same rows, counts, attributes
+    and progress as the first of the whole list, stale counts (codings since) counted again."""
+    project = loaded_project
+    code = project.resolve_code("interdependence")
+    for n in (3, 1, 4, 0, 2):
+        tid = add(project, f"t{n}", f"Interviewer: Vraag {n}?\nLeraar: Antwoord een.\nInterviewer: En?\nLeraar: Twee.",
+                  school_type="PO" if n % 2 else "VO")
+        turn = project.turn(tid, 2)
+        project.add_coding(tid, code["id"], "anna" if n % 2 else "ben", turn["content_start"], turn["end"])
+    project.transcript_overview()  # the counts stored; the next coding leaves its pair stale
+    turn = project.turn(project.transcript("t1")["id"], 4)
+    project.add_coding(project.transcript("t1")["id"], code["id"], "anna", turn["content_start"], turn["end"])
+    whole = project.transcript_overview()
+    assert project.transcript_overview(first=3) == whole[:3]
+    assert [row["name"] for row in whole[:3]] == ["t0", "t1", "t2"] and whole[1]["coded_turns"] == {"anna": 2}
+    assert project.transcript_overview(first=9) == whole and project.transcript_count() == 5
+
+
 def test_the_lists_progress_follows_every_change(loaded_project):
     """The list's coded turns are stored per transcript and coder (one row each at 5,000
     transcripts) and counted again after whatever changes which turns are coded answers:

@@ -240,6 +240,30 @@ async def test_filter_on_the_project_screen(project_path):
         assert table.row_count == 1 and str(table.get_row_at(0)[0]) == NAME
 
 
+async def test_the_list_reads_a_screen_of_rows_first_then_every_transcript(run, tmp_path):
+    """At start the list reads as many rows as the screen has lines, and the rest once they
+    are drawn; the title counts them all throughout, and the last row can be reached."""
+    folder = tmp_path / "many"
+    for n in range(30):
+        write(folder / f"t{n:02d}.txt", f"Interviewer: Vraag {n}?\n\nLeraar: Antwoord {n}.\n")
+    assert run("import", str(folder)).exit_code == 0
+    app = make_app(run.project_path)
+    asked, overview = [], app.project.transcript_overview
+
+    def counted(first=None):
+        asked.append(first)
+        return overview(first)
+
+    app.project.transcript_overview = counted
+    async with app.run_test(size=(100, 12)) as pilot:
+        table = app.screen.query_one("#transcripts")
+        await wait_for(pilot, lambda: table.row_count == 30)
+        assert asked == [12, None]
+        assert "30 transcripts" in str(app.screen.query_one("#project-title").render())
+        await pilot.press("end")
+        assert table.cursor_key == str(app.project.transcript("t29")["id"])
+
+
 async def test_compare_screen_settles(project_path, run):
     for coder, turns in (("anna", (36, 38)), ("ben", (36, 40))):
         for turn in turns:

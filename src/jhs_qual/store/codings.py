@@ -279,11 +279,11 @@ class CodingStore:
             yield tid, [(idx, start, end) for _, idx, _, start, end in group], \
                 not_answers([row[2] for row in group], lambda speaker: is_interviewer(speaker, tid))
 
-    def coded_turn_counts(self, is_interviewer) -> dict[int, dict[str, int]]:
-        """{transcript: {coder: answers a coding of theirs covers}}, as the transcript list shows
-        them: counted again only for the (transcript, coder) pairs whose codings changed since
-        (coded_stale) and stored, so a list of thousands reads one row per pair. A project that
-        may not be written is counted without storing."""
+    def coded_turn_counts(self, is_interviewer, transcript_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
+        """{transcript: {coder: answers a coding of theirs covers}}, of every transcript or these,
+        as the transcript list shows them: counted again only for the (transcript, coder) pairs
+        whose codings changed since (coded_stale) and stored, so a list of thousands reads one row
+        per pair. A project that may not be written is counted without storing."""
         unstored: dict[tuple[int, int], int] = {}
         if self.db.execute("SELECT 1 FROM coded_stale LIMIT 1").fetchone():
             if self.read_only:
@@ -296,17 +296,18 @@ class CodingStore:
                     db.conn.executemany("INSERT INTO coded_turns VALUES (?, ?, ?)",
                                         [(tid, coder, n) for (tid, coder), n in counted.items() if n])
                     db.execute("DELETE FROM coded_stale")
+        names = dict(self.db.execute("SELECT id, name FROM coders").fetchall())
+        among, params = ("", []) if transcript_ids is None else (
+            " WHERE transcript_id IN (SELECT value FROM json_each(?))", [json.dumps(transcript_ids)])
         found: dict[int, dict[str, int]] = {}
-        for tid, coder_id, name, coded in self.db.execute(
-                "SELECT k.transcript_id, k.coder_id, cd.name, k.coded FROM coded_turns k"
-                " JOIN coders cd ON cd.id = k.coder_id"):
+        for tid, coder_id, coded in self.db.execute(f"SELECT transcript_id, coder_id, coded FROM coded_turns{among}",
+                                                    params):
             if (tid, coder_id) not in unstored:
-                found.setdefault(tid, {})[name] = coded
-        if unstored:
-            names = dict(self.db.execute("SELECT id, name FROM coders").fetchall())
-            for (tid, coder_id), coded in unstored.items():
-                if coded:
-                    found.setdefault(tid, {})[names[coder_id]] = coded
+                found.setdefault(tid, {})[names[coder_id]] = coded
+        chosen = None if transcript_ids is None else set(transcript_ids)
+        for (tid, coder_id), coded in unstored.items():
+            if coded and (chosen is None or tid in chosen):
+                found.setdefault(tid, {})[names[coder_id]] = coded
         return found
 
     def _count_coded(self, pairs: list[tuple[int, int]], is_interviewer) -> dict[tuple[int, int], int]:

@@ -326,23 +326,29 @@ class TranscriptStore:
                 " ORDER BY idx", [transcript_id])]
         return [dict(turn) for turn in cache[key]]
 
-    def transcript_overview(self) -> list[dict]:
-        """Every transcript with attributes, turn counts, speakers and progress per coder: one
-        row each from transcript_stats and coded_turns (kept as turns and codings change)."""
+    def transcript_overview(self, first: int | None = None) -> list[dict]:
+        """Every transcript (or the `first` N, by name: what a screen shows while the rest is
+        read) with attributes, turn counts, speakers and progress per coder: one row each from
+        transcript_stats and coded_turns (kept as turns and codings change)."""
         is_interviewer = self.interviewer_test()
-        coded = self.coded_turn_counts(is_interviewer)
         names = ("id", "name", "format", "source_name", "imported_at", "turn_count", "characters", "heading",
                  "speakers")
         rows = [dict(zip(names, row)) for row in self.db.execute(
             "SELECT t.id, t.name, s.format, s.source_name, s.imported_at, s.turn_count, s.characters, s.heading,"
-            " s.speakers FROM transcripts t JOIN transcript_stats s ON s.transcript_id = t.id ORDER BY t.name")]
+            " s.speakers FROM transcripts t JOIN transcript_stats s ON s.transcript_id = t.id ORDER BY t.name"
+            + ("" if first is None else " LIMIT ?"), [] if first is None else [first])]
+        chosen = None if first is None else [row["id"] for row in rows]
+        among, params = ("", []) if chosen is None else (
+            " AND transcript_id IN (SELECT value FROM json_each(?))", [json.dumps(chosen)])
+        coded = self.coded_turn_counts(is_interviewer, chosen)
         attributes: dict[int, dict[str, str]] = {}
-        for tid, key, value in self.db.execute("SELECT transcript_id, key, value FROM transcript_attributes ORDER BY key"):
+        for tid, key, value in self.db.execute(
+                f"SELECT transcript_id, key, value FROM transcript_attributes WHERE 1{among} ORDER BY key", params):
             attributes.setdefault(tid, {})[key] = value
         finished: dict[int, list[str]] = {}
         for tid, coder in self.db.execute(
-                "SELECT p.transcript_id, cd.name FROM progress p JOIN coders cd ON cd.id = p.coder_id"
-                " WHERE p.finished_at IS NOT NULL ORDER BY cd.name"):
+                "SELECT transcript_id, cd.name FROM progress p JOIN coders cd ON cd.id = p.coder_id"
+                f" WHERE p.finished_at IS NOT NULL{among} ORDER BY cd.name", params):
             finished.setdefault(tid, []).append(coder)
         for row in rows:
             tid = row["id"]
@@ -391,6 +397,9 @@ class TranscriptStore:
         """Each transcript's text, read when asked for: for a pass over a large corpus that
         needs one text at a time (memory stays that of one transcript)."""
         return _Texts(self.db.conn)
+
+    def transcript_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM transcripts").fetchone()[0]
 
     def transcript_names(self) -> dict[int, str]:
         return {r[0]: r[1] for r in self.db.execute("SELECT id, name FROM transcripts")}

@@ -56,16 +56,23 @@ class ProjectScreen(LiveScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.refresh_data()
+        # A screen's worth of rows first, every row once that is drawn (on_row_table_drawn): at
+        # 5,000 transcripts reading them all takes a sixth of the start; the first screen shows 40.
+        self.refresh_data(first=self.app.size.height)
         self.query_one(RowTable).focus()
         # spaCy (~1 s) in a worker, a moment after the list is drawn (its thread would slow the drawing)
         self.set_timer(ENGINE_AFTER, self.app.warm_engine)
 
-    def refresh_data(self) -> None:
+    def on_row_table_drawn(self) -> None:
+        self.call_after_refresh(self.refresh_data)  # drawn while Textual's start held the frame back
+
+    def refresh_data(self, first: int | None = None) -> None:
         project, coder = self.app.project, self.app.coder
-        self.rows = project.transcript_overview()
-        self.keys = [k for k in project.attribute_keys() if any(k in r["attributes"] for r in self.rows)]
-        self._title = f"{project.path.name} · {len(self.rows)} transcripts · coding as {coder}"
+        self.rows = project.transcript_overview(first)
+        used = project.attribute_keys_used()
+        self.keys = [k for k in project.attribute_keys() if k in used]
+        count = len(self.rows) if first is None else project.transcript_count()
+        self._title = f"{project.path.name} · {count} transcripts · coding as {coder}"
         self._fill()
 
     def _fill(self) -> None:

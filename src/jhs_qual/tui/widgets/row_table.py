@@ -58,12 +58,16 @@ class RowTable(ScrollView, can_focus=True):
             super().__init__()
             self.key = key
 
+    class Drawn(Message):
+        """The rows were drawn for the first time (sent once)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.columns: list[str] = []
         self.widths: list[int] = []
         self.keys: list[str] = []
         self.rows: list[tuple] = []  # cells: str, int, rich Text, or an object with cell_len and __rich__
+        self._drawn = False
 
     # --- data -------------------------------------------------------------------------------
 
@@ -143,6 +147,9 @@ class RowTable(ScrollView, can_focus=True):
         return [Segment(seg.text, style + seg.style if seg.style else style) for seg in segments]
 
     def render_line(self, y: int) -> Strip:
+        if not self._drawn:  # handled after this frame has gone out
+            self._drawn = True
+            self.post_message(self.Drawn())
         width = self.size.width
         scroll_x = int(self.scroll_x)
         if y == 0:
