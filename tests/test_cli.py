@@ -12,10 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from jhs_qual.cli import cli
+from jhs_qual.cli.base import COMMAND_MODULES, load_commands
 from tests.conftest import CODEBOOK_FILES, ROOT, SAMPLES, write
 
 
 def all_commands(group: click.Group = cli, prefix: tuple[str, ...] = ()):
+    load_commands()
     for name, command in sorted(group.commands.items()):
         yield prefix + (name,)
         if isinstance(command, click.Group):
@@ -167,6 +169,16 @@ def _imported_modules(code: str) -> set[str]:
         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
     ).stdout
     return set(json.loads(out.splitlines()[-1]))
+
+
+def test_each_command_is_loaded_from_the_module_the_list_names():
+    """`jhs-qual X` imports X's module only: the list must name the module of every command."""
+    load_commands()
+    assert {name: command.callback.__module__.rsplit(".", 1)[1] for name, command in cli.commands.items()} \
+        == COMMAND_MODULES
+    modules = _imported_modules("import sys\nsys.argv = ['jhs-qual', 'tui', '--help']\n"
+                                "from jhs_qual.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass")
+    assert {m for m in modules if m.startswith("jhs_qual.cli.")} == {"jhs_qual.cli.base", "jhs_qual.cli.workbench"}
 
 
 def test_help_does_not_import_heavy_modules():

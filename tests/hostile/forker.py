@@ -108,7 +108,9 @@ def run(number: int, case: dict, folder: Path) -> dict:
 
 
 def main(cases_file: str, results_file: str) -> None:
-    import jhs_qual.cli  # noqa: F401 - imported once here, shared by every child
+    from jhs_qual.cli.base import load_commands
+
+    load_commands()  # imported once here, shared by every child
     import jhs_qual.ingest.readers  # noqa: F401
     import jhs_qual.refi.project  # noqa: F401
     import jhs_qual.store.project  # noqa: F401

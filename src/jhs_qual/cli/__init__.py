@@ -6,23 +6,10 @@ become one line on stderr with exit code 2 (bad input or usage) or 1
 commands that need them, so `jhs-qual --help` stays fast.
 
 `base.py` holds the group and what every command shares; each other module
-holds one group of commands and registers them on the group when imported.
+holds one group of commands and registers them on the group when imported,
+which happens when one of its commands is asked for (`base.COMMAND_MODULES`).
 """
 
-from jhs_qual.cli import (  # noqa: F401  (each registers its commands on `cli`)
-    analysis,
-    codebooks,
-    coding,
-    exchange,
-    exports,
-    importing,
-    media,
-    project,
-    serving,
-    suggesting,
-    survey,
-    workbench,
-)
 from jhs_qual.cli.base import cli, main
 
 __all__ = ["cli", "main"]

@@ -63,7 +63,46 @@ class _Group(click.Group):
                                 "run 'jhs-qual check'; restore the file from a backup if it is damaged")) from None
 
 
-@click.group(cls=_Group, invoke_without_command=True)
+# The module (beside this one) that registers each command. A command's module is imported when
+# the command is asked for: `jhs-qual tui` loads workbench.py alone, which starts the workbench a
+# twentieth of a second sooner. tests/test_cli.py checks this list against the modules.
+COMMAND_MODULES = {
+    "agreement-table": "analysis", "compare": "analysis", "consensus": "analysis", "disagreements": "analysis",
+    "codebook": "codebooks", "code": "coding", "codings": "coding",
+    "export-coder": "exchange", "export-qdpx": "exchange", "import-qdpx": "exchange", "merge": "exchange",
+    "memos": "exports", "pseudonyms": "exports", "quotes": "exports", "summary": "exports",
+    "import": "importing", "media": "media", "play": "media",
+    "attributes": "project", "check": "project", "init": "project", "interviewers": "project",
+    "speakers": "project", "transcripts": "project",
+    "serve": "serving", "users": "serving",
+    "autocode": "suggesting", "keywords": "suggesting", "suggest": "suggesting", "suggest-text": "suggesting",
+    "joint": "survey", "survey": "survey", "tui": "workbench",
+}
+
+
+def load_commands() -> None:
+    """Import every command's module (for what walks all commands: the tests, a forking runner)."""
+    import importlib
+
+    for module in sorted(set(COMMAND_MODULES.values())):
+        importlib.import_module(f"jhs_qual.cli.{module}")
+
+
+class _Commands(_Group):
+    """The top group: its commands' modules are imported when asked for (COMMAND_MODULES)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMAND_MODULES:
+            import importlib
+
+            importlib.import_module(f"jhs_qual.cli.{COMMAND_MODULES[name]}")
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Commands, invoke_without_command=True)
 @click.version_option(__version__, prog_name="jhs-qual")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
