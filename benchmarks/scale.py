@@ -154,6 +154,11 @@ def arguments(description: str) -> tuple[argparse.Namespace, Path]:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="Build (and reuse) the projects in this folder.")
     args = parser.parse_args()
+    # As an installed wheel has them: the modules compiled. In an editable tree where Python may not
+    # write bytecode (PYTHONDONTWRITEBYTECODE), a changed module would be compiled at every start.
+    import compileall
+
+    compileall.compile_dir(ROOT / "src" / "jhs_qual", quiet=1)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="jhs-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     return args, folder
