@@ -75,8 +75,10 @@ def main() -> None:
     parser.add_argument("--qc", help="the qc program (qualitative-coding), to time beside jhs-qual")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from scale import corpus, record
+    from scale import compiled, corpus, record
     from scale import run as run_process
+
+    compiled()
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -35,12 +35,10 @@ BENCHES = [
 
 
 def run_all(sizes: list[int], runs: int, keep: Path, results: Path) -> None:
-    # As installed: jhs-qual's modules compiled once (pip does it), not at every start because the
-    # shell says PYTHONDONTWRITEBYTECODE.
-    import jhs_qual
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from scale import compiled
 
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(jhs_qual.__file__).parent)], check=True,
-                   capture_output=True)
+    compiled()
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     done = set()
     for script, extra, _, _ in BENCHES:

@@ -145,6 +145,17 @@ def median_run(argv: Callable[[], list[str]], runs: int) -> tuple[float, float]:
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
 
 
+def compiled() -> None:
+    """jhs-qual's modules compiled, as pip leaves an installed wheel: where Python may not write
+    bytecode (PYTHONDONTWRITEBYTECODE), an editable tree would compile a changed module at every
+    start of every command timed."""
+    import compileall
+
+    import jhs_qual
+
+    compileall.compile_dir(Path(jhs_qual.__file__).parent, quiet=1)
+
+
 def arguments(description: str) -> tuple[argparse.Namespace, Path]:
     """--sizes, --runs and --keep, as every at-scale benchmark takes them; the folder to work in."""
     import tempfile
@@ -154,11 +165,7 @@ def arguments(description: str) -> tuple[argparse.Namespace, Path]:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="Build (and reuse) the projects in this folder.")
     args = parser.parse_args()
-    # As an installed wheel has them: the modules compiled. In an editable tree where Python may not
-    # write bytecode (PYTHONDONTWRITEBYTECODE), a changed module would be compiled at every start.
-    import compileall
-
-    compileall.compile_dir(ROOT / "src" / "jhs_qual", quiet=1)
+    compiled()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="jhs-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     return args, folder
