@@ -189,3 +189,12 @@ def test_transcripts_as_tools_export_them(name, text, speakers, second_starts, k
     assert all("\n" not in words for words in first_words)
     if kept:
         assert kept in rendered
+
+
+def test_a_time_that_is_not_one_names_its_line():
+    from jhs_qual.errors import BadInput
+
+    lines = ["Interviewer: Hoe gaat het?", "Leraar: Goed.", "", "[00:75:10] Interviewer: En nu?"]
+    with pytest.raises(BadInput) as info:
+        lines_to_segments([RawLine(line) for line in lines], first_line=3)
+    assert info.value.line == 6 and "minutes and seconds run to 59" in str(info.value)

@@ -73,7 +73,7 @@ class RawLine:
     ts: float | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # one per turn of every transcript read
 class Segment:
     speaker: str | None
     ts_start: float | None = None
@@ -172,8 +172,11 @@ def lines_to_segments(lines: list[RawLine], notes: list[str] | None = None, firs
         except ValueError as error:
             raise BadInput(str(error), file=path, line=number, hint="correct the time") from None
 
-    matches = [None if line.speaker or not line.text.strip() else label_at(line.text, number)
-               for number, line in enumerate(lines, start=first_line)]
+    try:  # every line at once; a time that is not one is found again with its line number
+        matches = [None if line.speaker or not line.text.strip() else match_label(line.text) for line in lines]
+    except ValueError:
+        matches = [None if line.speaker or not line.text.strip() else label_at(line.text, number)
+                   for number, line in enumerate(lines, start=first_line)]
     counts = label_counts(matches)
     filled = sum(1 for line in lines if line.text.strip() and line.speaker is None)
     labelled = sum(1 for m in matches if m is not None and m.label and not m.strict)
@@ -188,7 +191,7 @@ def lines_to_segments(lines: list[RawLine], notes: list[str] | None = None, firs
 
     def flush_paragraph() -> None:
         if paragraph and current is not None:
-            current.paragraphs.append(" ".join(paragraph))
+            current.paragraphs.append(paragraph[0] if len(paragraph) == 1 else " ".join(paragraph))
         paragraph.clear()
 
     for number, (line, m) in enumerate(zip(lines, matches), start=first_line):
@@ -277,24 +280,17 @@ def render(segments: list[Segment]) -> tuple[str, list[Turn]]:
             prefix += f"[{format_timestamp(segment.ts_start)}] "
         if segment.speaker:
             prefix += f"{segment.speaker}: "
-        content = "\n".join(segment.paragraphs)
-        block = prefix + content
+        paragraphs = segment.paragraphs
+        block = prefix + (paragraphs[0] if len(paragraphs) == 1 else "\n".join(paragraphs))
         if parts:
             parts.append("\n\n")
             position += 2
-        turns.append(
-            Turn(
-                index=len(turns),
-                speaker=segment.speaker,
-                start=position,
-                content_start=position + len(prefix),
-                end=position + len(block),
-                ts_start=segment.ts_start,
-                ts_end=segment.ts_end,
-            )
-        )
+        end = position + len(block)
+        # (index, speaker, start, content start, end, times): positional, a tuple made for every turn
+        turns.append(Turn(len(turns), segment.speaker, position, position + len(prefix), end,
+                          segment.ts_start, segment.ts_end))
         parts.append(block)
-        position += len(block)
+        position = end
     return "".join(parts), turns
 
 
