@@ -145,6 +145,22 @@ def median_run(argv: Callable[[], list[str]], runs: int) -> tuple[float, float]:
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
 
 
+BUSY = "import time\nt = time.perf_counter()\nfor i in range(25_000_000): pass\nprint(time.perf_counter() - t)"
+
+
+def two_cores() -> float:
+    """What two processes at once get done against one alone: 2.0 on two free cores. A shared
+    machine may give less (a neighbour on the second core): a parallel import then gains less
+    over its single-process limit. Printed beside the figures it explains."""
+    def busy(count: int) -> float:
+        started = [subprocess.Popen([sys.executable, "-c", BUSY], stdout=subprocess.PIPE, text=True)
+                   for _ in range(count)]
+        return max(float(p.communicate()[0]) for p in started)
+
+    alone, pair = statistics.median(busy(1) for _ in range(3)), statistics.median(busy(2) for _ in range(3))
+    return 2 * alone / pair
+
+
 def compiled() -> None:
     """jhs-qual's modules compiled, as pip leaves an installed wheel: where Python may not write
     bytecode (PYTHONDONTWRITEBYTECODE), an editable tree would compile a changed module at every
