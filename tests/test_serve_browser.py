@@ -205,8 +205,11 @@ def test_a_closed_tab_ends_its_workbench_and_keeps_its_coding(browser, team):
         tab.page.keyboard.press("f")  # bronstein/flexibility; the tab closes at once
         closed = time.monotonic()
         tab.close()
-        assert _wait_for(lambda: served.workbenches() == [])
-        assert time.monotonic() - closed < 3.0  # ctrl+q, else textual-serve's quit, else killed: 2 s at most
+        # ended by the server as the tab went (ctrl+q, else textual-serve's quit, else killed: 2 s
+        # at most once it sees the tab gone), not by the idle timeout of 30 minutes; a loaded
+        # machine adds to seeing it and to the process's end, so the bound is generous
+        assert _wait_for(lambda: served.workbenches() == [], timeout=30)
+        assert time.monotonic() - closed < 15
         assert codings(team) == [("anna", "flexibility", 2)]
 
 
