@@ -37,7 +37,7 @@ from jhs_qual.store.transcripts import TranscriptStore
 from jhs_qual.store.trash import TrashStore
 from jhs_qual.store.vectors import VectorStore
 from jhs_qual.store import schema
-from jhs_qual.store.schema import APPLICATION_ID, MIGRATION_NAMES, MIGRATION_SET
+from jhs_qual.store.schema import APPLICATION_ID, MIGRATION_NAMES
 
 DEFAULT_NAME = "project.jhsq"
 BUSY_TIMEOUT_MS = 30_000  # two or three coders on one file wait for each other, up to 30 s
@@ -63,17 +63,13 @@ def verified_connection(path: Path, connect, *, hint: str):
     try:
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            has_table = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone()
+            applied = schema.applied(conn)
         except sqlite3.DatabaseError as error:  # header only, truncated, page 1 damaged
             raise BadInput(f"the project file is damaged ({error})", file=path, hint=_DAMAGED) from None
         if app_id != APPLICATION_ID:
             raise BadInput("not a jhs-qual project (an SQLite file of another program)", file=path)
-        if not has_table:
+        if applied is None:
             raise BadInput("the project file is damaged (it has no schema)", file=path, hint=_DAMAGED)
-        applied = [r[0] for r in conn.execute(
-            "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", [MIGRATION_SET])
-        ] if has_table else []
         unknown = [name for name in applied if name not in MIGRATION_NAMES]
         if unknown:
             raise BadInput(f"written by a newer jhs-qual (schema {unknown[-1]})", file=path, hint=hint)

@@ -32,13 +32,18 @@ def _migration(name: str):
     return register
 
 
+def applied(conn: sqlite3.Connection) -> list[str] | None:
+    """The migrations the file records as applied, in order; None when it has no record at all."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone():
+        return None
+    return [r[0] for r in conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", [MIGRATION_SET])]
+
+
 def pending(conn: sqlite3.Connection) -> list[str]:
     """The migrations this code knows that the file has not had (read only)."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone():
-        return list(MIGRATION_NAMES)
-    applied = {r[0] for r in conn.execute(
-        "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [MIGRATION_SET])}
-    return [name for name in MIGRATION_NAMES if name not in applied]
+    done = set(applied(conn) or ())
+    return [name for name in MIGRATION_NAMES if name not in done]
 
 
 def apply(conn: sqlite3.Connection) -> None:
