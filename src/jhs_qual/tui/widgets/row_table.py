@@ -147,7 +147,7 @@ class RowTable(ScrollView, can_focus=True):
         return [Segment(seg.text, style + seg.style if seg.style else style) for seg in segments]
 
     def render_line(self, y: int) -> Strip:
-        if not self._drawn:  # handled after this frame has gone out
+        if not self._drawn:  # at the first line drawn (the frame may go out later: Textual's start holds it)
             self._drawn = True
             self.post_message(self.Drawn())
         width = self.size.width
