@@ -72,8 +72,9 @@ def raw_inserts(folder: Path, db_path: Path) -> float:
     """The limit: the same transcripts and turns, parsed beforehand, inserted in one transaction
     (timed from the first insert). In a process of its own: the parsed corpus held here would be
     counted in the peak memory of every jhs-qual process started from this one afterwards."""
-    done = subprocess.run([sys.executable, "-c", RAW_INSERTS, str(folder), str(db_path)], check=True,
-                          capture_output=True, text=True)
+    from scale import python
+
+    done = subprocess.run(python(RAW_INSERTS, str(folder), str(db_path)), check=True, capture_output=True, text=True)
     return float(done.stdout.split()[-1])
 
 

@@ -153,8 +153,7 @@ def two_cores() -> float:
     machine may give less (a neighbour on the second core): a parallel import then gains less
     over its single-process limit. Printed beside the figures it explains."""
     def busy(count: int) -> float:
-        started = [subprocess.Popen([sys.executable, "-c", BUSY], stdout=subprocess.PIPE, text=True)
-                   for _ in range(count)]
+        started = [subprocess.Popen(python(BUSY), stdout=subprocess.PIPE, text=True) for _ in range(count)]
         return max(float(p.communicate()[0]) for p in started)
 
     alone, pair = statistics.median(busy(1) for _ in range(3)), statistics.median(busy(2) for _ in range(3))
