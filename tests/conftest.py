@@ -27,6 +27,16 @@ async def wait_for(pilot, condition, seconds: float = 60.0) -> None:
         await pilot.pause(0.05)
 
 
+@pytest.fixture
+def forked(monkeypatch):
+    """workers.in_order forks its workers here, whatever threads the test session runs and
+    processors it has (a forked worker takes the test's patches along)."""
+    from jhs_qual import workers
+
+    monkeypatch.setattr(workers.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(workers, "_processors", lambda: 2)
+
+
 @pytest.fixture(autouse=True)
 def own_config_home(tmp_path_factory, monkeypatch):
     """Tests never read the developer's ~/.config/jhs-qual/config.toml."""

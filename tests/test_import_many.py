@@ -12,7 +12,6 @@ import sys
 import pytest
 
 from jhs_qual.domain import ParsedTranscript, Turn
-from jhs_qual import workers
 from jhs_qual.ingest import parallel
 from jhs_qual.store import Project
 from tests.conftest import write
@@ -22,18 +21,11 @@ def interview(n: int) -> str:
     return f"Interviewer: Vraag {n}?\nLeraar: Antwoord met woord{n} erin.\nInterviewer: Dank je.\n"
 
 
-def forking(monkeypatch) -> None:
-    """Workers forked here, whatever threads the test session runs and processors it has."""
-    monkeypatch.setattr(workers.threading, "active_count", lambda: 1)
-    monkeypatch.setattr(workers, "_processors", lambda: 2)
-
-
 def fts_is_sound(project: Project) -> None:
     project.db.execute("INSERT INTO turns_fts(turns_fts, rank) VALUES ('integrity-check', 1)")
 
 
-def test_a_bad_file_in_a_batch_leaves_nothing_and_the_others_stay(run, tmp_path, monkeypatch):
-    forking(monkeypatch)
+def test_a_bad_file_in_a_batch_leaves_nothing_and_the_others_stay(run, tmp_path, forked):
     folder = tmp_path / "in"
     for n in range(12):
         write(folder / f"t{n:02d}.txt", interview(n))
@@ -70,7 +62,7 @@ def test_a_failed_savepoint_takes_its_words_out_of_the_batch(tmp_path):
         assert [r[0] for r in project.db.execute("SELECT name FROM transcripts")] == ["kept"]
 
 
-def test_a_worker_that_fails_stops_the_import_and_names_the_file(run, tmp_path, monkeypatch):
+def test_a_worker_that_fails_stops_the_import_and_names_the_file(run, tmp_path, monkeypatch, forked):
     for n in range(10):
         write(tmp_path / "in" / f"t{n}.txt", interview(n))
 
@@ -81,7 +73,6 @@ def test_a_worker_that_fails_stops_the_import_and_names_the_file(run, tmp_path, 
 
     real = parallel.read_file
     monkeypatch.setattr(parallel, "read_file", broken)
-    forking(monkeypatch)  # the workers are forked from this process: they take the patch along
     with pytest.raises(RuntimeError, match=r"item 6 failed in a worker:(.|\n)*a defect in a reader"):
         run("import", str(tmp_path / "in"))  # main() logs a defect and says one line (test_cli.py)
     with Project.open(run.project_path) as project:  # what was committed before stays whole

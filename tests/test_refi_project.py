@@ -599,7 +599,7 @@ def _many_sources(project: Project, n: int = 12) -> None:
             project.add_coding(tid, code, coder, start, start + len(word))
 
 
-def test_sources_read_in_a_worker_come_back_as_read_here(loaded_project, tmp_path, monkeypatch):
+def test_sources_read_in_a_worker_come_back_as_read_here(loaded_project, tmp_path, monkeypatch, forked):
     """import-qdpx reads the sources in a forked worker while it stores (workers.py); the project is
     the one reading them here makes, and the full-text index, filled a part at a time, is sound."""
     from jhs_qual import workers
@@ -609,7 +609,6 @@ def test_sources_read_in_a_worker_come_back_as_read_here(loaded_project, tmp_pat
     archive = tmp_path / "many.qdpx"
     export_qdpx(loaded_project, archive)
     monkeypatch.setattr(transcripts, "WORDS_HELD", 10)  # the index filled every few transcripts
-    monkeypatch.setattr(workers, "_processors", lambda: 2)
     made = {}
     for how, threads in (("here", 3), ("in a worker", 1)):  # with other threads running, no fork
         monkeypatch.setattr(workers.threading, "active_count", lambda: threads)
@@ -623,9 +622,7 @@ def test_sources_read_in_a_worker_come_back_as_read_here(loaded_project, tmp_pat
     assert made["here"][3] == ["t11"]
 
 
-def test_a_bad_source_read_in_a_worker_stops_the_import_and_stores_nothing(loaded_project, tmp_path, monkeypatch):
-    from jhs_qual import workers
-
+def test_a_bad_source_read_in_a_worker_stops_the_import_and_stores_nothing(loaded_project, tmp_path, forked):
     _many_sources(loaded_project)
     archive = tmp_path / "many.qdpx"
     export_qdpx(loaded_project, archive)
@@ -635,8 +632,6 @@ def test_a_bad_source_read_in_a_worker_stops_the_import_and_stores_nothing(loade
     last = qde.rindex('endPosition="')  # the last source's last selection reaches past its text
     entries["project.qde"] = (qde[:last] + 'endPosition="99999' + qde[last + len('endPosition="'):]).encode()
     bad = write(tmp_path / "bad.qdpx", qdpx(entries))
-    monkeypatch.setattr(workers, "_processors", lambda: 2)
-    monkeypatch.setattr(workers.threading, "active_count", lambda: 1)
     with Project.create(tmp_path / "fresh.jhsq") as fresh:
         with pytest.raises(BadInput, match=r"source 't11\.txt': selection \d+:99999\d* is outside the text"):
             import_qdpx(fresh, bad)

@@ -11,12 +11,6 @@ from jhs_qual import workers
 from jhs_qual.errors import BadInput
 
 
-@pytest.fixture
-def forked(monkeypatch):
-    monkeypatch.setattr(workers.threading, "active_count", lambda: 1)
-    monkeypatch.setattr(workers, "_processors", lambda: 2)
-
-
 def squares(k, n):
     return ((i, i * i, os.getpid()) for i in range(k, 25, n))
 
