@@ -29,6 +29,7 @@ from jhs_qual.ingest.turns import (
     match_label,
     normalise_label,
     parse_timestamp,
+    plain_turns,
     render,
 )
 
@@ -89,9 +90,9 @@ def _without_controls(parsed: ParsedTranscript, path: Path) -> ParsedTranscript:
 
 def _read_lines(lines: list[str], path: Path, fmt: str) -> ParsedTranscript:
     attributes, skip = split_front_matter(lines, path)
-    raw = [RawLine(line) for line in lines[skip:]]
     notes: list[str] = []
-    text, turns = render(lines_to_segments(raw, notes, first_line=skip + 1, path=path))
+    text, turns = plain_turns(lines[skip:]) or render(
+        lines_to_segments([RawLine(line) for line in lines[skip:]], notes, first_line=skip + 1, path=path))
     return ParsedTranscript(text, turns, format=fmt, attributes=attributes, warnings=notes)
 
 
