@@ -70,7 +70,8 @@ def test_round_trip_span_for_span(coded, tmp_path, offsets, crlf):
     assert import_qdpx(fresh, archive).codings == 0  # the same file again adds nothing
 
 
-def test_export_is_valid_against_project_xsd(coded, tmp_path):
+def test_export_is_valid_against_project_xsd(coded, tmp_path, forked):
+    """(Written by a forked process, as the command does.)"""
     from lxml import etree
 
     archive = tmp_path / "p.qdpx"
@@ -638,15 +639,37 @@ def test_a_bad_source_read_in_a_worker_stops_the_import_and_stores_nothing(loade
         assert count(fresh) == {"transcripts": 0, "codings": 0, "codebooks": 0}
 
 
-@pytest.mark.parametrize("qde", [b"<Project><Sources></Project>", b"<Project><q:Code/></Project>",
-                                 b"<Project>\x01</Project>", b"<Project/><Project/>"],
+@pytest.mark.parametrize("piece", [b"<TextSource>", b"<q:Code/>", b"\x01", b"</Sources></Project><Project><Sources>"],
                          ids=["unclosed", "unbound prefix", "control character", "two roots"])
-def test_an_export_that_is_not_well_formed_never_leaves(tmp_path, qde):
+@pytest.mark.parametrize("where", ["writer process", "here"])
+def test_an_export_that_is_not_well_formed_never_leaves(coded, tmp_path, monkeypatch, request, piece, where):
+    """A defect that made a source's XML wrong is caught by the check as the file is written
+    (in the process that writes it, or here where forking is not safe), and no file is left."""
+    from jhs_qual import workers
     from jhs_qual.errors import Failure
-    from jhs_qual.refi.export import _require_well_formed
+    from jhs_qual.refi import export
 
-    write(tmp_path / "written.qdpx", qdpx({"project.qde": qde}))
+    if where == "writer process":
+        request.getfixturevalue("forked")
+    else:
+        monkeypatch.setattr(workers.threading, "active_count", lambda: 2)
+    monkeypatch.setattr(export, "_text_source", lambda *args: piece)
+    (tmp_path / "out").mkdir()
     with pytest.raises(Failure, match="is not well-formed XML"):
-        _require_well_formed(tmp_path / "written.qdpx", tmp_path / "out.qdpx")
-    write(tmp_path / "good.qdpx", qdpx({"project.qde": b'<Project xmlns="urn:QDA-XML:project:1.0"><Sources/></Project>'}))
-    _require_well_formed(tmp_path / "good.qdpx", tmp_path / "out.qdpx")
+        export_qdpx(coded, tmp_path / "out" / "p.qdpx")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_full_disk_in_the_writer_process_is_said_and_leaves_nothing(coded, tmp_path, monkeypatch, forked):
+    import errno
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", full)
+    (tmp_path / "out").mkdir()
+    with pytest.raises(BadInput, match="p.qdpx: cannot write: No space left on device"):
+        export_qdpx(coded, tmp_path / "out" / "p.qdpx")
+    assert list((tmp_path / "out").iterdir()) == []
+
+

@@ -1,5 +1,6 @@
 """workers.in_order: items made in forked workers come back in order; a bad input is raised
-here whole; a defect names its item; no worker outlives the work."""
+here whole; a defect names its item; no worker outlives the work. workers.handed_on: items
+given reach the consumer in order, in a forked process or here; what it raises is raised here."""
 
 from __future__ import annotations
 
@@ -66,3 +67,47 @@ def _children_of(pid: int) -> list[int]:
     """This process's live children (Linux: /proc)."""
     with open(f"/proc/{pid}/task/{pid}/children") as handle:
         return [int(p) for p in handle.read().split()]
+
+
+def writing_to(path):
+    """A consumer: each item given, a line of the file, with the pid that wrote it."""
+    with open(path, "w") as out:
+        while (item := (yield)) is not None:
+            out.write(f"{item} {os.getpid()}\n")
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "here"])
+def test_items_handed_on_reach_the_consumer_in_order(tmp_path, monkeypatch, fork):
+    monkeypatch.setattr(workers, "_may_fork", lambda: fork)
+    with workers.handed_on(writing_to(tmp_path / "out")) as give:
+        for i in range(1000):
+            give(i)
+    lines = [line.split() for line in (tmp_path / "out").read_text().splitlines()]
+    assert [int(i) for i, _ in lines] == list(range(1000))
+    assert ({int(pid) for _, pid in lines} == {os.getpid()}) != fork
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "here"])
+def test_what_the_consumer_raises_is_raised_here(monkeypatch, fork):
+    def failing():
+        while (item := (yield)) is not None:
+            if item == 3:
+                raise BadInput("not well-formed", file="p.qdpx")
+
+    monkeypatch.setattr(workers, "_may_fork", lambda: fork)
+    with pytest.raises(BadInput, match="p.qdpx: not well-formed"):
+        with workers.handed_on(failing()) as give:
+            for i in range(10**6):  # far more than a pipe holds: the give after the failure says it
+                give(b"x" * 1000 if i != 3 else 3)
+
+
+def test_a_defect_in_the_consumer_is_one_error_and_no_process_outlives_it(forked):
+    def broken():
+        yield
+        1 // 0
+
+    before = set(_children_of(os.getpid()))
+    with pytest.raises(RuntimeError, match=r"the writing process failed:(.|\n)*ZeroDivisionError"):
+        with workers.handed_on(broken()) as give:
+            give(1)
+    assert set(_children_of(os.getpid())) - before == set()

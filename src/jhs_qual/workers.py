@@ -1,4 +1,5 @@
-"""Work shared with forked worker processes, its results taken back in order.
+"""Work shared with forked worker processes: its results taken back in order (`in_order`), or
+what this process makes handed to one that writes it (`handed_on`).
 
 An import of thousands of files (or of a REFI-QDA project's thousands of sources) parses as
 much as it stores; on a laptop's two or more cores the parsing goes to workers while this
@@ -12,8 +13,13 @@ project's codes, a parsed head), with nothing to send. Where a fork is not safe 
 or this process runs other threads, whose locks a fork would copy), or with one processor,
 `produce(0, 1)` runs here instead: the same items, one after the other.
 
+`handed_on` is the other way round: an export makes its pieces here (it reads the project)
+while a forked process compresses and writes them (zlib in a thread of this process would
+wait for the interpreter's lock between every block it deflates, and gain nothing).
+
 A `JhsError` in a worker (a bad file) goes back as the item it was made for, and is raised
-here; any other exception is a defect and stops the work, naming the item.
+here (an `OSError` of a writer, a full disk, as well); any other exception is a defect and
+stops the work, naming the item.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from jhs_qual.errors import JhsError
@@ -34,7 +41,7 @@ WORKERS = 2  # the store is the slower half: two workers keep it busy, more woul
 
 def in_order(produce: Callable[[int, int], Iterator], workers: int = WORKERS) -> Iterator:
     """The items `produce` makes, in order; made in `workers` forked processes when it is safe."""
-    if _processors() < 2 or not sys.platform.startswith("linux") or threading.active_count() > 1:
+    if not _may_fork():
         yield from produce(0, 1)
         return
     context = multiprocessing.get_context("fork")
@@ -68,6 +75,74 @@ def in_order(produce: Callable[[int, int], Iterator], workers: int = WORKERS) ->
             process.join()
 
 
+@contextmanager
+def handed_on(consumer: Generator) -> Iterator[Callable[[object], None]]:
+    """`give(item)`: the item sent, in order, into the generator `consumer` (which waits for
+    them at its `yield`), run in a forked process when that is safe, else here. Leaving the
+    block sends None, the end, and raises what the consumer raised; an error in the block
+    stops the consumer unfinished."""
+    if not _may_fork():
+        try:
+            next(consumer)
+            yield consumer.send
+            consumer.send(None)
+        except StopIteration:
+            return
+        finally:
+            consumer.close()  # stopped unfinished, on an error: its files closed
+        raise RuntimeError("the consumer did not stop at the end of its items")
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    answer, answering = context.Pipe(duplex=False)
+    process = context.Process(target=_consume, args=(consumer, receiving, answering), daemon=True)
+    try:
+        process.start()
+        receiving.close()
+        answering.close()
+
+        def give(item: object) -> None:
+            try:
+                sending.send(item)
+            except BrokenPipeError:  # the consumer stopped: why, below
+                _raise_outcome(answer)
+                raise RuntimeError("the writing process stopped") from None
+
+        yield give
+        give(None)
+        _raise_outcome(answer)
+    finally:
+        sending.close()
+        answer.close()
+        if process.is_alive():
+            process.terminate()
+        process.join()
+
+
+def _consume(consumer: Generator, receiving, answering) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the exporting process's to handle
+    try:
+        next(consumer)
+        while True:
+            consumer.send(receiving.recv())
+    except StopIteration:
+        answering.send(_Done())
+    except (JhsError, OSError) as error:  # a failed check, a full disk: said as they are
+        answering.send(_Raised(error))
+    except Exception:  # a defect
+        answering.send(_Crash(traceback.format_exc()))
+
+
+def _raise_outcome(answer) -> None:
+    try:
+        outcome = answer.recv()
+    except EOFError:
+        raise RuntimeError("the writing process stopped") from None
+    if isinstance(outcome, _Crash):
+        raise RuntimeError(f"the writing process failed:\n{outcome.traceback}")
+    if isinstance(outcome, _Raised):
+        raise outcome.error
+
+
 @dataclass
 class _Done:
     pass
@@ -80,7 +155,7 @@ class _Crash:
 
 @dataclass
 class _Raised:
-    error: JhsError
+    error: JhsError | OSError
 
 
 def _work(produce: Callable[[int, int], Iterator], k: int, n: int, sending) -> None:
@@ -95,6 +170,11 @@ def _work(produce: Callable[[int, int], Iterator], k: int, n: int, sending) -> N
         sending.send(_Crash(traceback.format_exc()))
         return
     sending.send(_Done())
+
+
+def _may_fork() -> bool:
+    """Linux, two processors or more, and no other thread here (whose locks a fork would copy)."""
+    return _processors() >= 2 and sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def _processors() -> int:

@@ -4,7 +4,7 @@ the GUIDs of the .qdc export, attributes are Text variables with one Case per tr
 codings are PlainTextSelections with positions in code points (the standard) or UTF-16 units,
 CRLF counted once or twice, as the Description states; coding memos are the selections'
 descriptions, memos Notes hung by NoteRefs where they were, origins a data line of the
-Description. Written a source at a time, read back before the file is finished."""
+Description. Written a source at a time, checked before the file is finished."""
 
 from __future__ import annotations
 
@@ -12,15 +12,18 @@ import functools
 import json
 import re
 import zipfile
+from collections.abc import Generator
 from datetime import datetime, timezone
 from pathlib import Path
 from xml.etree import ElementTree as ET
+from xml.parsers.expat import ExpatError
 
 from jhs_qual import __version__
 from jhs_qual.errors import BadInput, Failure
 from jhs_qual.export.safe import printable
 from jhs_qual.files import replacing
 from jhs_qual.refi.positions import export_positions
+from jhs_qual.workers import handed_on
 from jhs_qual.refi.codebook import (
     MARK,
     add_codes,
@@ -126,40 +129,49 @@ def export_qdpx(project, output: Path, *, offsets: str = "codepoints", crlf: boo
     head, _, tail = xml_bytes(root).partition(f"<{_SOURCES_HERE} />".encode())
     codings = 0
     with replacing(output) as tmp:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-            # Written as it is made, a source at a time: memory stays that of one transcript.
-            entry = zipfile.ZipInfo("project.qde", datetime.now().timetuple()[:6])  # dated as exported
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            with archive.open(entry, "w", force_zip64=_may_pass_2_gib(project)) as qde:
-                qde.write(head)
-                for number, (t, selections) in enumerate(project.texts_with_codings(transcripts)):
-                    qde.write(b"\n    " if number else b"")
-                    qde.write(_text_source(t, selections, users, offsets, crlf, memos_on.get(t["id"], [])))
-                    codings += len(selections)
-                qde.write(tail)
+        # Made here a source at a time (memory stays that of one transcript), compressed and
+        # written meanwhile by another process (workers.handed_on).
+        with handed_on(_archive(tmp, output, _may_pass_2_gib(project))) as give:
+            give(head)
+            for number, (t, selections) in enumerate(project.texts_with_codings(transcripts)):
+                give((b"\n    " if number else b"")
+                     + _text_source(t, selections, users, offsets, crlf, memos_on.get(t["id"], [])))
+                codings += len(selections)
+            give(tail)
             for t, _ in project.texts_with_codings(transcripts, codings=False):
                 text = printable(t["text"])  # one for one: offsets hold
-                archive.writestr(f"sources/{_guid('source', t['sha256'])}.txt",
-                                 (text.replace("\n", "\r\n") if crlf else text).encode("utf-8"))
-        _require_well_formed(tmp, output)
+                give((f"sources/{_guid('source', t['sha256'])}.txt",
+                      (text.replace("\n", "\r\n") if crlf else text).encode("utf-8")))
     return {"transcripts": len(transcripts), "codings": codings, "coders": len(coders), "codebooks": len(books)}
 
 
-def _require_well_formed(archive_path: Path, output: Path) -> None:
-    """Read back the project.qde just written, streaming: what our own importer (or any other
-    tool's) would refuse never leaves as a finished file. Expat with no handlers checks the XML
-    (namespace prefixes included) and builds nothing: about half the time of iterparse."""
+def _archive(path: Path, output: Path, zip64: bool) -> Generator[None, bytes | tuple[str, bytes] | None, None]:
+    """Writes the .qdpx at `path`: the bytes it is sent are project.qde, piece by piece; then
+    (name, bytes) pairs, the sources; None ends it. project.qde is checked as it goes, so what
+    our own importer (or any other tool's) would refuse never leaves as a finished file: expat
+    with no handlers checks the XML (namespace prefixes included) and builds nothing."""
     from xml.parsers import expat
 
     parser = expat.ParserCreate(namespace_separator="}")
-    with zipfile.ZipFile(archive_path) as archive, archive.open("project.qde") as qde:
-        try:
-            while chunk := qde.read(1024 * 1024):
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
-        except expat.ExpatError as error:
-            raise Failure(f"the project.qde written is not well-formed XML ({error}); nothing was written",
-                          file=output, hint="please report this as a bug") from None
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        entry = zipfile.ZipInfo("project.qde", datetime.now().timetuple()[:6])  # dated as exported
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        with archive.open(entry, "w", force_zip64=zip64) as qde:
+            while isinstance(piece := (yield), bytes):
+                qde.write(piece)
+                _parse(parser, piece, output)
+        _parse(parser, b"", output, final=True)
+        while piece is not None:
+            archive.writestr(*piece)
+            piece = yield
+
+
+def _parse(parser, piece: bytes, output: Path, final: bool = False) -> None:
+    try:
+        parser.Parse(piece, final)
+    except ExpatError as error:
+        raise Failure(f"the project.qde written is not well-formed XML ({error}); nothing was written",
+                      file=output, hint="please report this as a bug") from None
 
 
 def _selection_key(sha256: str, codebook_id: str, code_id: str, coder: str, start: int, end: int) -> str:
