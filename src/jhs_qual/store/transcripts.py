@@ -89,11 +89,19 @@ class TranscriptStore:
             [name, text, text_sha256, source_sha256, source_name, fmt, imported_at],
         ).lastrowid
         first = (db.execute("SELECT max(rowid) FROM turns").fetchone()[0] or 0) + 1  # what SQLite would choose
-        db.conn.executemany(
-            "INSERT INTO turns(rowid, transcript_id, idx, speaker, start, content_start, end, ts_start, ts_end)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(first + n, transcript_id, *row) for n, row in enumerate(rows)],
-        )
+        if any(row[5] is not None or row[6] is not None for row in rows):
+            db.conn.executemany(
+                "INSERT INTO turns(rowid, transcript_id, idx, speaker, start, content_start, end, ts_start, ts_end)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(first + n, transcript_id, *row) for n, row in enumerate(rows)],
+            )
+        else:  # no times (most text transcripts): two values fewer to bind a turn, a tenth of storing a file
+            db.conn.executemany(
+                "INSERT INTO turns(rowid, transcript_id, idx, speaker, start, content_start, end)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(first + n, transcript_id, i, speaker, start, content, end)
+                 for n, (i, speaker, start, content, end, _, _) in enumerate(rows)],
+            )
         self._index_turns(transcript_id, text, +1, [(first + n, row[3], row[4], row[1]) for n, row in enumerate(rows)],
                           source=(fmt, source_name, imported_at))
         self._put_attributes(transcript_id, attributes)
