@@ -82,14 +82,17 @@ def handed_on(consumer: Generator) -> Iterator[Callable[[object], None]]:
     block sends None, the end, and raises what the consumer raised; an error in the block
     stops the consumer unfinished."""
     if not _may_fork():
+        next(consumer)
         try:
-            next(consumer)
             yield consumer.send
+        except BaseException:
+            consumer.close()  # stopped unfinished: its files closed
+            raise
+        try:
             consumer.send(None)
         except StopIteration:
             return
-        finally:
-            consumer.close()  # stopped unfinished, on an error: its files closed
+        consumer.close()
         raise RuntimeError("the consumer did not stop at the end of its items")
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
