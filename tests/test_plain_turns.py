@@ -1,6 +1,7 @@
-"""The fast reading of a plain transcript (`plain_turns`) gives what the general rules
-(`lines_to_segments` + `render`) give, or declines: checked on generated files that mix the
-commonest shape with what the general rules tidy, refuse or read differently."""
+"""The fast reading of a plain transcript (`plain_turns`, and `turns_in_text` on a text in
+that shape) gives what the general rules (`lines_to_segments` + `render`, `turns_in_text`'s
+own loop) give, or declines: checked on generated files that mix the commonest shape with what
+the general rules tidy, refuse or read differently."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from unittest import mock
+
 from jhs_qual.errors import BadInput
+from jhs_qual.ingest import turns
 from jhs_qual.ingest.readers import read_transcript
-from jhs_qual.ingest.turns import RawLine, lines_to_segments, plain_turns, render
+from jhs_qual.ingest.turns import RawLine, lines_to_segments, plain_turns, render, turns_in_text
 from tests.conftest import ROOT
 
 LABELS = ["Interviewer", "Leraar", "I", "R", "JHV", "Leerling 2", "Max Bigman", "LEERLING 3", "admin-1",
@@ -46,13 +50,22 @@ def test_plain_turns_agree_with_the_general_rules_or_decline(lines):
     fast = plain_turns(lines)
     event("read fast" if fast else "left to the general rules")
     try:
-        text, turns, notes = general(lines)
+        text, found, notes = general(lines)
     except BadInput:  # a time that is not one: the general rules name its line
         assert fast is None
         return
     if fast is not None:
-        assert fast == (text, turns)
+        assert fast == (text, found)
         assert notes == []
+
+
+@settings(max_examples=800, deadline=None)
+@given(files())
+def test_turns_in_a_text_as_it_is_agree_with_the_general_rules(lines):
+    text = "\n".join(lines)
+    with mock.patch.object(turns, "_plain_lines", lambda *args: None):
+        general_turns = turns_in_text(text)
+    assert turns_in_text(text) == general_turns
 
 
 @settings(max_examples=300, deadline=None)
@@ -88,3 +101,15 @@ def test_a_sample_transcript_is_read_fast(monkeypatch):
 ])
 def test_other_shapes_are_left_to_the_general_rules(lines):
     assert plain_turns(lines) is None
+
+
+def test_the_words_of_a_turn_in_a_text_begin_after_its_label():
+    """'Jan: Ja' holds its words twice: they begin after the label (they began at 'Ja' of 'Jan')."""
+    text = "Interviewer: Hoe?\nen verder\n\nJan: Ja\n\nInterviewer: En?\n\nJan: an"
+    assert [text[t.content_start:t.end] for t in turns_in_text(text)] == ["Hoe?\nen verder", "Ja", "En?", "an"]
+
+
+def test_a_time_that_is_not_one_in_another_tools_text_is_read_as_words():
+    text = "Leraar: ja\n[00:75:00] Leraar: nee\n\nLeraar: goed"
+    assert [(t.speaker, text[t.content_start:t.end]) for t in turns_in_text(text)] == [
+        ("Leraar", "ja\n[00:75:00] Leraar: nee"), ("Leraar", "goed")]

@@ -15,12 +15,10 @@ is a known label, recurs in the file, or opens a paragraph with a capital.
 from __future__ import annotations
 
 import functools
-import operator
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import accumulate
-from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -148,6 +146,14 @@ def match_label(line: str) -> LabelMatch | None:
     return None
 
 
+def _label_or_words(line: str) -> LabelMatch | None:
+    """match_label, with a time that is not one read as words (None)."""
+    try:
+        return match_label(line)
+    except ValueError:
+        return None
+
+
 def is_timestamp(text: str) -> bool:
     """`00:12:31`, `[00:12:31]` or `(12:31)` and nothing else."""
     return bool(re.fullmatch(_TS_ANY, text))
@@ -258,36 +264,40 @@ def plain_turns(lines: list[str]) -> tuple[str, list[Turn]] | None:
     expression over its whole text, under half the cost of `lines_to_segments` and `render`,
     which give the same result (tests/test_plain_turns.py checks it on generated files).
     """
-    body = "\n".join(lines)
+    found = _plain_lines(lines, "\n".join(lines))
+    if found is None:
+        return None
+    speaker = {label: normalise_label(label) for label in {label for _, label, _ in found}}
+    prefix = {label: f"{name}: " for label, name in speaker.items()}
+    prefixes = [prefix[label] if ts is None else f"[{format_timestamp(ts)}] {prefix[label]}" for ts, label, _ in found]
+    blocks = [before + words for before, (_, _, words) in zip(prefixes, found)]
+    starts = accumulate(map(len, blocks), lambda at, n: at + n + 2, initial=0)  # a blank line between
+    turns = [Turn(index, speaker[label], at, at + len(before), at + len(block), ts)
+             for index, ((ts, label, _), at, before, block) in enumerate(zip(found, starts, prefixes, blocks))]
+    return "\n\n".join(blocks), turns
+
+
+def _plain_lines(lines: list[str], body: str) -> list[tuple[float | None, str, str]] | None:
+    """(time, label, words) of each line that is not empty, when the lines are in the shape
+    `plain_turns` reads (`body`: the lines joined); else None."""
     if "  " in body or "#" in body or not all(map(str.isprintable, lines)):
         return None
     found = _PLAIN_TURN.findall(body)
     if not found or len(found) != len(lines) - lines.count(""):
         return None
-    uses = Counter(map(itemgetter(1), found))
-    counts = Counter()
+    uses = Counter(label for _, label, _ in found)
+    counts: Counter = Counter()
     for label, n in uses.items():
         counts[label.lower()] += n
     if any(len(label) > _MAX_LABEL_CHARS or (counts[label.lower()] < 2 and not is_known_label(label))
            for label in uses):
         return None
-    speaker = {label: normalise_label(label) for label in uses}
-    prefix = {label: f"{name}: " for label, name in speaker.items()}
-    if any(map(itemgetter(0), found)):
-        try:  # a time that is not one: the general rules say which line
-            times = [parse_timestamp(ts) if ts else None for ts, _, _ in found]
-        except ValueError:
-            return None
-        prefixes = [prefix[label] if ts is None else f"[{format_timestamp(ts)}] {prefix[label]}"
-                    for ts, (_, label, _) in zip(times, found)]
-    else:
-        times = [None] * len(found)
-        prefixes = [prefix[label] for _, label, _ in found]
-    blocks = list(map(operator.add, prefixes, map(itemgetter(2), found)))
-    starts = list(accumulate(map(len, blocks), lambda at, n: at + n + 2, initial=0))  # a blank line between
-    turns = [Turn(index, speaker[label], at, at + len(before), at + len(block), ts)
-             for index, ((_, label, _), at, before, block, ts) in enumerate(zip(found, starts, prefixes, blocks, times))]
-    return "\n\n".join(blocks), turns
+    if not any(ts for ts, _, _ in found):
+        return [(None, label, words) for _, label, words in found]
+    try:  # a time that is not one: the general rules say which line
+        return [(parse_timestamp(ts) if ts else None, label, words) for ts, label, words in found]
+    except ValueError:
+        return None
 
 
 def _ends_sentence(line: str) -> bool:
@@ -346,9 +356,17 @@ def render(segments: list[Segment]) -> tuple[str, list[Turn]]:
 def turns_in_text(text: str) -> list[Turn]:
     """Speaker turns found in `text` as it is, without rendering it again: for
     a text whose offsets are fixed elsewhere (a REFI-QDA source). Same rules as
-    `lines_to_segments`; a turn runs from its line to its last non-blank line."""
+    `lines_to_segments`; a turn runs from its line to its last non-blank line. A line
+    whose time is not one ("[00:75:00] Jan: ...") is read as words: the text is another
+    tool's, not ours to refuse."""
     lines = text.split("\n")
-    matches = [match_label(line) if line.strip() else None for line in lines]
+    found = _plain_lines(lines, text)
+    if found is not None:  # the commonest shape: each line that is not empty a turn, its words at its end
+        placed = [(at, len(line)) for at, line in
+                  zip(accumulate(map(len, lines), lambda at, n: at + n + 1, initial=0), lines) if line]
+        return [Turn(index, normalise_label(label), at, at + n - len(words), at + n, ts)
+                for index, ((at, n), (ts, label, words)) in enumerate(zip(placed, found))]
+    matches = [_label_or_words(line) if line.strip() else None for line in lines]
     counts = label_counts(matches)
     turns: list[Turn] = []
     speaker = ts = None
@@ -368,7 +386,9 @@ def turns_in_text(text: str) -> list[Turn]:
             if begins and m.label:
                 speaker = normalise_label(m.label)
             start, ts = here, m.ts if begins else None
-            content_start = here + (line.find(m.rest) if begins and m.rest else (len(line) if begins else 0))
+            # the words after the label: a suffix of the line (which may hold them twice: "Jan: Ja")
+            content_start = here + (len(line.rstrip()) - len(m.rest) if begins and m.rest else
+                                    (len(line) if begins else 0))
         end = here + len(line.rstrip())
         at_paragraph_start = False
     if end > start >= 0:
