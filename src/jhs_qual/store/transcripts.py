@@ -28,6 +28,8 @@ def turn_stats(characters: int, speakers: list[str | None]) -> tuple[int, int, i
     return len(speakers), characters, heading_turns(speakers), json.dumps(list(counts.items()), ensure_ascii=False)
 
 
+# A turn's columns in the order of Turn.row(), its two times last
+_TURN_COLUMNS = ("idx", "speaker", "start", "content_start", "end", "ts_start", "ts_end")
 WORDS_HELD = 100_000  # turns whose words a batch holds before it indexes them (some 20 MB)
 
 
@@ -89,19 +91,15 @@ class TranscriptStore:
             [name, text, text_sha256, source_sha256, source_name, fmt, imported_at],
         ).lastrowid
         first = (db.execute("SELECT max(rowid) FROM turns").fetchone()[0] or 0) + 1  # what SQLite would choose
-        if any(row[5] is not None or row[6] is not None for row in rows):
-            db.conn.executemany(
-                "INSERT INTO turns(rowid, transcript_id, idx, speaker, start, content_start, end, ts_start, ts_end)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(first + n, transcript_id, *row) for n, row in enumerate(rows)],
-            )
-        else:  # no times (most text transcripts): two values fewer to bind a turn, a tenth of storing a file
-            db.conn.executemany(
-                "INSERT INTO turns(rowid, transcript_id, idx, speaker, start, content_start, end)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(first + n, transcript_id, i, speaker, start, content, end)
-                 for n, (i, speaker, start, content, end, _, _) in enumerate(rows)],
-            )
+        # Without times (most text transcripts) the two time columns are left to their default,
+        # NULL: two values fewer to bind a turn, a tenth of storing a file.
+        timed = any(row[-2] is not None or row[-1] is not None for row in rows)
+        width = len(_TURN_COLUMNS) if timed else len(_TURN_COLUMNS) - 2
+        db.conn.executemany(
+            f"INSERT INTO turns(rowid, transcript_id, {', '.join(_TURN_COLUMNS[:width])})"
+            f" VALUES ({', '.join('?' * (width + 2))})",
+            [(first + n, transcript_id, *row[:width]) for n, row in enumerate(rows)],
+        )
         self._index_turns(transcript_id, text, +1, [(first + n, row[3], row[4], row[1]) for n, row in enumerate(rows)],
                           source=(fmt, source_name, imported_at))
         self._put_attributes(transcript_id, attributes)
