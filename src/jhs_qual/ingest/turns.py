@@ -285,15 +285,10 @@ def _plain_lines(lines: list[str], body: str) -> list[tuple[float | None, str, s
     found = _PLAIN_TURN.findall(body)
     if not found or len(found) != len(lines) - lines.count(""):
         return None
-    uses = Counter(label for _, label, _ in found)
-    counts: Counter = Counter()
-    for label, n in uses.items():
-        counts[label.lower()] += n
+    counts = Counter(label.lower() for _, label, _ in found)  # as label_counts counts them
     if any(len(label) > _MAX_LABEL_CHARS or (counts[label.lower()] < 2 and not is_known_label(label))
-           for label in uses):
+           for label in {label for _, label, _ in found}):
         return None
-    if not any(ts for ts, _, _ in found):
-        return [(None, label, words) for _, label, words in found]
     try:  # a time that is not one: the general rules say which line
         return [(parse_timestamp(ts) if ts else None, label, words) for ts, label, words in found]
     except ValueError:
