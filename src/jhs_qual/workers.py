@@ -49,7 +49,8 @@ def in_order(produce: Callable[[int, int], Iterator], workers: int = WORKERS) ->
     try:
         for k in range(workers):
             receiving, sending = context.Pipe(duplex=False)
-            process = context.Process(target=_work, args=(produce, k, workers, sending), daemon=True)
+            process = context.Process(target=_in_child, daemon=True,
+                                      args=(_work, (produce, k, workers, sending), sending, (JhsError,)))
             started.append((process, receiving))
             process.start()
             sending.close()  # the worker's end: once the worker is gone, a read here ends instead of waiting
@@ -97,7 +98,8 @@ def handed_on(consumer: Generator) -> Iterator[Callable[[object], None]]:
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
     answer, answering = context.Pipe(duplex=False)
-    process = context.Process(target=_consume, args=(consumer, receiving, answering), daemon=True)
+    process = context.Process(target=_in_child, daemon=True,
+                              args=(_consume, (consumer, receiving), answering, (JhsError, OSError)))
     try:
         process.start()
         receiving.close()
@@ -121,18 +123,14 @@ def handed_on(consumer: Generator) -> Iterator[Callable[[object], None]]:
         process.join()
 
 
-def _consume(consumer: Generator, receiving, answering) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the exporting process's to handle
+def _consume(consumer: Generator, receiving) -> None:
+    """In the forked process: the items received sent into the consumer, to its end."""
+    next(consumer)
     try:
-        next(consumer)
         while True:
             consumer.send(receiving.recv())
     except StopIteration:
-        answering.send(_Done())
-    except (JhsError, OSError) as error:  # a failed check, a full disk: said as they are
-        answering.send(_Raised(error))
-    except Exception:  # a defect
-        answering.send(_Crash(traceback.format_exc()))
+        return
 
 
 def _raise_outcome(answer) -> None:
@@ -162,17 +160,24 @@ class _Raised:
 
 
 def _work(produce: Callable[[int, int], Iterator], k: int, n: int, sending) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the importing process's to handle
+    """In worker k of n: the items it makes, sent."""
+    for item in produce(k, n):
+        sending.send(item)
+
+
+def _in_child(run: Callable[..., None], args: tuple, sending, passed: tuple[type[Exception], ...]) -> None:
+    """A forked process's work, then how it ended, sent: _Done; an error of the kinds `passed`
+    (a bad file, a failed check, a full disk: the parent says them as they are); or a defect's
+    traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     try:
-        for item in produce(k, n):
-            sending.send(item)
-    except JhsError as error:  # for the item being made: the import says it and stops
+        run(*args)
+    except passed as error:
         sending.send(_Raised(error))
-        return
     except Exception:  # a defect
         sending.send(_Crash(traceback.format_exc()))
-        return
-    sending.send(_Done())
+    else:
+        sending.send(_Done())
 
 
 def _may_fork() -> bool:
